@@ -1,0 +1,105 @@
+# Model Manager: one GNU Makefile, dependencies through pkg-config.
+#
+#   make            build fcgi/mm-api and jobs/mm-jobd
+#   make run        install missing packages, build, start the local stack
+#   make stop       stop what `make run` started
+#   make test       unit + integration tests, sanitizer build included
+#   make clean      build output only;  make distclean  also var/
+
+CC	?= cc
+WERROR	?= 1
+PKGS	 = libcjson hiredis libpq libcurl yaml-0.1 libcrypto
+
+WARN	 = -Wall -Wextra -Wstrict-prototypes -Wmissing-prototypes \
+	   -Wmissing-declarations -Wshadow -Wpointer-arith -Wwrite-strings \
+	   -Wformat=2 -Wno-unused-parameter
+ifeq ($(WERROR),1)
+WARN	+= -Werror
+endif
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lfcgi
+CUNIT_LIBS := $(shell pkg-config --libs cunit 2>/dev/null)
+
+CFLAGS	?= -O2
+ALL_CFLAGS = -std=c11 -g -D_GNU_SOURCE -Ilib $(WARN) $(CFLAGS) $(PKG_CFLAGS)
+SAN_FLAGS  = -O1 -fsanitize=address,undefined -fno-sanitize-recover=all \
+	     -fno-omit-frame-pointer
+
+LIB_SRC	 = $(sort $(wildcard lib/*.c))
+API_SRC	 = $(sort $(wildcard fcgi/*.c))
+JOBD_SRC = $(sort $(wildcard jobs/*.c))
+UNIT_SRC = $(sort $(wildcard tests/unit/*.c))
+TOOL_SRC = $(sort $(wildcard tests/tools/*.c))
+
+# Normal build under build/rel, sanitizer build under build/san.
+rel_obj	= $(patsubst %.c,build/rel/%.o,$(1))
+san_obj	= $(patsubst %.c,build/san/%.o,$(1))
+
+BINS	 = fcgi/mm-api jobs/mm-jobd
+SAN_BINS = build/san/fcgi/mm-api build/san/jobs/mm-jobd \
+	   build/san/tests/unit/run-unit
+TOOLS	 = $(patsubst tests/tools/%.c,build/rel/tests/tools/%,$(TOOL_SRC))
+
+.PHONY: all run stop test test-unit test-integration deps clean distclean \
+	san tools
+all: $(BINS)
+
+build/rel/%.o: %.c $(wildcard lib/*.h fcgi/*.h jobs/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+build/san/%.o: %.c $(wildcard lib/*.h fcgi/*.h jobs/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -c $< -o $@
+
+build/rel/libmm.a: $(call rel_obj,$(LIB_SRC))
+	$(AR) rcs $@ $^
+build/san/libmm.a: $(call san_obj,$(LIB_SRC))
+	$(AR) rcs $@ $^
+
+fcgi/mm-api: $(call rel_obj,$(API_SRC)) build/rel/libmm.a
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(PKG_LIBS)
+jobs/mm-jobd: $(call rel_obj,$(JOBD_SRC)) build/rel/libmm.a
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(PKG_LIBS)
+
+build/san/fcgi/mm-api: $(call san_obj,$(API_SRC)) build/san/libmm.a
+	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -o $@ $^ $(PKG_LIBS)
+build/san/jobs/mm-jobd: $(call san_obj,$(JOBD_SRC)) build/san/libmm.a
+	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -o $@ $^ $(PKG_LIBS)
+build/san/tests/unit/run-unit: $(call san_obj,$(UNIT_SRC)) build/san/libmm.a
+	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -o $@ $^ $(PKG_LIBS) $(CUNIT_LIBS)
+
+build/rel/tests/tools/%: tests/tools/%.c build/rel/libmm.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(PKG_LIBS)
+
+san: $(SAN_BINS)
+tools: $(TOOLS)
+
+deps:
+	@sh conf/stack.sh deps
+
+run: deps
+	@$(MAKE) --no-print-directory all
+	@sh conf/stack.sh start
+
+stop:
+	@sh conf/stack.sh stop
+
+test: deps
+	@$(MAKE) --no-print-directory all san tools
+	@$(MAKE) --no-print-directory test-unit test-integration
+
+test-unit: build/san/tests/unit/run-unit
+	ASAN_OPTIONS=abort_on_error=1:halt_on_error=1:detect_leaks=1 \
+	UBSAN_OPTIONS=print_stacktrace=1 build/san/tests/unit/run-unit
+
+test-integration: san tools
+	@bash tests/integration/run.sh
+
+clean:
+	rm -rf build $(BINS)
+
+distclean: clean
+	@sh conf/stack.sh stop >/dev/null 2>&1 || true
+	rm -rf var

@@ -1,0 +1,101 @@
+/*
+ * The typed request: method, path, query, correlation id and body, taken
+ * from the FastCGI parameters nginx sends.
+ */
+#include <sys/random.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "extern.h"
+#include "log.h"
+
+const char *
+req_header(const struct req *r, const char *cgi_name)
+{
+
+	return FCGX_GetParam(cgi_name, r->fcgi->envp);
+}
+
+/* 32 random hex digits, like nginx's $request_id. */
+static void
+cid_generate(char *out, size_t len)
+{
+	unsigned char	 rnd[16];
+	size_t		 i;
+
+	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
+		memset(rnd, 0, sizeof(rnd));
+	for (i = 0; i < sizeof(rnd) && i * 2 + 2 < len; i++)
+		snprintf(out + i * 2, 3, "%02x", rnd[i]);
+}
+
+enum err
+req_init(struct req *r, FCGX_Request *fcgi, struct app *app)
+{
+	const char	*cid, *qs;
+
+	memset(r, 0, sizeof(*r));
+	r->fcgi = fcgi;
+	r->app = app;
+	if ((r->method = req_header(r, "REQUEST_METHOD")) == NULL)
+		r->method = "";
+	if ((r->path = req_header(r, "DOCUMENT_URI")) == NULL &&
+	    (r->path = req_header(r, "SCRIPT_NAME")) == NULL)
+		r->path = "";
+	cid = req_header(r, "HTTP_X_CORRELATION_ID");
+	if (cid != NULL && valid_correlation_id(cid) == 0)
+		snprintf(r->cid, sizeof(r->cid), "%s", cid);
+	else
+		cid_generate(r->cid, sizeof(r->cid));
+	qs = req_header(r, "QUERY_STRING");
+	if (query_parse(qs, QUERY_PARAMS_MAX, &r->query) == -1)
+		return ERR_INVAL;
+	return ERR_OK;
+}
+
+void
+req_free(struct req *r)
+{
+
+	query_free(&r->query);
+	free(r->body);
+	cJSON_Delete(r->json);
+	r->body = NULL;
+	r->json = NULL;
+}
+
+/*
+ * Reads the body announced by CONTENT_LENGTH.  Returns 0, or the HTTP
+ * status to answer: 413 past BODY_MAX, 400 on a malformed length or a
+ * short body.
+ */
+int
+req_read_body(struct req *r)
+{
+	const char	*cl = req_header(r, "CONTENT_LENGTH");
+	char		*end;
+	unsigned long	 len;
+	int		 got;
+
+	if (cl == NULL || *cl == '\0')
+		len = 0;
+	else {
+		errno = 0;
+		len = strtoul(cl, &end, 10);
+		if (errno != 0 || *end != '\0' || *cl == '-')
+			return 400;
+	}
+	if (len > BODY_MAX)
+		return 413;
+	if ((r->body = malloc(len + 1)) == NULL)
+		return 500;
+	got = len ? FCGX_GetStr(r->body, (int)len, r->fcgi->in) : 0;
+	if (got < 0 || (unsigned long)got != len)
+		return 400;
+	r->body[len] = '\0';
+	r->bodylen = len;
+	return 0;
+}

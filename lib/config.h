@@ -1,0 +1,100 @@
+#ifndef MM_CONFIG_H
+#define MM_CONFIG_H
+
+#include <stddef.h>
+
+#include "err.h"
+#include "registry.h"
+
+/*
+ * The service configuration: the host application's environment variables
+ * first, then conf/mm.yaml (read with libyaml) for everything else.  Loaded
+ * once into a struct pre-filled with defaults, read-only afterwards.  Every
+ * YAML key is validated; unknown keys are errors.  Relative paths in the
+ * YAML are relative to the YAML file's directory.
+ */
+
+#define CONFIG_SOURCES_MAX	16
+
+struct config {
+	/* Environment (host application names). */
+	char	*jwt_secret;		/* JWT_SECRET_KEY, required, non-blank */
+	char	*database_url;		/* DATABASE_URL, libpq form (+driver
+					   stripped); default
+					   postgresql://localhost:5432/semantik */
+	char	*redis_url;		/* REDIS_URL; default
+					   redis://localhost:6379/0 */
+	char	*hf_hub_cache;		/* resolved as huggingface_hub does */
+	char	*hf_home;		/* HF_HOME resolved (token file lives here) */
+	char	*hf_endpoint;		/* HF_ENDPOINT, trailing '/' removed;
+					   default https://huggingface.co */
+	char	*hf_token;		/* HF_TOKEN, HUGGING_FACE_HUB_TOKEN or
+					   the token file; NULL if none */
+	int	 hf_offline;		/* HF_HUB_OFFLINE or TRANSFORMERS_OFFLINE */
+	int	 hf_disable_symlinks;	/* HF_HUB_DISABLE_SYMLINKS */
+	char	*default_embedding_model; /* DEFAULT_EMBEDDING_MODEL or the
+					   registry's; never NULL */
+	char	*search_api_url;	/* SEARCH_API_URL; default
+					   http://localhost:8000 */
+	char	*log_file;		/* MM_LOG_FILE, else log.file; NULL =
+					   stderr */
+	char	*runner_id;		/* MM_RUNNER_ID, else jobs.runner_id,
+					   else "<hostname>-0" */
+
+	/* models: */
+	struct registry_source sources[CONFIG_SOURCES_MAX];
+	size_t	 nsources;
+
+	/* cache: */
+	unsigned scan_ttl;		/* seconds; default 15 */
+
+	/* api: */
+	unsigned vecpipe_timeout_ms;	/* default 2000 */
+	unsigned token_ttl;		/* seconds, tokens minted by mm-api -T;
+					   default 86400 */
+
+	/* database: */
+	unsigned db_connect_timeout;	/* seconds; default 2 */
+	unsigned db_statement_timeout_ms; /* default 5000 */
+
+	/* redis: */
+	unsigned redis_timeout_ms;	/* default 2000 */
+
+	/* jobs: */
+	unsigned concurrency;		/* default 2 */
+	unsigned heartbeat_interval;	/* seconds; default 3 */
+	unsigned heartbeat_ttl;		/* seconds; default 10 */
+	unsigned download_soft_limit;	/* seconds; default 14400 */
+	unsigned download_hard_limit;	/* seconds; default 21600 */
+	unsigned delete_soft_limit;	/* seconds; default 600 */
+	unsigned delete_hard_limit;	/* seconds; default 900 */
+	unsigned max_attempts;		/* default 3 */
+	unsigned parallel_files;	/* default 4 */
+	unsigned long long disk_reserve_mb; /* default 1024 */
+	unsigned retry_max;		/* default 5 */
+	unsigned retry_base_ms;		/* default 1000 */
+	unsigned retry_max_ms;		/* default 8000 */
+	unsigned stall_seconds;		/* default 30 */
+	unsigned progress_interval_ms;	/* default 250 */
+	unsigned connect_timeout;	/* seconds, hub connections; default 10 */
+
+	int	 debug;			/* log.debug */
+};
+
+/*
+ * Loads path (the YAML file; required) and the environment through
+ * getenv_fn (pass getenv; tests pass a fake).  On error returns ERR_INVAL,
+ * ERR_IO or ERR_NOMEM with a message naming the file, line and key (or the
+ * environment variable) in errbuf, and *out NULL.  Free with config_free().
+ */
+enum err	 config_load(const char *path,
+		    const char *(*getenv_fn)(const char *),
+		    struct config **out, char *errbuf, size_t errlen);
+
+/* getenv(3) with the signature config_load and hfcache take. */
+const char	*config_getenv(const char *name);
+
+/* Accepts NULL; sets *cfg to NULL. */
+void		 config_free(struct config **cfg);
+
+#endif

@@ -1,0 +1,266 @@
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libpq-fe.h>
+
+#include "db.h"
+#include "log.h"
+
+struct db {
+	PGconn		*conn;
+	char		*url;
+	char		 timeout[16];
+	char		 options[64];
+	char		*appname;
+};
+
+struct db *
+db_open(const char *url, unsigned connect_timeout,
+    unsigned statement_timeout_ms, const char *appname)
+{
+	struct db	*db;
+
+	if ((db = calloc(1, sizeof(*db))) == NULL)
+		return NULL;
+	db->url = strdup(url);
+	db->appname = strdup(appname);
+	if (db->url == NULL || db->appname == NULL) {
+		db_close(&db);
+		return NULL;
+	}
+	snprintf(db->timeout, sizeof(db->timeout), "%u", connect_timeout);
+	snprintf(db->options, sizeof(db->options), "-c statement_timeout=%u",
+	    statement_timeout_ms);
+	return db;
+}
+
+void
+db_reset(struct db *db)
+{
+
+	if (db == NULL)
+		return;
+	if (db->conn != NULL)
+		PQfinish(db->conn);
+	db->conn = NULL;
+}
+
+void
+db_close(struct db **db)
+{
+
+	if (db == NULL || *db == NULL)
+		return;
+	db_reset(*db);
+	free((*db)->url);
+	free((*db)->appname);
+	free(*db);
+	*db = NULL;
+}
+
+/* The first line of a libpq message, in a static buffer. */
+static const char *
+firstline(const char *msg)
+{
+	static char	 buf[256];
+
+	if (msg == NULL)
+		return "out of memory";
+	snprintf(buf, sizeof(buf), "%.*s", (int)strcspn(msg, "\n"), msg);
+	return buf;
+}
+
+/* Connects if needed; the URL is expanded first so the keywords after it
+ * (timeouts, application name) override what it says. */
+static int
+db_ensure(struct db *db)
+{
+	const char	*keys[] = { "dbname", "connect_timeout", "options",
+	    "application_name", NULL };
+	const char	*vals[] = { db->url, db->timeout, db->options,
+	    db->appname, NULL };
+
+	if (db->conn != NULL && PQstatus(db->conn) == CONNECTION_OK)
+		return 0;
+	db_reset(db);
+	db->conn = PQconnectdbParams(keys, vals, 1);
+	if (db->conn == NULL || PQstatus(db->conn) != CONNECTION_OK) {
+		log_warnx("database: cannot connect: %s",
+		    firstline(db->conn ? PQerrorMessage(db->conn) : NULL));
+		db_reset(db);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Runs a parameterised query expecting tuples.  On a connection failure
+ * it resets and retries once (the server may have restarted since the
+ * last request).  Returns the result (PQclear it) or NULL (logged).
+ */
+static PGresult *
+db_query(struct db *db, const char *sql, int n, const char *const *params)
+{
+	PGresult	*res;
+	int		 attempt;
+
+	for (attempt = 0; attempt < 2; attempt++) {
+		if (db_ensure(db) == -1)
+			return NULL;
+		res = PQexecParams(db->conn, sql, n, NULL, params, NULL, NULL,
+		    0);
+		if (res != NULL && PQresultStatus(res) == PGRES_TUPLES_OK)
+			return res;
+		if (PQstatus(db->conn) == CONNECTION_OK) {
+			log_warnx("database: query failed: %s",
+			    firstline(res ? PQresultErrorMessage(res) : NULL));
+			PQclear(res);
+			return NULL;
+		}
+		PQclear(res);
+		db_reset(db);
+	}
+	log_warnx("database: connection lost");
+	return NULL;
+}
+
+static enum err
+db_user_row(PGresult *res, struct db_user *out)
+{
+	char	*end;
+
+	if (PQntuples(res) == 0)
+		return ERR_NOTFOUND;
+	errno = 0;
+	out->id = strtol(PQgetvalue(res, 0, 0), &end, 10);
+	if (errno != 0 || *end != '\0')
+		return ERR_DB;
+	snprintf(out->username, sizeof(out->username), "%s",
+	    PQgetvalue(res, 0, 1));
+	out->is_active = strcmp(PQgetvalue(res, 0, 2), "t") == 0;
+	out->is_superuser = strcmp(PQgetvalue(res, 0, 3), "t") == 0;
+	return ERR_OK;
+}
+
+enum err
+db_user_by_name(struct db *db, const char *username, struct db_user *out)
+{
+	static const char sql[] =
+	    "SELECT id, username, coalesce(is_active, false), "
+	    "coalesce(is_superuser, false) FROM users WHERE username = $1";
+	PGresult	*res;
+	enum err	 e;
+
+	if ((res = db_query(db, sql, 1, &username)) == NULL)
+		return ERR_DB;
+	e = db_user_row(res, out);
+	PQclear(res);
+	return e;
+}
+
+enum err
+db_user_by_api_key(struct db *db, const char *hash_hex, struct db_user *out)
+{
+	static const char sql[] =
+	    "SELECT u.id, u.username, coalesce(u.is_active, false), false "
+	    "FROM api_keys k JOIN users u ON u.id = k.user_id "
+	    "WHERE k.key_hash = $1 AND coalesce(k.is_active, false) "
+	    "AND (k.expires_at IS NULL OR k.expires_at > now()) "
+	    "AND coalesce(u.is_active, false)";
+	PGresult	*res;
+	enum err	 e;
+
+	if ((res = db_query(db, sql, 1, &hash_hex)) == NULL)
+		return ERR_DB;
+	e = db_user_row(res, out);
+	out->is_superuser = 0;
+	PQclear(res);
+	return e;
+}
+
+/* Builds the text form of a text[] literal: {"a","b"} with escapes. */
+static char *
+db_text_array(const char *const *v, size_t n)
+{
+	size_t	 len = 3, i;
+	char	*out, *p;
+	const char *s;
+
+	for (i = 0; i < n; i++)
+		len += 3 + 2 * strlen(v[i]);
+	if ((out = p = malloc(len)) == NULL)
+		return NULL;
+	*p++ = '{';
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			*p++ = ',';
+		*p++ = '"';
+		for (s = v[i]; *s != '\0'; s++) {
+			if (*s == '"' || *s == '\\')
+				*p++ = '\\';
+			*p++ = *s;
+		}
+		*p++ = '"';
+	}
+	*p++ = '}';
+	*p = '\0';
+	return out;
+}
+
+enum err
+db_collections_using(struct db *db, const char *const *models, size_t n,
+    struct db_collections *out)
+{
+	static const char sql[] =
+	    "SELECT embedding_model, name FROM collections "
+	    "WHERE embedding_model = ANY($1::text[]) "
+	    "ORDER BY embedding_model COLLATE \"C\", name COLLATE \"C\"";
+	PGresult	*res = NULL;
+	char		*arr = NULL;
+	enum err	 e = ERR_OK;
+	int		 i, rows;
+
+	memset(out, 0, sizeof(*out));
+	if ((arr = db_text_array(models, n)) == NULL)
+		return ERR_NOMEM;
+	if ((res = db_query(db, sql, 1, (const char *const *)&arr)) == NULL) {
+		e = ERR_DB;
+		goto out;
+	}
+	rows = PQntuples(res);
+	if (rows > 0 && (out->v = calloc(rows, sizeof(*out->v))) == NULL) {
+		e = ERR_NOMEM;
+		goto out;
+	}
+	for (i = 0; i < rows; i++) {
+		out->v[i].model = strdup(PQgetvalue(res, i, 0));
+		out->v[i].name = strdup(PQgetvalue(res, i, 1));
+		out->n++;
+		if (out->v[i].model == NULL || out->v[i].name == NULL) {
+			e = ERR_NOMEM;
+			goto out;
+		}
+	}
+out:
+	if (e != ERR_OK)
+		db_collections_free(out);
+	PQclear(res);
+	free(arr);
+	return e;
+}
+
+void
+db_collections_free(struct db_collections *c)
+{
+	size_t	 i;
+
+	for (i = 0; i < c->n; i++) {
+		free(c->v[i].model);
+		free(c->v[i].name);
+	}
+	free(c->v);
+	memset(c, 0, sizeof(*c));
+}

@@ -1,0 +1,77 @@
+#ifndef MM_HUB_H
+#define MM_HUB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+
+/*
+ * The HuggingFace Hub snapshot download, written into the shared cache in
+ * exactly the layout huggingface_hub writes (HF-HUB.md): resolve the
+ * revision to a commit, list every file with its size (tree listing),
+ * fetch each file into blobs/<etag>.incomplete under the flock of
+ * .locks/<repo>/<etag>.lock, verify it, rename it onto blobs/<etag>, and
+ * only when every blob is in place write the relative snapshot links,
+ * refs/<revision> (no newline) and trees/<commit>.json.
+ */
+
+struct hub_opts {
+	const char	*endpoint;	/* HF_ENDPOINT, no trailing '/' */
+	const char	*token;		/* NULL = anonymous */
+	int		 offline;	/* HF_HUB_OFFLINE: fail before sending */
+	int		 disable_symlinks; /* refuse, with a clear message */
+	unsigned	 connect_timeout; /* seconds */
+	unsigned	 stall_seconds;	/* no byte for this long = stalled */
+	unsigned	 parallel_files; /* transfers at once (>= 1) */
+	unsigned	 retry_max;	/* transient failures, per request */
+	unsigned	 retry_base_ms;
+	unsigned	 retry_max_ms;
+	const char	*user_agent;
+};
+
+struct hub_progress {
+	uint64_t	 bytes_total;	/* sum of every file's size */
+	uint64_t	 bytes_done;	/* on disk, monotonic */
+	uint64_t	 bytes_resumed;	/* already on disk at the start */
+	size_t		 files_total;
+	size_t		 files_done;
+};
+
+struct hub_callbacks {
+	void	*arg;
+	/*
+	 * Called once after the listing and before the first byte.
+	 * bytes_missing is what still has to be fetched.  Return 0 to go
+	 * on, or -1 with a message in msg to fail the download (disk
+	 * admission).  May be NULL.
+	 */
+	int	(*admit)(void *arg, const struct hub_progress *p,
+		    uint64_t bytes_missing, char *msg, size_t msglen);
+	/*
+	 * Called as bytes land (at most every few hundred ms, and once at
+	 * the end).  Return non-zero to stop the download (cancel, time
+	 * limit); the download then ends with ERR_TIMEOUT... see below.
+	 * May be NULL.
+	 */
+	int	(*progress)(void *arg, const struct hub_progress *p);
+};
+
+/*
+ * Downloads the whole repo_id (a model repo) at revision into the cache
+ * directory cache_dir.  On failure returns an error and an actionable
+ * one-line message in msg (never containing a token or a signed URL):
+ *   ERR_INVAL     bad input, or the server sent unsafe names/etags/commits
+ *   ERR_NOTFOUND  repository or revision not found
+ *   ERR_CONFLICT  gated or unauthorised (accept the licence, set HF_TOKEN)
+ *   ERR_UPSTREAM  the hub failed after retries, or offline mode
+ *   ERR_IO        disk full, permission denied, other file system errors
+ *   ERR_TIMEOUT   stopped by the progress callback (cancel / time limit)
+ * Partial files are kept as blobs/<etag>.incomplete for a later resume.
+ */
+enum err	 hub_snapshot_download(const struct hub_opts *opts,
+		    const char *cache_dir, const char *repo_id,
+		    const char *revision, const struct hub_callbacks *cb,
+		    char *msg, size_t msglen);
+
+#endif

@@ -1,0 +1,432 @@
+#include <sys/time.h>
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <hiredis/hiredis.h>
+#include <openssl/evp.h>
+
+#include "log.h"
+#include "redisconn.h"
+
+#define RCONN_URL_MAX	1024
+
+struct rconn {
+	char		*host;		/* NULL for a unix socket */
+	char		*path;		/* unix socket path */
+	int		 port;
+	char		*user;		/* ACL user or NULL */
+	char		*password;	/* NULL = no AUTH */
+	long		 db;
+	unsigned	 timeout_ms;
+	redisContext	*ctx;
+	int		 pending;	/* pipelined replies still unread */
+};
+
+static int
+hexval(int c)
+{
+
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Percent-decodes s[0..len) into a new string; NULL on error. */
+static char *
+urldup(const char *s, size_t len)
+{
+	char	*out, *p;
+	size_t	 i;
+
+	if ((out = p = malloc(len + 1)) == NULL)
+		return NULL;
+	for (i = 0; i < len; i++) {
+		if (s[i] == '%' && i + 2 < len && hexval(s[i + 1]) >= 0 &&
+		    hexval(s[i + 2]) >= 0) {
+			*p++ = (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
+			i += 2;
+		} else
+			*p++ = s[i];
+	}
+	*p = '\0';
+	if (strlen(out) != (size_t)(p - out)) {	/* %00 */
+		free(out);
+		return NULL;
+	}
+	return out;
+}
+
+static int
+parse_long(const char *s, size_t len, long min, long max, long *out)
+{
+	char	 buf[32], *end;
+	long	 v;
+
+	if (len == 0 || len >= sizeof(buf))
+		return -1;
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	errno = 0;
+	v = strtol(buf, &end, 10);
+	if (errno != 0 || *end != '\0' || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* Parses "[[user]:password@]" at the start of *s (up to end). */
+static int
+parse_userinfo(struct rconn *r, const char **s, const char *end)
+{
+	const char	*at, *colon;
+
+	for (at = *s; at < end && *at != '@'; at++)
+		if (*at == '/')
+			return 0;
+	if (at == end)
+		return 0;
+	colon = memchr(*s, ':', at - *s);
+	if (colon != NULL) {
+		if (colon > *s && (r->user = urldup(*s, colon - *s)) == NULL)
+			return -1;
+		if ((r->password = urldup(colon + 1, at - colon - 1)) == NULL)
+			return -1;
+	} else if (at > *s && (r->password = urldup(*s, at - *s)) == NULL)
+		return -1;
+	*s = at + 1;
+	return 0;
+}
+
+/* Parses "?db=N&password=P" (unix URLs). */
+static int
+parse_query(struct rconn *r, const char *q)
+{
+	const char	*amp, *eq;
+	size_t		 len;
+
+	while (q != NULL && *q != '\0') {
+		amp = strchr(q, '&');
+		len = amp ? (size_t)(amp - q) : strlen(q);
+		eq = memchr(q, '=', len);
+		if (eq == NULL)
+			return -1;
+		if ((size_t)(eq - q) == 2 && strncmp(q, "db", 2) == 0) {
+			if (parse_long(eq + 1, len - 3, 0, 1000000, &r->db))
+				return -1;
+		} else if ((size_t)(eq - q) == 8 &&
+		    strncmp(q, "password", 8) == 0) {
+			free(r->password);
+			r->password = urldup(eq + 1, len - 9);
+			if (r->password == NULL)
+				return -1;
+		} else
+			return -1;
+		q = amp ? amp + 1 : NULL;
+	}
+	return 0;
+}
+
+static int
+parse_tcp(struct rconn *r, const char *s)
+{
+	const char	*end = s + strlen(s), *hostend, *slash, *colon;
+	long		 port = 6379;
+
+	if (parse_userinfo(r, &s, end) == -1)
+		return -1;
+	slash = strchr(s, '/');
+	hostend = slash ? slash : end;
+	if (*s == '[') {			/* [::1]:6379 */
+		const char *rb = memchr(s, ']', hostend - s);
+		if (rb == NULL)
+			return -1;
+		r->host = strndup(s + 1, rb - s - 1);
+		colon = rb + 1 < hostend && rb[1] == ':' ? rb + 1 : NULL;
+	} else {
+		colon = memchr(s, ':', hostend - s);
+		r->host = strndup(s, (colon ? colon : hostend) - s);
+	}
+	if (r->host == NULL || *r->host == '\0')
+		return -1;
+	if (colon != NULL &&
+	    parse_long(colon + 1, hostend - colon - 1, 1, 65535, &port))
+		return -1;
+	r->port = (int)port;
+	if (slash != NULL && slash[1] != '\0' &&
+	    parse_long(slash + 1, strlen(slash + 1), 0, 1000000, &r->db))
+		return -1;
+	return 0;
+}
+
+static int
+parse_unix(struct rconn *r, const char *s)
+{
+	const char	*end = s + strlen(s), *q;
+
+	if (parse_userinfo(r, &s, end) == -1)
+		return -1;
+	if (*s != '/')
+		return -1;
+	q = strchr(s, '?');
+	if ((r->path = strndup(s, (q ? q : end) - s)) == NULL)
+		return -1;
+	return parse_query(r, q ? q + 1 : NULL);
+}
+
+static void
+rconn_free_fields(struct rconn *r)
+{
+
+	free(r->host);
+	free(r->path);
+	free(r->user);
+	free(r->password);
+}
+
+static int
+rconn_parse(struct rconn *r, const char *url, char *errbuf, size_t errlen)
+{
+	int	 rc;
+
+	if (strlen(url) > RCONN_URL_MAX) {
+		snprintf(errbuf, errlen, "REDIS_URL is too long");
+		return -1;
+	}
+	if (strncmp(url, "rediss://", 9) == 0) {
+		snprintf(errbuf, errlen, "REDIS_URL: rediss:// (TLS) is not "
+		    "supported by this build (hiredis 0.14 has no TLS); use a "
+		    "local TLS tunnel and redis:// or unix://");
+		return -1;
+	}
+	if (strncmp(url, "redis://", 8) == 0)
+		rc = parse_tcp(r, url + 8);
+	else if (strncmp(url, "unix://", 7) == 0)
+		rc = parse_unix(r, url + 7);
+	else {
+		snprintf(errbuf, errlen, "REDIS_URL must start with redis:// "
+		    "or unix://");
+		return -1;
+	}
+	if (rc == -1)
+		snprintf(errbuf, errlen, "REDIS_URL is malformed (expected "
+		    "redis://[[user]:password@]host[:port][/db] or "
+		    "unix://[[user]:password@]/path[?db=N])");
+	return rc;
+}
+
+int
+rconn_url_check(const char *url, char *errbuf, size_t errlen)
+{
+	struct rconn	 r;
+	int		 rc;
+
+	memset(&r, 0, sizeof(r));
+	rc = rconn_parse(&r, url, errbuf, errlen);
+	rconn_free_fields(&r);
+	return rc;
+}
+
+struct rconn *
+rconn_open(const char *url, unsigned timeout_ms, char *errbuf, size_t errlen)
+{
+	struct rconn	*r;
+
+	if ((r = calloc(1, sizeof(*r))) == NULL) {
+		snprintf(errbuf, errlen, "out of memory");
+		return NULL;
+	}
+	r->timeout_ms = timeout_ms;
+	if (rconn_parse(r, url, errbuf, errlen) == -1) {
+		rconn_close(&r);
+		return NULL;
+	}
+	return r;
+}
+
+void
+rconn_reset(struct rconn *r)
+{
+
+	if (r == NULL)
+		return;
+	if (r->ctx != NULL)
+		redisFree(r->ctx);
+	r->ctx = NULL;
+	r->pending = 0;
+}
+
+void
+rconn_close(struct rconn **r)
+{
+
+	if (r == NULL || *r == NULL)
+		return;
+	rconn_reset(*r);
+	rconn_free_fields(*r);
+	free(*r);
+	*r = NULL;
+}
+
+/* Sends AUTH and SELECT on a fresh context; 0 or -1 (logged). */
+static int
+rconn_handshake(struct rconn *r)
+{
+	redisReply	*rep;
+	char		 db[24];
+	int		 ok;
+
+	if (r->password != NULL) {
+		rep = r->user != NULL ?
+		    redisCommand(r->ctx, "AUTH %s %s", r->user, r->password) :
+		    redisCommand(r->ctx, "AUTH %s", r->password);
+		ok = rep != NULL && rep->type != REDIS_REPLY_ERROR;
+		if (rep != NULL)
+			freeReplyObject(rep);
+		if (!ok) {
+			log_warnx("redis: AUTH failed");
+			return -1;
+		}
+	}
+	if (r->db != 0) {
+		snprintf(db, sizeof(db), "%ld", r->db);
+		rep = redisCommand(r->ctx, "SELECT %s", db);
+		ok = rep != NULL && rep->type != REDIS_REPLY_ERROR;
+		if (rep != NULL)
+			freeReplyObject(rep);
+		if (!ok) {
+			log_warnx("redis: SELECT %s failed", db);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Makes sure r->ctx is a live connection; 0 or -1 (logged). */
+static int
+rconn_ensure(struct rconn *r)
+{
+	struct timeval	 tv;
+
+	if (r->ctx != NULL)
+		return 0;
+	tv.tv_sec = r->timeout_ms / 1000;
+	tv.tv_usec = (r->timeout_ms % 1000) * 1000;
+	r->ctx = r->path != NULL ? redisConnectUnixWithTimeout(r->path, tv) :
+	    redisConnectWithTimeout(r->host, r->port, tv);
+	if (r->ctx == NULL || r->ctx->err) {
+		log_warnx("redis: cannot connect to %s: %s",
+		    r->path ? r->path : r->host,
+		    r->ctx ? r->ctx->errstr : "out of memory");
+		rconn_reset(r);
+		return -1;
+	}
+	if (redisSetTimeout(r->ctx, tv) != REDIS_OK ||
+	    rconn_handshake(r) == -1) {
+		rconn_reset(r);
+		return -1;
+	}
+	return 0;
+}
+
+redisReply *
+rconn_cmd(struct rconn *r, int argc, const char **argv, const size_t *argvlen)
+{
+	redisReply	*rep;
+
+	if (rconn_ensure(r) == -1)
+		return NULL;
+	rep = redisCommandArgv(r->ctx, argc, argv, argvlen);
+	if (rep == NULL) {
+		log_warnx("redis: %s: %s", argv[0], r->ctx->errstr);
+		rconn_reset(r);
+	}
+	return rep;
+}
+
+redisReply *
+rconn_cmdv(struct rconn *r, int argc, const char **argv)
+{
+
+	return rconn_cmd(r, argc, argv, NULL);
+}
+
+enum err
+rconn_append(struct rconn *r, int argc, const char **argv,
+    const size_t *argvlen)
+{
+
+	if (rconn_ensure(r) == -1)
+		return ERR_REDIS;
+	if (redisAppendCommandArgv(r->ctx, argc, argv, argvlen) != REDIS_OK) {
+		rconn_reset(r);
+		return ERR_REDIS;
+	}
+	r->pending++;
+	return ERR_OK;
+}
+
+enum err
+rconn_reply(struct rconn *r, redisReply **reply)
+{
+	void	*rep = NULL;
+
+	*reply = NULL;
+	if (r->ctx == NULL || r->pending == 0)
+		return ERR_REDIS;
+	if (redisGetReply(r->ctx, &rep) != REDIS_OK || rep == NULL) {
+		log_warnx("redis: reply: %s", r->ctx->errstr);
+		rconn_reset(r);
+		return ERR_REDIS;
+	}
+	r->pending--;
+	*reply = rep;
+	return ERR_OK;
+}
+
+static void
+sha1_hex(const char *s, char out[41])
+{
+	unsigned char	 md[EVP_MAX_MD_SIZE];
+	unsigned int	 len = 0, i;
+
+	EVP_Digest(s, strlen(s), md, &len, EVP_sha1(), NULL);
+	for (i = 0; i < len && i < 20; i++)
+		snprintf(out + i * 2, 3, "%02x", md[i]);
+	out[40] = '\0';
+}
+
+redisReply *
+rconn_script(struct rconn *r, const char *script, int nkeys, int argc,
+    const char **argv)
+{
+	const char	*args[3 + 16];
+	char		 sha[41], nk[16];
+	redisReply	*rep;
+	int		 i;
+
+	if (argc > 16)
+		return NULL;
+	sha1_hex(script, sha);
+	snprintf(nk, sizeof(nk), "%d", nkeys);
+	args[0] = "EVALSHA";
+	args[1] = sha;
+	args[2] = nk;
+	for (i = 0; i < argc; i++)
+		args[3 + i] = argv[i];
+	rep = rconn_cmdv(r, 3 + argc, args);
+	if (rep == NULL || rep->type != REDIS_REPLY_ERROR ||
+	    strncmp(rep->str, "NOSCRIPT", 8) != 0)
+		return rep;
+	freeReplyObject(rep);
+	args[0] = "EVAL";
+	args[1] = script;
+	return rconn_cmdv(r, 3 + argc, args);
+}
