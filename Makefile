@@ -17,7 +17,7 @@ ifeq ($(WERROR),1)
 WARN	+= -Werror
 endif
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lfcgi
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lfcgi -lm
 CUNIT_LIBS := $(shell pkg-config --libs cunit 2>/dev/null)
 
 CFLAGS	?= -O2
@@ -41,16 +41,18 @@ SAN_BINS = build/san/fcgi/mm-api build/san/jobs/mm-jobd \
 TOOLS	 = $(patsubst tests/tools/%.c,build/rel/tests/tools/%,$(TOOL_SRC))
 
 .PHONY: all run stop test test-unit test-integration deps clean distclean \
-	san tools
+	san tools check-clang
 all: $(BINS)
 
-build/rel/%.o: %.c $(wildcard lib/*.h fcgi/*.h jobs/*.h)
+build/rel/%.o: %.c $(wildcard lib/*.h fcgi/*.h jobs/*.h tests/unit/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -c $< -o $@
+	@echo "  CC      $@"
+	@$(CC) $(ALL_CFLAGS) -c $< -o $@
 
-build/san/%.o: %.c $(wildcard lib/*.h fcgi/*.h jobs/*.h)
+build/san/%.o: %.c $(wildcard lib/*.h fcgi/*.h jobs/*.h tests/unit/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -c $< -o $@
+	@echo "  CC      $@"
+	@$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -c $< -o $@
 
 build/rel/libmm.a: $(call rel_obj,$(LIB_SRC))
 	$(AR) rcs $@ $^
@@ -73,21 +75,27 @@ build/rel/tests/tools/%: tests/tools/%.c build/rel/libmm.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(PKG_LIBS)
 
+# Every source must also compile cleanly with clang (-Werror included).
+check-clang:
+	@echo "  CLANG   all sources"
+	@for f in $(LIB_SRC) $(API_SRC) $(JOBD_SRC) $(UNIT_SRC) $(TOOL_SRC); do \
+		clang $(ALL_CFLAGS) -fsyntax-only $$f || exit 1; done
+
 san: $(SAN_BINS)
 tools: $(TOOLS)
 
 deps:
-	@sh conf/stack.sh deps
+	@bash conf/stack.sh deps
 
 run: deps
 	@$(MAKE) --no-print-directory all
-	@sh conf/stack.sh start
+	@bash conf/stack.sh start
 
 stop:
-	@sh conf/stack.sh stop
+	@bash conf/stack.sh stop
 
 test: deps
-	@$(MAKE) --no-print-directory all san tools
+	@$(MAKE) --no-print-directory all san tools check-clang
 	@$(MAKE) --no-print-directory test-unit test-integration
 
 test-unit: build/san/tests/unit/run-unit
@@ -101,5 +109,5 @@ clean:
 	rm -rf build $(BINS)
 
 distclean: clean
-	@sh conf/stack.sh stop >/dev/null 2>&1 || true
+	@bash conf/stack.sh stop >/dev/null 2>&1 || true
 	rm -rf var

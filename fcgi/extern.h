@@ -18,6 +18,7 @@
 #include "hfcache.h"
 #include "redisconn.h"
 #include "registry.h"
+#include "taskstate.h"
 #include "valid.h"
 
 #define API_PREFIX	"/api/v2/models"
@@ -95,5 +96,25 @@ void		 scancache_get(struct app *app, int force, int have_gen,
 
 /* list.c */
 void		 handle_list(struct req *r);
+
+/* tasks.c */
+struct ts_claim;
+struct ts_task;
+cJSON		*conflict_json(const char *type, const char *detail,
+		    const char *model_id, const struct ts_claim *active);
+cJSON		*task_start_json(const char *task_id, const char *model_id,
+		    enum ts_op op, const char *status, cJSON *warnings);
+cJSON		*task_json(const struct ts_task *t);
+void		 resp_not_curated(struct req *r, const char *model_id);
+void		 current_scan(struct req *r, struct scanview *sv);
+void		 start_task(struct req *r, const char *model_id,
+		    enum ts_op op, cJSON *warnings);
+void		 handle_download(struct req *r);
+void		 handle_task(struct req *r);
+void		 handle_cancel(struct req *r);
+
+/* usage.c */
+void		 handle_usage(struct req *r);
+void		 handle_delete(struct req *r);
 
 #endif

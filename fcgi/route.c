@@ -43,8 +43,34 @@ static const struct pspec list_params[] = {
 	{ NULL, 0, 0 }
 };
 
+static const struct pspec download_params[] = {
+	{ "model_id", PK_MODEL_ID, IN_BODY },
+	{ NULL, 0, 0 }
+};
+
+static const struct pspec usage_params[] = {
+	{ "model_id", PK_MODEL_ID, IN_QUERY },
+	{ NULL, 0, 0 }
+};
+
+static const struct pspec delete_params[] = {
+	{ "model_id", PK_MODEL_ID, IN_QUERY },
+	{ "confirm", PK_BOOL, IN_QUERY },
+	{ NULL, 0, 0 }
+};
+
+static const struct pspec task_params[] = {
+	{ "task_id", PK_TASK_ID, IN_PATH },
+	{ NULL, 0, 0 }
+};
+
 static const struct route routes[] = {
 	{ "GET", "", 0, 0, handle_list, list_params },
+	{ "POST", "/download", 0, 1, handle_download, download_params },
+	{ "GET", "/usage", 0, 0, handle_usage, usage_params },
+	{ "DELETE", "/cache", 0, 0, handle_delete, delete_params },
+	{ "GET", "", 1, 0, handle_task, task_params },
+	{ "POST", "/cancel", 1, 0, handle_cancel, task_params },
 };
 
 #define NROUTES	(sizeof(routes) / sizeof(routes[0]))
@@ -65,7 +91,7 @@ path_matches(struct req *r, const struct route *rt)
 		return 0;
 	rest += sizeof(tasks) - 1;
 	slash = strchr(rest, '/');
-	if (slash == rest)
+	if (*rest == '\0' || slash == rest)
 		return 0;
 	if (strcmp(slash ? slash : "", rt->suffix) != 0)
 		return 0;

@@ -264,3 +264,51 @@ db_collections_free(struct db_collections *c)
 	free(c->v);
 	memset(c, 0, sizeof(*c));
 }
+
+enum err
+db_model_usage(struct db *db, const char *model_id, struct db_usage *out)
+{
+	static const char sql[] =
+	    "SELECT c.name, p.n, l.n FROM "
+	    "(SELECT count(*) AS n FROM user_preferences "
+	    "WHERE default_embedding_model = $1) p CROSS JOIN "
+	    "(SELECT count(*) AS n FROM llm_provider_configs "
+	    "WHERE high_quality_model = $1 OR low_quality_model = $1) l "
+	    "LEFT JOIN collections c ON c.embedding_model = $1 "
+	    "ORDER BY c.name COLLATE \"C\"";
+	PGresult	*res;
+	enum err	 e = ERR_OK;
+	int		 i, rows;
+	char		*end;
+
+	memset(out, 0, sizeof(*out));
+	if ((res = db_query(db, sql, 1, &model_id)) == NULL)
+		return ERR_DB;
+	rows = PQntuples(res);
+	if (rows > 0) {
+		out->preferences = strtol(PQgetvalue(res, 0, 1), &end, 10);
+		out->llm_configs = strtol(PQgetvalue(res, 0, 2), &end, 10);
+	}
+	if (rows > 0 && !PQgetisnull(res, 0, 0) &&
+	    (out->cols.v = calloc(rows, sizeof(*out->cols.v))) == NULL)
+		e = ERR_NOMEM;
+	for (i = 0; e == ERR_OK && i < rows && !PQgetisnull(res, i, 0); i++) {
+		out->cols.v[i].model = strdup(model_id);
+		out->cols.v[i].name = strdup(PQgetvalue(res, i, 0));
+		out->cols.n++;
+		if (out->cols.v[i].model == NULL || out->cols.v[i].name == NULL)
+			e = ERR_NOMEM;
+	}
+	PQclear(res);
+	if (e != ERR_OK)
+		db_usage_free(out);
+	return e;
+}
+
+void
+db_usage_free(struct db_usage *u)
+{
+
+	db_collections_free(&u->cols);
+	memset(u, 0, sizeof(*u));
+}

@@ -68,4 +68,17 @@ enum err	 db_collections_using(struct db *db, const char *const *models,
 /* Accepts a zeroed struct; leaves it zeroed. */
 void		 db_collections_free(struct db_collections *c);
 
+/* What references one model, as aggregates (never user names or ids). */
+struct db_usage {
+	struct db_collections	 cols;	/* collections using it, by name */
+	long			 preferences;	/* users' default model */
+	long			 llm_configs;	/* LLM provider configs */
+};
+
+/* Collections, preference and LLM config counts for model_id in one round
+ * trip.  Free with db_usage_free(). */
+enum err	 db_model_usage(struct db *db, const char *model_id,
+		    struct db_usage *out);
+void		 db_usage_free(struct db_usage *u);
+
 #endif

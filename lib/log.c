@@ -40,6 +40,9 @@ log_setdebug(int on)
 
 /* Formats and writes one line with a single write(2), so lines from
  * several processes appending to one file never interleave. */
+static void log_vemit(const char *, const char *, const char *, va_list)
+    __attribute__((format(printf, 3, 0)));
+
 static void
 log_vemit(const char *level, const char *cause, const char *fmt, va_list ap)
 {

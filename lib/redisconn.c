@@ -407,12 +407,12 @@ redisReply *
 rconn_script(struct rconn *r, const char *script, int nkeys, int argc,
     const char **argv)
 {
-	const char	*args[3 + 16];
+	const char	*args[3 + 40];
 	char		 sha[41], nk[16];
 	redisReply	*rep;
 	int		 i;
 
-	if (argc > 16)
+	if (argc > 40)
 		return NULL;
 	sha1_hex(script, sha);
 	snprintf(nk, sizeof(nk), "%d", nkeys);

@@ -47,4 +47,148 @@ enum err	 ts_active_many(struct rconn *r, const char *const *models,
 		    size_t n, struct ts_claim *claims,
 		    unsigned long long *generation);
 
+/* Terminal and non-terminal statuses of the contract (+ cancelled). */
+#define TS_PENDING		"pending"
+#define TS_RUNNING		"running"
+#define TS_COMPLETED		"completed"
+#define TS_FAILED		"failed"
+#define TS_ALREADY_INSTALLED	"already_installed"
+#define TS_NOT_INSTALLED	"not_installed"
+#define TS_CANCELLED		"cancelled"
+
+#define TS_TTL			86400	/* claims and task hashes */
+#define TS_QUEUE_KEY		TS_KEY_PREFIX "queue"
+
+/* 1 if status is terminal (nothing will change it any more). */
+int		 ts_status_terminal(const char *status);
+const char	*ts_op_str(enum ts_op op);	/* "download", "delete" */
+int		 ts_op_parse(const char *s, enum ts_op *op);
+
+/* A task hash, decoded.  Missing numeric fields read as 0; the optional
+ * speed and ETA read as -1 when absent ("null"). */
+struct ts_task {
+	char		 task_id[64];
+	char		 model_id[256];
+	enum ts_op	 op;
+	char		 status[32];
+	unsigned long long bytes_downloaded;
+	unsigned long long bytes_total;
+	char		 error[1024];
+	double		 updated_at;
+	double		 bytes_per_second;	/* -1 = unknown */
+	long long	 eta_seconds;		/* -1 = unknown */
+	unsigned long long files_done;
+	unsigned long long files_total;
+	unsigned long long attempts;
+	int		 cancel_requested;
+};
+
+/* A new random (version 4) task id, lowercase hyphenated. */
+void		 ts_new_task_id(char out[37]);
+
+enum ts_claim_outcome {
+	TS_CLAIM_NEW = 0,	/* we hold it now */
+	TS_CLAIM_SAME_OP,	/* same operation active: existing id in *held */
+	TS_CLAIM_OTHER_OP	/* the other operation holds it: in *held */
+};
+
+/*
+ * Claims model_id for op/task_id: SET NX EX; on failure GET it (vanished
+ * → SET once more).  ERR_REDIS when Redis is down.
+ */
+enum err	 ts_claim(struct rconn *r, const char *model_id, enum ts_op op,
+		    const char *task_id, enum ts_claim_outcome *outcome,
+		    struct ts_claim *held);
+/* Releases the claim only if it is still op/task_id (one Lua script). */
+enum err	 ts_release(struct rconn *r, const char *model_id,
+		    enum ts_op op, const char *task_id);
+
+/* Creates the task hash (status pending, zeros) with its TTL. */
+enum err	 ts_task_create(struct rconn *r, const char *task_id,
+		    const char *model_id, enum ts_op op);
+/* Reads a task: ERR_OK, ERR_NOTFOUND or ERR_REDIS. */
+enum err	 ts_task_get(struct rconn *r, const char *task_id,
+		    struct ts_task *out);
+
+/*
+ * Writes fields (names/values, nfields pairs) to a task that is not yet
+ * terminal, refreshes its TTL and, when the claim is still this task's,
+ * the claim's TTL.  *cancel is set to 1 when a cancel was requested.
+ * Returns ERR_NOTFOUND when the task is gone, ERR_CONFLICT when it is
+ * already terminal (nothing written), ERR_REDIS when Redis is down.
+ */
+enum err	 ts_task_update(struct rconn *r, const char *task_id,
+		    const char *model_id, enum ts_op op,
+		    const char *const *fields, int nfields, int *cancel);
+
+/* Marks a task terminal (status, error) unless it already is, and
+ * releases its claim; both in one Lua script.  ERR_CONFLICT if it was
+ * already terminal. */
+enum err	 ts_task_finish(struct rconn *r, const char *task_id,
+		    const char *model_id, enum ts_op op, const char *status,
+		    const char *error);
+
+/* LPUSH task_id on the queue. */
+enum err	 ts_enqueue(struct rconn *r, const char *task_id);
+
+/*
+ * The queue protocol of one runner (DESIGN.md "Redis"): a runner BLMOVEs
+ * a task id from the queue into its own processing list, and LREMs it
+ * when the job is over.  Its heartbeat key lives heartbeat_ttl seconds;
+ * any runner re-queues the processing list of a runner whose heartbeat
+ * lapsed.
+ */
+
+/* Takes the next task id into the runner's processing list, blocking up
+ * to timeout_s seconds.  *task_id is "" when none came. */
+enum err	 ts_take(struct rconn *r, const char *runner_id,
+		    unsigned timeout_s, char *task_id, size_t len);
+/* Removes task_id from the runner's processing list. */
+enum err	 ts_done(struct rconn *r, const char *runner_id,
+		    const char *task_id);
+/* Moves task_id from the processing list back to the head of the queue
+ * (it is taken next). */
+enum err	 ts_requeue(struct rconn *r, const char *runner_id,
+		    const char *task_id);
+/* Moves everything in the runner's processing list back to the queue
+ * (start-up after a crash); *moved counts them. */
+enum err	 ts_requeue_all(struct rconn *r, const char *runner_id,
+		    long long *moved);
+/* Renews the heartbeat key, refreshes the claims of every queued task,
+ * and re-queues the processing lists of runners whose heartbeat lapsed
+ * (*recovered counts the tasks). */
+enum err	 ts_heartbeat(struct rconn *r, const char *runner_id,
+		    unsigned ttl, long long *recovered);
+/* Deletes the heartbeat key (clean shutdown). */
+enum err	 ts_heartbeat_stop(struct rconn *r, const char *runner_id);
+
+/* A task's lease: SET NX EX held by the one process running it, so no job
+ * ever runs twice.  ERR_CONFLICT when another holder has it. */
+enum err	 ts_lease_acquire(struct rconn *r, const char *task_id,
+		    const char *holder, unsigned ttl);
+/* Renews the lease if holder still has it: ERR_CONFLICT if not. */
+enum err	 ts_lease_renew(struct rconn *r, const char *task_id,
+		    const char *holder, unsigned ttl);
+enum err	 ts_lease_release(struct rconn *r, const char *task_id,
+		    const char *holder);
+
+/*
+ * Cancels a task still waiting in the queue: takes it off the queue, marks
+ * it cancelled and releases its claim, atomically.  ERR_OK when done,
+ * ERR_NOTFOUND when it was no longer in the queue (a runner has it).
+ */
+enum err	 ts_cancel_queued(struct rconn *r, const char *task_id,
+		    const char *model_id, enum ts_op op);
+/* Sets the cancel flag a running job reads at every progress write.
+ * ERR_CONFLICT when the task is already terminal. */
+enum err	 ts_request_cancel(struct rconn *r, const char *task_id,
+		    const char *model_id, enum ts_op op);
+
+/* HINCRBY attempts; the new count in *attempts. */
+enum err	 ts_count_attempt(struct rconn *r, const char *task_id,
+		    long long *attempts);
+
+/* INCR the cache generation (responders then drop their scan cache). */
+enum err	 ts_bump_generation(struct rconn *r);
+
 #endif

@@ -1,0 +1,250 @@
+/*
+ * GET /usage (the preflight) and DELETE /cache: what references a model,
+ * what removing it frees, and the checks that block or only warn.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "extern.h"
+#include "hfdelete.h"
+#include "log.h"
+#include "vecpipe.h"
+
+#define MIB	(1024ULL * 1024ULL)
+
+struct usage {
+	const struct model	*m;
+	struct scanview		 sv;
+	const struct hfrepo	*installed;	/* repo with a revision */
+	int			 present;	/* anything of it on disk */
+	int			 estimate_ok;
+	uint64_t		 freed;
+	struct db_usage		 db;
+	int			 is_default;
+	int			 vp_ok;
+	struct vecpipe_loaded	 vp;
+	char			 vp_err[256];
+};
+
+/* Gathers everything; answers 400/503 itself and returns -1 then. */
+static int
+usage_load(struct req *r, struct usage *u)
+{
+	const struct config	*cfg = r->app->cfg;
+	enum err		 e;
+
+	memset(u, 0, sizeof(*u));
+	if ((u->m = registry_find_id(r->app->reg, r->p.model_id)) == NULL) {
+		resp_not_curated(r, r->p.model_id);
+		return -1;
+	}
+	if ((e = db_model_usage(r->app->db, u->m->id, &u->db)) != ERR_OK) {
+		resp_error(r, status_for_err(e), e == ERR_DB ?
+		    "Database unavailable" : "Internal Server Error");
+		return -1;
+	}
+	current_scan(r, &u->sv);
+	if (u->sv.scan != NULL)
+		u->installed = hfcache_find(u->sv.scan, "model", u->m->id);
+	if (u->installed != NULL && u->installed->nrevisions == 0)
+		u->installed = NULL;
+	u->estimate_ok = hfdelete_estimate(cfg->hf_hub_cache, "model",
+	    u->m->id, &u->freed, &u->present) == ERR_OK;
+	u->is_default = strcmp(u->m->id,
+	    r->app->reg->default_embedding_model) == 0;
+	u->vp_ok = vecpipe_loaded(cfg->search_api_url,
+	    cfg->vecpipe_timeout_ms, u->m->id, &u->vp, u->vp_err,
+	    sizeof(u->vp_err)) == ERR_OK;
+	if (!u->vp_ok)
+		log_info("cid=%s vecpipe probe failed: %s", r->cid, u->vp_err);
+	return 0;
+}
+
+static void
+add_warning(cJSON *w, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+add_warning(cJSON *w, const char *fmt, ...)
+{
+	char	 buf[1024];
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	cJSON_AddItemToArray(w, cJSON_CreateString(buf));
+}
+
+/* The warnings of the contract, in order; the collections line only when
+ * with_collections. */
+static cJSON *
+usage_warnings(const struct usage *u, int with_collections)
+{
+	cJSON	*w = cJSON_CreateArray();
+	char	 names[768] = "", types[128] = "";
+	size_t	 i, n;
+
+	if (w == NULL)
+		return NULL;
+	if (with_collections && u->db.cols.n > 0) {
+		for (i = 0; i < u->db.cols.n && i < 3; i++) {
+			n = strlen(names);
+			snprintf(names + n, sizeof(names) - n, "%s%s",
+			    i ? ", " : "", u->db.cols.v[i].name);
+		}
+		add_warning(w, "Model is used by %zu collection(s): %s",
+		    u->db.cols.n, names);
+	}
+	if (u->db.preferences > 0)
+		add_warning(w, "%ld user(s) have this as their default "
+		    "embedding model", u->db.preferences);
+	if (u->db.llm_configs > 0)
+		add_warning(w, "%ld LLM configuration(s) reference this "
+		    "model", u->db.llm_configs);
+	if (u->is_default)
+		add_warning(w, "This is the system default embedding model");
+	if (u->vp_ok && u->vp.ntypes > 0) {
+		for (i = 0; i < u->vp.ntypes; i++) {
+			n = strlen(types);
+			snprintf(types + n, sizeof(types) - n, "%s%s",
+			    i ? ", " : "", u->vp.types[i]);
+		}
+		add_warning(w, "Model is currently loaded in VecPipe GPU "
+		    "memory (%s)", types);
+	}
+	if (!u->vp_ok)
+		add_warning(w, "Unable to verify whether the model is "
+		    "currently loaded in VecPipe (status unknown)");
+	if (u->sv.error != NULL)
+		add_warning(w, "Unable to verify local HuggingFace cache "
+		    "state (installed status may be inaccurate)");
+	return w;
+}
+
+static cJSON *
+collection_names(const struct usage *u)
+{
+	cJSON	*a = cJSON_CreateArray();
+	size_t	 i;
+
+	for (i = 0; a != NULL && i < u->db.cols.n; i++)
+		cJSON_AddItemToArray(a,
+		    cJSON_CreateString(u->db.cols.v[i].name));
+	return a;
+}
+
+static cJSON *
+usage_json(const struct usage *u)
+{
+	cJSON	*o = cJSON_CreateObject(), *w, *types;
+	size_t	 i;
+	int	 can_delete = u->db.cols.n == 0;
+
+	if (o == NULL)
+		return NULL;
+	w = usage_warnings(u, 1);
+	cJSON_AddStringToObject(o, "model_id", u->m->id);
+	cJSON_AddBoolToObject(o, "is_installed", u->installed != NULL);
+	if (u->installed != NULL)
+		cJSON_AddNumberToObject(o, "size_on_disk_mb",
+		    (double)(u->installed->size_on_disk / MIB));
+	else
+		cJSON_AddNullToObject(o, "size_on_disk_mb");
+	cJSON_AddNumberToObject(o, "estimated_freed_size_mb",
+	    (double)(u->freed / MIB));
+	cJSON_AddItemToObject(o, "blocked_by_collections",
+	    collection_names(u));
+	cJSON_AddNumberToObject(o, "user_preferences_count",
+	    (double)u->db.preferences);
+	cJSON_AddNumberToObject(o, "llm_config_count",
+	    (double)u->db.llm_configs);
+	cJSON_AddBoolToObject(o, "is_default_embedding_model", u->is_default);
+	cJSON_AddBoolToObject(o, "loaded_in_vecpipe",
+	    u->vp_ok && u->vp.ntypes > 0);
+	types = cJSON_AddArrayToObject(o, "loaded_vecpipe_model_types");
+	for (i = 0; u->vp_ok && i < u->vp.ntypes; i++)
+		cJSON_AddItemToArray(types,
+		    cJSON_CreateString(u->vp.types[i]));
+	if (u->sv.error != NULL)
+		cJSON_AddStringToObject(o, "hf_cache_scan_error", u->sv.error);
+	else
+		cJSON_AddNullToObject(o, "hf_cache_scan_error");
+	if (!u->vp_ok)
+		cJSON_AddStringToObject(o, "vecpipe_query_error", u->vp_err);
+	else
+		cJSON_AddNullToObject(o, "vecpipe_query_error");
+	cJSON_AddBoolToObject(o, "can_delete", can_delete);
+	cJSON_AddBoolToObject(o, "requires_confirmation",
+	    can_delete && cJSON_GetArraySize(w) > 0);
+	cJSON_AddItemToObject(o, "warnings", w);
+	return o;
+}
+
+void
+handle_usage(struct req *r)
+{
+	struct usage	 u;
+
+	if (usage_load(r, &u) == -1)
+		return;
+	resp_json(r, 200, usage_json(&u), NULL);
+	db_usage_free(&u.db);
+}
+
+/* A 409 whose conflict object carries collections and warnings. */
+static void
+delete_conflict(struct req *r, const struct usage *u, const char *type,
+    const char *detail, int confirm, cJSON *warnings)
+{
+	cJSON	*c = conflict_json(type, detail, u->m->id, NULL);
+
+	if (c != NULL) {
+		cJSON_ReplaceItemInObjectCaseSensitive(c,
+		    "blocked_by_collections", collection_names(u));
+		cJSON_ReplaceItemInObjectCaseSensitive(c,
+		    "requires_confirmation", cJSON_CreateBool(confirm));
+		cJSON_ReplaceItemInObjectCaseSensitive(c, "warnings",
+		    warnings);
+	} else
+		cJSON_Delete(warnings);
+	resp_error_json(r, 409, c, NULL);
+}
+
+void
+handle_delete(struct req *r)
+{
+	struct usage	 u;
+	cJSON		*w;
+	char		 msg[128];
+
+	if (usage_load(r, &u) == -1)
+		return;
+	if (!u.present && u.estimate_ok && u.sv.error == NULL) {
+		resp_json(r, 200, task_start_json(NULL, u.m->id, TS_OP_DELETE,
+		    TS_NOT_INSTALLED, NULL), NULL);
+		goto out;
+	}
+	if (u.db.cols.n > 0) {
+		snprintf(msg, sizeof(msg), "Cannot delete: model is used by "
+		    "%zu collection(s)", u.db.cols.n);
+		delete_conflict(r, &u, "in_use_block", msg, 0,
+		    usage_warnings(&u, 1));
+		goto out;
+	}
+	w = usage_warnings(&u, 0);
+	if (cJSON_GetArraySize(w) > 0 && !r->p.confirm) {
+		delete_conflict(r, &u, "requires_confirmation", "Deletion "
+		    "requires confirmation due to active usage", 1, w);
+		goto out;
+	}
+	if (!r->p.confirm) {
+		cJSON_Delete(w);
+		w = NULL;
+	}
+	start_task(r, u.m->id, TS_OP_DELETE, w);
+out:
+	db_usage_free(&u.db);
+}

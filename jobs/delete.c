@@ -1,0 +1,78 @@
+/*
+ * The delete job: re-check in PostgreSQL that no collection uses the
+ * model (one may have appeared since the request), then remove the
+ * repo's whole folder from the cache, partial downloads included.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "db.h"
+#include "extern.h"
+#include "hfdelete.h"
+#include "log.h"
+
+/* Fails the task if a collection uses the model now; 0 = go on. */
+static int
+recheck_collections(struct job *j)
+{
+	struct db		*db;
+	struct db_collections	 cols;
+	const char		*models[] = { j->model_id };
+	char			 msg[512];
+	size_t			 i, n;
+	enum err		 e;
+
+	db = db_open(j->cfg->database_url, j->cfg->db_connect_timeout,
+	    j->cfg->db_statement_timeout_ms, "mm-jobd");
+	e = db ? db_collections_using(db, models, 1, &cols) : ERR_NOMEM;
+	db_close(&db);
+	if (e != ERR_OK) {
+		(void)ts_task_finish(j->redis, j->task_id, j->model_id, j->op,
+		    TS_FAILED, "Database unavailable: cannot re-check the "
+		    "collections using this model; nothing was deleted");
+		return -1;
+	}
+	if (cols.n == 0)
+		return 0;
+	n = (size_t)snprintf(msg, sizeof(msg), "Cannot delete: model is used "
+	    "by %zu collection(s):", cols.n);
+	for (i = 0; i < cols.n && n < sizeof(msg); i++)
+		n += (size_t)snprintf(msg + n, sizeof(msg) - n, "%s %s",
+		    i ? "," : "", cols.v[i].name);
+	db_collections_free(&cols);
+	log_warnx("task=%s model=%s event=delete.refused", j->task_id,
+	    j->model_id);
+	(void)ts_task_finish(j->redis, j->task_id, j->model_id, j->op,
+	    TS_FAILED, msg);
+	return -1;
+}
+
+int
+job_delete(struct job *j)
+{
+	char		 msg[512];
+	enum err	 e;
+
+	if (recheck_collections(j) == -1)
+		return JOB_EXIT_DONE;
+	e = hfdelete_remove(j->cfg->hf_hub_cache, "model", j->model_id,
+	    j->cfg->delete_soft_limit, msg, sizeof(msg));
+	if (e == ERR_NOTFOUND) {
+		(void)ts_task_finish(j->redis, j->task_id, j->model_id, j->op,
+		    TS_NOT_INSTALLED, NULL);
+		log_info("task=%s model=%s event=delete.not_installed",
+		    j->task_id, j->model_id);
+	} else if (e != ERR_OK) {
+		log_warnx("task=%s model=%s event=delete.failed error=\"%s\"",
+		    j->task_id, j->model_id, msg);
+		(void)ts_task_finish(j->redis, j->task_id, j->model_id, j->op,
+		    TS_FAILED, msg);
+	} else {
+		(void)ts_task_finish(j->redis, j->task_id, j->model_id, j->op,
+		    TS_COMPLETED, NULL);
+		log_info("task=%s model=%s event=delete.completed",
+		    j->task_id, j->model_id);
+	}
+	(void)ts_bump_generation(j->redis);
+	return JOB_EXIT_DONE;
+}

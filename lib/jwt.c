@@ -1,0 +1,397 @@
+/*
+ * HS256 JSON Web Tokens (see jwt.h), checked the way the host
+ * application's PyJWT does with algorithms=["HS256"] and no leeway:
+ * split, header, alg, signature, payload, then the claims.
+ */
+#include <assert.h>
+#include <limits.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include "jwt.h"
+#include "valid.h"
+
+#define JWT_MAXLEN	8192	/* longer tokens are JWT_MALFORMED */
+#define JWT_SIGLEN	32	/* HMAC-SHA256 */
+
+static const char *const jwt_strs[JWT__MAX] = {
+	"valid",				/* JWT_OK */
+	"malformed token",			/* JWT_MALFORMED */
+	"algorithm not allowed",		/* JWT_BAD_ALG */
+	"signature verification failed",	/* JWT_BAD_SIG */
+	"missing or invalid exp claim",		/* JWT_NO_EXP */
+	"token has expired",			/* JWT_EXPIRED */
+	"token is not yet valid",		/* JWT_NOT_YET */
+	"token type is not access",		/* JWT_BAD_TYPE */
+	"missing or invalid sub claim",		/* JWT_NO_SUB */
+};
+
+static const char	 b64url_alphabet[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+const char *
+jwt_result_str(enum jwt_result r)
+{
+
+	if ((unsigned)r >= JWT__MAX)
+		return "unknown result";
+	return jwt_strs[r];
+}
+
+int
+jwt_looks_like(const char *token)
+{
+	const char	*p;
+	int		 dots = 0;
+
+	for (p = token; (p = strchr(p, '.')) != NULL; p++)
+		dots++;
+	return dots == 2;
+}
+
+static int
+b64url_val(unsigned char c)
+{
+
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '-')
+		return 62;
+	if (c == '_')
+		return 63;
+	return -1;
+}
+
+/*
+ * Decodes len characters of unpadded base64url.  Returns a malloc'd,
+ * NUL-terminated buffer (its length in *outlen) or NULL on a character
+ * outside the alphabet (padding included), an impossible length or OOM.
+ * Unused trailing bits are ignored, as Python's decoder does.
+ */
+static unsigned char *
+b64url_decode(const char *in, size_t len, size_t *outlen)
+{
+	unsigned char	*out;
+	unsigned	 acc = 0;
+	size_t		 i, o = 0;
+	int		 bits = 0, v;
+
+	if (len % 4 == 1 || (out = malloc(len / 4 * 3 + 3)) == NULL)
+		return NULL;
+	for (i = 0; i < len; i++) {
+		if ((v = b64url_val((unsigned char)in[i])) == -1) {
+			free(out);
+			return NULL;
+		}
+		acc = ((acc << 6) | (unsigned)v) & 0xffff;
+		if ((bits += 6) >= 8) {
+			bits -= 8;
+			out[o++] = (unsigned char)(acc >> bits);
+		}
+	}
+	out[o] = '\0';
+	*outlen = o;
+	return out;
+}
+
+/* Unpadded base64url of len bytes; malloc'd, NULL on OOM. */
+static char *
+b64url_encode(const unsigned char *in, size_t len)
+{
+	char		*out;
+	unsigned	 acc = 0;
+	size_t		 i, o = 0;
+	int		 bits = 0;
+
+	if ((out = malloc(len / 3 * 4 + 5)) == NULL)
+		return NULL;
+	for (i = 0; i < len; i++) {
+		acc = ((acc << 8) | in[i]) & 0xffff;
+		for (bits += 8; bits >= 6; bits -= 6)
+			out[o++] = b64url_alphabet[(acc >> (bits - 6)) & 0x3f];
+	}
+	if (bits > 0)
+		out[o++] = b64url_alphabet[(acc << (6 - bits)) & 0x3f];
+	out[o] = '\0';
+	return out;
+}
+
+/*
+ * 1 if the JSON text holds the escape \u0000: cJSON would cut the string
+ * there, so "ab\u0000cd" would silently read as "ab".  Escaped
+ * backslashes are skipped so "\\u0000" (a literal text) is not caught.
+ */
+static int
+json_has_nul_escape(const unsigned char *s, size_t len)
+{
+	size_t	 i;
+
+	for (i = 0; i + 1 < len; i++) {
+		if (s[i] != '\\')
+			continue;
+		if (s[i + 1] == 'u' && i + 5 < len &&
+		    memcmp(s + i + 2, "0000", 4) == 0)
+			return 1;
+		i++;
+	}
+	return 0;
+}
+
+/*
+ * Decodes one token part into a JSON object: strict UTF-8, nothing after
+ * the value.  Returns the object (free with cJSON_Delete) or NULL.
+ */
+static cJSON *
+jwt_part_json(const char *part, size_t len)
+{
+	unsigned char	*raw;
+	cJSON		*obj = NULL;
+	size_t		 rawlen;
+
+	if ((raw = b64url_decode(part, len, &rawlen)) == NULL)
+		return NULL;
+	if (valid_utf8((const char *)raw, rawlen) == 0 &&
+	    !json_has_nul_escape(raw, rawlen))
+		obj = cJSON_ParseWithLengthOpts((const char *)raw, rawlen + 1,
+		    NULL, 1);
+	free(raw);
+	if (obj != NULL && !cJSON_IsObject(obj)) {
+		cJSON_Delete(obj);
+		obj = NULL;
+	}
+	return obj;
+}
+
+/*
+ * The member called name, case-sensitively.  cJSON keeps duplicate keys
+ * and cJSON_GetObjectItemCaseSensitive returns the first; Python's json
+ * (hence the issuer and the reference) keeps the last, so we do too.
+ */
+static const cJSON *
+jwt_claim(const cJSON *obj, const char *name)
+{
+	const cJSON	*it, *last = NULL;
+
+	cJSON_ArrayForEach(it, obj)
+		if (it->string != NULL && strcmp(it->string, name) == 0)
+			last = it;
+	return last;
+}
+
+/* HMAC-SHA256 of len bytes of data under secret into mac. */
+static int
+jwt_hmac(const char *secret, const char *data, size_t len,
+    unsigned char mac[JWT_SIGLEN])
+{
+	unsigned int	 maclen = 0;
+	size_t		 klen = strlen(secret);
+
+	if (klen > INT_MAX || HMAC(EVP_sha256(), secret, (int)klen,
+	    (const unsigned char *)data, len, mac, &maclen) == NULL ||
+	    maclen != JWT_SIGLEN)
+		return -1;
+	return 0;
+}
+
+static enum jwt_result
+jwt_check_alg(const cJSON *hdr)
+{
+	const cJSON	*alg;
+
+	alg = jwt_claim(hdr, "alg");
+	if (!cJSON_IsString(alg) || strcmp(alg->valuestring, "HS256") != 0)
+		return JWT_BAD_ALG;
+	return JWT_OK;
+}
+
+/* token is "<h>.<p>.<s>" and sig points at the second dot. */
+static enum jwt_result
+jwt_check_sig(const char *token, const char *sig, const char *secret)
+{
+	unsigned char	 mac[JWT_SIGLEN], *got;
+	size_t		 gotlen;
+	enum jwt_result	 r = JWT_BAD_SIG;
+
+	if ((got = b64url_decode(sig + 1, strlen(sig + 1), &gotlen)) == NULL)
+		return JWT_MALFORMED;
+	if (gotlen == JWT_SIGLEN &&
+	    jwt_hmac(secret, token, (size_t)(sig - token), mac) == 0 &&
+	    CRYPTO_memcmp(mac, got, JWT_SIGLEN) == 0)
+		r = JWT_OK;
+	OPENSSL_cleanse(mac, sizeof(mac));
+	free(got);
+	return r;
+}
+
+/*
+ * A NumericDate as PyJWT reads it, int(value): finite numbers only,
+ * truncated toward zero.  Strings, booleans and null are refused.
+ */
+static int
+jwt_numeric_date(const cJSON *item, double *out)
+{
+
+	if (!cJSON_IsNumber(item) || !isfinite(item->valuedouble))
+		return -1;
+	*out = trunc(item->valuedouble);
+	return 0;
+}
+
+static enum jwt_result
+jwt_check_times(const cJSON *claims, time_t now)
+{
+	const cJSON	*nbf;
+	double		 t;
+
+	if (jwt_numeric_date(jwt_claim(claims, "exp"), &t) == -1)
+		return JWT_NO_EXP;
+	if (t <= (double)now)
+		return JWT_EXPIRED;
+	if ((nbf = jwt_claim(claims, "nbf")) != NULL) {
+		/* PyJWT: a non-integer nbf is a DecodeError. */
+		if (jwt_numeric_date(nbf, &t) == -1)
+			return JWT_MALFORMED;
+		if (t > (double)now)
+			return JWT_NOT_YET;
+	}
+	return JWT_OK;
+}
+
+static enum jwt_result
+jwt_check_claims(const cJSON *claims, time_t now, char *sub, size_t sublen)
+{
+	const cJSON	*type, *s;
+	enum jwt_result	 r;
+	size_t		 len;
+
+	if ((r = jwt_check_times(claims, now)) != JWT_OK)
+		return r;
+	type = jwt_claim(claims, "type");
+	if (!cJSON_IsString(type) || strcmp(type->valuestring, "access") != 0)
+		return JWT_BAD_TYPE;
+	s = jwt_claim(claims, "sub");
+	if (!cJSON_IsString(s) || (len = strlen(s->valuestring)) == 0 ||
+	    len >= sublen)
+		return JWT_NO_SUB;
+	memcpy(sub, s->valuestring, len + 1);
+	return JWT_OK;
+}
+
+enum jwt_result
+jwt_verify(const char *token, const char *secret, time_t now, char *sub,
+    size_t sublen)
+{
+	cJSON		*hdr = NULL, *claims = NULL;
+	const char	*d1, *d2;
+	enum jwt_result	 r = JWT_MALFORMED;
+
+	assert(token != NULL && secret != NULL && sub != NULL);
+	if (sublen > 0)
+		sub[0] = '\0';
+	if (strnlen(token, JWT_MAXLEN + 1) > JWT_MAXLEN ||
+	    !jwt_looks_like(token))
+		goto out;
+	d1 = strchr(token, '.');
+	d2 = strchr(d1 + 1, '.');
+	if ((hdr = jwt_part_json(token, (size_t)(d1 - token))) == NULL)
+		goto out;
+	if ((r = jwt_check_alg(hdr)) != JWT_OK ||
+	    (r = jwt_check_sig(token, d2, secret)) != JWT_OK)
+		goto out;
+	if ((claims = jwt_part_json(d1 + 1, (size_t)(d2 - d1 - 1))) == NULL) {
+		r = JWT_MALFORMED;
+		goto out;
+	}
+	r = jwt_check_claims(claims, now, sub, sublen);
+out:
+	cJSON_Delete(claims);
+	cJSON_Delete(hdr);
+	return r;
+}
+
+/* Unformatted JSON of obj, base64url-encoded; malloc'd or NULL. */
+static char *
+jwt_encode_json(const cJSON *obj)
+{
+	char	*json, *enc;
+
+	if ((json = cJSON_PrintUnformatted(obj)) == NULL)
+		return NULL;
+	enc = b64url_encode((const unsigned char *)json, strlen(json));
+	cJSON_free(json);
+	return enc;
+}
+
+/* The header and claims of an access token, encoded, into *h and *c. */
+static int
+jwt_build(const char *sub, time_t iat, time_t exp, char **h, char **c)
+{
+	cJSON	*hdr = NULL, *claims = NULL;
+	int	 rc = -1;
+
+	if ((hdr = cJSON_CreateObject()) == NULL ||
+	    cJSON_AddStringToObject(hdr, "alg", "HS256") == NULL ||
+	    cJSON_AddStringToObject(hdr, "typ", "JWT") == NULL)
+		goto out;
+	if ((claims = cJSON_CreateObject()) == NULL ||
+	    cJSON_AddStringToObject(claims, "sub", sub) == NULL ||
+	    cJSON_AddNumberToObject(claims, "exp", (double)exp) == NULL ||
+	    cJSON_AddNumberToObject(claims, "iat", (double)iat) == NULL ||
+	    cJSON_AddStringToObject(claims, "type", "access") == NULL)
+		goto out;
+	if ((*h = jwt_encode_json(hdr)) == NULL)
+		goto out;
+	if ((*c = jwt_encode_json(claims)) == NULL) {
+		free(*h);
+		*h = NULL;
+		goto out;
+	}
+	rc = 0;
+out:
+	cJSON_Delete(claims);
+	cJSON_Delete(hdr);
+	return rc;
+}
+
+char *
+jwt_sign(const char *secret, const char *sub, time_t iat, time_t exp)
+{
+	unsigned char	 mac[JWT_SIGLEN];
+	char		*h = NULL, *c = NULL, *s = NULL, *tok = NULL;
+	size_t		 hl, cl, sl;
+
+	if (secret == NULL || sub == NULL || jwt_build(sub, iat, exp, &h, &c))
+		goto out;
+	hl = strlen(h);
+	cl = strlen(c);
+	/* Room for "<h>.<c>.<43-char signature>". */
+	if ((tok = malloc(hl + cl + 2 + 44)) == NULL)
+		goto out;
+	memcpy(tok, h, hl);
+	tok[hl] = '.';
+	memcpy(tok + hl + 1, c, cl);
+	if (jwt_hmac(secret, tok, hl + 1 + cl, mac) == -1 ||
+	    (s = b64url_encode(mac, sizeof(mac))) == NULL) {
+		free(tok);
+		tok = NULL;
+		goto out;
+	}
+	sl = strlen(s);
+	tok[hl + 1 + cl] = '.';
+	memcpy(tok + hl + cl + 2, s, sl + 1);
+out:
+	free(s);
+	free(c);
+	free(h);
+	return tok;
+}

@@ -1,0 +1,92 @@
+/* Task state: claim values, statuses, task ids, key names. */
+#include <string.h>
+
+#include <CUnit/CUnit.h>
+
+#include "taskstate.h"
+#include "unit.h"
+#include "valid.h"
+
+static void
+test_claim_parse(void)
+{
+	static const struct {
+		const char	*in;
+		int		 rc;
+		enum ts_op	 op;
+		const char	*id;
+	} cases[] = {
+		{ "download:0b9c7e1e-1111-4222-8333-444455556666", 0,
+		    TS_OP_DOWNLOAD, "0b9c7e1e-1111-4222-8333-444455556666" },
+		{ "delete:abc", 0, TS_OP_DELETE, "abc" },
+		{ "download:", -1, TS_OP_NONE, "" },
+		{ "upload:abc", -1, TS_OP_NONE, "" },
+		{ "downloadabc", -1, TS_OP_NONE, "" },
+		{ "", -1, TS_OP_NONE, "" },
+		{ "Download:abc", -1, TS_OP_NONE, "" },
+	};
+	struct ts_claim	 c;
+	size_t		 i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		CU_ASSERT_EQUAL(ts_claim_parse(cases[i].in, &c), cases[i].rc);
+		CU_ASSERT_EQUAL(c.op, cases[i].op);
+		if (cases[i].rc == 0)
+			CU_ASSERT_STRING_EQUAL(c.task_id, cases[i].id);
+	}
+	CU_ASSERT_EQUAL(ts_claim_parse(NULL, &c), -1);
+}
+
+static void
+test_statuses(void)
+{
+	const char	*terminal[] = { "completed", "failed",
+	    "already_installed", "not_installed", "cancelled" };
+	const char	*live[] = { "pending", "running", "", "Completed" };
+	size_t		 i;
+
+	for (i = 0; i < 5; i++)
+		CU_ASSERT_TRUE(ts_status_terminal(terminal[i]));
+	for (i = 0; i < 4; i++)
+		CU_ASSERT_FALSE(ts_status_terminal(live[i]));
+}
+
+static void
+test_task_ids(void)
+{
+	char	 a[37], b[37], canon[37], reason[128];
+
+	ts_new_task_id(a);
+	ts_new_task_id(b);
+	CU_ASSERT_EQUAL(strlen(a), 36);
+	CU_ASSERT_STRING_NOT_EQUAL(a, b);
+	CU_ASSERT_EQUAL(a[14], '4');			/* version 4 */
+	CU_ASSERT_PTR_NOT_NULL(strchr("89ab", a[19]));	/* variant */
+	CU_ASSERT_EQUAL(valid_uuid(a, canon, reason, sizeof(reason)), 0);
+	CU_ASSERT_STRING_EQUAL(a, canon);
+}
+
+static void
+test_keys(void)
+{
+	char	 buf[64];
+	char	 longid[600];
+
+	CU_ASSERT_EQUAL(ts_active_key(buf, sizeof(buf), "org/name"), 0);
+	CU_ASSERT_STRING_EQUAL(buf, "model-manager:active:org/name");
+	memset(longid, 'a', sizeof(longid) - 1);
+	longid[sizeof(longid) - 1] = '\0';
+	CU_ASSERT_EQUAL(ts_active_key(buf, sizeof(buf), longid), -1);
+	CU_ASSERT_STRING_EQUAL(ts_op_str(TS_OP_DOWNLOAD), "download");
+	CU_ASSERT_STRING_EQUAL(ts_op_str(TS_OP_DELETE), "delete");
+}
+
+static const struct unit_test tests[] = {
+	{ "claim values", test_claim_parse },
+	{ "terminal statuses", test_statuses },
+	{ "task ids are UUIDv4", test_task_ids },
+	{ "key names", test_keys },
+	{ NULL, NULL }
+};
+
+UNIT_SUITE("taskstate", NULL, NULL, tests)
