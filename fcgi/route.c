@@ -167,8 +167,8 @@ body_load(struct req *r)
 	    !content_is_json(req_header(r, "CONTENT_TYPE")))
 		return 0;
 	if (valid_utf8(r->body, r->bodylen) == 0)
-		r->json = cJSON_ParseWithLengthOpts(r->body, r->bodylen, &end,
-		    1);
+		r->json = cJSON_ParseWithLengthOpts(r->body, r->bodylen + 1,
+		    &end, 1);	/* + its NUL, which valid_utf8 kept out */
 	if (r->json != NULL)
 		return 0;
 	errs = verr_new();

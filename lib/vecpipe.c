@@ -56,7 +56,9 @@ vecpipe_parse(const char *body, size_t len, const char *model_id,
 	cJSON	*root, *e, *name, *type;
 
 	memset(out, 0, sizeof(*out));
-	root = cJSON_ParseWithLengthOpts(body, len, NULL, 1);
+	/* body[len] is the NUL that require_null_terminated looks for. */
+	root = memchr(body, '\0', len) == NULL ?
+	    cJSON_ParseWithLengthOpts(body, len + 1, NULL, 1) : NULL;
 	if (root == NULL || !cJSON_IsArray(root)) {
 		snprintf(errbuf, errlen, "VecPipe answered something that is "
 		    "not a JSON array");

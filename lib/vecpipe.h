@@ -31,7 +31,8 @@ enum err	 vecpipe_loaded(const char *base_url, unsigned timeout_ms,
 		    const char *model_id, struct vecpipe_loaded *out,
 		    char *errbuf, size_t errlen);
 
-/* The same on a response body already fetched (pure; for tests). */
+/* The same on a response body already fetched (pure; for tests); body[len]
+ * must be NUL. */
 enum err	 vecpipe_parse(const char *body, size_t len,
 		    const char *model_id, struct vecpipe_loaded *out,
 		    char *errbuf, size_t errlen);
