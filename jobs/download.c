@@ -80,8 +80,10 @@ dl_write(struct dlctx *dc, const struct hub_progress *p)
 	int		 n = 0, cancel = 0;
 
 	speed = progress_speed(&dc->meter);
-	eta = progress_eta(&dc->meter, p->bytes_total > p->bytes_done ?
-	    p->bytes_total - p->bytes_done : 0);
+	/* Before the listing the total is unknown: so is the ETA. */
+	eta = p->bytes_total == 0 ? -1 : progress_eta(&dc->meter,
+	    p->bytes_total > p->bytes_done ? p->bytes_total - p->bytes_done :
+	    0);
 	snprintf(v[0], sizeof(v[0]), "%" PRIu64, p->bytes_done);
 	snprintf(v[1], sizeof(v[1]), "%" PRIu64, p->bytes_total);
 	snprintf(v[2], sizeof(v[2]), "%zu", p->files_done);

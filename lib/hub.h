@@ -28,12 +28,21 @@ struct hub_opts {
 	unsigned	 retry_base_ms;
 	unsigned	 retry_max_ms;
 	const char	*user_agent;
+	int		 fsync_blobs;	/* fsync each blob before its rename */
 };
+/*
+ * Zero fields get defaults: endpoint https://huggingface.co, connect 10 s,
+ * stall 60 s, 1 transfer at once, backoff 1000 ms doubling to 8000 ms,
+ * user agent "modelmgr/1.0; hf_hub-compatible".  retry_max 0 means no
+ * retry.
+ */
 
 struct hub_progress {
-	uint64_t	 bytes_total;	/* sum of every file's size */
+	uint64_t	 bytes_total;	/* sum of every file's size (a blob
+					   shared by several files once) */
 	uint64_t	 bytes_done;	/* on disk, monotonic */
-	uint64_t	 bytes_resumed;	/* already on disk at the start */
+	uint64_t	 bytes_resumed;	/* already on disk at the start:
+					   complete blobs and partial files */
 	size_t		 files_total;
 	size_t		 files_done;
 };
@@ -66,7 +75,13 @@ struct hub_callbacks {
  *   ERR_CONFLICT  gated or unauthorised (accept the licence, set HF_TOKEN)
  *   ERR_UPSTREAM  the hub failed after retries, or offline mode
  *   ERR_IO        disk full, permission denied, other file system errors
- *   ERR_TIMEOUT   stopped by the progress callback (cancel / time limit)
+ *   ERR_TIMEOUT   stopped by the progress callback (cancel / time limit),
+ *                 message "stopped"
+ *   ERR_TOOBIG    the listing exceeds a hard limit (200,000 files)
+ *   ERR_NOMEM     out of memory
+ * A refusal by cb->admit returns ERR_IO with the callback's message.
+ * revision NULL means "main".  Before the listing is complete, progress
+ * calls (used to poll for a stop) carry bytes_total 0.
  * Partial files are kept as blobs/<etag>.incomplete for a later resume.
  */
 enum err	 hub_snapshot_download(const struct hub_opts *opts,

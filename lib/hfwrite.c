@@ -1,0 +1,595 @@
+/*
+ * Writing the HuggingFace Hub cache: directories, CACHEDIR.TAG, lock
+ * files, atomic refs and trees, relative snapshot links, and the digests
+ * that name blobs.  Everything below the cache directory is reached
+ * through directory descriptors without following symlinks.
+ */
+#include <sys/file.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "hfwrite.h"
+#include "hubname.h"
+
+#define TREES_JSON_MAX	(512UL * 1024 * 1024)	/* hard cap on the text */
+
+const char	 hfwrite_cachedir_tag_text[] =
+    "Signature: 8a477f597d28d172789f06886806bc55\n"
+    "# This file is a cache directory tag created by huggingface_hub.\n"
+    "# For information about cache directory tags, see:\n"
+    "#\thttps://bford.info/cachedir/\n";
+
+/* Adds setgid to a directory this process just created. */
+static void
+set_sgid(int fd)
+{
+	struct stat	 st;
+
+	if (fstat(fd, &st) == 0 && (st.st_mode & S_ISGID) == 0)
+		(void)fchmod(fd, (st.st_mode & 07777) | S_ISGID);
+}
+
+int
+hfwrite_mkdirs(const char *path)
+{
+	char	 buf[PATH_MAX], *p;
+	int	 fd;
+
+	if (strlen(path) >= sizeof(buf) || *path == '\0') {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	strcpy(buf, path);
+	for (p = buf + 1; ; p++) {
+		if (*p != '/' && *p != '\0')
+			continue;
+		if (p[-1] != '/') {
+			char	 c = *p;
+
+			*p = '\0';
+			if (mkdir(buf, 0775) == 0) {
+				if ((fd = open(buf, O_RDONLY | O_DIRECTORY |
+				    O_CLOEXEC)) != -1) {
+					set_sgid(fd);
+					close(fd);
+				}
+			} else if (errno != EEXIST)
+				return -1;
+			*p = c;
+		}
+		if (*p == '\0')
+			return 0;
+	}
+}
+
+int
+hfwrite_dir(int dirfd, const char *name, int create)
+{
+	int	 fd, created = 0;
+
+	if (create) {
+		if (mkdirat(dirfd, name, 0775) == 0)
+			created = 1;
+		else if (errno != EEXIST)
+			return -1;
+	}
+	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC);
+	if (fd != -1 && created)
+		set_sgid(fd);
+	return fd;
+}
+
+int
+hfwrite_dirs(int dirfd, const char *relpath, int create)
+{
+	char		 seg[HUBNAME_SEG_MAX + 1];
+	const char	*p, *end;
+	size_t		 n;
+	int		 fd, next;
+
+	if ((fd = fcntl(dirfd, F_DUPFD_CLOEXEC, 0)) == -1)
+		return -1;
+	for (p = relpath; p != NULL && *p != '\0'; p = *end ? end + 1 : end) {
+		if ((end = strchr(p, '/')) == NULL)
+			end = p + strlen(p);
+		n = (size_t)(end - p);
+		if (n == 0 || n >= sizeof(seg) || (n == 1 && p[0] == '.') ||
+		    (n == 2 && p[0] == '.' && p[1] == '.')) {
+			close(fd);
+			errno = n >= sizeof(seg) ? ENAMETOOLONG : EINVAL;
+			return -1;
+		}
+		memcpy(seg, p, n);
+		seg[n] = '\0';
+		next = hfwrite_dir(fd, seg, create);
+		close(fd);
+		if ((fd = next) == -1)
+			return -1;
+	}
+	return fd;
+}
+
+int
+hfwrite_cachedir_tag(int cachefd)
+{
+	struct stat	 st;
+
+	if (fstatat(cachefd, "CACHEDIR.TAG", &st, AT_SYMLINK_NOFOLLOW) == 0)
+		return 0;
+	if (errno != ENOENT)
+		return -1;
+	return hfwrite_atomic(cachefd, "CACHEDIR.TAG",
+	    hfwrite_cachedir_tag_text, strlen(hfwrite_cachedir_tag_text), 0);
+}
+
+int
+hfwrite_lock(int dirfd, const char *name)
+{
+	int	 fd, saved;
+
+	fd = openat(dirfd, name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW |
+	    O_CLOEXEC, 0664);
+	if (fd != -1)
+		(void)fchmod(fd, 0664);	/* as filelock does, umask aside */
+	else if (errno == EEXIST) {
+		fd = openat(dirfd, name, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+		if (fd == -1 && errno == EACCES)
+			fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW |
+			    O_CLOEXEC);
+	}
+	if (fd == -1)
+		return -1;
+	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		saved = errno == EINTR ? EWOULDBLOCK : errno;
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	return fd;
+}
+
+static int
+write_all(int fd, const void *data, size_t len)
+{
+	const char	*p = data;
+	ssize_t		 n;
+
+	while (len > 0) {
+		if ((n = write(fd, p, len)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Creates a unique "<name>.<8 hex>.tmp" in dirfd; its name in tmp. */
+static int
+tmp_create(int dirfd, const char *name, char *tmp, size_t tmplen)
+{
+	uint32_t	 r;
+	int		 fd, tries, n;
+
+	for (tries = 0; tries < 16; tries++) {
+		if (getrandom(&r, sizeof(r), 0) != sizeof(r))
+			r = (uint32_t)getpid() * 2654435761U + (uint32_t)tries;
+		n = snprintf(tmp, tmplen, "%s.%08" PRIx32 ".tmp", name, r);
+		if (n < 0 || (size_t)n >= tmplen) {
+			errno = ENAMETOOLONG;
+			return -1;
+		}
+		fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL |
+		    O_NOFOLLOW | O_CLOEXEC, 0666);
+		if (fd != -1 || errno != EEXIST)
+			return fd;
+	}
+	return -1;
+}
+
+int
+hfwrite_atomic(int dirfd, const char *name, const void *data, size_t len,
+    int do_fsync)
+{
+	char	 tmp[NAME_MAX + 1];
+	int	 fd, rc = -1, saved;
+
+	if ((fd = tmp_create(dirfd, name, tmp, sizeof(tmp))) == -1)
+		return -1;
+	if (write_all(fd, data, len) == -1 || (do_fsync && fsync(fd) == -1))
+		goto out;
+	if (close(fd) == -1) {
+		fd = -1;
+		goto out;
+	}
+	fd = -1;
+	if (renameat(dirfd, tmp, dirfd, name) == -1)
+		goto out;
+	rc = 0;
+out:
+	saved = errno;
+	if (fd != -1)
+		close(fd);
+	if (rc == -1)
+		(void)unlinkat(dirfd, tmp, 0);
+	errno = saved;
+	return rc;
+}
+
+/* 1 if name inside dirfd is a regular file holding exactly want. */
+static int
+file_holds(int dirfd, const char *name, const char *want)
+{
+	char	 buf[128];
+	ssize_t	 n;
+	int	 fd;
+
+	if ((fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) ==
+	    -1)
+		return 0;
+	n = read(fd, buf, sizeof(buf));
+	close(fd);
+	return n >= 0 && (size_t)n == strlen(want) &&
+	    memcmp(buf, want, (size_t)n) == 0;
+}
+
+int
+hfwrite_ref(int refsfd, const char *revision, const char *commit)
+{
+	char		 dir[HUBNAME_REV_MAX + 1];
+	const char	*base;
+	int		 fd, rc, saved;
+
+	if (strlen(revision) >= sizeof(dir)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	strcpy(dir, revision);
+	if ((base = strrchr(revision, '/')) != NULL) {
+		dir[base - revision] = '\0';
+		base++;
+	} else {
+		dir[0] = '\0';
+		base = revision;
+	}
+	if ((fd = hfwrite_dirs(refsfd, dir, 1)) == -1)
+		return -1;
+	rc = file_holds(fd, base, commit) ? 0 :
+	    hfwrite_atomic(fd, base, commit, strlen(commit), 0);
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return rc;
+}
+
+/* Replaces name inside fd with a symlink to target. */
+static int
+link_replace(int fd, const char *name, const char *target)
+{
+	char	 cur[HUBNAME_PATH_MAX];
+	ssize_t	 n;
+	int	 tries;
+
+	for (tries = 0; tries < 3; tries++) {
+		if (unlinkat(fd, name, 0) == -1 && errno != ENOENT)
+			return -1;
+		if (symlinkat(target, fd, name) == 0)
+			return 0;
+		if (errno != EEXIST)
+			return -1;
+		/* A concurrent writer: fine if it links the same blob. */
+		n = readlinkat(fd, name, cur, sizeof(cur) - 1);
+		if (n >= 0) {
+			cur[n] = '\0';
+			if (strcmp(cur, target) == 0)
+				return 0;
+		}
+	}
+	errno = EEXIST;
+	return -1;
+}
+
+int
+hfwrite_link(int snapfd, const char *path, const char *etag)
+{
+	char		 target[HUBNAME_PATH_MAX], dir[HUBNAME_PATH_MAX + 1];
+	const char	*base;
+	int		 fd, rc, saved;
+
+	if (*path == '/') {
+		errno = EINVAL;
+		return -1;
+	}
+	if (strlen(path) >= sizeof(dir) || hubname_link_target(path, etag,
+	    target, sizeof(target)) == -1) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	strcpy(dir, path);
+	if ((base = strrchr(path, '/')) != NULL) {
+		dir[base - path] = '\0';
+		base++;
+	} else {
+		dir[0] = '\0';
+		base = path;
+	}
+	if (*base == '\0' || strcmp(base, ".") == 0 || strcmp(base, "..") == 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	if ((fd = hfwrite_dirs(snapfd, dir, 1)) == -1)
+		return -1;
+	rc = link_replace(fd, base, target);
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return rc;
+}
+
+/*
+ * A growing text buffer with a hard maximum (TREES_JSON_MAX).
+ */
+struct jbuf {
+	char	*p;
+	size_t	 len, cap;
+	int	 failed;
+};
+
+static void
+jb_put(struct jbuf *b, const char *s, size_t n)
+{
+	char	*np;
+	size_t	 ncap;
+
+	if (b->failed)
+		return;
+	if (b->len + n + 1 > b->cap) {
+		ncap = b->cap == 0 ? 4096 : b->cap;
+		while (ncap < b->len + n + 1)
+			ncap *= 2;
+		if (ncap > TREES_JSON_MAX || (np = realloc(b->p, ncap)) ==
+		    NULL) {
+			b->failed = ENOMEM;
+			return;
+		}
+		b->p = np;
+		b->cap = ncap;
+	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+static void
+jb_str(struct jbuf *b, const char *s)
+{
+
+	jb_put(b, s, strlen(s));
+}
+
+/* Decodes one UTF-8 sequence at s; returns its length, 0 if invalid. */
+static size_t
+utf8_decode(const unsigned char *s, uint32_t *cp)
+{
+	size_t	 n, k;
+
+	if (s[0] < 0x80) {
+		*cp = s[0];
+		return 1;
+	}
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		n = 2, *cp = s[0] & 0x1f;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		n = 3, *cp = s[0] & 0x0f;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		n = 4, *cp = s[0] & 0x07;
+	else
+		return 0;
+	for (k = 1; k < n; k++) {
+		if ((s[k] & 0xc0) != 0x80)
+			return 0;
+		*cp = (*cp << 6) | (s[k] & 0x3f);
+	}
+	if ((n == 3 && *cp < 0x800) || (n == 4 && *cp < 0x10000) ||
+	    *cp > 0x10ffff || (*cp >= 0xd800 && *cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
+/* A JSON string as Python's json.dumps(ensure_ascii=True) writes it. */
+static void
+jb_jstring(struct jbuf *b, const char *s)
+{
+	const unsigned char	*p = (const unsigned char *)s;
+	char			 esc[16];
+	uint32_t		 cp;
+	size_t			 n;
+
+	jb_put(b, "\"", 1);
+	while (*p != '\0' && !b->failed) {
+		if ((n = utf8_decode(p, &cp)) == 0) {
+			b->failed = EINVAL;
+			return;
+		}
+		p += n;
+		if (cp == '"')
+			jb_put(b, "\\\"", 2);
+		else if (cp == '\\')
+			jb_put(b, "\\\\", 2);
+		else if (cp == '\n')
+			jb_put(b, "\\n", 2);
+		else if (cp == '\r')
+			jb_put(b, "\\r", 2);
+		else if (cp == '\t')
+			jb_put(b, "\\t", 2);
+		else if (cp == '\b')
+			jb_put(b, "\\b", 2);
+		else if (cp == '\f')
+			jb_put(b, "\\f", 2);
+		else if (cp >= 0x20 && cp < 0x7f) {
+			esc[0] = (char)cp;
+			jb_put(b, esc, 1);
+		} else if (cp < 0x10000) {
+			snprintf(esc, sizeof(esc), "\\u%04" PRIx32, cp);
+			jb_str(b, esc);
+		} else {
+			cp -= 0x10000;
+			snprintf(esc, sizeof(esc), "\\u%04" PRIx32 "\\u%04"
+			    PRIx32, 0xd800 + (cp >> 10), 0xdc00 + (cp & 0x3ff));
+			jb_str(b, esc);
+		}
+	}
+	jb_put(b, "\"", 1);
+}
+
+static void
+jb_member(struct jbuf *b, const char *indent, const char *key, int first)
+{
+
+	if (!first)
+		jb_put(b, ",", 1);
+	jb_put(b, "\n", 1);
+	jb_str(b, indent);
+	jb_jstring(b, key);
+	jb_put(b, ": ", 2);
+}
+
+static void
+jb_uint(struct jbuf *b, uint64_t v)
+{
+	char	 num[24];
+
+	snprintf(num, sizeof(num), "%" PRIu64, v);
+	jb_str(b, num);
+}
+
+static void
+jb_entry(struct jbuf *b, const struct hfwrite_tree *f, int first)
+{
+
+	jb_member(b, "  ", f->path, first);
+	jb_put(b, "{", 1);
+	jb_member(b, "   ", "size", 1);
+	jb_uint(b, f->size);
+	jb_member(b, "   ", "blob_id", 0);
+	jb_jstring(b, f->blob_id);
+	if (f->lfs_sha256 != NULL) {
+		jb_member(b, "   ", "lfs_sha256", 0);
+		jb_jstring(b, f->lfs_sha256);
+		jb_member(b, "   ", "lfs_size", 0);
+		jb_uint(b, f->lfs_size);
+	}
+	if (f->xet_hash != NULL) {
+		jb_member(b, "   ", "xet_hash", 0);
+		jb_jstring(b, f->xet_hash);
+	}
+	jb_str(b, "\n  }");
+}
+
+/* Byte order of UTF-8 strings is code point order, as Python sorts. */
+static int
+tree_cmp(const void *a, const void *b)
+{
+	const struct hfwrite_tree *const	*x = a, *const *y = b;
+
+	return strcmp((*x)->path, (*y)->path);
+}
+
+char *
+hfwrite_trees_json(const struct hfwrite_tree *files, size_t n, size_t *len)
+{
+	const struct hfwrite_tree	**order = NULL;
+	struct jbuf			  b = { NULL, 0, 0, 0 };
+	size_t				  i;
+
+	if (n > 0 && (order = calloc(n, sizeof(*order))) == NULL) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	for (i = 0; i < n; i++)
+		order[i] = &files[i];
+	if (n > 1)
+		qsort(order, n, sizeof(*order), tree_cmp);
+	jb_str(&b, "{\n \"format_version\": 1,\n \"files\": {");
+	for (i = 0; i < n; i++)
+		jb_entry(&b, order[i], i == 0);
+	jb_str(&b, n > 0 ? "\n }\n}" : "}\n}");
+	free(order);
+	if (b.failed) {
+		free(b.p);
+		errno = b.failed;
+		return NULL;
+	}
+	*len = b.len;
+	return b.p;
+}
+
+int
+hfwrite_trees(int repofd, const char *commit, const struct hfwrite_tree *files,
+    size_t n)
+{
+	char	 name[64], *text;
+	size_t	 len;
+	int	 fd, rc, saved;
+
+	snprintf(name, sizeof(name), "%s.json", commit);
+	if ((text = hfwrite_trees_json(files, n, &len)) == NULL)
+		return -1;
+	if ((fd = hfwrite_dir(repofd, "trees", 1)) == -1) {
+		saved = errno;
+		free(text);
+		errno = saved;
+		return -1;
+	}
+	rc = hfwrite_atomic(fd, name, text, len, 0);
+	saved = errno;
+	close(fd);
+	free(text);
+	errno = saved;
+	return rc;
+}
+
+int
+hfwrite_hash_begin(EVP_MD_CTX *md, int lfs, uint64_t size)
+{
+	char	 hdr[32];
+	int	 n;
+
+	if (EVP_DigestInit_ex(md, lfs ? EVP_sha256() : EVP_sha1(), NULL) != 1)
+		return -1;
+	if (lfs)
+		return 0;
+	n = snprintf(hdr, sizeof(hdr), "blob %" PRIu64, size);
+	/* The header ends with its NUL byte: "blob <size>\0". */
+	return EVP_DigestUpdate(md, hdr, (size_t)n + 1) == 1 ? 0 : -1;
+}
+
+int
+hfwrite_hash_matches(EVP_MD_CTX *md, const char *etag)
+{
+	static const char	 hex[] = "0123456789abcdef";
+	unsigned char		 dig[EVP_MAX_MD_SIZE];
+	char			 txt[2 * EVP_MAX_MD_SIZE + 1];
+	unsigned		 n, i;
+
+	if (EVP_DigestFinal_ex(md, dig, &n) != 1)
+		return 0;
+	for (i = 0; i < n; i++) {
+		txt[2 * i] = hex[dig[i] >> 4];
+		txt[2 * i + 1] = hex[dig[i] & 0x0f];
+	}
+	txt[2 * n] = '\0';
+	return strcmp(txt, etag) == 0;
+}
