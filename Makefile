@@ -55,25 +55,33 @@ build/san/%.o: %.c $(wildcard lib/*.h fcgi/*.h jobs/*.h tests/unit/*.h)
 	@$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -c $< -o $@
 
 build/rel/libmm.a: $(call rel_obj,$(LIB_SRC))
-	$(AR) rcs $@ $^
+	@echo "  AR      $@"
+	@$(AR) rcs $@ $^
 build/san/libmm.a: $(call san_obj,$(LIB_SRC))
-	$(AR) rcs $@ $^
+	@echo "  AR      $@"
+	@$(AR) rcs $@ $^
 
 fcgi/mm-api: $(call rel_obj,$(API_SRC)) build/rel/libmm.a
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(PKG_LIBS)
+	@echo "  LD      $@"
+	@$(CC) $(ALL_CFLAGS) -o $@ $^ $(PKG_LIBS)
 jobs/mm-jobd: $(call rel_obj,$(JOBD_SRC)) build/rel/libmm.a
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(PKG_LIBS)
+	@echo "  LD      $@"
+	@$(CC) $(ALL_CFLAGS) -o $@ $^ $(PKG_LIBS)
 
 build/san/fcgi/mm-api: $(call san_obj,$(API_SRC)) build/san/libmm.a
-	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -o $@ $^ $(PKG_LIBS)
+	@echo "  LD      $@"
+	@$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -o $@ $^ $(PKG_LIBS)
 build/san/jobs/mm-jobd: $(call san_obj,$(JOBD_SRC)) build/san/libmm.a
-	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -o $@ $^ $(PKG_LIBS)
+	@echo "  LD      $@"
+	@$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -o $@ $^ $(PKG_LIBS)
 build/san/tests/unit/run-unit: $(call san_obj,$(UNIT_SRC)) build/san/libmm.a
-	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -o $@ $^ $(PKG_LIBS) $(CUNIT_LIBS)
+	@echo "  LD      $@"
+	@$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -o $@ $^ $(PKG_LIBS) $(CUNIT_LIBS)
 
 build/rel/tests/tools/%: tests/tools/%.c build/rel/libmm.a
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(PKG_LIBS)
+	@echo "  LD      $@"
+	@$(CC) $(ALL_CFLAGS) -o $@ $^ $(PKG_LIBS)
 
 # Every source must also compile cleanly with clang (-Werror included).
 check-clang:

@@ -275,6 +275,10 @@ handle_list(struct req *r)
 
 	memset(&lc, 0, sizeof(lc));
 	lc.reg = r->app->reg;
+	/* A forced refresh is for every responder: bump the generation so
+	 * the others drop their scan too. */
+	if (r->p.force_refresh_cache)
+		(void)ts_bump_generation(r->app->redis);
 	load_claims(r, &lc, &have_gen, &gen);
 	if ((e = load_collections(r, &lc)) != ERR_OK) {
 		resp_error(r, status_for_err(e), e == ERR_DB ?

@@ -31,8 +31,8 @@ now_ms(void)
 	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
-/* Prints an access token for username and exits. */
-static int
+/* Prints an access token for username. */
+static void
 mint_token(const struct config *cfg, const char *username)
 {
 	time_t	 now = time(NULL);
@@ -43,7 +43,6 @@ mint_token(const struct config *cfg, const char *username)
 		fatalx("cannot sign a token");
 	printf("%s\n", tok);
 	free(tok);
-	return 0;
 }
 
 static void
@@ -97,8 +96,11 @@ main(int argc, char *argv[])
 	log_init("mm-api", NULL);
 	if (config_load(conf, config_getenv, &cfg, err, sizeof(err)) != ERR_OK)
 		fatalx("%s", err);
-	if (mint != NULL)
-		return mint_token(cfg, mint);
+	if (mint != NULL) {
+		mint_token(cfg, mint);
+		config_free(&cfg);
+		return 0;
+	}
 	memset(&app, 0, sizeof(app));
 	app.cfg = cfg;
 	if (registry_load(cfg->sources, cfg->nsources,
@@ -106,6 +108,8 @@ main(int argc, char *argv[])
 		fatalx("%s", err);
 	if (check) {
 		printf("configuration OK\n");
+		registry_free(&app.reg);
+		config_free(&cfg);
 		return 0;
 	}
 	if (!fg && cfg->log_file != NULL &&

@@ -439,6 +439,8 @@ main(int argc, char *argv[])
 		fatalx("%s", err);
 	if (check) {
 		printf("configuration OK\n");
+		registry_free(&reg);
+		config_free(&cfg);
 		return 0;
 	}
 	if (!fg && daemon(1, 0) == -1)

@@ -1,0 +1,310 @@
+# shellcheck shell=bash
+# tests/integration/lib.sh: the harness, sourced by each test_*.sh.
+#
+#	. "$(dirname "$0")/lib.sh"
+#	stack_up			# a fresh stack of its own
+#	api GET /api/v2/models "$(token_for admin)"
+#	assert_eq 200 "$status" "superuser lists the models"
+#	assert_json '.models | length > 0' "the list is not empty"
+#
+# stack_down runs at exit.  The exit status is the verdict: 1 when an
+# assertion failed, the script itself failed, `stop` failed, or a
+# sanitizer report was written by any process of the stack.  A failed
+# test keeps its directory (path printed) for the logs.
+#
+# Settings a test may export before stack_up: anything conf/stack.sh reads
+# (MM_RESPONDERS, MM_CONFIG, HF_ENDPOINT, HF_TOKEN, SEARCH_API_URL, ...).
+# MM_IT_BIN_API / MM_IT_BIN_JOBD replace the sanitizer builds.
+
+set -euo pipefail
+
+IT_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)
+IT_STACK=$IT_ROOT/conf/stack.sh
+IT_FAILS=0
+IT_DIR=""
+IT_UP=0
+
+# A test starts from a clean environment: nothing of the operator's
+# deployment (database, Redis, cache, secrets) may leak into it.
+unset DATABASE_URL REDIS_URL JWT_SECRET_KEY HF_HOME HF_HUB_CACHE \
+    HUGGINGFACE_HUB_CACHE HF_TOKEN HUGGING_FACE_HUB_TOKEN HF_ENDPOINT \
+    HF_HUB_OFFLINE TRANSFORMERS_OFFLINE DEFAULT_EMBEDDING_MODEL \
+    SEARCH_API_URL MM_ROOT MM_VAR MM_RUN MM_HOST MM_PORT MM_RESPONDERS \
+    MM_BIN_API MM_BIN_JOBD MM_CONFIG MM_USER MM_SUPERUSER MM_RUNNER_ID \
+    MM_PG_TEMPLATE MM_TOKEN MM_BASE_URL
+
+# ----------------------------------------------------------- verdicts
+
+fail()
+{
+	IT_FAILS=$((IT_FAILS + 1))
+	printf 'FAIL: %s\n' "$*"
+}
+
+pass()
+{
+	printf 'ok: %s\n' "$*"
+}
+
+# assert_eq EXPECTED ACTUAL MESSAGE
+assert_eq()
+{
+	if [ "$1" = "$2" ]; then
+		pass "$3"
+	else
+		fail "$3: expected '$1', got '$2'"
+	fi
+}
+
+# assert_match ERE ACTUAL MESSAGE
+assert_match()
+{
+	if grep -Eq -- "$1" <<<"$2"; then
+		pass "$3"
+	else
+		fail "$3: '$2' does not match /$1/"
+	fi
+}
+
+# assert_json JQ-EXPRESSION MESSAGE: the expression must be true on $body.
+assert_json()
+{
+	if jq -e "$1" >/dev/null 2>&1 <<<"$body"; then
+		pass "$2"
+	else
+		fail "$2: jq '$1' is not true on: ${body:0:600}"
+	fi
+}
+
+# json JQ-EXPRESSION: prints the (raw) value of the expression on $body.
+json()
+{
+	jq -r "$1" <<<"$body"
+}
+
+# ----------------------------------------------------------- the stack
+
+free_port()
+{
+	local port
+	for _ in $(seq 100); do
+		port=$((20000 + RANDOM % 40000))
+		if [ -z "$(ss -Hltn "sport = :$port" 2>/dev/null)" ]; then
+			printf '%s\n' "$port"
+			return 0
+		fi
+	done
+	return 1
+}
+
+# A stack of its own: MM_VAR a fresh temporary directory, a free loopback
+# port, the sanitizer builds with their reports written to $IT_DIR/asan.
+# Exports the settings of its env file (MM_BASE_URL, DATABASE_URL, ...).
+stack_up()
+{
+	local tpl
+	if [ -n "$IT_DIR" ]; then
+		# A second stack in one test: forget what the first exported.
+		stack_down
+		case ${HF_HOME:-} in "$IT_DIR"/*) unset HF_HOME ;; esac
+		case ${HF_HUB_CACHE:-} in "$IT_DIR"/*) unset HF_HUB_CACHE ;; esac
+		unset DATABASE_URL REDIS_URL JWT_SECRET_KEY MM_PGHOST MM_TOKEN \
+		    MM_PAGE_URL MM_BASE_URL
+		[ "$IT_FAILS" -gt 0 ] || rm -rf "$IT_DIR"
+	fi
+	IT_DIR=$(mktemp -d "${MM_IT_TMP:-/tmp}/mm-it.XXXXXX")
+	if [ -n "${MM_IT_SHARED:-}" ]; then
+		# run.sh stops whatever a killed test left running.
+		printf '%s\n' "$IT_DIR" >>"$MM_IT_SHARED/stacks"
+		# One initdb per run, copied by every stack (~0.1 s instead
+		# of ~0.6 s).
+		tpl=$MM_IT_SHARED/pgdata
+		[ -d "$tpl" ] || bash "$IT_STACK" initdb "$tpl" >/dev/null
+		export MM_PG_TEMPLATE=$tpl
+	fi
+	mkdir -m 1777 "$IT_DIR/asan"
+	export MM_VAR=$IT_DIR MM_RUN=$IT_DIR/s MM_HOST=127.0.0.1
+	MM_PORT=$(free_port) || { fail "no free port"; exit 1; }
+	export MM_PORT
+	export MM_RESPONDERS=${MM_RESPONDERS:-2}
+	export MM_BIN_API=${MM_IT_BIN_API:-$IT_ROOT/build/san/fcgi/mm-api}
+	export MM_BIN_JOBD=${MM_IT_BIN_JOBD:-$IT_ROOT/build/san/jobs/mm-jobd}
+	export ASAN_OPTIONS="log_path=$IT_DIR/asan/asan:abort_on_error=1:halt_on_error=1:detect_leaks=1"
+	export UBSAN_OPTIONS="log_path=$IT_DIR/asan/ubsan:print_stacktrace=1:halt_on_error=1"
+	export LSAN_OPTIONS="log_path=$IT_DIR/asan/lsan"
+	printf 'stack: %s (port %s)\n' "$IT_DIR" "$MM_PORT"
+	_it_start
+}
+
+# Stops and starts the same stack again, its data kept.
+stack_restart()
+{
+	stack_down
+	# Our own PostgreSQL and Redis again, not servers "given" by the
+	# env file of the first start.
+	unset DATABASE_URL REDIS_URL MM_PGHOST
+	_it_start
+}
+
+_it_start()
+{
+	IT_UP=1
+	if ! bash "$IT_STACK" start >>"$IT_DIR/start.log" 2>&1; then
+		cat "$IT_DIR/start.log"
+		fail "conf/stack.sh start"
+		exit 1
+	fi
+	set -a
+	# shellcheck disable=SC1091
+	. "$IT_DIR/env"
+	set +a
+}
+
+# Stops the stack and fails the test on any sanitizer report.
+stack_down()
+{
+	local f reports
+	[ "$IT_UP" -eq 1 ] || return 0
+	IT_UP=0
+	bash "$IT_STACK" stop >>"$IT_DIR/stop.log" 2>&1 ||
+	    fail "conf/stack.sh stop: $(cat "$IT_DIR/stop.log")"
+	reports=$(find "$IT_DIR/asan" -maxdepth 1 -type f 2>/dev/null)
+	for f in $reports; do
+		fail "sanitizer report $f:"
+		head -n 60 "$f"
+		# Reported once, kept for the record.
+		mkdir -p "$IT_DIR/asan/reported"
+		mv "$f" "$IT_DIR/asan/reported/"
+	done
+}
+
+_it_exit()
+{
+	local rc=$?
+	set +e
+	stack_down
+	if [ "$rc" -ne 0 ]; then
+		fail "the test script exited with status $rc"
+	fi
+	if [ "$IT_FAILS" -gt 0 ]; then
+		printf '%d failure(s)%s\n' "$IT_FAILS" \
+		    "${IT_DIR:+; kept $IT_DIR}"
+		exit 1
+	fi
+	[ -z "$IT_DIR" ] || rm -rf "$IT_DIR"
+	exit 0
+}
+trap _it_exit EXIT
+trap 'exit 143' TERM
+trap 'exit 130' INT
+
+# ------------------------------------------------------------- clients
+
+# api METHOD PATH [TOKEN [BODY [CURL-ARGS...]]]: an HTTP request to the
+# stack; sets status (000 when no answer), body and headers (CR-less).
+# A non-empty BODY is sent as application/json unless CURL-ARGS name
+# another Content-Type.
+api()
+{
+	local method=$1 path=$2 token=${3:-} data=${4:-} out=$IT_DIR/api
+	local -a args=(-sS -X "$method" -o "$out.body" -D "$out.headers"
+	    -w '%{http_code}' --max-time "${API_TIMEOUT:-30}")
+	shift $(($# < 4 ? $# : 4))
+	[ -z "$token" ] || args+=(-H "Authorization: Bearer $token")
+	if [ -n "$data" ]; then
+		printf '%s' "$data" >"$out.data"
+		args+=(--data-binary "@$out.data")
+		case " ${*,,} " in
+		*content-type:*) ;;
+		*) args+=(-H 'Content-Type: application/json') ;;
+		esac
+	fi
+	: >"$out.body"
+	: >"$out.headers"
+	# shellcheck disable=SC2034 # status, body, headers: for the tests
+	status=$(curl "${args[@]}" "$@" "$MM_BASE_URL$path" 2>"$out.err") ||
+	    status=000
+	body=$(cat "$out.body")
+	headers=$(tr -d '\r' <"$out.headers")
+}
+
+# header NAME: the value of response header NAME of the last api call
+# (empty when absent).
+header()
+{
+	{ grep -i "^$1:" <<<"$headers" || true; } | tail -n 1 |
+	    sed 's/^[^:]*:[[:space:]]*//'
+}
+
+# token_for USER: a signed access token for USER (mm-api -T).
+token_for()
+{
+	"$MM_BIN_API" -f "${MM_CONFIG:-$MM_RUN/stage/conf/mm.yaml}" -T "$1"
+}
+
+# psql_exec [SQL]: SQL (or stdin) as the database superuser on the
+# stack's own cluster; prints unaligned tuples.
+psql_exec()
+{
+	local bin
+	bin=$(pg_config --bindir)
+	local -a as=()
+	[ "$(id -u)" -ne 0 ] || as=(runuser -u postgres --)
+	if [ $# -gt 0 ]; then
+		"${as[@]}" "$bin/psql" -X -q -At -v ON_ERROR_STOP=1 \
+		    -h "$MM_PGHOST" -U postgres -d semantik -c "$1"
+	else
+		"${as[@]}" "$bin/psql" -X -q -At -v ON_ERROR_STOP=1 \
+		    -h "$MM_PGHOST" -U postgres -d semantik -f -
+	fi
+}
+
+# redis_cli ARGS...: redis-cli on the stack's Redis.
+redis_cli()
+{
+	redis-cli -s "${REDIS_URL#unix://}" "$@"
+}
+
+# pid_of NAME: the recorded pid of a stack component (nginx, api =
+# multiwatch, jobd, redis, postgres).
+pid_of()
+{
+	head -n 1 "$MM_VAR/run/$1.pid"
+}
+
+# ------------------------------------------------------------- faults
+
+_it_as_pg()
+{
+	if [ "$(id -u)" -eq 0 ]; then
+		runuser -u postgres -- "$@"
+	else
+		"$@"
+	fi
+}
+
+# pg_down / pg_up: stop and start the stack's PostgreSQL in place.
+pg_down()
+{
+	_it_as_pg "$(pg_config --bindir)/pg_ctl" -D "$MM_VAR/pg/data" \
+	    -m fast -w -s stop
+}
+
+pg_up()
+{
+	_it_as_pg "$(pg_config --bindir)/pg_ctl" -D "$MM_VAR/pg/data" \
+	    -l "$MM_VAR/pg/postgres.log" -w -s -o "-c listen_addresses='' \
+	    -c unix_socket_directories='$MM_PGHOST'" start >/dev/null
+}
+
+# wait_for SECONDS COMMAND...: runs COMMAND every 0.2 s until it succeeds;
+# 1 when it never did.
+wait_for()
+{
+	local deadline=$((SECONDS + $1))
+	shift
+	while ! "$@"; do
+		[ "$SECONDS" -lt "$deadline" ] || return 1
+		sleep 0.2
+	done
+}
