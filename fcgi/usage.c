@@ -176,10 +176,10 @@ usage_json(const struct usage *u)
 		cJSON_AddStringToObject(o, "vecpipe_query_error", u->vp_err);
 	else
 		cJSON_AddNullToObject(o, "vecpipe_query_error");
+	cJSON_AddItemToObject(o, "warnings", w);
 	cJSON_AddBoolToObject(o, "can_delete", can_delete);
 	cJSON_AddBoolToObject(o, "requires_confirmation",
 	    can_delete && cJSON_GetArraySize(w) > 0);
-	cJSON_AddItemToObject(o, "warnings", w);
 	return o;
 }
 

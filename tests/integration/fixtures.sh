@@ -8,6 +8,12 @@
 # (deterministic content) at PATH; refs/main names COMMIT.  Prints nothing.
 fx_repo()
 {
+	# As the services write it: group-writable, the cache's group.
+	( umask 002; _fx_repo "$@" )
+}
+
+_fx_repo()
+{
 	local type=$1 id=$2 commit=$3 spec path size etag dir rel up
 	shift 3
 	dir=$HF_HUB_CACHE/${type}s--${id//\//--}
@@ -32,6 +38,11 @@ fx_repo()
 # fx_partial ID SIZE: a download of model ID that has begun: empty refs/
 # and snapshots/, one blobs/<etag>.incomplete of SIZE bytes.
 fx_partial()
+{
+	( umask 002; _fx_partial "$@" )
+}
+
+_fx_partial()
 {
 	local dir=$HF_HUB_CACHE/models--${1//\//--}
 	mkdir -p "$dir/blobs" "$dir/refs" "$dir/snapshots"

@@ -183,6 +183,7 @@ _it_exit()
 	local rc=$?
 	set +e
 	stack_down
+	_it_stop_fakes
 	if [ "$rc" -ne 0 ]; then
 		fail "the test script exited with status $rc"
 	fi
@@ -307,4 +308,33 @@ wait_for()
 		[ "$SECONDS" -lt "$deadline" ] || return 1
 		sleep 0.2
 	done
+}
+
+# start_fake NAME COMMAND...: starts a fake server (fake hub, fake VecPipe)
+# that prints "... listening on URL"; sets FAKE_URL and records its pid
+# (stopped at exit).
+IT_FAKES=""
+start_fake()
+{
+	local name=$1 log line
+	shift
+	log=$(mktemp "${MM_IT_TMP:-/tmp}/mm-$name.XXXXXX")
+	"$@" >"$log" 2>&1 &
+	IT_FAKES="$IT_FAKES $!"
+	if ! wait_for 15 grep -q 'listening on' "$log"; then
+		cat "$log"
+		fail "$name did not start"
+		exit 1
+	fi
+	line=$(grep -m1 'listening on' "$log")
+	FAKE_URL=${line##* }
+}
+
+_it_stop_fakes()
+{
+	local pid
+	for pid in $IT_FAKES; do
+		kill "$pid" 2>/dev/null || true
+	done
+	IT_FAKES=""
 }
