@@ -110,7 +110,14 @@ test-unit: build/san/tests/unit/run-unit
 	ASAN_OPTIONS=abort_on_error=1:halt_on_error=1:detect_leaks=1 \
 	UBSAN_OPTIONS=print_stacktrace=1 build/san/tests/unit/run-unit
 
-test-integration: san tools
+# Node packages of the tests (fake hub interop, browser): the lock file pins
+# them; npm ci only when it changed.
+tests/node_modules/.installed: tests/package.json tests/package-lock.json
+	@command -v npm >/dev/null || { echo "npm is missing (Node.js 18+ is needed for the tests)"; exit 1; }
+	cd tests && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+test-integration: san tools tests/node_modules/.installed
 	@bash tests/integration/run.sh
 
 clean:
