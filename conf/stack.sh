@@ -403,6 +403,18 @@ render()
 # ----------------------------------------------------------- processes
 
 # True when pid file $1 names a live process whose name is $2.
+# pid_running PIDFILE: the process exists and is not a zombie.
+pid_running()
+{
+	local pid
+	pid=$(head -n 1 "$1" 2>/dev/null)
+	case $pid in
+	''|*[!0-9]*) return 1 ;;
+	esac
+	[ -e "/proc/$pid" ] || return 1
+	! grep -q '^State:[[:space:]]*Z' "/proc/$pid/status" 2>/dev/null
+}
+
 pid_alive()
 {
 	local pid comm
@@ -641,7 +653,9 @@ redis_start()
 	REDIS_URL=unix://$REDIS_SOCK
 	tries=$((MM_START_TIMEOUT * 50))
 	until [ "$(redis-cli -s "$REDIS_SOCK" ping 2>/dev/null)" = PONG ]; do
-		pid_alive "$RUNDIR/redis.pid" redis-server ||
+		# Not pid_alive: until the exec chain (setsid, setpriv, env)
+		# reaches redis-server the command name is another one.
+		pid_running "$RUNDIR/redis.pid" ||
 		    die "Redis exited, see $LOGDIR/redis.log"
 		tries=$((tries - 1))
 		[ "$tries" -gt 0 ] ||
@@ -790,7 +804,7 @@ wait_ready()
 			    "${MM_START_TIMEOUT}s; see $LOGDIR/mm-api.log," \
 			    "$LOGDIR/nginx-error.log and $LOGDIR/spawn-fcgi.log"
 		fi
-		pid_alive "$RUNDIR/api.pid" multiwatch ||
+		pid_running "$RUNDIR/api.pid" ||
 		    die "the responders exited; see $LOGDIR/mm-api.log"
 		sleep 0.05
 	done

@@ -40,32 +40,47 @@ fmt_bytes(char *buf, size_t len, uint64_t b)
 	snprintf(buf, len, i ? "%.1f %s" : "%.0f %s", v, unit[i]);
 }
 
-/* Disk admission: what is still to fetch must fit in the free space of
- * the cache's file system minus the configured reserve. */
+static int	dl_write(struct dlctx *, const struct hub_progress *);
+
+/*
+ * Disk admission: the bytes still to fetch, plus what the other running
+ * downloads still need (their reservations in Redis), must fit in the free
+ * space of the cache's file system minus the configured reserve.  An
+ * admitted download reserves its own remaining bytes.
+ */
 static int
 dl_admit(void *arg, const struct hub_progress *p, uint64_t missing,
     char *msg, size_t msglen)
 {
-	struct dlctx	*dc = arg;
-	const struct config *cfg = dc->job->cfg;
-	struct statvfs	 vfs;
-	uint64_t	 avail, reserve, freeb;
-	char		 need[32], have[32], res[32];
+	struct dlctx		*dc = arg;
+	struct job		*j = dc->job;
+	const struct config	*cfg = j->cfg;
+	struct statvfs		 vfs;
+	unsigned long long	 others = 0;
+	uint64_t		 avail, reserve, need;
+	char			 a[32], b[32], c[32], d[32];
 
+	/* The exact total is known now: show it even if refused. */
+	dc->last = *p;
+	(void)dl_write(dc, p);
 	if (statvfs(cfg->hf_hub_cache, &vfs) == -1)
 		return 0;	/* the download itself will say what is wrong */
+	(void)ts_reserved_by_others(j->redis, j->task_id, &others);
 	avail = (uint64_t)vfs.f_bavail * vfs.f_frsize;
 	reserve = (uint64_t)cfg->disk_reserve_mb * 1024 * 1024;
-	freeb = avail > reserve ? avail - reserve : 0;
-	if (missing <= freeb)
-		return 0;
-	fmt_bytes(need, sizeof(need), missing);
-	fmt_bytes(have, sizeof(have), avail);
-	fmt_bytes(res, sizeof(res), reserve);
-	snprintf(msg, msglen, "Not enough disk space: needs %s, %s free "
-	    "(%s kept in reserve) in %s", need, have, res, cfg->hf_hub_cache);
-	(void)p;
-	return -1;
+	need = missing + others + reserve;
+	if (need > avail) {
+		fmt_bytes(a, sizeof(a), missing);
+		fmt_bytes(b, sizeof(b), avail);
+		fmt_bytes(c, sizeof(c), others);
+		fmt_bytes(d, sizeof(d), reserve);
+		snprintf(msg, msglen, "Not enough disk space in %s: needs %s, "
+		    "%s free (other downloads still need %s, %s is kept in "
+		    "reserve)", cfg->hf_hub_cache, a, b, c, d);
+		return -1;
+	}
+	(void)ts_reserve(j->redis, j->task_id, missing);
+	return 0;
 }
 
 /* Writes the progress fields; returns the cancel flag. */
@@ -99,6 +114,10 @@ dl_write(struct dlctx *dc, const struct hub_progress *p)
 	if (ts_task_update(j->redis, j->task_id, j->model_id, j->op, f, n / 2,
 	    &cancel) == ERR_CONFLICT)
 		cancel = 1;	/* ended from outside: stop */
+	if (p->bytes_total > 0)
+		(void)ts_reserve(j->redis, j->task_id,
+		    p->bytes_total > p->bytes_done ?
+		    p->bytes_total - p->bytes_done : 0);
 	(void)ts_lease_renew(j->redis, j->task_id, j->holder,
 	    j->cfg->heartbeat_ttl * 3);
 	return cancel;
@@ -196,6 +215,7 @@ job_download(struct job *j)
 	    j->task_id, j->model_id, opts.endpoint);
 	e = hub_snapshot_download(&opts, j->cfg->hf_hub_cache, j->model_id,
 	    "main", &cb, msg, sizeof(msg));
+	(void)ts_reserve(j->redis, j->task_id, 0);
 	if (e == ERR_TIMEOUT && dc.stop != STOP_NONE)
 		return dl_stopped(&dc);
 	if (e != ERR_OK) {

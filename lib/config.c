@@ -7,7 +7,6 @@
  * hub token) never appear in a message.
  */
 #include <errno.h>
-#include <pwd.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -21,6 +20,7 @@
 #include "config.h"
 #include "hfcache.h"
 #include "log.h"
+#include "pypath.h"
 #include "registry.h"
 #include "yamldoc.h"
 
@@ -174,129 +174,8 @@ set_str(struct cctx *c, char **dst, const char *s)
 }
 
 /* ------------------------------------------------------------------ *
- * Paths, as Python's os.path does them.
+ * Paths (Python's os.path helpers are in pypath.c).
  */
-
-/* os.path.join(a, b).  Returns malloc'd or NULL. */
-static char *
-pyjoin(const char *a, const char *b)
-{
-	char	*s;
-
-	if (b[0] == '/' || a[0] == '\0')
-		return strdup(b);
-	if (asprintf(&s, "%s%s%s", a, a[strlen(a) - 1] == '/' ? "" : "/",
-	    b) == -1)
-		return NULL;
-	return s;
-}
-
-/* The home directory of user (NULL: the current user) from the user
- * database, malloc'd; NULL if unknown or out of memory. */
-static char *
-pw_home(const char *user)
-{
-	struct passwd	 pw, *res = NULL;
-	char		 buf[16384], *home = NULL;
-
-	if (user != NULL)
-		(void)getpwnam_r(user, &pw, buf, sizeof(buf), &res);
-	else
-		(void)getpwuid_r(getuid(), &pw, buf, sizeof(buf), &res);
-	if (res != NULL && pw.pw_dir != NULL)
-		home = strdup(pw.pw_dir);
-	return home;
-}
-
-/* os.path.expanduser(): "~" is $HOME (else the user database), "~user"
- * the user's home; an unknown user leaves path as it is.  Returns
- * malloc'd or NULL. */
-static char *
-expanduser(const char *path, const char *(*getenv_fn)(const char *))
-{
-	const char	*env, *rest;
-	char		*user = NULL, *home = NULL, *s = NULL;
-	size_t		 hlen;
-
-	if (path[0] != '~')
-		return strdup(path);
-	rest = path + 1 + strcspn(path + 1, "/");
-	if (rest == path + 1 && (env = getenv_fn("HOME")) != NULL)
-		home = strdup(env);
-	else if (rest == path + 1)
-		home = pw_home(NULL);
-	else if ((user = strndup(path + 1, (size_t)(rest - path - 1))) !=
-	    NULL)
-		home = pw_home(user);
-	free(user);
-	if (home == NULL)
-		return strdup(path);
-	hlen = strlen(home);
-	while (hlen > 0 && home[hlen - 1] == '/')
-		hlen--;
-	if (hlen == 0 && *rest == '\0')
-		s = strdup("/");
-	else if (asprintf(&s, "%.*s%s", (int)hlen, home, rest) == -1)
-		s = NULL;
-	free(home);
-	return s;
-}
-
-/* os.path.expandvars(): "$name" ([A-Za-z0-9_]+) and "${name}"; unknown
- * variables stay; values are not expanded again.  Returns malloc'd or
- * NULL. */
-static char *
-expandvars(const char *path, const char *(*getenv_fn)(const char *))
-{
-	static const char	 word[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	    "abcdefghijklmnopqrstuvwxyz0123456789_";
-	const char		*p, *q, *close, *val;
-	char			*name, *buf = NULL;
-	size_t			 len, nlen, skip;
-	FILE			*fp;
-
-	if ((fp = open_memstream(&buf, &len)) == NULL)
-		return NULL;
-	for (p = path; (q = strchr(p, '$')) != NULL; p = q + skip) {
-		fwrite(p, 1, (size_t)(q - p), fp);
-		if (q[1] == '{' && (close = strchr(q + 2, '}')) != NULL) {
-			nlen = (size_t)(close - (q + 2));
-			name = strndup(q + 2, nlen);
-			skip = nlen + 3;
-		} else if ((nlen = strspn(q + 1, word)) > 0) {
-			name = strndup(q + 1, nlen);
-			skip = nlen + 1;
-		} else {
-			name = NULL;
-			skip = 1;
-		}
-		val = name != NULL && *name != '\0' ? getenv_fn(name) : NULL;
-		free(name);
-		if (val != NULL)
-			fputs(val, fp);
-		else
-			fwrite(q, 1, skip, fp);
-	}
-	fputs(p, fp);
-	if (fclose(fp) != 0) {
-		free(buf);
-		return NULL;
-	}
-	return buf;
-}
-
-/* expandvars(expanduser(path)).  Returns malloc'd or NULL. */
-static char *
-expand(const char *path, const char *(*getenv_fn)(const char *))
-{
-	char	*u, *v;
-
-	if ((u = expanduser(path, getenv_fn)) == NULL)
-		return NULL;
-	v = expandvars(u, getenv_fn);
-	free(u);
-	return v;
-}
 
 /* p relative to the YAML file's directory (absolute paths unchanged). */
 static enum err
@@ -306,7 +185,7 @@ resolve(struct cctx *c, const char *p, char **out)
 	if (p[0] == '/' || c->dir == NULL)
 		*out = strdup(p);
 	else
-		*out = pyjoin(c->dir, p);
+		*out = pypath_join(c->dir, p);
 	return *out == NULL ? nomem(c) : ERR_OK;
 }
 
@@ -447,19 +326,10 @@ env_http_url(struct cctx *c, const char *name, const char *def,
 static enum err
 env_hf_home(struct cctx *c, struct config *cfg)
 {
-	const char	*v, *base;
-	char		*joined = NULL;
 
-	if ((v = c->getenv_fn("HF_HOME")) == NULL) {
-		if ((base = c->getenv_fn("XDG_CACHE_HOME")) == NULL)
-			base = "~/.cache";
-		if ((joined = pyjoin(base, "huggingface")) == NULL)
-			return nomem(c);
-		v = joined;
-	}
-	cfg->hf_home = expand(v, c->getenv_fn);
-	free(joined);
-	return cfg->hf_home == NULL ? nomem(c) : ERR_OK;
+	if ((cfg->hf_home = hfcache_resolve_home(c->getenv_fn)) == NULL)
+		return nomem(c);
+	return ERR_OK;
 }
 
 /* The token as huggingface_hub cleans it: \r and \n removed, then
@@ -541,8 +411,9 @@ env_hf_token(struct cctx *c, struct config *cfg)
 		free(tok);
 		tok = NULL;
 		if ((v = c->getenv_fn("HF_TOKEN_PATH")) == NULL)
-			v = joined = pyjoin(cfg->hf_home, "token");
-		if (v == NULL || (path = expand(v, c->getenv_fn)) == NULL) {
+			v = joined = pypath_join(cfg->hf_home, "token");
+		if (v == NULL ||
+		    (path = pypath_expand(v, c->getenv_fn)) == NULL) {
 			e = nomem(c);
 			goto out;
 		}

@@ -36,7 +36,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <pwd.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -47,6 +46,7 @@
 
 #include "hfcache.h"
 #include "log.h"
+#include "pypath.h"
 
 #define HFCACHE_DEPTH_MAX	64		/* dir levels below a repo */
 #define HFCACHE_PATH_MAX	4096		/* path inside a repo */
@@ -114,359 +114,52 @@ static const char *const ignored_names[] = {
  * Directory resolution
  */
 
-struct sbuf {
-	char		*s;
-	size_t		 len;
-	size_t		 cap;
-	bool		 nomem;
-};
-
-static void
-sbuf_add(struct sbuf *b, const char *s, size_t n)
+char *
+hfcache_resolve_home(const char *(*getenv_fn)(const char *))
 {
-	char	*p;
-	size_t	 cap;
+	const char	*base;
+	char		*joined = NULL, *res;
 
-	if (b->nomem)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		cap = b->cap == 0 ? 64 : b->cap;
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		if ((p = realloc(b->s, cap)) == NULL) {
-			b->nomem = true;
-			return;
-		}
-		b->s = p;
-		b->cap = cap;
-	}
-	memcpy(b->s + b->len, s, n);
-	b->len += n;
-	b->s[b->len] = '\0';
-}
-
-static void
-sbuf_adds(struct sbuf *b, const char *s)
-{
-
-	sbuf_add(b, s, strlen(s));
-}
-
-/* The finished string (malloc'd), or NULL on out-of-memory. */
-static char *
-sbuf_finish(struct sbuf *b)
-{
-
-	if (b->nomem) {
-		free(b->s);
-		return NULL;
-	}
-	if (b->s == NULL)
-		return strdup("");
-	return b->s;
-}
-
-/* os.path.join(a, b) for two components. Returns malloc'd or NULL. */
-static char *
-hfcache_join(const char *a, const char *b)
-{
-	struct sbuf	 sb = { NULL, 0, 0, false };
-
-	if (b[0] == '/' || a[0] == '\0')
-		sbuf_adds(&sb, b);
-	else {
-		sbuf_adds(&sb, a);
-		if (a[strlen(a) - 1] != '/')
-			sbuf_add(&sb, "/", 1);
-		sbuf_adds(&sb, b);
-	}
-	return sbuf_finish(&sb);
-}
-
-/* The home directory of user (NULL: the current user), malloc'd; NULL if
- * unknown or out of memory (*nomem set then). */
-static char *
-hfcache_pwhome(const char *user, bool *nomem)
-{
-	struct passwd	 pw, *res = NULL;
-	char		*buf = NULL, *home = NULL;
-	size_t		 len = 4096;
-	int		 rc;
-
-	for (;;) {
-		if ((buf = malloc(len)) == NULL) {
-			*nomem = true;
-			goto out;
-		}
-		if (user != NULL)
-			rc = getpwnam_r(user, &pw, buf, len, &res);
-		else
-			rc = getpwuid_r(getuid(), &pw, buf, len, &res);
-		if (rc != ERANGE || len >= 1024 * 1024)
-			break;
-		free(buf);
-		buf = NULL;
-		len *= 2;
-	}
-	if (rc == 0 && res != NULL && pw.pw_dir != NULL &&
-	    (home = strdup(pw.pw_dir)) == NULL)
-		*nomem = true;
-out:
-	free(buf);
-	return home;
-}
-
-/* os.path.expanduser(). Returns malloc'd or NULL on out-of-memory. */
-static char *
-hfcache_expanduser(const char *path, const char *(*getenv_fn)(const char *))
-{
-	struct sbuf	 sb = { NULL, 0, 0, false };
-	const char	*slash, *env;
-	char		*user = NULL, *home = NULL, *res = NULL;
-	size_t		 i, hlen;
-	bool		 nomem = false;
-
-	if (path[0] != '~')
-		return strdup(path);
-	slash = strchr(path + 1, '/');
-	i = slash != NULL ? (size_t)(slash - path) : strlen(path);
-	if (i == 1) {
-		if ((env = getenv_fn("HOME")) != NULL) {
-			if ((home = strdup(env)) == NULL)
-				goto out;
-		} else
-			home = hfcache_pwhome(NULL, &nomem);
-	} else {
-		if ((user = strndup(path + 1, i - 1)) == NULL)
-			goto out;
-		home = hfcache_pwhome(user, &nomem);
-	}
-	if (nomem)
-		goto out;
-	if (home == NULL) {
-		res = strdup(path);
-		goto out;
-	}
-	hlen = strlen(home);
-	while (hlen > 0 && home[hlen - 1] == '/')
-		hlen--;
-	sbuf_add(&sb, home, hlen);
-	sbuf_adds(&sb, path + i);
-	if (sb.len == 0 && !sb.nomem)
-		sbuf_add(&sb, "/", 1);
-	res = sbuf_finish(&sb);
-out:
-	free(user);
-	free(home);
-	return res;
-}
-
-static bool
-hfcache_isword(char ch)
-{
-
-	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-	    (ch >= '0' && ch <= '9') || ch == '_';
-}
-
-/*
- * os.path.expandvars(): "$name" (name of [A-Za-z0-9_]+) and "${name}";
- * unknown variables stay as they are and values are not re-expanded.
- * Returns malloc'd or NULL on out-of-memory.
- */
-static char *
-hfcache_expandvars(const char *path, const char *(*getenv_fn)(const char *))
-{
-	struct sbuf	 sb = { NULL, 0, 0, false };
-	const char	*p, *q, *close, *val;
-	char		*name;
-	size_t		 nlen;
-
-	p = path;
-	while ((q = strchr(p, '$')) != NULL) {
-		sbuf_add(&sb, p, (size_t)(q - p));
-		if (q[1] == '{' && (close = strchr(q + 2, '}')) != NULL) {
-			name = q + 2 == close ? NULL :
-			    strndup(q + 2, (size_t)(close - q - 2));
-			nlen = (size_t)(close + 1 - q);
-			if (q + 2 != close && name == NULL)
-				goto nomem;
-		} else if (hfcache_isword(q[1])) {
-			for (close = q + 1; hfcache_isword(*close); close++)
-				;
-			if ((name = strndup(q + 1,
-			    (size_t)(close - q - 1))) == NULL)
-				goto nomem;
-			nlen = (size_t)(close - q);
-		} else {
-			/* No variable here: keep the '$', look further on. */
-			sbuf_add(&sb, q, 1);
-			p = q + 1;
-			continue;
-		}
-		val = name != NULL ? getenv_fn(name) : NULL;
-		free(name);
-		if (val != NULL)
-			sbuf_adds(&sb, val);
-		else
-			sbuf_add(&sb, q, nlen);
-		p = q + nlen;
-	}
-	sbuf_adds(&sb, p);
-	return sbuf_finish(&sb);
-nomem:
-	free(sb.s);
-	return NULL;
-}
-
-/* expandvars(expanduser(path)). Returns malloc'd or NULL. */
-static char *
-hfcache_expand(const char *path, const char *(*getenv_fn)(const char *))
-{
-	char	*u, *v;
-
-	if ((u = hfcache_expanduser(path, getenv_fn)) == NULL)
-		return NULL;
-	v = hfcache_expandvars(u, getenv_fn);
-	free(u);
-	return v;
-}
-
-/*
- * Lexical normalisation of an absolute path in place: collapses "//",
- * "/./" and "dir/.." (".." at the root stays at the root).
- */
-static void
-hfcache_normalise(char *path)
-{
-	char	*in, *out, *seg;
-	size_t	 n;
-
-	/* out never passes the '/' before the segment being read. */
-	in = out = path + 1;
-	while (*in != '\0') {
-		while (*in == '/')
-			in++;
-		if (*in == '\0')
-			break;
-		seg = in;
-		while (*in != '\0' && *in != '/')
-			in++;
-		n = (size_t)(in - seg);
-		if (n == 1 && seg[0] == '.')
-			continue;
-		if (n == 2 && seg[0] == '.' && seg[1] == '.') {
-			while (out > path + 1 && out[-1] != '/')
-				out--;
-			if (out > path + 1)
-				out--;
-			continue;
-		}
-		if (out > path + 1)
-			*out++ = '/';
-		memmove(out, seg, n);
-		out += n;
-	}
-	*out = '\0';
-}
-
-/*
- * Path.resolve() (non-strict): absolute, symlinks resolved for the longest
- * existing prefix, the rest normalised lexically.  Returns malloc'd or NULL
- * on out-of-memory.
- */
-static char *
-hfcache_abspath(const char *path)
-{
-	struct sbuf	 sb = { NULL, 0, 0, false };
-	char		 cwd[PATH_MAX];
-	char		*abs, *r, *cut, *res;
-	char		 save;
-
-	if (path[0] != '/' && getcwd(cwd, sizeof(cwd)) != NULL) {
-		sbuf_adds(&sb, cwd);
-		sbuf_add(&sb, "/", 1);
-	} else if (path[0] != '/')
-		sbuf_add(&sb, "/", 1);
-	sbuf_adds(&sb, path);
-	if ((abs = sbuf_finish(&sb)) == NULL)
-		return NULL;
-	if ((r = realpath(abs, NULL)) != NULL) {
-		free(abs);
-		return r;
-	}
-	if (errno == ENOMEM) {
-		free(abs);
-		return NULL;
-	}
-	hfcache_normalise(abs);
-	/* Resolve the longest prefix that exists, keep the rest as is. */
-	cut = abs + strlen(abs);
-	for (;;) {
-		while (cut > abs && *cut != '/')
-			cut--;
-		if (cut == abs) {
-			/* Only "/" is left: nothing to resolve. */
-			return abs;
-		}
-		save = *cut;
-		*cut = '\0';
-		r = realpath(abs, NULL);
-		*cut = save;
-		if (r != NULL)
-			break;
-		if (errno == ENOMEM) {
-			free(abs);
+	if ((base = getenv_fn("HF_HOME")) == NULL) {
+		if ((base = getenv_fn("XDG_CACHE_HOME")) == NULL)
+			base = "~/.cache";
+		if ((joined = pypath_join(base, "huggingface")) == NULL)
 			return NULL;
-		}
-		cut--;
+		base = joined;
 	}
-	sb = (struct sbuf){ NULL, 0, 0, false };
-	if (strcmp(r, "/") != 0)
-		sbuf_adds(&sb, r);
-	sbuf_adds(&sb, cut);
-	free(r);
-	free(abs);
-	res = sbuf_finish(&sb);
+	res = pypath_expand(base, getenv_fn);
+	free(joined);
 	return res;
 }
 
 char *
 hfcache_resolve_dir(const char *(*getenv_fn)(const char *))
 {
-	const char	*v, *base;
-	char		*home = NULL, *home_x = NULL, *hub = NULL;
+	const char	*v;
+	char		*home = NULL, *hub = NULL;
 	char		*cache = NULL, *cache_u = NULL, *res = NULL;
 
 	if ((v = getenv_fn("HF_HUB_CACHE")) == NULL)
 		v = getenv_fn("HUGGINGFACE_HUB_CACHE");
 	if (v == NULL) {
-		if ((base = getenv_fn("HF_HOME")) == NULL) {
-			if ((base = getenv_fn("XDG_CACHE_HOME")) == NULL)
-				base = "~/.cache";
-			if ((home = hfcache_join(base, "huggingface")) == NULL)
-				goto out;
-			base = home;
-		}
-		if ((home_x = hfcache_expand(base, getenv_fn)) == NULL)
+		if ((home = hfcache_resolve_home(getenv_fn)) == NULL)
 			goto out;
-		if ((hub = hfcache_join(home_x, "hub")) == NULL)
+		if ((hub = pypath_join(home, "hub")) == NULL)
 			goto out;
 		v = hub;
 	}
-	if ((cache = hfcache_expand(v, getenv_fn)) == NULL)
+	if ((cache = pypath_expand(v, getenv_fn)) == NULL)
 		goto out;
 	/* snapshot_download: Path(cache_dir).expanduser().resolve() */
-	if ((cache_u = hfcache_expanduser(cache, getenv_fn)) == NULL)
+	if ((cache_u = pypath_expanduser(cache, getenv_fn)) == NULL)
 		goto out;
-	res = hfcache_abspath(cache_u);
+	res = pypath_abspath(cache_u);
 out:
 	if (res == NULL)
 		log_warnx("%s: out of memory", __func__);
 	free(cache_u);
 	free(cache);
 	free(hub);
-	free(home_x);
 	free(home);
 	return res;
 }
@@ -713,13 +406,13 @@ hfcache_linkshown(const char *full)
 		return strdup(full);
 	text[n] = '\0';
 	if (text[0] == '/')
-		return hfcache_abspath(text);
+		return pypath_abspath(text);
 	slash = strrchr(full, '/');
 	if ((dir = strndup(full, (size_t)(slash - full))) == NULL)
 		goto out;
-	if ((target = hfcache_join(dir, text)) == NULL)
+	if ((target = pypath_join(dir, text)) == NULL)
 		goto out;
-	res = hfcache_abspath(target);
+	res = pypath_abspath(target);
 out:
 	free(target);
 	free(dir);
@@ -1109,6 +802,38 @@ scan_snapshots(struct scanctx *c, DIR *d)
 			break;
 	}
 	return e;
+}
+
+/* A growing string; nomem latches the first allocation failure. */
+struct sbuf {
+	char		*s;
+	size_t		 len;
+	size_t		 cap;
+	bool		 nomem;
+};
+
+static void
+sbuf_add(struct sbuf *b, const char *s, size_t n)
+{
+	char	*p;
+	size_t	 cap;
+
+	if (b->nomem)
+		return;
+	if (b->len + n + 1 > b->cap) {
+		cap = b->cap == 0 ? 64 : b->cap;
+		while (cap < b->len + n + 1)
+			cap *= 2;
+		if ((p = realloc(b->s, cap)) == NULL) {
+			b->nomem = true;
+			return;
+		}
+		b->s = p;
+		b->cap = cap;
+	}
+	memcpy(b->s + b->len, s, n);
+	b->len += n;
+	b->s[b->len] = '\0';
 }
 
 /* Python's repr() of a str (bytes >= 0x80 are copied as they are). */

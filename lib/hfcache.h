@@ -34,6 +34,16 @@ struct hfscan {
 };
 
 /*
+ * HF_HOME as huggingface_hub resolves it: $HF_HOME, else
+ * $XDG_CACHE_HOME/huggingface, else ~/.cache/huggingface, then "~" and
+ * "$VAR"/"${VAR}" expanded through getenv_fn (pypath_expand()).  A
+ * variable set to "" counts as set; the result is not made absolute.
+ * Returns a malloc'd path the caller frees, or NULL on out-of-memory (not
+ * logged).
+ */
+char		*hfcache_resolve_home(const char *(*getenv_fn)(const char *));
+
+/*
  * Resolves the hub cache directory exactly as huggingface_hub does:
  * HF_HUB_CACHE, then HUGGINGFACE_HUB_CACHE, then $HF_HOME/hub, then
  * $XDG_CACHE_HOME/huggingface/hub, then ~/.cache/huggingface/hub.  A

@@ -762,3 +762,45 @@ ts_request_cancel(struct rconn *r, const char *task_id, const char *model_id,
 
 	return ts_task_update(r, task_id, model_id, op, f, 1, &cancel);
 }
+
+enum err
+ts_reserve(struct rconn *r, const char *task_id, unsigned long long bytes)
+{
+	char		 n[24];
+	const char	*set[] = { "HSET", TS_RESERVATIONS_KEY, task_id, n };
+	const char	*del[] = { "HDEL", TS_RESERVATIONS_KEY, task_id };
+	redisReply	*rep;
+
+	snprintf(n, sizeof(n), "%llu", bytes);
+	if ((rep = bytes ? rconn_cmdv(r, 4, set) : rconn_cmdv(r, 3, del)) ==
+	    NULL)
+		return ERR_REDIS;
+	freeReplyObject(rep);
+	return ERR_OK;
+}
+
+/* KEYS: reservations.  ARGV: own task id, key prefix.  Sums the others'
+ * reservations whose task still runs; drops the rest. */
+static const char reserved_lua[] =
+    "local sum = 0 "
+    "local all = redis.call('HGETALL', KEYS[1]) "
+    "for i = 1, #all, 2 do "
+    "  local id, n = all[i], tonumber(all[i + 1]) "
+    "  if id ~= ARGV[1] then "
+    "    local st = redis.call('HGET', ARGV[2] .. 'task:' .. id, 'status') "
+    "    if st == 'running' and n then sum = sum + n "
+    "    else redis.call('HDEL', KEYS[1], id) end end end "
+    "return sum";
+
+enum err
+ts_reserved_by_others(struct rconn *r, const char *task_id,
+    unsigned long long *bytes)
+{
+	const char	*argv[] = { TS_RESERVATIONS_KEY, task_id,
+	    TS_KEY_PREFIX };
+	long long	 n;
+
+	n = script_int(r, reserved_lua, 1, 3, argv);
+	*bytes = n > 0 ? (unsigned long long)n : 0;
+	return n >= 0 ? ERR_OK : ERR_REDIS;
+}

@@ -184,6 +184,20 @@ enum err	 ts_cancel_queued(struct rconn *r, const char *task_id,
 enum err	 ts_request_cancel(struct rconn *r, const char *task_id,
 		    const char *model_id, enum ts_op op);
 
+/*
+ * Disk reservations of running downloads (hash model-manager:reservations,
+ * task id -> bytes still to fetch), so that concurrent downloads on one
+ * cache volume are admitted against what the others still need.
+ */
+#define TS_RESERVATIONS_KEY	TS_KEY_PREFIX "reservations"
+/* Sets (bytes > 0) or clears (bytes == 0) the task's reservation. */
+enum err	 ts_reserve(struct rconn *r, const char *task_id,
+		    unsigned long long bytes);
+/* The sum of the reservations of other running tasks; entries of tasks
+ * that are no longer running are dropped on the way. */
+enum err	 ts_reserved_by_others(struct rconn *r, const char *task_id,
+		    unsigned long long *bytes);
+
 /* HINCRBY attempts; the new count in *attempts. */
 enum err	 ts_count_attempt(struct rconn *r, const char *task_id,
 		    long long *attempts);

@@ -28,6 +28,7 @@ const fs = require('node:fs');
 const fsp = require('node:fs/promises');
 const path = require('node:path');
 const crypto = require('node:crypto');
+const dns = require('node:dns').promises;
 
 const LFS_THRESHOLD = 1024 * 1024;
 const LFS_EXTENSIONS = ['.safetensors', '.bin', '.onnx', '.gguf', '.pt'];
@@ -736,13 +737,12 @@ class FakeHub {
 		let gated = false;
 		if (repo.gated && (fileKinds.includes(ctx.kind) || this.options.gate_api))
 			gated = true;
-		for (const f of this.faults.peek(ctx, ['gated'])) {
-			if (fileKinds.includes(ctx.kind) || f.api === true || this.options.gate_api || f.on !== undefined) {
-				this.faults.take(ctx, ['gated']);
-				gated = true;
-				break;
-			}
-		}
+		/* a gated fault covers file requests; API requests too with
+		 * "api": true, an explicit "on", or the gate_api option */
+		const covers = (f) => fileKinds.includes(ctx.kind) || f.api === true || f.on !== undefined ||
+		    this.options.gate_api;
+		if (this.faults.take(ctx, ['gated'], covers).length)
+			gated = true;
 		if (!gated)
 			return true;
 		const tok = this.tokenOf(req);
@@ -760,10 +760,10 @@ class FakeHub {
 	}
 
 	applyStatusFaults(req, res, ctx) {
-		const fs_ = this.faults.take(ctx, ['status', 'status500', 'status429']);
-		if (fs_.length === 0)
+		const hits = this.faults.take(ctx, ['status', 'status500', 'status429']);
+		if (hits.length === 0)
 			return false;
-		const f = fs_[0];
+		const f = hits[0];
 		const code = f.type === 'status500' ? 500 : f.type === 'status429' ? 429 : f.code;
 		const headers = {};
 		if (f.type === 'status429' || f.retry_after !== undefined)
@@ -1203,7 +1203,8 @@ class FakeHub {
 		if (entry.bytes_sent > 0) {
 			this.stats.total += entry.bytes_sent;
 			this.stats.byPath.set(entry.path, (this.stats.byPath.get(entry.path) || 0) + entry.bytes_sent);
-			if (entry.repo && entry.file) {
+			if (entry.repo && entry.file && (entry.status === 200 || entry.status === 206) &&
+			    BODY_KINDS.includes(entry.kind)) {
 				const k = `${entry.repo}/${entry.file}`;
 				this.stats.byFile.set(k, (this.stats.byFile.get(k) || 0) + entry.bytes_sent);
 			}
@@ -1761,17 +1762,31 @@ async function main() {
 	}
 	const hub = new FakeHub(opts);
 	await hub.reload();
+	/* --cdn-host naming the same address as --host (e.g. localhost and
+	 * 127.0.0.1): one listener, the role comes from the Host header. */
+	const addrOf = async (h) => {
+		try {
+			return (await dns.lookup(h)).address;
+		} catch {
+			return h;
+		}
+	};
+	const single = opts.cdnHost === opts.host || (await addrOf(opts.cdnHost)) === (await addrOf(opts.host));
+	const hostRole = (req) => {
+		const h = String(req.headers.host || '').replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '$1');
+		return h === opts.cdnHost && opts.cdnHost !== opts.host ? 'cdn' : 'main';
+	};
 	const mk = (role) => {
 		const s = http.createServer((req, res) => {
-			hub.handle(req, res, role);
+			hub.handle(req, res, role === 'auto' ? hostRole(req) : role);
 		});
 		s.keepAliveTimeout = 5000;
 		s.requestTimeout = 0;
 		s.headersTimeout = 60000;
 		return s;
 	};
-	const main_ = mk('main');
-	const cdn = opts.cdnHost !== opts.host ? mk('cdn') : null;
+	const main_ = mk(single ? 'auto' : 'main');
+	const cdn = single ? null : mk('cdn');
 	let port = null;
 	for (let attempt = 0; attempt < 50 && port === null; attempt++) {
 		const p = await listen(main_, opts.port, opts.host);

@@ -95,7 +95,7 @@ check "unknown repo: X-Error-Message" 1 "$(hdr "$T/h" X-Error-Message | grep -c 
 curl -s "$B/api/models/t/small/tree/main?recursive=true&expand=false" >"$T/tree.json"
 check "recursive tree lists files and directories" \
 	"big.dat:file config.json:file sub:directory sub/dir:directory sub/dir/data.txt:file weights.safetensors:file" \
-	"$(jq -r '[.[] | "\(.path):\(.type)"] | sort | join(" ")' "$T/tree.json")"
+	"$(jq -r 'sort_by(.path) | map("\(.path):\(.type)") | join(" ")' "$T/tree.json")"
 check "tree oid = git blob sha1" "$(gitoid "$F/config.json")" \
 	"$(jq -r '.[] | select(.path == "config.json") | .oid' "$T/tree.json")"
 check "tree size" 1000 "$(jq -r '.[] | select(.path == "sub/dir/data.txt") | .size' "$T/tree.json")"

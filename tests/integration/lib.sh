@@ -87,8 +87,12 @@ json()
 free_port()
 {
 	local port
+	local lo hi
+	# Below the kernel's ephemeral range, which client sockets take.
+	read -r lo hi </proc/sys/net/ipv4/ip_local_port_range
+	[ "$lo" -gt 12000 ] || lo=32768
 	for _ in $(seq 100); do
-		port=$((20000 + RANDOM % 40000))
+		port=$((10000 + RANDOM % (lo - 10000)))
 		if [ -z "$(ss -Hltn "sport = :$port" 2>/dev/null)" ]; then
 			printf '%s\n' "$port"
 			return 0
@@ -178,12 +182,22 @@ stack_down()
 	done
 }
 
+# at_exit COMMAND: run COMMAND (a string) at exit, after stack_down.
+IT_AT_EXIT=()
+at_exit()
+{
+	IT_AT_EXIT+=("$1")
+}
+
 _it_exit()
 {
-	local rc=$?
+	local rc=$? c
 	set +e
 	stack_down
 	_it_stop_fakes
+	for c in "${IT_AT_EXIT[@]}"; do
+		eval "$c"
+	done
 	if [ "$rc" -ne 0 ]; then
 		fail "the test script exited with status $rc"
 	fi
@@ -337,4 +351,28 @@ _it_stop_fakes()
 		kill "$pid" 2>/dev/null || true
 	done
 	IT_FAKES=""
+}
+
+# test_config KEY VALUE...: a copy of conf/mm.yaml (with the model files
+# beside it) where each KEY (a leaf key such as stall_seconds) has VALUE;
+# exports MM_CONFIG for stack_up and token_for.
+test_config()
+{
+	local d
+	d=$(mktemp -d "${MM_IT_TMP:-/tmp}/mm-conf.XXXXXX")
+	cp -r "$IT_ROOT/conf/models" "$IT_ROOT/conf/mm.yaml" "$d/"
+	while [ $# -ge 2 ]; do
+		grep -Eq "^  $1:" "$d/mm.yaml" ||
+		    { fail "test_config: no key $1"; exit 1; }
+		sed -i -E "s|^(  $1:)[^#]*|\\1 $2  |" "$d/mm.yaml"
+		shift 2
+	done
+	chmod -R a+rX "$d"
+	export MM_CONFIG=$d/mm.yaml
+}
+
+# hub_log: the fake hub's request log ($HUB must be set) as a JSON array.
+hub_log()
+{
+	curl -sf "$HUB/_admin/log"
 }

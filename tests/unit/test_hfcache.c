@@ -1,6 +1,6 @@
 /*
  * hfcache: scan_cache_dir semantics on fixture caches built in a temp dir,
- * and the cache directory precedence of huggingface_hub.
+ * and the HF_HOME and cache directory precedence of huggingface_hub.
  */
 #include <sys/stat.h>
 
@@ -801,6 +801,41 @@ test_resolve_dir(void)
 	free(cwd);
 }
 
+/* HF_HOME alone: expanded, never made absolute. */
+static void
+test_resolve_home(void)
+{
+	static const struct envcase envs[] = {
+		{ { { "HF_HOME", "/mm-nx/c" }, { "XDG_CACHE_HOME", "/mm-nx/d" },
+		    { "HOME", "/mm-nx/h" } }, "/mm-nx/c" },
+		{ { { "XDG_CACHE_HOME", "/mm-nx/d" }, { "HOME", "/mm-nx/h" } },
+		    "/mm-nx/d/huggingface" },
+		{ { { "HOME", "/mm-nx/h/" } }, "/mm-nx/h/.cache/huggingface" },
+		{ { { "HOME", "" } }, "/.cache/huggingface" },
+		{ { { "HF_HOME", "" }, { "HOME", "/mm-nx/h" } }, "" },
+		{ { { "XDG_CACHE_HOME", "" } }, "huggingface" },
+		{ { { "HF_HOME", "rel//x/.." } }, "rel//x/.." },
+		{ { { "HF_HOME", "~/hf" }, { "HOME", "/mm-nx/h" } },
+		    "/mm-nx/h/hf" },
+		{ { { "XDG_CACHE_HOME", "$B/" }, { "B", "/mm-nx/b" } },
+		    "/mm-nx/b/huggingface" },
+		{ { { "HF_HOME", "$H" }, { "H", "~/v" } }, "~/v" },
+	};
+	char	*got;
+	size_t	 i;
+
+	for (i = 0; i < sizeof(envs) / sizeof(envs[0]); i++) {
+		cur_env = &envs[i];
+		got = hfcache_resolve_home(fake_getenv);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(got);
+		CU_ASSERT_STRING_EQUAL(got, envs[i].want);
+		if (strcmp(got, envs[i].want) != 0)
+			fprintf(stderr, "\nhome case %zu: got %s want %s\n",
+			    i, got, envs[i].want);
+		free(got);
+	}
+}
+
 /* Existing prefixes are resolved through symlinks (Path.resolve()). */
 static void
 test_resolve_symlink(void)
@@ -859,6 +894,7 @@ static const struct unit_test tests[] = {
 	{ "hfcache_find hits and misses, sort order", test_find },
 	{ "symlinks are not followed while walking", test_nofollow },
 	{ "directory depth limit", test_depth_limit },
+	{ "resolve_home environment table", test_resolve_home },
 	{ "resolve_dir environment table", test_resolve_dir },
 	{ "resolve_dir resolves existing symlinks", test_resolve_symlink },
 	{ NULL, NULL }
