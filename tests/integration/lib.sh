@@ -310,6 +310,8 @@ pg_up()
 	_it_as_pg "$(pg_config --bindir)/pg_ctl" -D "$MM_VAR/pg/data" \
 	    -l "$MM_VAR/pg/postgres.log" -w -s -o "-c listen_addresses='' \
 	    -c unix_socket_directories='$MM_PGHOST'" start >/dev/null
+	# The new server's pid, so that stack_down stops this one.
+	head -n 1 "$MM_VAR/pg/data/postmaster.pid" >"$MM_VAR/run/postgres.pid"
 }
 
 # wait_for SECONDS COMMAND...: runs COMMAND every 0.2 s until it succeeds;
@@ -335,6 +337,7 @@ start_fake()
 	log=$(mktemp "${MM_IT_TMP:-/tmp}/mm-$name.XXXXXX")
 	"$@" >"$log" 2>&1 &
 	IT_FAKES="$IT_FAKES $!"
+	at_exit "rm -f '$log'"
 	if ! wait_for 15 grep -q 'listening on' "$log"; then
 		cat "$log"
 		fail "$name did not start"

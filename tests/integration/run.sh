@@ -33,8 +33,10 @@ trap 'exit 130' INT TERM
 if [ $# -gt 0 ]; then
 	tests=("$@")
 else
-	tests=("$root"/tests/integration/test_*.sh)
-	[ -e "${tests[0]}" ] || tests=()
+	# The integration tests, and the self-tests of the fake hub and of
+	# the @huggingface/hub interop.
+	tests=("$root"/tests/integration/test_*.sh
+	    "$root"/tests/fakehub/test_*.sh "$root"/tests/interop/test_*.sh)
 fi
 
 passed=0

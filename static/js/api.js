@@ -1,0 +1,117 @@
+// The HTTP client of /api/v2/models: every call sends the bearer token; a
+// non-2xx answer becomes an ApiError carrying the body's `detail`.
+
+const BASE = '/api/v2/models';
+
+export class ApiError extends Error {
+	constructor(status, detail, body) {
+		super(detailText(detail) || ('HTTP ' + status));
+		this.name = 'ApiError';
+		this.status = status;
+		this.detail = detail;
+		this.body = body;
+	}
+
+	// The 409 conflict object, or null.
+	get conflict() {
+		if (this.status === 409 && this.detail &&
+		    typeof this.detail === 'object' && !Array.isArray(this.detail))
+			return this.detail;
+		return null;
+	}
+}
+
+// detailText(detail): a readable message from an error body's detail
+// (a string, a conflict object or a list of validation errors).
+export function detailText(detail) {
+	if (detail === null || detail === undefined)
+		return '';
+	if (typeof detail === 'string')
+		return detail;
+	if (Array.isArray(detail)) {
+		return detail.map((d) => (d && typeof d.msg === 'string') ?
+		    d.msg : JSON.stringify(d)).join('; ');
+	}
+	if (typeof detail === 'object' && typeof detail.detail === 'string')
+		return detail.detail;
+	return JSON.stringify(detail);
+}
+
+// createApi({getToken, onAuthError}): the client.  onAuthError(error) is
+// called for 401 and 403 answers (token missing, expired, not a superuser)
+// before the error is thrown.
+export function createApi({getToken, onAuthError}) {
+	async function request(method, path, {query, body, signal} = {}) {
+		let url = BASE + path;
+		if (query) {
+			const params = new URLSearchParams();
+			for (const [k, v] of Object.entries(query)) {
+				if (v !== undefined && v !== null)
+					params.set(k, String(v));
+			}
+			const qs = params.toString();
+			if (qs)
+				url += '?' + qs;
+		}
+		const headers = {Accept: 'application/json'};
+		const token = getToken();
+		if (token)
+			headers.Authorization = 'Bearer ' + token;
+		const init = {method, headers, cache: 'no-store',
+		    credentials: 'omit', signal};
+		if (body !== undefined) {
+			headers['Content-Type'] = 'application/json';
+			init.body = JSON.stringify(body);
+		}
+		let res;
+		try {
+			res = await fetch(url, init);
+		} catch (e) {
+			if (e && e.name === 'AbortError')
+				throw e;
+			throw new ApiError(0, 'Cannot reach the server: ' +
+			    (e && e.message ? e.message : 'network error'), null);
+		}
+		let data = null;
+		const text = await res.text();
+		if (text) {
+			try {
+				data = JSON.parse(text);
+			} catch (e) {
+				data = null;
+			}
+		}
+		if (res.ok)
+			return data;
+		const detail = data && typeof data === 'object' && 'detail' in data ?
+		    data.detail : (res.statusText || 'HTTP ' + res.status);
+		const err = new ApiError(res.status, detail, data);
+		if ((res.status === 401 || res.status === 403) && onAuthError)
+			onAuthError(err);
+		throw err;
+	}
+
+	return {
+		listModels(includeCacheSize) {
+			return request('GET', '', {query: includeCacheSize ?
+			    {include_cache_size: 'true'} : undefined});
+		},
+		task(taskId) {
+			return request('GET', '/tasks/' + encodeURIComponent(taskId));
+		},
+		cancelTask(taskId) {
+			return request('POST', '/tasks/' +
+			    encodeURIComponent(taskId) + '/cancel');
+		},
+		startDownload(modelId) {
+			return request('POST', '/download', {body: {model_id: modelId}});
+		},
+		usage(modelId) {
+			return request('GET', '/usage', {query: {model_id: modelId}});
+		},
+		deleteModel(modelId, confirm) {
+			return request('DELETE', '/cache', {query: {model_id: modelId,
+			    confirm: confirm ? 'true' : 'false'}});
+		},
+	};
+}

@@ -1,0 +1,433 @@
+// Builders of the page's parts: the type tabs, the cache bar, the scan
+// banner, the model cards and their progress blocks.  Every server string
+// is set as text (see dom.js).
+
+import {h, icon, clear, append} from './dom.js';
+import {formatSize, formatBytes, formatSpeed, formatEta, percentOf,
+    plural} from './format.js';
+
+export const TYPES = [
+	['embedding', 'Embedding'],
+	['llm', 'Local LLM'],
+	['reranker', 'Reranker'],
+	['splade', 'SPLADE'],
+];
+
+export const TYPE_LABEL = Object.fromEntries(TYPES);
+
+export const STATUS_FILTERS = [
+	['all', 'All'],
+	['installed', 'Installed'],
+	['available', 'Available'],
+];
+
+// A stable, markup-safe element id for a model id.
+const idOf = new Map();
+export function domId(prefix, modelId) {
+	if (!idOf.has(modelId))
+		idOf.set(modelId, idOf.size + 1);
+	return prefix + '-' + idOf.get(modelId);
+}
+
+// countByType(models): {type: {installed, total}}.
+export function countByType(models) {
+	const counts = {};
+	for (const [type] of TYPES)
+		counts[type] = {installed: 0, total: 0};
+	for (const m of models || []) {
+		const c = counts[m.model_type];
+		if (!c)
+			continue;
+		c.total++;
+		if (m.is_installed)
+			c.installed++;
+	}
+	return counts;
+}
+
+// filterModels(models, {type, status, search}): the models of the tab, the
+// status pill and the search (name, description or id, case-insensitive),
+// installed first, then by name.
+export function filterModels(models, {type, status, search}) {
+	const q = search.trim().toLowerCase();
+	return (models || []).filter((m) => {
+		if (m.model_type !== type)
+			return false;
+		if (status === 'installed' && !m.is_installed)
+			return false;
+		if (status === 'available' && m.is_installed)
+			return false;
+		if (!q)
+			return true;
+		return [m.name, m.description, m.id].some((s) =>
+		    typeof s === 'string' && s.toLowerCase().includes(q));
+	}).sort((a, b) => {
+		if (a.is_installed !== b.is_installed)
+			return a.is_installed ? -1 : 1;
+		return String(a.name).localeCompare(String(b.name));
+	});
+}
+
+// emptyText(state): the reference's empty-state sentence.
+export function emptyText({search, status}) {
+	if (search.trim())
+		return 'No models match your search.';
+	if (status === 'installed')
+		return 'No installed models of this type.';
+	if (status === 'available')
+		return 'No available models to download.';
+	return 'No models found.';
+}
+
+// renderTabs(tablist, counts, active, onSelect).
+export function renderTabs(tablist, counts, active, onSelect) {
+	const focusedType = tablist.contains(document.activeElement) ?
+	    document.activeElement.dataset.type : null;
+	clear(tablist);
+	for (const [type, label] of TYPES) {
+		const selected = type === active;
+		const c = counts[type];
+		const tab = h('button', {class: 'tab' + (selected ? ' is-active' : ''),
+		    attrs: {type: 'button', role: 'tab', id: 'tab-' + type,
+		    'aria-selected': selected ? 'true' : 'false',
+		    'aria-controls': 'panel', tabindex: selected ? '0' : '-1'},
+		    dataset: {type},
+		    on: {click: () => onSelect(type, false)}},
+		    h('span', {class: 'tab-label', text: label}),
+		    h('span', {class: 'tab-count',
+		    attrs: {'aria-label': c.installed + ' of ' + c.total + ' installed'},
+		    text: c.installed + '/' + c.total}));
+		tablist.appendChild(tab);
+	}
+	if (focusedType) {
+		const t = tablist.querySelector('[data-type="' + active + '"]');
+		if (t)
+			t.focus();
+	}
+}
+
+// renderBanner(el, error): the scan-error banner, hidden when error is null.
+export function renderBanner(el, error) {
+	clear(el);
+	el.hidden = !error;
+	if (!error)
+		return;
+	append(el, [
+		icon('warning', 'banner-icon'),
+		h('div', {class: 'banner-text'},
+		    h('p', {class: 'banner-title', text: 'HuggingFace cache scan failed'}),
+		    h('p', {text: 'Installed status and disk sizes may be inaccurate until this is resolved.'}),
+		    h('p', {class: 'banner-detail', text: error})),
+	]);
+}
+
+// renderCacheBar(el, {shown, loading, cacheSize, onShow}).
+export function renderCacheBar(el, {shown, loading, cacheSize, onShow}) {
+	clear(el);
+	el.appendChild(h('span', {class: 'cache-title'}, icon('disk'),
+	    h('span', {text: 'Cache Usage'})));
+	const body = h('span', {class: 'cache-body'});
+	el.appendChild(body);
+	if (!shown) {
+		body.appendChild(h('button', {class: 'link-btn', text: 'Show cache usage',
+		    attrs: {type: 'button'}, dataset: {focusKey: 'cache-show'},
+		    on: {click: onShow}}));
+		return;
+	}
+	if (!cacheSize) {
+		body.appendChild(h('span', {class: 'muted',
+		    text: loading ? 'Loading…' : 'Not available'}));
+		return;
+	}
+	const sep = () => h('span', {class: 'sep', text: ' | ', attrs: {'aria-hidden': 'true'}});
+	append(body, [
+		h('span', {class: 'cache-total'},
+		    h('strong', {text: formatSize(cacheSize.total_cache_size_mb)}), ' total'),
+		sep(),
+		h('span', {class: 'cache-managed',
+		    text: formatSize(cacheSize.managed_cache_size_mb) + ' managed'}),
+		sep(),
+		h('span', {class: 'cache-unmanaged'},
+		    formatSize(cacheSize.unmanaged_cache_size_mb) + ' unmanaged ',
+		    h('span', {class: 'muted',
+		    text: '(' + cacheSize.unmanaged_repo_count + ' repos)'})),
+	]);
+	if (cacheSize.partial_cache_size_mb > 0) {
+		append(body, [sep(), h('span', {class: 'cache-partial',
+		    text: formatSize(cacheSize.partial_cache_size_mb) +
+		    ' in unfinished downloads'})]);
+	}
+}
+
+// ---------------------------------------------------------------- cards
+
+function stat(iconName, text, cls) {
+	return h('li', {class: 'stat' + (cls ? ' ' + cls : '')}, icon(iconName),
+	    h('span', {text}));
+}
+
+function field(label, value, cls) {
+	return h('div', {class: 'field' + (cls ? ' ' + cls : '')},
+	    h('dt', {text: label}), h('dd', {}, value));
+}
+
+function buildDetails(model) {
+	const dl = h('dl', {class: 'details-list'});
+	dl.appendChild(field('Model ID', h('code', {class: 'mono', text: model.id}),
+	    'wide'));
+	const mem = Object.entries(model.memory_mb || {});
+	if (mem.length > 0) {
+		dl.appendChild(field('Memory by Quantization',
+		    h('span', {class: 'chips'}, mem.map(([q, mb]) =>
+		    h('span', {class: 'chip', text: q + ': ' + formatSize(mb)}))),
+		    'wide'));
+	}
+	const e = model.embedding_details;
+	if (e) {
+		const grid = h('div', {class: 'field-grid'});
+		if (e.dimension !== null && e.dimension !== undefined)
+			grid.appendChild(field('Dimension', String(e.dimension)));
+		if (e.max_sequence_length !== null && e.max_sequence_length !== undefined)
+			grid.appendChild(field('Max Sequence',
+			    Number(e.max_sequence_length).toLocaleString()));
+		if (e.pooling_method)
+			grid.appendChild(field('Pooling', e.pooling_method));
+		if (e.is_asymmetric)
+			grid.appendChild(field('Asymmetric', 'Yes'));
+		if (grid.firstChild)
+			dl.appendChild(grid);
+	}
+	const l = model.llm_details;
+	if (l && l.context_window !== null && l.context_window !== undefined) {
+		dl.appendChild(field('Context Window',
+		    Number(l.context_window).toLocaleString() + ' tokens'));
+	}
+	const used = model.used_by_collections || [];
+	if (used.length > 0) {
+		dl.appendChild(field('Used by Collections',
+		    h('span', {class: 'chips'}, used.map((name) =>
+		    h('span', {class: 'chip chip-collection', text: name}))), 'wide'));
+	}
+	return dl;
+}
+
+// The download progress block of a tracked task: built once, then updated
+// in place at every poll (so a focused Cancel button keeps its focus).
+function buildDownloadView(entry, model, actions) {
+	const label = h('span', {class: 'progress-text'});
+	const bytes = h('span', {class: 'progress-bytes'});
+	const pct = h('span', {class: 'progress-pct'});
+	const fill = h('div', {class: 'bar-fill'});
+	const bar = h('div', {class: 'bar', attrs: {role: 'progressbar',
+	    'aria-label': 'Download progress of ' + model.name,
+	    'aria-valuemin': '0', 'aria-valuemax': '100'}}, fill);
+	const speed = h('span', {class: 'progress-speed'});
+	const eta = h('span', {class: 'progress-eta'});
+	const files = h('span', {class: 'progress-files'});
+	const cancel = h('button', {class: 'btn btn-small',
+	    attrs: {type: 'button'}, dataset: {focusKey: 'cancel:' + model.id},
+	    on: {click: () => actions.cancel(entry)}},
+	    icon('stop'), h('span', {class: 'cancel-label', text: 'Cancel'}));
+	const root = h('div', {class: 'progress-block', dataset: {kind: 'download'}},
+	    h('div', {class: 'progress-head'},
+	    h('span', {class: 'progress-label'}, icon('spinner', 'spin'), label),
+	    h('span', {class: 'progress-meta'}, bytes, pct)),
+	    bar,
+	    h('div', {class: 'progress-foot'},
+	    h('span', {class: 'progress-rate'}, speed, eta, files), cancel));
+	return {kind: 'download', root, label, bytes, pct, bar, fill, speed, eta,
+	    files, cancel};
+}
+
+// updateDownloadView(entry): the progress block from the entry's last poll.
+export function updateDownloadView(entry) {
+	const v = entry.view;
+	if (!v || v.kind !== 'download')
+		return;
+	const p = entry.progress;
+	const total = p ? Number(p.bytes_total) || 0 : 0;
+	const done = p ? Number(p.bytes_downloaded) || 0 : 0;
+	const indeterminate = total <= 0;
+	v.root.classList.toggle('is-indeterminate', indeterminate);
+	if (indeterminate) {
+		v.label.textContent = 'Starting...';
+		v.bytes.textContent = '';
+		v.pct.textContent = '';
+		v.bar.removeAttribute('aria-valuenow');
+		v.bar.setAttribute('aria-valuetext', 'Starting');
+		v.fill.style.width = '';
+	} else {
+		const percent = percentOf(done, total);
+		v.label.textContent = 'Downloading...';
+		v.bytes.textContent = formatBytes(done) + ' / ' + formatBytes(total);
+		v.pct.textContent = percent + '%';
+		v.bar.setAttribute('aria-valuenow', String(percent));
+		v.bar.setAttribute('aria-valuetext', percent + '% (' +
+		    formatBytes(done) + ' of ' + formatBytes(total) + ')');
+		v.fill.style.width = percent + '%';
+	}
+	v.speed.textContent = p ? formatSpeed(Number(p.bytes_per_second)) : '';
+	v.eta.textContent = p && p.eta_seconds !== null && p.eta_seconds !== undefined ?
+	    formatEta(Number(p.eta_seconds)) : '';
+	v.files.textContent = p && Number(p.files_total) > 0 ?
+	    p.files_done + '/' + p.files_total + ' files' : '';
+	v.cancel.disabled = !!entry.cancelling;
+	v.cancel.querySelector('.cancel-label').textContent =
+	    entry.cancelling ? 'Cancelling...' : 'Cancel';
+}
+
+function buildFailedView(entry, model, actions) {
+	const isDownload = entry.op === 'download';
+	const p = entry.progress;
+	const message = p && p.error ? p.error :
+	    (isDownload ? 'Download failed' : 'Delete failed');
+	const root = h('div', {class: 'error-block', attrs: {role: 'alert'},
+	    dataset: {kind: 'failed'}},
+	    icon('alert', 'error-icon'),
+	    h('p', {class: 'error-text', text: message}),
+	    h('span', {class: 'error-actions'},
+	    h('button', {class: 'btn btn-small btn-danger-outline',
+	    attrs: {type: 'button'}, dataset: {focusKey: 'retry:' + model.id},
+	    on: {click: () => actions.retry(entry, model)}},
+	    icon('refresh'), 'Retry'),
+	    h('button', {class: 'icon-btn', attrs: {type: 'button',
+	    'aria-label': 'Dismiss', title: 'Dismiss'},
+	    dataset: {focusKey: 'dismiss:' + model.id},
+	    on: {click: () => actions.dismiss(entry)}}, icon('x'))));
+	return {kind: 'failed', root};
+}
+
+function buildBusyLine(text) {
+	return h('div', {class: 'busy-line', attrs: {role: 'status'}},
+	    icon('spinner', 'spin'), h('span', {text}));
+}
+
+// buildCard(model, {entry, busy, expanded, actions}): one model's card.
+export function buildCard(model, {entry, busy, expanded, actions}) {
+	const used = model.used_by_collections || [];
+	const dlActive = !!entry && entry.op === 'download' && !entry.failed;
+	const dlFailed = !!entry && entry.op === 'download' && entry.failed;
+	const delActive = !!entry && entry.op === 'delete' && !entry.failed;
+	const delFailed = !!entry && entry.op === 'delete' && entry.failed;
+	const claimedDelete = !entry && !!model.active_delete_task_id;
+	const claimedDownload = !entry && !!model.active_download_task_id;
+	const hasDelete = delActive || delFailed || claimedDelete;
+	const downloading = dlActive || dlFailed || claimedDownload;
+	const detailsId = domId('details', model.id);
+	const hintId = domId('hint', model.id);
+
+	const title = h('div', {class: 'card-title'},
+	    h('h3', {class: 'card-name', text: model.name}),
+	    h('span', {class: 'badge', text: TYPE_LABEL[model.model_type] ||
+	    model.model_type}),
+	    model.is_installed ?
+	    h('span', {class: 'status status-installed'}, icon('check'), 'Installed') :
+	    h('span', {class: 'status status-available', text: 'Available'}));
+
+	const stats = h('ul', {class: 'stats'});
+	if (model.is_installed && model.size_on_disk_mb !== null &&
+	    model.size_on_disk_mb !== undefined)
+		stats.appendChild(stat('disk', formatSize(model.size_on_disk_mb),
+		    'stat-disk'));
+	const mem = model.memory_mb || {};
+	const ram = mem.int8 ?? mem.float16 ?? null;
+	if (ram !== null)
+		stats.appendChild(stat('cpu', '~' + formatSize(ram) + ' RAM', 'stat-ram'));
+	if (model.model_type === 'embedding' && used.length > 0)
+		stats.appendChild(stat('database', plural(used.length, 'collection'),
+		    'stat-collections'));
+
+	const actionsEl = h('div', {class: 'card-actions'});
+	if (!model.is_installed && !downloading) {
+		// Busy (the start request is on its way): aria-disabled, not
+		// disabled, so that the button keeps the keyboard focus.
+		actionsEl.appendChild(h('button', {class: 'btn btn-primary btn-small' +
+		    (busy ? ' is-busy' : ''),
+		    attrs: {type: 'button', title: hasDelete ? 'Delete in progress' :
+		    'Download model', 'aria-disabled': busy ? 'true' : null,
+		    'aria-busy': busy ? 'true' : null},
+		    disabled: hasDelete,
+		    dataset: {focusKey: 'dl:' + model.id, action: 'download'},
+		    on: {click: () => actions.download(model)}},
+		    icon(busy ? 'spinner' : 'download', busy ? 'spin' : ''), 'Download'));
+	}
+	let blockedHint = null;
+	if (model.is_installed) {
+		const why = hasDelete ? 'Delete in progress' :
+		    downloading ? 'Download in progress' :
+		    used.length > 0 ? 'Model is in use by collections' : 'Delete model';
+		const disabled = hasDelete || downloading || used.length > 0;
+		if (used.length > 0 && !hasDelete && !downloading) {
+			blockedHint = h('p', {class: 'hint', attrs: {id: hintId}},
+			    icon('database'),
+			    h('span', {text: 'Model is in use by collections: ' +
+			    used.join(', ') + '. Delete is unavailable while a collection uses it.'}));
+		}
+		actionsEl.appendChild(h('button', {class: 'btn btn-danger-outline btn-small' +
+		    (busy ? ' is-busy' : ''),
+		    attrs: {type: 'button', title: why,
+		    'aria-describedby': blockedHint ? hintId : null,
+		    'aria-disabled': busy ? 'true' : null,
+		    'aria-busy': busy ? 'true' : null},
+		    disabled,
+		    dataset: {focusKey: 'del:' + model.id, action: 'delete'},
+		    on: {click: () => actions.remove(model)}},
+		    icon(busy ? 'spinner' : 'trash', busy ? 'spin' : ''), 'Delete'));
+	}
+	const chevron = h('button', {class: 'icon-btn chevron',
+	    attrs: {type: 'button', 'aria-expanded': expanded ? 'true' : 'false',
+	    'aria-controls': detailsId,
+	    'aria-label': (expanded ? 'Hide details of ' : 'Show details of ') + model.name,
+	    title: expanded ? 'Hide details' : 'Show details'},
+	    dataset: {focusKey: 'exp:' + model.id, action: 'details'}},
+	    icon(expanded ? 'chevronUp' : 'chevronDown'));
+	actionsEl.appendChild(chevron);
+
+	const details = h('div', {class: 'card-details',
+	    attrs: {id: detailsId}, hidden: !expanded}, buildDetails(model));
+	chevron.addEventListener('click', () => {
+		const open = details.hidden;
+		details.hidden = !open;
+		chevron.setAttribute('aria-expanded', open ? 'true' : 'false');
+		chevron.setAttribute('aria-label', (open ? 'Hide details of ' :
+		    'Show details of ') + model.name);
+		chevron.title = open ? 'Hide details' : 'Show details';
+		chevron.replaceChild(icon(open ? 'chevronUp' : 'chevronDown'),
+		    chevron.firstChild);
+		actions.expand(model, open);
+	});
+
+	const slot = h('div', {class: 'card-progress'});
+	if (entry) {
+		const kind = entry.failed ? 'failed' : entry.op;
+		if (!entry.view || entry.view.kind !== kind) {
+			entry.view = kind === 'download' ?
+			    buildDownloadView(entry, model, actions) :
+			    kind === 'failed' ? buildFailedView(entry, model, actions) :
+			    {kind: 'delete', root: buildBusyLine('Deleting model files...')};
+		}
+		updateDownloadView(entry);
+		slot.appendChild(entry.view.root);
+	} else if (claimedDelete) {
+		slot.appendChild(buildBusyLine('Deletion in progress...'));
+	} else if (claimedDownload) {
+		slot.appendChild(buildBusyLine('Download in progress...'));
+	}
+
+	return h('article', {class: 'card' + (model.is_installed ? ' is-installed' : ''),
+	    attrs: {'aria-label': model.name},
+	    dataset: {modelId: model.id}},
+	    h('div', {class: 'card-main'},
+	    h('div', {class: 'card-info'}, title,
+	    h('p', {class: 'card-desc', text: model.description || ''}), stats),
+	    actionsEl),
+	    blockedHint, slot, details);
+}
+
+// skeleton(n): loading placeholders.
+export function skeleton(n) {
+	const out = [];
+	for (let i = 0; i < n; i++)
+		out.push(h('div', {class: 'card skeleton', attrs: {'aria-hidden': 'true'}}));
+	return out;
+}
