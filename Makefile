@@ -40,7 +40,7 @@ SAN_BINS = build/san/fcgi/mm-api build/san/jobs/mm-jobd \
 	   build/san/tests/unit/run-unit
 TOOLS	 = $(patsubst tests/tools/%.c,build/rel/tests/tools/%,$(TOOL_SRC))
 
-.PHONY: all run stop test test-unit test-integration deps clean distclean \
+.PHONY: all run stop fakehub test test-unit test-integration deps clean distclean \
 	san tools check-clang
 all: $(BINS)
 
@@ -101,6 +101,13 @@ run: deps
 
 stop:
 	@bash conf/stack.sh stop
+
+# A fake HuggingFace Hub with small demo repos named like curated models,
+# to try downloads without internet: HF_ENDPOINT=http://127.0.0.1:9000 make run
+FAKEHUB_PORT ?= 9000
+fakehub:
+	node tests/fakehub/fakehub.js --root tests/fakehub/repos \
+	    --port $(FAKEHUB_PORT) --token hf_demo
 
 test: deps
 	@$(MAKE) --no-print-directory all san tools check-clang
