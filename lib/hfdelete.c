@@ -323,8 +323,12 @@ hfdelete_remove(const char *cache_dir, const char *type, const char *repo_id,
 		goto out;
 	}
 	if (remove_at(cfd, folder, 0) == -1) {
-		snprintf(msg, msglen, "Cannot remove %s from the cache: %s",
-		    folder, strerror(errno));
+		snprintf(msg, msglen, "Cannot remove %s from the cache: %s%s",
+		    folder, strerror(errno), errno == EACCES ||
+		    errno == EPERM ? " (every client of a shared cache must "
+		    "write it group-writable, umask 002, in the cache's "
+		    "group; fix the owner or mode of its files and retry)" :
+		    "");
 		goto out;
 	}
 	e = ERR_OK;

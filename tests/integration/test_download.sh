@@ -188,9 +188,22 @@ assert_json '.detail[0].type == "json_invalid" and .detail[0].msg == "JSON decod
 
 # --- a cache written by @huggingface/hub is recognised by our scan ----------
 
-HF_TOKEN= node "$IT_ROOT/tests/interop/js_snapshot.mjs" "$HUB" naver/splade-v3 \
-    "$HF_HUB_CACHE" >/dev/null && pass "JS snapshotDownload" ||
+# A well-behaved client of a shared cache writes it group-writable.
+(umask 002; HF_TOKEN= node "$IT_ROOT/tests/interop/js_snapshot.mjs" "$HUB" \
+    naver/splade-v3 "$HF_HUB_CACHE" >/dev/null) && pass "JS snapshotDownload" ||
     fail "JS snapshotDownload failed"
 api GET "/api/v2/models?force_refresh_cache=true&model_type=splade" "$T"
 assert_json '.models[] | select(.id == "naver/splade-v3") | .is_installed == true and .size_on_disk_mb == 1' \
     "a model downloaded by @huggingface/hub shows installed"
+
+# --- a model downloaded by @huggingface/hub, deleted by us ------------------
+
+api DELETE "/api/v2/models/cache?model_id=naver/splade-v3&confirm=true" "$T"
+assert_eq 200 "$status" "delete the JS-downloaded model"
+wait_task "$(json .task_id)" completed
+node "$IT_ROOT/tests/interop/js_scan.mjs" "$HF_HUB_CACHE" >"$IT_DIR/js2.json"
+body=$(cat "$IT_DIR/js2.json")
+assert_json '[.repos[].id] | index("naver/splade-v3") == null' \
+    "JS scanCacheDir agrees it is gone"
+assert_json '.warnings == [] and (.repos[] | select(.id == "intfloat/e5-base-v2") | .revisions[0].commit == "'"$commit"'")' \
+    "the other repos are untouched for the JS scan too"

@@ -163,6 +163,30 @@ completed_ok $M "the second download"
 assert_match '^bytes=[1-9][0-9]{6,}-' "$(ranges $M model.safetensors | tail -n 1)" \
     "the second download resumed with Range"
 
+# --- cancel a running download, then resume it --------------------------------
+
+M=intfloat/e5-small-v2
+api DELETE "/api/v2/models/cache?model_id=$M&confirm=true" "$T"
+tid=$(json .task_id)
+wait_task completed
+curl -sf -X POST "$HUB/_admin/reset" >/dev/null
+fault '{"type":"slow_body","rate":1000000,"repo":"'"$M"'","path":"model.safetensors"}'
+start $M
+wait_bytes $((2 * MIB))
+api POST "/api/v2/models/tasks/$tid/cancel" "$T"
+assert_eq 200 "$status" "cancel a running download"
+wait_task cancelled 15
+assert_eq "" "$(redis_cli GET "model-manager:active:$M")" "cancelled: claim released"
+[ -n "$(find "$HF_HUB_CACHE/models--${M//\//--}/blobs" -name '*.incomplete' -size +1000k)" ] &&
+    pass "cancelled: the partial file is kept" || fail "cancelled: no partial file"
+api POST "/api/v2/models/tasks/$tid/cancel" "$T"
+assert_eq 409 "$status" "cancel again: task_finished"
+curl -sf -X POST "$HUB/_admin/reset" >/dev/null
+start $M
+completed_ok $M "the download after a cancel"
+assert_match '^bytes=[1-9][0-9]{6,}-' "$(ranges $M model.safetensors | tail -n 1)" \
+    "the download after a cancel resumed with Range"
+
 # --- kill -9 of mm-jobd: resumed after the restart, not run twice ------------
 
 M=nomic-ai/nomic-embed-text-v1.5
