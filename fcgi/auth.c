@@ -8,25 +8,12 @@
 #include <strings.h>
 #include <time.h>
 
-#include <openssl/evp.h>
-
 #include "extern.h"
+#include "hex.h"
 #include "jwt.h"
 #include "log.h"
 
 #define TOKEN_MAX	8192
-
-static void
-sha256_hex(const char *s, char out[65])
-{
-	unsigned char	 md[EVP_MAX_MD_SIZE];
-	unsigned int	 len = 0, i;
-
-	EVP_Digest(s, strlen(s), md, &len, EVP_sha256(), NULL);
-	for (i = 0; i < len && i < 32; i++)
-		snprintf(out + i * 2, 3, "%02x", md[i]);
-	out[64] = '\0';
-}
 
 /* Answers a lookup failure; returns the status. */
 static int
@@ -72,7 +59,7 @@ auth_api_key(struct req *r, const char *token)
 	char		 hash[65];
 	enum err	 e;
 
-	sha256_hex(token, hash);
+	hex_sha256(token, strlen(token), hash);
 	if ((e = db_user_by_api_key(r->app->db, hash, &r->user)) != ERR_OK)
 		return auth_lookup_failed(r, e, "Invalid API key");
 	return 0;

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "extern.h"
+#include "hex.h"
 #include "log.h"
 
 const char *
@@ -24,12 +25,11 @@ static void
 cid_generate(char *out, size_t len)
 {
 	unsigned char	 rnd[16];
-	size_t		 i;
 
 	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
 		memset(rnd, 0, sizeof(rnd));
-	for (i = 0; i < sizeof(rnd) && i * 2 + 2 < len; i++)
-		snprintf(out + i * 2, 3, "%02x", rnd[i]);
+	hex_encode(rnd, len > 2 * sizeof(rnd) ? sizeof(rnd) : (len - 1) / 2,
+	    out);
 }
 
 enum err

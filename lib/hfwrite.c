@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "hex.h"
 #include "hfwrite.h"
 #include "hubname.h"
 
@@ -579,17 +580,12 @@ hfwrite_hash_begin(EVP_MD_CTX *md, int lfs, uint64_t size)
 int
 hfwrite_hash_matches(EVP_MD_CTX *md, const char *etag)
 {
-	static const char	 hex[] = "0123456789abcdef";
 	unsigned char		 dig[EVP_MAX_MD_SIZE];
 	char			 txt[2 * EVP_MAX_MD_SIZE + 1];
-	unsigned		 n, i;
+	unsigned		 n;
 
 	if (EVP_DigestFinal_ex(md, dig, &n) != 1)
 		return 0;
-	for (i = 0; i < n; i++) {
-		txt[2 * i] = hex[dig[i] >> 4];
-		txt[2 * i + 1] = hex[dig[i] & 0x0f];
-	}
-	txt[2 * n] = '\0';
+	hex_encode(dig, n, txt);
 	return strcmp(txt, etag) == 0;
 }

@@ -7,8 +7,7 @@
 #include <string.h>
 
 #include <hiredis/hiredis.h>
-#include <openssl/evp.h>
-
+#include "hex.h"
 #include "log.h"
 #include "redisconn.h"
 
@@ -26,19 +25,6 @@ struct rconn {
 	int		 pending;	/* pipelined replies still unread */
 };
 
-static int
-hexval(int c)
-{
-
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Percent-decodes s[0..len) into a new string; NULL on error. */
 static char *
 urldup(const char *s, size_t len)
@@ -49,9 +35,10 @@ urldup(const char *s, size_t len)
 	if ((out = p = malloc(len + 1)) == NULL)
 		return NULL;
 	for (i = 0; i < len; i++) {
-		if (s[i] == '%' && i + 2 < len && hexval(s[i + 1]) >= 0 &&
-		    hexval(s[i + 2]) >= 0) {
-			*p++ = (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
+		if (s[i] == '%' && i + 2 < len && hex_digit(s[i + 1]) >= 0 &&
+		    hex_digit(s[i + 2]) >= 0) {
+			*p++ = (char)(hex_digit(s[i + 1]) * 16 +
+			    hex_digit(s[i + 2]));
 			i += 2;
 		} else
 			*p++ = s[i];
@@ -391,18 +378,6 @@ rconn_reply(struct rconn *r, redisReply **reply)
 	return ERR_OK;
 }
 
-static void
-sha1_hex(const char *s, char out[41])
-{
-	unsigned char	 md[EVP_MAX_MD_SIZE];
-	unsigned int	 len = 0, i;
-
-	EVP_Digest(s, strlen(s), md, &len, EVP_sha1(), NULL);
-	for (i = 0; i < len && i < 20; i++)
-		snprintf(out + i * 2, 3, "%02x", md[i]);
-	out[40] = '\0';
-}
-
 redisReply *
 rconn_script(struct rconn *r, const char *script, int nkeys, int argc,
     const char **argv)
@@ -414,7 +389,7 @@ rconn_script(struct rconn *r, const char *script, int nkeys, int argc,
 
 	if (argc > 40)
 		return NULL;
-	sha1_hex(script, sha);
+	hex_sha1(script, strlen(script), sha);
 	snprintf(nk, sizeof(nk), "%d", nkeys);
 	args[0] = "EVALSHA";
 	args[1] = sha;

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hex.h"
 #include "valid.h"
 
 #define CORRID_MAX	64
@@ -20,19 +21,6 @@ is_alnum(unsigned char c)
 
 	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
 	    (c >= 'A' && c <= 'Z');
-}
-
-static int
-hexval(unsigned char c)
-{
-
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 /* ASCII-only case-insensitive equality (strcasecmp follows the locale). */
@@ -147,8 +135,8 @@ uuid_simple(const char *s, unsigned char out[16])
 	int	 hi, lo;
 
 	for (i = 0; i < 16; i++) {
-		hi = hexval((unsigned char)s[2 * i]);
-		lo = hexval((unsigned char)s[2 * i + 1]);
+		hi = hex_digit((unsigned char)s[2 * i]);
+		lo = hex_digit((unsigned char)s[2 * i + 1]);
 		if (hi == -1 || lo == -1)
 			return -1;
 		out[i] = (unsigned char)(hi << 4 | lo);
@@ -212,7 +200,7 @@ uuid_reason(const char *s, size_t len, char *reason, size_t reasonlen)
 			if (hyphens < 4)
 				bounds[hyphens] = i;
 			hyphens++;
-		} else if (hexval((unsigned char)u[i]) == -1) {
+		} else if (hex_digit((unsigned char)u[i]) == -1) {
 			n = utf8_seqlen((const unsigned char *)u + i, ulen - i);
 			/* pydantic >= 2.10 text; the position does not
 			 * count a urn: or brace prefix. */
@@ -340,8 +328,8 @@ query_decode(const char *src, size_t n, char *dst)
 			continue;
 		}
 		if (src[i] == '%' && i + 2 < n &&
-		    (hi = hexval((unsigned char)src[i + 1])) != -1 &&
-		    (lo = hexval((unsigned char)src[i + 2])) != -1) {
+		    (hi = hex_digit((unsigned char)src[i + 1])) != -1 &&
+		    (lo = hex_digit((unsigned char)src[i + 2])) != -1) {
 			if (hi == 0 && lo == 0)
 				return -1;
 			*dst++ = (char)(hi << 4 | lo);
