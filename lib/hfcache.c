@@ -47,6 +47,7 @@
 #include "hfcache.h"
 #include "log.h"
 #include "pypath.h"
+#include "sbuf.h"
 
 #define HFCACHE_DEPTH_MAX	64		/* dir levels below a repo */
 #define HFCACHE_PATH_MAX	4096		/* path inside a repo */
@@ -804,38 +805,6 @@ scan_snapshots(struct scanctx *c, DIR *d)
 	return e;
 }
 
-/* A growing string; nomem latches the first allocation failure. */
-struct sbuf {
-	char		*s;
-	size_t		 len;
-	size_t		 cap;
-	bool		 nomem;
-};
-
-static void
-sbuf_add(struct sbuf *b, const char *s, size_t n)
-{
-	char	*p;
-	size_t	 cap;
-
-	if (b->nomem)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		cap = b->cap == 0 ? 64 : b->cap;
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		if ((p = realloc(b->s, cap)) == NULL) {
-			b->nomem = true;
-			return;
-		}
-		b->s = p;
-		b->cap = cap;
-	}
-	memcpy(b->s + b->len, s, n);
-	b->len += n;
-	b->s[b->len] = '\0';
-}
-
 /* Python's repr() of a str (bytes >= 0x80 are copied as they are). */
 static void
 pyrepr(struct sbuf *sb, const char *s, size_t len)
@@ -905,7 +874,7 @@ ref_known(const struct scanctx *c, const struct ref *r)
 static enum err
 check_refs(struct scanctx *c)
 {
-	struct sbuf	 sb = { NULL, 0, 0, false };
+	struct sbuf	 sb = SBUF_INIT;
 	bool		*done = NULL;
 	size_t		 i, j, nmiss = 0;
 	bool		 first;

@@ -13,64 +13,12 @@
 #include <unistd.h>
 
 #include "pypath.h"
-
-/* A growing string; nomem latches the first allocation failure. */
-struct sbuf {
-	char		*s;
-	size_t		 len;
-	size_t		 cap;
-	bool		 nomem;
-};
-
-static void
-sbuf_add(struct sbuf *b, const char *s, size_t n)
-{
-	char	*p;
-	size_t	 cap;
-
-	if (b->nomem)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		cap = b->cap == 0 ? 64 : b->cap;
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		if ((p = realloc(b->s, cap)) == NULL) {
-			b->nomem = true;
-			return;
-		}
-		b->s = p;
-		b->cap = cap;
-	}
-	memcpy(b->s + b->len, s, n);
-	b->len += n;
-	b->s[b->len] = '\0';
-}
-
-static void
-sbuf_adds(struct sbuf *b, const char *s)
-{
-
-	sbuf_add(b, s, strlen(s));
-}
-
-/* The finished string (malloc'd), or NULL on out-of-memory. */
-static char *
-sbuf_finish(struct sbuf *b)
-{
-
-	if (b->nomem) {
-		free(b->s);
-		return NULL;
-	}
-	if (b->s == NULL)
-		return strdup("");
-	return b->s;
-}
+#include "sbuf.h"
 
 char *
 pypath_join(const char *a, const char *b)
 {
-	struct sbuf	 sb = { NULL, 0, 0, false };
+	struct sbuf	 sb = SBUF_INIT;
 
 	if (b[0] == '/' || a[0] == '\0')
 		sbuf_adds(&sb, b);
@@ -119,7 +67,7 @@ out:
 char *
 pypath_expanduser(const char *path, const char *(*getenv_fn)(const char *))
 {
-	struct sbuf	 sb = { NULL, 0, 0, false };
+	struct sbuf	 sb = SBUF_INIT;
 	const char	*slash, *env;
 	char		*user = NULL, *home = NULL, *res = NULL;
 	size_t		 i, hlen;
@@ -171,7 +119,7 @@ isword(char ch)
 char *
 pypath_expandvars(const char *path, const char *(*getenv_fn)(const char *))
 {
-	struct sbuf	 sb = { NULL, 0, 0, false };
+	struct sbuf	 sb = SBUF_INIT;
 	const char	*p, *q, *close, *val;
 	char		*name;
 	size_t		 nlen;
@@ -266,7 +214,7 @@ normalise(char *path)
 char *
 pypath_abspath(const char *path)
 {
-	struct sbuf	 sb = { NULL, 0, 0, false };
+	struct sbuf	 sb = SBUF_INIT;
 	char		 cwd[PATH_MAX];
 	char		*abs, *r, *cut, *res;
 	char		 save;
@@ -310,7 +258,7 @@ pypath_abspath(const char *path)
 		}
 		cut--;
 	}
-	sb = (struct sbuf){ NULL, 0, 0, false };
+	sb = (struct sbuf)SBUF_INIT;
 	if (strcmp(r, "/") != 0)
 		sbuf_adds(&sb, r);
 	sbuf_adds(&sb, cut);
