@@ -4,6 +4,7 @@
 #   make run        install missing packages, build, start the local stack
 #   make stop       stop what `make run` started
 #   make test       unit + integration tests, sanitizer build included
+#   make bench      speed and memory against baselines (tests/bench/)
 #   make clean      build output only;  make distclean  also var/
 
 CC	?= cc
@@ -41,7 +42,7 @@ SAN_BINS = build/san/fcgi/mm-api build/san/jobs/mm-jobd \
 TOOLS	 = $(patsubst tests/tools/%.c,build/rel/tests/tools/%,$(TOOL_SRC))
 
 .PHONY: all run stop fakehub test test-unit test-integration deps clean distclean \
-	san tools check-clang
+	san tools check-clang fuzz fuzz-smoke
 all: $(BINS)
 
 build/rel/%.o: %.c $(wildcard lib/*.h fcgi/*.h jobs/*.h tests/unit/*.h)
@@ -83,6 +84,20 @@ build/rel/tests/tools/%: tests/tools/%.c build/rel/libmm.a
 	@echo "  LD      $@"
 	@$(CC) $(ALL_CFLAGS) -o $@ $^ $(PKG_LIBS)
 
+# The benchmark programs; the bare responder links libfcgi alone, so that
+# its memory is that of a bare libfcgi process.
+BENCH_SRC = $(sort $(wildcard tests/bench/*.c))
+BENCH_BINS = $(patsubst tests/bench/%.c,build/rel/tests/bench/%,$(BENCH_SRC))
+
+build/rel/tests/bench/barefcgi: tests/bench/barefcgi.c
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	@$(CC) $(ALL_CFLAGS) -o $@ $< -lfcgi
+build/rel/tests/bench/%: tests/bench/%.c build/rel/libmm.a
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	@$(CC) $(ALL_CFLAGS) -o $@ $^ $(PKG_LIBS)
+
 # Every source must also compile cleanly with clang (-Werror included).
 check-clang:
 	@echo "  CLANG   all sources"
@@ -111,7 +126,7 @@ fakehub:
 
 test: deps
 	@$(MAKE) --no-print-directory all san tools check-clang
-	@$(MAKE) --no-print-directory test-unit test-integration
+	@$(MAKE) --no-print-directory test-unit fuzz-smoke test-integration
 
 test-unit: build/san/tests/unit/run-unit
 	ASAN_OPTIONS=abort_on_error=1:halt_on_error=1:detect_leaks=1 \
@@ -126,6 +141,50 @@ tests/node_modules/.installed: tests/package.json tests/package-lock.json
 
 test-integration: san tools tests/node_modules/.installed
 	@bash tests/integration/run.sh
+
+# Never part of make test: timings are not assertions.
+bench: all tools $(BENCH_BINS) tests/node_modules/.installed
+	@bash tests/bench/bench.sh
+
+# libFuzzer harnesses (tests/fuzz/fuzz_*.c), built with clang, ASan and
+# UBSan into build/fuzz/; everything they reach is built the same way.
+# `make fuzz` runs each for FUZZ_SECONDS, `make fuzz-smoke` for 5 s, from
+# the seeds in tests/fuzz/corpus/NAME/ (see tests/fuzz/run.sh).
+FUZZ_CC	     ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_FLAGS    = -O1 -fsanitize=address,undefined -fno-sanitize-recover=all \
+		-fno-omit-frame-pointer
+FUZZ_SRC      = $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BINS     = $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRC))
+FUZZ_LIBS     = $(filter-out -lfcgi,$(PKG_LIBS))
+fuzz_obj      = $(patsubst %.c,build/fuzz/%.o,$(1))
+
+build/fuzz/%.o: %.c $(wildcard lib/*.h fcgi/*.h)
+	@mkdir -p $(dir $@)
+	@echo "  CC      $@"
+	@$(FUZZ_CC) $(ALL_CFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link \
+	    -c $< -o $@
+build/fuzz/libmm.a: $(call fuzz_obj,$(LIB_SRC))
+	@echo "  AR      $@"
+	@$(AR) rcs $@ $^
+# The front line (route.c) with the request and response code; the
+# harness stands in for libfcgi, authentication and the handlers.
+build/fuzz/fuzz_body: tests/fuzz/fuzz_body.c \
+    $(call fuzz_obj,fcgi/route.c fcgi/request.c fcgi/response.c) \
+    build/fuzz/libmm.a $(wildcard lib/*.h fcgi/*.h)
+	@echo "  LD      $@"
+	@$(FUZZ_CC) $(ALL_CFLAGS) -Ifcgi $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ \
+	    $(filter %.c %.o %.a,$^) $(FUZZ_LIBS)
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c build/fuzz/libmm.a \
+    $(wildcard lib/*.h)
+	@echo "  LD      $@"
+	@$(FUZZ_CC) $(ALL_CFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ \
+	    $(filter %.c %.o %.a,$^) $(FUZZ_LIBS)
+
+fuzz: $(FUZZ_BINS)
+	@bash tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_BINS)
+fuzz-smoke: $(FUZZ_BINS)
+	@bash tests/fuzz/run.sh 5 $(FUZZ_BINS)
 
 clean:
 	rm -rf build $(BINS)

@@ -22,6 +22,20 @@ struct listctx {
 	struct scanview		 sv;
 };
 
+/*
+ * An integer member.  cJSON 1.7.15 prints every number with "%1.15g" and
+ * reads it back with sscanf() to check it: ~0.5 us a number, 80 us for
+ * the 170 numbers of a list answer.  The digits are the same.
+ */
+static void
+add_int(cJSON *o, const char *name, long long v)
+{
+	char	 buf[24];
+
+	snprintf(buf, sizeof(buf), "%lld", v);
+	cJSON_AddRawToObject(o, name, buf);
+}
+
 static int
 model_selected(const struct req *r, const struct model *m)
 {
@@ -47,8 +61,8 @@ memory_json(const struct model *m)
 	size_t	 i;
 
 	for (i = 0; o != NULL && i < m->nmem; i++)
-		cJSON_AddNumberToObject(o, m->mem[i].quant,
-		    (double)m->mem[i].mb);
+		add_int(o, m->mem[i].quant,
+		    (long long)m->mem[i].mb);
 	return o;
 }
 
@@ -91,9 +105,9 @@ add_details(cJSON *o, const struct model *m)
 
 	if (m->type == MT_EMBEDDING &&
 	    (d = cJSON_AddObjectToObject(o, "embedding_details")) != NULL) {
-		cJSON_AddNumberToObject(d, "dimension", (double)e->dimension);
-		cJSON_AddNumberToObject(d, "max_sequence_length",
-		    (double)e->max_sequence_length);
+		add_int(d, "dimension", (long long)e->dimension);
+		add_int(d, "max_sequence_length",
+		    (long long)e->max_sequence_length);
 		cJSON_AddStringToObject(d, "pooling_method",
 		    e->pooling_method);
 		cJSON_AddBoolToObject(d, "is_asymmetric", e->is_asymmetric);
@@ -107,8 +121,8 @@ add_details(cJSON *o, const struct model *m)
 	if (m->type == MT_LLM &&
 	    (d = cJSON_AddObjectToObject(o, "llm_details")) != NULL) {
 		if (m->context_window > 0)
-			cJSON_AddNumberToObject(d, "context_window",
-			    (double)m->context_window);
+			add_int(d, "context_window",
+			    (long long)m->context_window);
 		else
 			cJSON_AddNullToObject(d, "context_window");
 	} else
@@ -132,8 +146,8 @@ model_json(const struct listctx *lc, const struct model *m,
 	cJSON_AddItemToObject(o, "memory_mb", memory_json(m));
 	cJSON_AddBoolToObject(o, "is_installed", repo != NULL);
 	if (repo != NULL)
-		cJSON_AddNumberToObject(o, "size_on_disk_mb",
-		    (double)(repo->size_on_disk / MIB));
+		add_int(o, "size_on_disk_mb",
+		    (long long)(repo->size_on_disk / MIB));
 	else
 		cJSON_AddNullToObject(o, "size_on_disk_mb");
 	cJSON_AddItemToObject(o, "used_by_collections", used_by_json(lc, m));
@@ -170,14 +184,14 @@ cache_size_json(const struct listctx *lc)
 	total = s->size_on_disk / MIB;
 	if ((o = cJSON_CreateObject()) == NULL)
 		return NULL;
-	cJSON_AddNumberToObject(o, "total_cache_size_mb", (double)total);
-	cJSON_AddNumberToObject(o, "managed_cache_size_mb", (double)managed);
-	cJSON_AddNumberToObject(o, "unmanaged_cache_size_mb",
-	    (double)(total > managed ? total - managed : 0));
-	cJSON_AddNumberToObject(o, "unmanaged_repo_count",
-	    (double)unmanaged_repos);
-	cJSON_AddNumberToObject(o, "partial_cache_size_mb",
-	    (double)(s->partial_bytes / MIB));
+	add_int(o, "total_cache_size_mb", (long long)total);
+	add_int(o, "managed_cache_size_mb", (long long)managed);
+	add_int(o, "unmanaged_cache_size_mb",
+	    (long long)(total > managed ? total - managed : 0));
+	add_int(o, "unmanaged_repo_count",
+	    (long long)unmanaged_repos);
+	add_int(o, "partial_cache_size_mb",
+	    (long long)(s->partial_bytes / MIB));
 	return o;
 }
 

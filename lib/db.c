@@ -9,12 +9,20 @@
 #include "db.h"
 #include "log.h"
 
+/* Statements prepared on the connection, keyed by their (static) text. */
+#define DB_STMTS_MAX	8
+#define SQLSTATE_NO_STMT	"26000"	/* invalid_sql_statement_name */
+#define SQLSTATE_DUP_STMT	"42P05"	/* duplicate_prepared_statement */
+
 struct db {
 	PGconn		*conn;
 	char		*url;
 	char		 timeout[16];
 	char		 options[64];
 	char		*appname;
+	const char	*stmts[DB_STMTS_MAX];
+	size_t		 nstmts;
+	int		 noprep;	/* preparing failed: run unprepared */
 };
 
 struct db *
@@ -46,6 +54,8 @@ db_reset(struct db *db)
 	if (db->conn != NULL)
 		PQfinish(db->conn);
 	db->conn = NULL;
+	db->nstmts = 0;
+	db->noprep = 0;
 }
 
 void
@@ -96,22 +106,83 @@ db_ensure(struct db *db)
 	return 0;
 }
 
+static int
+db_sqlstate(const PGresult *res, const char *state)
+{
+	const char	*s;
+
+	s = res != NULL ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	return s != NULL && strcmp(s, state) == 0;
+}
+
 /*
- * Runs a parameterised query expecting tuples.  On a connection failure
- * it resets and retries once (the server may have restarted since the
- * last request).  Returns the result (PQclear it) or NULL (logged).
+ * The name of sql prepared on the connection (preparing it at its first
+ * use), or NULL to run it unprepared.  Parsing and planning each query
+ * again cost the server more than running it.  The name comes from the
+ * text, so a statement met again on a pooled server connection is the
+ * same one; when the server refuses to prepare, this connection stops
+ * trying.
+ */
+static const char *
+db_stmt(struct db *db, const char *sql, int n, char *name, size_t len)
+{
+	PGresult		*res;
+	unsigned long long	 h = 1469598103934665603ULL;
+	const char		*p;
+	size_t			 i;
+	int			 ok;
+
+	if (db->noprep)
+		return NULL;
+	for (p = sql; *p != '\0'; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+	snprintf(name, len, "mm_%016llx", h);
+	for (i = 0; i < db->nstmts; i++)
+		if (db->stmts[i] == sql)
+			return name;
+	if (db->nstmts == DB_STMTS_MAX)
+		return NULL;
+	res = PQprepare(db->conn, name, sql, n, NULL);
+	ok = res != NULL && (PQresultStatus(res) == PGRES_COMMAND_OK ||
+	    db_sqlstate(res, SQLSTATE_DUP_STMT));
+	PQclear(res);
+	if (!ok) {
+		db->noprep = 1;
+		return NULL;
+	}
+	db->stmts[db->nstmts++] = sql;
+	return name;
+}
+
+/*
+ * Runs a parameterised query expecting tuples, prepared on the connection
+ * (sql must be a static string: it identifies the statement).  On a
+ * connection failure it resets and retries once (the server may have
+ * restarted since the last request).  Returns the result (PQclear it) or
+ * NULL (logged).
  */
 static PGresult *
 db_query(struct db *db, const char *sql, int n, const char *const *params)
 {
 	PGresult	*res;
+	const char	*stmt;
+	char		 name[32];
 	int		 attempt;
 
 	for (attempt = 0; attempt < 2; attempt++) {
 		if (db_ensure(db) == -1)
 			return NULL;
-		res = PQexecParams(db->conn, sql, n, NULL, params, NULL, NULL,
-		    0);
+		stmt = db_stmt(db, sql, n, name, sizeof(name));
+		res = stmt != NULL ? PQexecPrepared(db->conn, stmt, n, params,
+		    NULL, NULL, 0) : PQexecParams(db->conn, sql, n, NULL,
+		    params, NULL, NULL, 0);
+		if (stmt != NULL && db_sqlstate(res, SQLSTATE_NO_STMT)) {
+			/* A pooler moved us to another server connection. */
+			PQclear(res);
+			db->noprep = 1;
+			res = PQexecParams(db->conn, sql, n, NULL, params, NULL,
+			    NULL, 0);
+		}
 		if (res != NULL && PQresultStatus(res) == PGRES_TUPLES_OK)
 			return res;
 		if (PQstatus(db->conn) == CONNECTION_OK) {

@@ -7,7 +7,9 @@
 
 /*
  * Read-only access to the host application's PostgreSQL tables.  Every
- * query is parameterised (PQexecParams).  The connection is made lazily
+ * query is parameterised, prepared once per connection (PQprepare,
+ * PQexecPrepared; PQexecParams where the server refuses to prepare, as
+ * behind a transaction pooler).  The connection is made lazily
  * and reset after a failure, so a database that comes back is used again
  * without restarting anything.  Every function returns ERR_DB when the
  * database is unreachable or a query fails (logged once, here).

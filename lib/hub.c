@@ -5,12 +5,20 @@
  * blobs/<etag>.incomplete under its .locks/ flock, verifying its size and
  * hash while it streams, and only when every blob is in place write the
  * snapshot links, trees/<commit>.json and refs/<revision>.
+ *
+ * Each transfer slot hashes on a thread of its own: SHA-256 costs about
+ * as much CPU as receiving and writing the bytes, so on the loop's thread
+ * it would halve the speed.  The slot writes one buffer while the other
+ * is hashed; everything that reads or resets the digest waits for the
+ * hash first (xfer_hash_wait).
  */
 #include <sys/stat.h>
 
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -70,6 +78,19 @@ struct hblob {
 /* Why a write callback aborted its transfer. */
 enum xfail { XF_NONE, XF_WRITE, XF_TOOLONG, XF_RANGE, XF_ETAG };
 
+/* The hashing thread of a slot: one block at a time. */
+struct hasher {
+	pthread_t		 tid;
+	pthread_mutex_t		 mu;
+	pthread_cond_t		 cv;
+	EVP_MD_CTX		*md;
+	const unsigned char	*data;		/* block being hashed, or NULL */
+	size_t			 len;
+	int			 failed;	/* an update failed */
+	int			 quit;
+	int			 running;	/* thread started */
+};
+
 /* A transfer slot. */
 struct xfer {
 	struct dl		*d;
@@ -78,7 +99,9 @@ struct xfer {
 	struct hubhttp_hdrs	 hdrs;
 	struct curl_slist	*sl;
 	EVP_MD_CTX		*md;
+	struct hasher		 h;		/* hashes into md */
 	unsigned char		*buf;
+	unsigned char		*spare;		/* the buffer being hashed */
 	size_t			 buflen;
 	int			 lockfd, fd;
 	uint64_t		 written;	/* on disk and hashed */
@@ -241,6 +264,27 @@ dl_call(struct dl *d, CURL *e, struct hubhttp_hdrs *h, struct hubhttp_call *c)
 	c->stop_arg = d;
 }
 
+/* The commit of the revision answer body (len bytes) into d->commit. */
+static enum err
+dl_revision_body(struct dl *d, const char *body, size_t len)
+{
+	cJSON		*root;
+	const cJSON	*sha;
+	enum err	 rc = ERR_OK;
+
+	root = strlen(body) != len ? NULL :
+	    cJSON_ParseWithLengthOpts(body, len + 1, NULL, 1);
+	sha = cJSON_GetObjectItemCaseSensitive(root, "sha");
+	if (!cJSON_IsString(sha) || hubname_is_commit(sha->valuestring) ==
+	    -1)
+		rc = dl_fail(d, ERR_INVAL, "The hub answered no valid commit "
+		    "hash for %s at revision %s", d->repo_id, d->revision);
+	else
+		memcpy(d->commit, sha->valuestring, sizeof(d->commit));
+	cJSON_Delete(root);
+	return rc;
+}
+
 static enum err
 dl_resolve(struct dl *d, CURL *e, struct hubhttp_hdrs *h)
 {
@@ -248,8 +292,6 @@ dl_resolve(struct dl *d, CURL *e, struct hubhttp_hdrs *h)
 	char			 rev[3 * HUBNAME_REV_MAX + 1], *url = NULL;
 	char			*body = NULL;
 	size_t			 len;
-	cJSON			*root = NULL;
-	const cJSON		*sha;
 	enum err		 rc;
 
 	if (hubname_is_commit(d->revision) == 0) {
@@ -269,19 +311,8 @@ dl_resolve(struct dl *d, CURL *e, struct hubhttp_hdrs *h)
 		d->err = rc;
 		goto out;
 	}
-	root = strlen(body) != len ? NULL :
-	    cJSON_ParseWithLengthOpts(body, len + 1, NULL, 1);
-	sha = cJSON_GetObjectItemCaseSensitive(root, "sha");
-	if (!cJSON_IsString(sha) || hubname_is_commit(sha->valuestring) ==
-	    -1) {
-		rc = dl_fail(d, ERR_INVAL, "The hub answered no valid commit "
-		    "hash for %s at revision %s", d->repo_id, d->revision);
-		goto out;
-	}
-	memcpy(d->commit, sha->valuestring, sizeof(d->commit));
-	rc = ERR_OK;
+	rc = dl_revision_body(d, body, len);
 out:
-	cJSON_Delete(root);
 	free(body);
 	free(url);
 	return rc;
@@ -509,6 +540,8 @@ dl_check_paths(struct dl *d)
 	char		 prefix[HUBNAME_PATH_MAX + 1], *slash;
 	size_t		 i;
 
+	if (d->nfiles == 0)
+		return ERR_OK;	/* an empty repo: no qsort() of NULL */
 	qsort(d->files, d->nfiles, sizeof(*d->files), file_path_cmp);
 	for (i = 0; i < d->nfiles; i++) {
 		if (i > 0 && strcmp(d->files[i - 1].path, d->files[i].path) ==
@@ -543,12 +576,20 @@ dl_group(struct dl *d)
 	}
 	for (i = 0; i < d->nfiles; i++)
 		by[i] = &d->files[i];
-	qsort(by, d->nfiles, sizeof(*by), file_etag_cmp);
+	if (d->nfiles > 0)
+		qsort(by, d->nfiles, sizeof(*by), file_etag_cmp);
 	for (i = 0; i < d->nfiles; i++) {
 		struct hfile	*f = by[i];
 		uint64_t	 size = f->lfs_oid[0] ? f->lfs_size : f->size;
 
 		if (b == NULL || strcmp(b->etag, file_etag(f)) != 0) {
+			/* A hostile listing must not wrap the total around. */
+			if (size > SIZE_MAX_JSON - d->prog.bytes_total) {
+				free(by);
+				return dl_fail(d, ERR_TOOBIG, "The listing of %s "
+				    "adds up to more than 2^53 bytes",
+				    d->repo_id);
+			}
 			b = &d->blobs[d->nblobs++];
 			memcpy(b->etag, file_etag(f), strlen(file_etag(f)) + 1);
 			b->path = f->path;
@@ -690,7 +731,116 @@ xfer_what(const struct xfer *x, char *out, size_t len)
 	    x->b->etag, x->b->path);
 }
 
-/* Writes the buffered body to the partial file and hashes it. */
+static void *
+hasher_main(void *arg)
+{
+	struct hasher	*h = arg;
+	int		 ok;
+
+	pthread_mutex_lock(&h->mu);
+	for (;;) {
+		while (h->data == NULL && !h->quit)
+			pthread_cond_wait(&h->cv, &h->mu);
+		if (h->data == NULL)
+			break;
+		pthread_mutex_unlock(&h->mu);
+		ok = EVP_DigestUpdate(h->md, h->data, h->len) == 1;
+		pthread_mutex_lock(&h->mu);
+		if (!ok)
+			h->failed = 1;
+		h->data = NULL;
+		pthread_cond_broadcast(&h->cv);
+	}
+	pthread_mutex_unlock(&h->mu);
+	return NULL;
+}
+
+/* Starts the slot's hashing thread (signals blocked there); without it,
+ * the slot hashes on the caller's thread. */
+static void
+hasher_start(struct hasher *h, EVP_MD_CTX *md)
+{
+	sigset_t	 all, old;
+
+	h->md = md;
+	if (pthread_mutex_init(&h->mu, NULL) != 0)
+		return;
+	if (pthread_cond_init(&h->cv, NULL) != 0) {
+		pthread_mutex_destroy(&h->mu);
+		return;
+	}
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	h->running = pthread_create(&h->tid, NULL, hasher_main, h) == 0;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (!h->running) {
+		pthread_cond_destroy(&h->cv);
+		pthread_mutex_destroy(&h->mu);
+	}
+}
+
+/* Finishes the pending block and ends the thread. */
+static void
+hasher_stop(struct hasher *h)
+{
+
+	if (!h->running)
+		return;
+	pthread_mutex_lock(&h->mu);
+	h->quit = 1;
+	pthread_cond_broadcast(&h->cv);
+	pthread_mutex_unlock(&h->mu);
+	pthread_join(h->tid, NULL);
+	pthread_cond_destroy(&h->cv);
+	pthread_mutex_destroy(&h->mu);
+	h->running = 0;
+}
+
+/*
+ * Waits until the digest holds every block handed over: call it before
+ * reading, resetting or updating x->md on this thread.  -1 (and the
+ * failure forgotten) when an update failed.
+ */
+static int
+xfer_hash_wait(struct xfer *x)
+{
+	struct hasher	*h = &x->h;
+	int		 failed;
+
+	if (!h->running)
+		return 0;
+	pthread_mutex_lock(&h->mu);
+	while (h->data != NULL)
+		pthread_cond_wait(&h->cv, &h->mu);
+	failed = h->failed;
+	h->failed = 0;
+	pthread_mutex_unlock(&h->mu);
+	return failed ? -1 : 0;
+}
+
+/* Hands x->buf to the hashing thread and takes the other buffer (free
+ * once xfer_hash_wait returned). */
+static int
+xfer_hash_buf(struct xfer *x)
+{
+	struct hasher	*h = &x->h;
+	unsigned char	*t;
+
+	if (!h->running)
+		return EVP_DigestUpdate(x->md, x->buf, x->buflen) == 1 ? 0 : -1;
+	pthread_mutex_lock(&h->mu);
+	h->data = x->buf;
+	h->len = x->buflen;
+	pthread_cond_broadcast(&h->cv);
+	pthread_mutex_unlock(&h->mu);
+	t = x->buf;
+	x->buf = x->spare;
+	x->spare = t;
+	return 0;
+}
+
+/* Writes the buffered body to the partial file and hashes it (the hash
+ * of the previous buffer ran meanwhile). */
 static int
 xfer_flush(struct xfer *x)
 {
@@ -708,7 +858,8 @@ xfer_flush(struct xfer *x)
 		}
 		off += (size_t)n;
 	}
-	if (x->buflen > 0 && EVP_DigestUpdate(x->md, x->buf, x->buflen) != 1) {
+	if (xfer_hash_wait(x) == -1 ||
+	    (x->buflen > 0 && xfer_hash_buf(x) == -1)) {
 		x->wr_errno = ENOMEM;
 		return -1;
 	}
@@ -723,6 +874,7 @@ static int
 xfer_truncate(struct xfer *x)
 {
 
+	(void)xfer_hash_wait(x);	/* the digest starts over */
 	x->buflen = 0;
 	x->written = 0;
 	if (ftruncate(x->fd, 0) == -1) {
@@ -929,6 +1081,8 @@ static enum err
 xfer_verify(struct xfer *x)
 {
 
+	if (xfer_hash_wait(x) == -1)
+		return dl_fail(x->d, ERR_NOMEM, "out of memory");
 	if (hfwrite_hash_matches(x->md, x->b->etag))
 		return xfer_finish(x);
 	return xfer_mismatch(x);
@@ -1028,6 +1182,11 @@ xfer_failed_write(struct xfer *x)
 	case XF_ETAG:
 		return d->err;
 	case XF_TOOLONG:
+		/* The second time fails the download: say why. */
+		if (x->b->mismatches > 0)
+			dl_fail(d, ERR_INVAL, "The hub or CDN sent more than "
+			    "the %" PRIu64 " bytes listed for %s (twice): "
+			    "refusing the file", x->b->size, x->b->path);
 		return xfer_mismatch(x);
 	case XF_RANGE:
 		if (xfer_truncate(x) == -1)
@@ -1084,6 +1243,10 @@ xfer_rehash(struct xfer *x, uint64_t have)
 	uint64_t	 off = 0;
 	ssize_t		 n;
 
+	if (xfer_hash_wait(x) == -1) {
+		x->wr_errno = ENOMEM;
+		return -1;
+	}
 	while (off < have) {
 		n = pread(x->fd, x->buf, have - off < WRITEBUF_SIZE ?
 		    (size_t)(have - off) : WRITEBUF_SIZE, (off_t)off);
@@ -1128,6 +1291,7 @@ xfer_open(struct xfer *x)
 		return dl_ioerr(d, errno, what);
 	if (!S_ISREG(st.st_mode))
 		return dl_ioerr(d, EINVAL, what);
+	(void)xfer_hash_wait(x);	/* a new digest */
 	if (hfwrite_hash_begin(x->md, b->lfs, b->size) == -1)
 		return dl_fail(d, ERR_NOMEM, "out of memory");
 	if ((uint64_t)st.st_size > b->size && xfer_truncate(x) == -1)
@@ -1257,8 +1421,10 @@ dl_slots(struct dl *d)
 		x->fd = x->lockfd = -1;
 		if ((x->easy = hubhttp_easy(&d->o, &x->hdrs)) == NULL ||
 		    (x->md = EVP_MD_CTX_new()) == NULL ||
-		    (x->buf = malloc(WRITEBUF_SIZE)) == NULL)
+		    (x->buf = malloc(WRITEBUF_SIZE)) == NULL ||
+		    (x->spare = malloc(WRITEBUF_SIZE)) == NULL)
 			return dl_fail(d, ERR_NOMEM, "out of memory");
+		hasher_start(&x->h, x->md);
 	}
 	return ERR_OK;
 }
@@ -1272,11 +1438,13 @@ dl_slots_free(struct dl *d)
 		struct xfer	*x = &d->x[i];
 
 		xfer_release(x);
+		hasher_stop(&x->h);
 		if (x->easy != NULL)
 			curl_easy_cleanup(x->easy);
 		curl_slist_free_all(x->sl);
 		EVP_MD_CTX_free(x->md);
 		free(x->buf);
+		free(x->spare);
 		free(x->url);
 	}
 	free(d->x);
@@ -1294,7 +1462,7 @@ dl_fetch(struct dl *d)
 {
 	struct CURLMsg	*m;
 	char		*priv;
-	int		 running, left;
+	int		 running, left, ended;
 
 	if (d->left == 0)
 		return ERR_OK;
@@ -1308,16 +1476,20 @@ dl_fetch(struct dl *d)
 			dl_fail(d, ERR_NOMEM, "libcurl multi failure");
 			break;
 		}
+		ended = 0;
 		while (d->err == ERR_OK &&
 		    (m = curl_multi_info_read(d->multi, &left)) != NULL) {
 			if (m->msg != CURLMSG_DONE)
 				continue;
+			ended++;
 			if (curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE,
 			    &priv) == CURLE_OK && priv != NULL)
 				(void)xfer_done((struct xfer *)(void *)priv,
 				    m->data.result);
 		}
-		if (d->err == ERR_OK && d->left > 0)
+		/* A transfer that ended may have freed a slot: fill it now,
+		 * not after waiting for the others (up to POLL_MS). */
+		if (d->err == ERR_OK && d->left > 0 && ended == 0)
 			(void)curl_multi_poll(d->multi, NULL, 0, POLL_MS, NULL);
 	}
 	if (d->stopped)
