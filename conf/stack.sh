@@ -7,6 +7,8 @@
 #   bash conf/stack.sh start         start the stack (harmless when it runs)
 #   bash conf/stack.sh stop          stop what start started
 #   bash conf/stack.sh status        exit 0 when the whole stack runs
+#   bash conf/stack.sh restart-redis (re)starts our own Redis in place, its
+#                                    data kept; the rest keeps running
 #   bash conf/stack.sh initdb DIR    an empty PostgreSQL cluster in DIR, to
 #                                    be copied by start when MM_PG_TEMPLATE=DIR
 #
@@ -983,6 +985,28 @@ cmd_stop()
 	say "stopped in $(( ($(date +%s%N) - t0) / 1000000 )) ms"
 }
 
+# Our own Redis again, exactly as start launched it, under a running
+# stack (after a crash or a SHUTDOWN): the services reconnect by themselves.
+cmd_restart_redis()
+{
+	settings
+	cd /
+	[ -d "$RUNDIR" ] || die "the stack is not running"
+	exec 9>"$RUNDIR/lock"
+	flock 9
+	load_state
+	[ -e "$RUNDIR/redis.pid" ] || die "no Redis of ours to restart" \
+	    "(REDIS_URL was given, or the stack is not running)"
+	MM_RUN=${REC_RUN:-$MM_RUN}
+	svc_setup
+	umask 002
+	stop_pidfile "$RUNDIR/redis.pid" redis-server TERM 100
+	# Redis needs nothing of the services' environment.
+	SVC_ENV=(PATH=/usr/local/bin:/usr/bin:/bin LANG=C.UTF-8)
+	redis_start
+	say "Redis restarted on $REDIS_SOCK"
+}
+
 cmd_status()
 {
 	settings
@@ -1000,9 +1024,11 @@ deps) cmd_deps ;;
 start) cmd_start ;;
 stop) cmd_stop ;;
 status) cmd_status ;;
+restart-redis) cmd_restart_redis ;;
 initdb) shift; cmd_initdb "$@" ;;
 *)
-	echo "usage: bash conf/stack.sh deps|start|stop|status|initdb DIR" >&2
+	echo "usage: bash conf/stack.sh" \
+	    "deps|start|stop|status|restart-redis|initdb DIR" >&2
 	exit 2
 	;;
 esac

@@ -51,7 +51,7 @@ serve(struct app *app)
 	FCGX_Request	 fr;
 	struct req	 r;
 	double		 t0;
-	char		 path[256];
+	char		 path[256], method[32];
 
 	if (FCGX_Init() != 0 || FCGX_InitRequest(&fr, 0, 0) != 0)
 		fatalx("FCGX_Init failed");
@@ -62,9 +62,13 @@ serve(struct app *app)
 			resp_error(&r, 400, "Invalid query string");
 		else
 			route_request(&r);
+		/* A JWT pasted into the path is not logged ("eyJ" is
+		 * base64url for '{"'). */
 		log_info("cid=%s %s %s %d %.1fms", r.cid,
-		    log_escape(path, sizeof(path), r.method), log_escape(path,
-		    sizeof(path), r.path), r.status, now_ms() - t0);
+		    log_escape(method, sizeof(method), r.method),
+		    r.path != NULL && strstr(r.path, "eyJ") != NULL ?
+		    "[redacted]" : log_escape(path, sizeof(path), r.path),
+		    r.status, now_ms() - t0);
 		req_free(&r);
 		FCGX_Finish_r(&fr);
 	}

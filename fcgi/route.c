@@ -146,6 +146,40 @@ content_is_json(const char *ct)
 }
 
 /*
+ * What cJSON accepts but Python's json does not, or reads differently:
+ * a raw control character inside a string, or between values other than
+ * tab, CR and LF.  Returns its offset, or -1.  Also rewrites each \u0000
+ * escape in place as \ufffd (same length, so offsets hold): cJSON would
+ * end the string there, so "BAAI/bge-m3\u0000x" would read as a curated
+ * id.
+ */
+static long
+json_prescan(char *s, size_t len)
+{
+	size_t	 i;
+	int	 in_str = 0;
+
+	for (i = 0; i < len; i++) {
+		if ((unsigned char)s[i] < 0x20 && (in_str ||
+		    (s[i] != '\t' && s[i] != '\n' && s[i] != '\r')))
+			return (long)i;
+		if (!in_str) {
+			in_str = s[i] == '"';
+			continue;
+		}
+		if (s[i] == '"')
+			in_str = 0;
+		else if (s[i] == '\\' && i + 1 < len) {
+			if (s[i + 1] == 'u' && i + 5 < len &&
+			    memcmp(s + i + 2, "0000", 4) == 0)
+				memcpy(s + i + 2, "fffd", 4);
+			i++;
+		}
+	}
+	return -1;
+}
+
+/*
  * Reads and parses the body of a JSON endpoint.  Returns 0 (r->json set
  * when the body is JSON), or the status already answered (413, 422
  * json_invalid, 400).
@@ -155,6 +189,7 @@ body_load(struct req *r)
 {
 	const char	*end = NULL;
 	cJSON		*errs;
+	long		 bad = -1;
 	int		 st;
 
 	if ((st = req_read_body(r)) != 0) {
@@ -166,11 +201,14 @@ body_load(struct req *r)
 	if (r->bodylen == 0 ||
 	    !content_is_json(req_header(r, "CONTENT_TYPE")))
 		return 0;
-	if (valid_utf8(r->body, r->bodylen) == 0)
+	if (valid_utf8(r->body, r->bodylen) == 0 &&
+	    (bad = json_prescan(r->body, r->bodylen)) == -1)
 		r->json = cJSON_ParseWithLengthOpts(r->body, r->bodylen + 1,
 		    &end, 1);	/* + its NUL, which valid_utf8 kept out */
 	if (r->json != NULL)
 		return 0;
+	if (bad != -1)
+		end = r->body + bad;
 	errs = verr_new();
 	verr_add(errs, "json_invalid", "body", NULL, "JSON decode error",
 	    cJSON_CreateObject());
@@ -194,11 +232,71 @@ json_last(const cJSON *obj, const char *name)
 	return found;
 }
 
+struct member {
+	const cJSON	*item;
+	size_t		 pos;
+};
+
+static int
+member_cmp(const void *a, const void *b)
+{
+	const struct member	*x = a, *y = b;
+	int			 c;
+
+	if ((c = strcmp(x->item->string, y->item->string)) != 0)
+		return c;
+	return x->pos < y->pos ? -1 : x->pos > y->pos;
+}
+
+/*
+ * The members of obj as Python's dict keeps them: a duplicate key stays
+ * at its first place with its last value.  Returns a calloc'd array with
+ * one entry per member (the value to report at that place, or NULL for a
+ * later duplicate) that the caller frees, or NULL on out-of-memory.
+ * Sorting keeps this O(n log n) for a 64 KiB body of keys.
+ */
+static const cJSON **
+json_dict_values(const cJSON *obj, size_t *np)
+{
+	struct member	*m;
+	const cJSON	**vals, *c;
+	size_t		 n = 0, i, j;
+
+	cJSON_ArrayForEach(c, obj)
+		n++;
+	*np = n;
+	if ((vals = calloc(n + 1, sizeof(*vals))) == NULL)
+		return NULL;
+	if ((m = calloc(n + 1, sizeof(*m))) == NULL) {
+		free(vals);
+		return NULL;
+	}
+	n = 0;
+	cJSON_ArrayForEach(c, obj) {
+		m[n].item = c;
+		m[n].pos = n;
+		n++;
+	}
+	qsort(m, n, sizeof(*m), member_cmp);
+	for (i = 0; i < n; i = j) {
+		for (j = i + 1; j < n && strcmp(m[i].item->string,
+		    m[j].item->string) == 0; j++)
+			;
+		vals[m[i].pos] = m[j - 1].item;
+	}
+	free(m);
+	return vals;
+}
+
+static cJSON	*input_string(const char *);
+
 /* The body model {"model_id": str} with extra fields forbidden. */
 static void
 validate_body(struct req *r, const struct pspec *ps, cJSON *errs)
 {
-	cJSON	*c, *v;
+	const cJSON	**vals;
+	cJSON		*c, *v;
+	size_t		 i, n;
 
 	if (r->json == NULL && r->bodylen == 0) {
 		verr_add(errs, "missing", "body", NULL, "Field required",
@@ -209,7 +307,7 @@ validate_body(struct req *r, const struct pspec *ps, cJSON *errs)
 		verr_add(errs, "model_attributes_type", "body", NULL,
 		    "Input should be a valid dictionary or object to extract "
 		    "fields from", r->json ? cJSON_Duplicate(r->json, 1) :
-		    cJSON_CreateString(r->body));
+		    input_string(r->body));
 		return;
 	}
 	if ((v = json_last(r->json, ps->name)) == NULL)
@@ -220,11 +318,22 @@ validate_body(struct req *r, const struct pspec *ps, cJSON *errs)
 		    "Input should be a valid string", cJSON_Duplicate(v, 1));
 	else
 		r->p.model_id = v->valuestring;
-	cJSON_ArrayForEach(c, r->json)
-		if (c->string == NULL || strcmp(c->string, ps->name) != 0)
-			verr_add(errs, "extra_forbidden", "body", c->string,
-			    "Extra inputs are not permitted",
-			    cJSON_Duplicate(c, 1));
+	/* One error per extra key, with its last value (Python's dict). */
+	if ((vals = json_dict_values(r->json, &n)) == NULL) {
+		/* Out of memory: every extra member, duplicates too. */
+		cJSON_ArrayForEach(c, r->json)
+			if (strcmp(c->string, ps->name) != 0)
+				verr_add(errs, "extra_forbidden", "body",
+				    c->string, "Extra inputs are not "
+				    "permitted", cJSON_Duplicate(c, 1));
+		return;
+	}
+	for (i = 0; i < n; i++)
+		if (vals[i] != NULL && strcmp(vals[i]->string, ps->name) != 0)
+			verr_add(errs, "extra_forbidden", "body",
+			    vals[i]->string, "Extra inputs are not permitted",
+			    cJSON_Duplicate(vals[i], 1));
+	free(vals);
 }
 
 static cJSON *

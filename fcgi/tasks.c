@@ -179,6 +179,7 @@ cJSON *
 task_json(const struct ts_task *t)
 {
 	cJSON	*o = cJSON_CreateObject();
+	char	*err;
 
 	if (o == NULL)
 		return NULL;
@@ -189,9 +190,12 @@ task_json(const struct ts_task *t)
 	cJSON_AddNumberToObject(o, "bytes_downloaded",
 	    (double)t->bytes_downloaded);
 	cJSON_AddNumberToObject(o, "bytes_total", (double)t->bytes_total);
-	if (strcmp(t->status, TS_FAILED) == 0)
-		cJSON_AddStringToObject(o, "error", t->error);
-	else
+	if (strcmp(t->status, TS_FAILED) == 0) {
+		/* It may quote what a hub sent: UTF-8 only in the answer. */
+		err = utf8_sanitize(t->error);
+		cJSON_AddStringToObject(o, "error", err != NULL ? err : "");
+		free(err);
+	} else
 		cJSON_AddNullToObject(o, "error");
 	cJSON_AddNumberToObject(o, "updated_at", t->updated_at);
 	if (t->bytes_per_second >= 0)

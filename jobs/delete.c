@@ -11,9 +11,10 @@
 #include "hfdelete.h"
 #include "log.h"
 
-/* Fails the task if a collection uses the model now; 0 = go on. */
+/* Fails the task if a collection uses the model now; 0 = go on, else -1
+ * with the child's exit status in *rc. */
 static int
-recheck_collections(struct job *j)
+recheck_collections(struct job *j, int *rc)
 {
 	struct db		*db;
 	struct db_collections	 cols;
@@ -27,9 +28,9 @@ recheck_collections(struct job *j)
 	e = db ? db_collections_using(db, models, 1, &cols) : ERR_NOMEM;
 	db_close(&db);
 	if (e != ERR_OK) {
-		(void)ts_task_finish(j->redis, j->task_id, j->model_id, j->op,
-		    TS_FAILED, "Database unavailable: cannot re-check the "
-		    "collections using this model; nothing was deleted");
+		*rc = job_finish(j, TS_FAILED, "Database unavailable: cannot "
+		    "re-check the collections using this model; nothing was "
+		    "deleted");
 		return -1;
 	}
 	if (cols.n == 0)
@@ -42,8 +43,7 @@ recheck_collections(struct job *j)
 	db_collections_free(&cols);
 	log_warnx("task=%s model=%s event=delete.refused", j->task_id,
 	    j->model_id);
-	(void)ts_task_finish(j->redis, j->task_id, j->model_id, j->op,
-	    TS_FAILED, msg);
+	*rc = job_finish(j, TS_FAILED, msg);
 	return -1;
 }
 
@@ -52,27 +52,25 @@ job_delete(struct job *j)
 {
 	char		 msg[512];
 	enum err	 e;
+	int		 rc;
 
-	if (recheck_collections(j) == -1)
-		return JOB_EXIT_DONE;
+	if (recheck_collections(j, &rc) == -1)
+		return rc;
 	e = hfdelete_remove(j->cfg->hf_hub_cache, "model", j->model_id,
 	    j->cfg->delete_soft_limit, msg, sizeof(msg));
 	if (e == ERR_NOTFOUND) {
-		(void)ts_task_finish(j->redis, j->task_id, j->model_id, j->op,
-		    TS_NOT_INSTALLED, NULL);
+		rc = job_finish(j, TS_NOT_INSTALLED, NULL);
 		log_info("task=%s model=%s event=delete.not_installed",
 		    j->task_id, j->model_id);
 	} else if (e != ERR_OK) {
 		log_warnx("task=%s model=%s event=delete.failed error=\"%s\"",
 		    j->task_id, j->model_id, msg);
-		(void)ts_task_finish(j->redis, j->task_id, j->model_id, j->op,
-		    TS_FAILED, msg);
+		rc = job_finish(j, TS_FAILED, msg);
 	} else {
-		(void)ts_task_finish(j->redis, j->task_id, j->model_id, j->op,
-		    TS_COMPLETED, NULL);
+		rc = job_finish(j, TS_COMPLETED, NULL);
 		log_info("task=%s model=%s event=delete.completed",
 		    j->task_id, j->model_id);
 	}
 	(void)ts_bump_generation(j->redis);
-	return JOB_EXIT_DONE;
+	return rc;
 }

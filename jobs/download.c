@@ -10,19 +10,23 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "extern.h"
 #include "hub.h"
 #include "log.h"
 #include "progress.h"
 
-enum stop_reason { STOP_NONE, STOP_CANCEL, STOP_TERM, STOP_SOFT_LIMIT };
+enum stop_reason { STOP_NONE, STOP_CANCEL, STOP_TERM, STOP_SOFT_LIMIT,
+	STOP_LEASE };
 
 struct dlctx {
 	struct job		*job;
 	struct progress_meter	 meter;
 	double			 last_write;
 	enum stop_reason	 stop;
+	int			 lease_lost;	/* another process runs it */
+	int			 write_failed;	/* last write: Redis away */
 	struct hub_progress	 last;
 };
 
@@ -83,7 +87,9 @@ dl_admit(void *arg, const struct hub_progress *p, uint64_t missing,
 	return 0;
 }
 
-/* Writes the progress fields; returns the cancel flag. */
+/* Writes the progress fields; returns the cancel flag (1 too when the
+ * lease is lost: nothing is written then).  A failed write (Redis away)
+ * is not a reason to stop: the next one may succeed. */
 static int
 dl_write(struct dlctx *dc, const struct hub_progress *p)
 {
@@ -93,7 +99,12 @@ dl_write(struct dlctx *dc, const struct hub_progress *p)
 	double		 speed;
 	long long	 eta;
 	int		 n = 0, cancel = 0;
+	enum err	 e;
 
+	if (job_lease_keep(j) == ERR_CONFLICT) {
+		dc->lease_lost = 1;
+		return 1;
+	}
 	speed = progress_speed(&dc->meter);
 	/* Before the listing the total is unknown: so is the ETA. */
 	eta = p->bytes_total == 0 ? -1 : progress_eta(&dc->meter,
@@ -111,15 +122,15 @@ dl_write(struct dlctx *dc, const struct hub_progress *p)
 	f[n++] = "files_total"; f[n++] = v[3];
 	f[n++] = "bytes_per_second"; f[n++] = speed >= 0 ? v[4] : "";
 	f[n++] = "eta_seconds"; f[n++] = eta >= 0 ? v[5] : "";
-	if (ts_task_update(j->redis, j->task_id, j->model_id, j->op, f, n / 2,
-	    &cancel) == ERR_CONFLICT)
+	e = ts_task_update(j->redis, j->task_id, j->model_id, j->op, f, n / 2,
+	    &cancel);
+	if (e == ERR_CONFLICT)
 		cancel = 1;	/* ended from outside: stop */
+	dc->write_failed = e == ERR_REDIS;
 	if (p->bytes_total > 0)
 		(void)ts_reserve(j->redis, j->task_id,
 		    p->bytes_total > p->bytes_done ?
 		    p->bytes_total - p->bytes_done : 0);
-	(void)ts_lease_renew(j->redis, j->task_id, j->holder,
-	    j->cfg->heartbeat_ttl * 3);
 	return cancel;
 }
 
@@ -133,6 +144,8 @@ dl_progress(void *arg, const struct hub_progress *p)
 
 	progress_add(&dc->meter, now, p->bytes_done - p->bytes_resumed);
 	dc->last = *p;
+	if (dc->lease_lost)
+		return 1;
 	if (job_stop && dc->stop == STOP_NONE)
 		dc->stop = STOP_TERM;
 	if (now - j->started >= j->cfg->download_soft_limit &&
@@ -144,6 +157,8 @@ dl_progress(void *arg, const struct hub_progress *p)
 	dc->last_write = now;
 	if (dl_write(dc, p) && dc->stop == STOP_NONE)
 		dc->stop = STOP_CANCEL;
+	if (dc->lease_lost)
+		dc->stop = STOP_LEASE;
 	return dc->stop != STOP_NONE;
 }
 
@@ -172,26 +187,29 @@ dl_stopped(struct dlctx *dc)
 	struct job	*j = dc->job;
 	const char	*pending[] = { "status", TS_PENDING,
 	    "bytes_per_second", "", "eta_seconds", "" };
-	int		 cancel;
+	int		 cancel, rc;
 
 	switch (dc->stop) {
+	case STOP_LEASE:
+		/* Another process took the task over (our lease lapsed during
+		 * a Redis outage): it writes the status, not us. */
+		log_warnx("task=%s event=download.lease_lost", j->task_id);
+		return JOB_EXIT_DONE;
 	case STOP_TERM:
 		(void)ts_task_update(j->redis, j->task_id, j->model_id, j->op,
 		    pending, 3, &cancel);
 		log_info("task=%s event=download.interrupted", j->task_id);
 		return JOB_EXIT_REQUEUE;
 	case STOP_SOFT_LIMIT:
-		(void)ts_task_finish(j->redis, j->task_id, j->model_id, j->op,
-		    TS_FAILED, "Download timed out");
+		rc = job_finish(j, TS_FAILED, "Download timed out");
 		break;
 	default:
-		(void)ts_task_finish(j->redis, j->task_id, j->model_id, j->op,
-		    TS_CANCELLED, NULL);
+		rc = job_finish(j, TS_CANCELLED, NULL);
 		log_info("task=%s event=download.cancelled", j->task_id);
 		break;
 	}
 	(void)ts_bump_generation(j->redis);
-	return JOB_EXIT_DONE;
+	return rc;
 }
 
 int
@@ -202,6 +220,9 @@ job_download(struct job *j)
 	struct dlctx		 dc;
 	char			 msg[1024], esc[1100];
 	enum err		 e;
+	double			 deadline;
+	useconds_t		 pause;
+	int			 rc;
 
 	memset(&dc, 0, sizeof(dc));
 	dc.job = j;
@@ -216,23 +237,36 @@ job_download(struct job *j)
 	e = hub_snapshot_download(&opts, j->cfg->hf_hub_cache, j->model_id,
 	    "main", &cb, msg, sizeof(msg));
 	(void)ts_reserve(j->redis, j->task_id, 0);
-	if (e == ERR_TIMEOUT && dc.stop != STOP_NONE)
+	if (dc.lease_lost)
+		dc.stop = STOP_LEASE;
+	if ((e == ERR_TIMEOUT && dc.stop != STOP_NONE) ||
+	    dc.stop == STOP_LEASE)
 		return dl_stopped(&dc);
 	if (e != ERR_OK) {
 		log_warnx("task=%s event=download.failed error=\"%s\"",
 		    j->task_id, log_escape(esc, sizeof(esc), msg));
-		(void)ts_task_finish(j->redis, j->task_id, j->model_id, j->op,
-		    TS_FAILED, *msg ? msg : err_str(e));
+		rc = job_finish(j, TS_FAILED, *msg ? msg : err_str(e));
 		(void)ts_bump_generation(j->redis);
-		return JOB_EXIT_DONE;
+		return rc;
 	}
 	dc.last.bytes_done = dc.last.bytes_total;
 	dc.last.files_done = dc.last.files_total;
-	(void)dl_write(&dc, &dc.last);
-	(void)ts_task_finish(j->redis, j->task_id, j->model_id, j->op,
-	    TS_COMPLETED, NULL);
+	/* The exact totals, then the status: both wait for Redis a while. */
+	deadline = mono_now() + JOB_FINISH_WAIT;
+	pause = 100 * 1000;
+	while (dl_write(&dc, &dc.last) == 0 && dc.write_failed &&
+	    mono_now() < deadline) {
+		usleep(pause);
+		if (pause < 2000 * 1000)
+			pause *= 2;
+	}
+	if (dc.lease_lost) {
+		dc.stop = STOP_LEASE;
+		return dl_stopped(&dc);
+	}
+	rc = job_finish(j, TS_COMPLETED, NULL);
 	(void)ts_bump_generation(j->redis);
 	log_info("task=%s model=%s event=download.completed bytes=%" PRIu64,
 	    j->task_id, j->model_id, dc.last.bytes_total);
-	return JOB_EXIT_DONE;
+	return rc;
 }

@@ -35,8 +35,24 @@ extern volatile sig_atomic_t	job_stop;
 
 double	 mono_now(void);
 
+/* How long a job that ended keeps trying to write its final progress
+ * and status while Redis is away (a restart, a failover), in seconds. */
+#define JOB_FINISH_WAIT		60
+
 /* job.c: runs the job in the child and returns its exit status. */
 int	 job_run(struct job *j);
+/*
+ * job.c: writes the task's terminal status and releases its claim
+ * (ts_task_finish), retrying while Redis cannot be reached, so that a job
+ * that ended never leaves its task "running".  Returns JOB_EXIT_DONE, or
+ * JOB_EXIT_REQUEUE when Redis stayed away too long (the job then runs
+ * again and ends the task that time).
+ */
+int	 job_finish(struct job *j, const char *status, const char *error);
+/* job.c: renews the task's lease, or takes it again when it lapsed (a
+ * Redis outage).  ERR_CONFLICT when another process holds it: it runs
+ * the task now, so this one must stop without writing anything. */
+enum err job_lease_keep(struct job *j);
 
 /* download.c */
 int	 job_download(struct job *j);

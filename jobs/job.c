@@ -27,6 +27,39 @@ lease_ttl(const struct job *j)
 	return j->cfg->heartbeat_ttl * 3;
 }
 
+int
+job_finish(struct job *j, const char *status, const char *error)
+{
+	double		 deadline = mono_now() + JOB_FINISH_WAIT;
+	useconds_t	 pause = 100 * 1000;
+	enum err	 e;
+
+	while ((e = ts_task_finish(j->redis, j->task_id, j->model_id, j->op,
+	    status, error)) == ERR_REDIS && mono_now() < deadline) {
+		usleep(pause);
+		if (pause < 2000 * 1000)
+			pause *= 2;
+	}
+	if (e != ERR_REDIS)
+		return JOB_EXIT_DONE;
+	log_warnx("task=%s event=job.status_unwritten status=%s "
+	    "reason=\"Redis unreachable for %d s\"", j->task_id, status,
+	    JOB_FINISH_WAIT);
+	return JOB_EXIT_REQUEUE;
+}
+
+enum err
+job_lease_keep(struct job *j)
+{
+	enum err	 e;
+
+	e = ts_lease_renew(j->redis, j->task_id, j->holder, lease_ttl(j));
+	if (e == ERR_CONFLICT)
+		e = ts_lease_acquire(j->redis, j->task_id, j->holder,
+		    lease_ttl(j));
+	return e;
+}
+
 /* Waits for the lease a little while: a previous holder (a child of a
  * runner that just died) lets it go when it notices. */
 static enum err
@@ -68,11 +101,9 @@ job_run(struct job *j)
 		rc = JOB_EXIT_DONE;	/* ended meanwhile (e.g. cancelled) */
 	else if (e != ERR_OK)
 		rc = JOB_EXIT_REQUEUE;
-	else if (cancel) {		/* cancelled before it started */
-		(void)ts_task_finish(j->redis, j->task_id, j->model_id, j->op,
-		    TS_CANCELLED, NULL);
-		rc = JOB_EXIT_DONE;
-	} else if (j->op == TS_OP_DOWNLOAD)
+	else if (cancel)		/* cancelled before it started */
+		rc = job_finish(j, TS_CANCELLED, NULL);
+	else if (j->op == TS_OP_DOWNLOAD)
 		rc = job_download(j);
 	else
 		rc = job_delete(j);

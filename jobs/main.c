@@ -205,9 +205,9 @@ start_job(const char *task_id)
 	    t.task_id);
 	snprintf(children[i].model_id, sizeof(children[i].model_id), "%s",
 	    t.model_id);
-	log_info("task=%s model=%s op=%s pid=%ld attempt=%llu "
+	log_info("task=%s model=%s op=%s pid=%ld attempt=%llu runner=%s "
 	    "event=job.started", t.task_id, t.model_id, ts_op_str(t.op),
-	    (long)pid, t.attempts + 1);
+	    (long)pid, t.attempts + 1, cfg->runner_id);
 }
 
 /* Records how a child ended; a task left without a terminal status is
@@ -363,10 +363,8 @@ run(void)
 	char		 task_id[64];
 	double		 next_hb = 0, now;
 	long long	 moved;
+	int		 resumed = 0;
 
-	if (ts_requeue_all(redis, cfg->runner_id, &moved) == ERR_OK &&
-	    moved > 0)
-		log_info("event=runner.resumed tasks=%lld", moved);
 	while (!got_term) {
 		if (got_chld)
 			reap();
@@ -378,6 +376,20 @@ run(void)
 			next_hb = now + cfg->heartbeat_interval;
 		}
 		enforce_limits(now);
+		/* What this runner had taken before it stopped goes back on
+		 * the queue before it takes anything (Redis may come up after
+		 * the runner: keep trying). */
+		if (!resumed) {
+			if (ts_requeue_all(redis, cfg->runner_id, &moved) !=
+			    ERR_OK) {
+				sleep(1);
+				continue;
+			}
+			resumed = 1;
+			if (moved > 0)
+				log_info("event=runner.resumed tasks=%lld",
+				    moved);
+		}
 		if (nrunning() >= nslots) {
 			usleep(200 * 1000);
 			continue;

@@ -314,6 +314,25 @@ pg_up()
 	head -n 1 "$MM_VAR/pg/data/postmaster.pid" >"$MM_VAR/run/postgres.pid"
 }
 
+# redis_down / redis_up: stop the stack's Redis (SHUTDOWN flushes the
+# append-only file) and start it again as conf/stack.sh does; the
+# responders and the runner reconnect by themselves.
+redis_down()
+{
+	redis_cli SHUTDOWN >/dev/null 2>&1 || true
+	wait_for 10 _it_redis_gone
+}
+
+_it_redis_gone()
+{
+	! redis_cli PING >/dev/null 2>&1
+}
+
+redis_up()
+{
+	bash "$IT_STACK" restart-redis >>"$IT_DIR/start.log" 2>&1
+}
+
 # wait_for SECONDS COMMAND...: runs COMMAND every 0.2 s until it succeeds;
 # 1 when it never did.
 wait_for()
@@ -363,6 +382,7 @@ test_config()
 {
 	local d
 	d=$(mktemp -d "${MM_IT_TMP:-/tmp}/mm-conf.XXXXXX")
+	at_exit "rm -rf '$d'"
 	cp -r "$IT_ROOT/conf/models" "$IT_ROOT/conf/mm.yaml" "$d/"
 	while [ $# -ge 2 ]; do
 		grep -Eq "^  $1:" "$d/mm.yaml" ||
