@@ -33,6 +33,8 @@ static int
 auth_jwt(struct req *r, const char *token)
 {
 	char		 sub[DB_USERNAME_MAX];
+	const char	*const *ids;
+	size_t		 n;
 	enum jwt_result	 jr;
 	enum err	 e;
 
@@ -44,7 +46,15 @@ auth_jwt(struct req *r, const char *token)
 		resp_error(r, 401, "Invalid authentication credentials");
 		return r->status;
 	}
-	if ((e = db_user_by_name(r->app->db, sub, &r->user)) != ERR_OK)
+	/* The list's collections come in the same round trip. */
+	if (r->want_cols && (ids = list_embedding_ids(r->app->reg, &n)) !=
+	    NULL) {
+		e = db_user_with_collections(r->app->db, sub, ids, n,
+		    &r->user, &r->cols);
+		r->have_cols = e == ERR_OK;
+	} else
+		e = db_user_by_name(r->app->db, sub, &r->user);
+	if (e != ERR_OK)
 		return auth_lookup_failed(r, e, "User not found");
 	if (!r->user.is_active) {
 		resp_error(r, 403, "Inactive user");

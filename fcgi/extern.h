@@ -58,6 +58,9 @@ struct req {
 	cJSON		*json;		/* parsed body, when there is one */
 	char		 cid[CID_MAX + 1];
 	struct db_user	 user;
+	int		 want_cols;	/* route: fetch cols with the user */
+	int		 have_cols;	/* cols fetched */
+	struct db_collections cols;	/* of the embedding models */
 	struct params	 p;
 	int		 status;	/* status written, for the log */
 };
@@ -70,6 +73,8 @@ int		 req_read_body(struct req *r);
 
 /* response.c */
 void		 resp_json(struct req *r, int status, cJSON *body,
+		    const char *extra_headers);
+void		 resp_text(struct req *r, int status, char *text,
 		    const char *extra_headers);
 void		 resp_error(struct req *r, int status, const char *detail);
 void		 resp_error_json(struct req *r, int status, cJSON *detail,
@@ -96,6 +101,8 @@ void		 scancache_get(struct app *app, int force, int have_gen,
 
 /* list.c */
 void		 handle_list(struct req *r);
+void		 list_cleanup(void);
+const char	*const *list_embedding_ids(const struct registry *reg, size_t *n);
 
 /* tasks.c */
 struct ts_claim;

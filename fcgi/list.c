@@ -10,6 +10,7 @@
 
 #include "extern.h"
 #include "log.h"
+#include "sbuf.h"
 #include "taskstate.h"
 
 #define MIB	(1024ULL * 1024ULL)
@@ -66,37 +67,6 @@ memory_json(const struct model *m)
 	return o;
 }
 
-static cJSON *
-used_by_json(const struct listctx *lc, const struct model *m)
-{
-	cJSON	*a = cJSON_CreateArray();
-	size_t	 i;
-
-	if (m->type != MT_EMBEDDING)
-		return a;
-	for (i = 0; a != NULL && i < lc->cols.n; i++)
-		if (strcmp(lc->cols.v[i].model, m->id) == 0)
-			cJSON_AddItemToArray(a,
-			    cJSON_CreateString(lc->cols.v[i].name));
-	return a;
-}
-
-static void
-add_task_ids(cJSON *o, const struct ts_claim *c)
-{
-
-	if (c != NULL && c->op == TS_OP_DOWNLOAD)
-		cJSON_AddStringToObject(o, "active_download_task_id",
-		    c->task_id);
-	else
-		cJSON_AddNullToObject(o, "active_download_task_id");
-	if (c != NULL && c->op == TS_OP_DELETE)
-		cJSON_AddStringToObject(o, "active_delete_task_id",
-		    c->task_id);
-	else
-		cJSON_AddNullToObject(o, "active_delete_task_id");
-}
-
 static void
 add_details(cJSON *o, const struct model *m)
 {
@@ -129,31 +99,155 @@ add_details(cJSON *o, const struct model *m)
 		cJSON_AddNullToObject(o, "llm_details");
 }
 
-/* One model object, fields in the contract's order. */
-static cJSON *
-model_json(const struct listctx *lc, const struct model *m,
-    const struct ts_claim *claim)
-{
-	const struct hfrepo	*repo = installed_repo(lc, m);
-	cJSON			*o;
+/*
+ * What never changes in a model's object, printed once per process by
+ * cJSON: its head, from "{" to "\"is_installed\":", and its tail, from
+ * ",\"embedding_details\"" to "}".  A request prints only what lies
+ * between: building and printing the whole tree with cJSON cost most of
+ * the request.
+ */
+struct frag {
+	char	*head;
+	char	*tail;
+};
+static struct frag	*frags;
+static size_t		 nfrags;
+static const char	**emb_ids;
+static size_t		 nemb_ids;
 
-	if ((o = cJSON_CreateObject()) == NULL)
-		return NULL;
-	cJSON_AddStringToObject(o, "id", m->id);
-	cJSON_AddStringToObject(o, "name", m->name);
-	cJSON_AddStringToObject(o, "description", m->description);
-	cJSON_AddStringToObject(o, "model_type", model_type_str(m->type));
-	cJSON_AddItemToObject(o, "memory_mb", memory_json(m));
-	cJSON_AddBoolToObject(o, "is_installed", repo != NULL);
+/* The object o printed and deleted; NULL on out-of-memory. */
+static char *
+print_object(cJSON *o)
+{
+	char	*s = o != NULL ? cJSON_PrintUnformatted(o) : NULL;
+
+	cJSON_Delete(o);
+	return s;
+}
+
+static int
+frag_build(struct frag *f, const struct model *m)
+{
+	struct sbuf	 b = SBUF_INIT;
+	cJSON		*o;
+	char		*s;
+
+	if ((o = cJSON_CreateObject()) != NULL) {
+		cJSON_AddStringToObject(o, "id", m->id);
+		cJSON_AddStringToObject(o, "name", m->name);
+		cJSON_AddStringToObject(o, "description", m->description);
+		cJSON_AddStringToObject(o, "model_type",
+		    model_type_str(m->type));
+		cJSON_AddItemToObject(o, "memory_mb", memory_json(m));
+	}
+	if ((s = print_object(o)) == NULL)
+		return -1;
+	sbuf_add(&b, s, strlen(s) - 1);		/* without its "}" */
+	sbuf_adds(&b, ",\"is_installed\":");
+	free(s);
+	if ((f->head = sbuf_finish(&b)) == NULL)
+		return -1;
+	if ((o = cJSON_CreateObject()) != NULL)
+		add_details(o, m);
+	if ((s = print_object(o)) == NULL)
+		return -1;
+	s[0] = ',';				/* instead of its "{" */
+	f->tail = s;
+	return 0;
+}
+
+static int
+frags_ready(const struct registry *reg)
+{
+	size_t	 i;
+
+	if (frags != NULL)
+		return 0;
+	if ((frags = calloc(reg->n ? reg->n : 1, sizeof(*frags))) == NULL)
+		return -1;
+	nfrags = reg->n;
+	for (i = 0; i < reg->n; i++)
+		if (frag_build(&frags[i], &reg->models[i]) == -1) {
+			list_cleanup();
+			return -1;
+		}
+	return 0;
+}
+
+void
+list_cleanup(void)
+{
+	size_t	 i;
+
+	for (i = 0; frags != NULL && i < nfrags; i++) {
+		free(frags[i].head);
+		free(frags[i].tail);
+	}
+	free(frags);
+	frags = NULL;
+	nfrags = 0;
+	free(emb_ids);
+	emb_ids = NULL;
+	nemb_ids = 0;
+}
+
+/* A JSON string as cJSON prints it (the same escapes as the rest). */
+static void
+add_string(struct sbuf *b, const char *s)
+{
+	char	*p = print_object(cJSON_CreateString(s));
+
+	if (p == NULL) {
+		b->nomem = true;
+		return;
+	}
+	sbuf_adds(b, p);
+	free(p);
+}
+
+static void
+add_uint(struct sbuf *b, unsigned long long v)
+{
+	char	 buf[24];
+
+	snprintf(buf, sizeof(buf), "%llu", v);
+	sbuf_adds(b, buf);
+}
+
+/* A model's object, fields in the contract's order. */
+static void
+add_model(struct sbuf *b, const struct listctx *lc, size_t i)
+{
+	const struct model	*m = &lc->reg->models[i];
+	const struct hfrepo	*repo = installed_repo(lc, m);
+	const struct ts_claim	*c = lc->claims ? &lc->claims[i] : NULL;
+	size_t			 k;
+	int			 first = 1;
+
+	sbuf_adds(b, frags[i].head);
+	sbuf_adds(b, repo != NULL ? "true,\"size_on_disk_mb\":" :
+	    "false,\"size_on_disk_mb\":null");
 	if (repo != NULL)
-		add_int(o, "size_on_disk_mb",
-		    (long long)(repo->size_on_disk / MIB));
+		add_uint(b, repo->size_on_disk / MIB);
+	sbuf_adds(b, ",\"used_by_collections\":[");
+	for (k = 0; m->type == MT_EMBEDDING && k < lc->cols.n; k++)
+		if (strcmp(lc->cols.v[k].model, m->id) == 0) {
+			if (!first)
+				sbuf_adds(b, ",");
+			add_string(b, lc->cols.v[k].name);
+			first = 0;
+		}
+	sbuf_adds(b, "],\"active_download_task_id\":");
+	if (c != NULL && c->op == TS_OP_DOWNLOAD)
+		add_string(b, c->task_id);
 	else
-		cJSON_AddNullToObject(o, "size_on_disk_mb");
-	cJSON_AddItemToObject(o, "used_by_collections", used_by_json(lc, m));
-	add_task_ids(o, claim);
-	add_details(o, m);
-	return o;
+		sbuf_adds(b, "null");
+	sbuf_adds(b, ",\"active_delete_task_id\":");
+	if (c != NULL && c->op == TS_OP_DELETE)
+		add_string(b, c->task_id);
+	else
+		sbuf_adds(b, "null");
+	sbuf_adds(b, frags[i].tail);
 }
 
 /* 1 if the repo is a curated model (any type). */
@@ -224,58 +318,84 @@ fail:
 	lc->claims = NULL;
 }
 
+/*
+ * The ids of the embedding models, the models whose collections the list
+ * shows (built once per process); NULL on out-of-memory.
+ */
+const char *const *
+list_embedding_ids(const struct registry *reg, size_t *n)
+{
+	size_t	 i;
+
+	if (emb_ids == NULL &&
+	    (emb_ids = calloc(reg->n ? reg->n : 1, sizeof(*emb_ids))) != NULL)
+		for (i = 0; i < reg->n; i++)
+			if (reg->models[i].type == MT_EMBEDDING)
+				emb_ids[nemb_ids++] = reg->models[i].id;
+	*n = nemb_ids;
+	return emb_ids;
+}
+
+/* The collections, unless authentication fetched them already. */
 static enum err
 load_collections(struct req *r, struct listctx *lc)
 {
-	const struct registry	*reg = lc->reg;
-	const char		**ids;
-	size_t			 i, n = 0;
-	enum err		 e;
+	const char *const	*ids;
+	size_t			 n;
 
+	if (r->have_cols) {		/* taken over */
+		lc->cols = r->cols;
+		memset(&r->cols, 0, sizeof(r->cols));
+		r->have_cols = 0;
+		return ERR_OK;
+	}
 	if (r->p.has_model_type && r->p.model_type != MT_EMBEDDING)
 		return ERR_OK;
-	if ((ids = calloc(reg->n ? reg->n : 1, sizeof(*ids))) == NULL)
+	if ((ids = list_embedding_ids(lc->reg, &n)) == NULL)
 		return ERR_NOMEM;
-	for (i = 0; i < reg->n; i++)
-		if (reg->models[i].type == MT_EMBEDDING)
-			ids[n++] = reg->models[i].id;
-	e = db_collections_using(r->app->db, ids, n, &lc->cols);
-	free(ids);
-	return e;
+	return db_collections_using(r->app->db, ids, n, &lc->cols);
 }
 
-static cJSON *
-list_json(struct req *r, const struct listctx *lc)
+/* The answer, or NULL on out-of-memory. */
+static char *
+list_text(struct req *r, const struct listctx *lc)
 {
 	const struct registry	*reg = lc->reg;
-	cJSON			*o, *arr, *m;
+	struct sbuf		 b = SBUF_INIT;
 	size_t			 i;
+	int			 first = 1;
+	char			*s;
 
-	if ((o = cJSON_CreateObject()) == NULL ||
-	    (arr = cJSON_AddArrayToObject(o, "models")) == NULL)
-		goto fail;
+	if (frags_ready(reg) == -1)
+		return NULL;
+	sbuf_adds(&b, "{\"models\":[");
 	for (i = 0; i < reg->n; i++) {
 		if (!model_selected(r, &reg->models[i]))
 			continue;
 		if (r->p.installed_only &&
 		    installed_repo(lc, &reg->models[i]) == NULL)
 			continue;
-		if ((m = model_json(lc, &reg->models[i],
-		    lc->claims ? &lc->claims[i] : NULL)) == NULL)
-			goto fail;
-		cJSON_AddItemToArray(arr, m);
+		if (!first)
+			sbuf_adds(&b, ",");
+		add_model(&b, lc, i);
+		first = 0;
 	}
-	cJSON_AddItemToObject(o, "cache_size", r->p.include_cache_size ?
-	    cache_size_json(lc) : cJSON_CreateNull());
+	sbuf_adds(&b, "],\"cache_size\":");
+	if (r->p.include_cache_size) {
+		if ((s = print_object(cache_size_json(lc))) == NULL)
+			b.nomem = true;
+		else
+			sbuf_adds(&b, s);
+		free(s);
+	} else
+		sbuf_adds(&b, "null");
+	sbuf_adds(&b, ",\"hf_cache_scan_error\":");
 	if (lc->sv.error != NULL)
-		cJSON_AddStringToObject(o, "hf_cache_scan_error",
-		    lc->sv.error);
+		add_string(&b, lc->sv.error);
 	else
-		cJSON_AddNullToObject(o, "hf_cache_scan_error");
-	return o;
-fail:
-	cJSON_Delete(o);
-	return NULL;
+		sbuf_adds(&b, "null");
+	sbuf_adds(&b, "}");
+	return sbuf_finish(&b);
 }
 
 void
@@ -285,7 +405,6 @@ handle_list(struct req *r)
 	unsigned long long	 gen = 0;
 	int			 have_gen;
 	enum err		 e;
-	cJSON			*o;
 
 	memset(&lc, 0, sizeof(lc));
 	lc.reg = r->app->reg;
@@ -301,10 +420,7 @@ handle_list(struct req *r)
 	}
 	scancache_get(r->app, r->p.force_refresh_cache, have_gen, gen,
 	    &lc.sv);
-	if ((o = list_json(r, &lc)) == NULL)
-		resp_error(r, 500, "Internal Server Error");
-	else
-		resp_json(r, 200, o, NULL);
+	resp_text(r, 200, list_text(r, &lc), NULL);
 out:
 	free(lc.claims);
 	db_collections_free(&lc.cols);

@@ -130,6 +130,7 @@ main(int argc, char *argv[])
 	serve(&app);
 	rconn_close(&app.redis);
 	db_close(&app.db);
+	list_cleanup();
 	registry_free(&app.reg);
 	config_free(&cfg);
 	return 0;

@@ -63,6 +63,7 @@ req_free(struct req *r)
 	query_free(&r->query);
 	free(r->body);
 	cJSON_Delete(r->json);
+	db_collections_free(&r->cols);
 	r->body = NULL;
 	r->json = NULL;
 }

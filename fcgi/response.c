@@ -56,10 +56,17 @@ resp_json(struct req *r, int status, cJSON *body, const char *extra_headers)
 
 	text = body ? cJSON_PrintUnformatted(body) : NULL;
 	cJSON_Delete(body);
-	if (text == NULL) {
+	resp_text(r, status, text, extra_headers);
+}
+
+/* Writes the response with text (JSON, malloc'd: freed here; NULL for
+ * out-of-memory, answered 500). */
+void
+resp_text(struct req *r, int status, char *text, const char *extra_headers)
+{
+
+	if (text == NULL)
 		status = 500;
-		text = NULL;
-	}
 	FCGX_FPrintF(r->fcgi->out, "Status: %d %s\r\n"
 	    "Content-Type: application/json\r\n"
 	    "Cache-Control: no-store\r\n"

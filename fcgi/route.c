@@ -33,6 +33,7 @@ struct route {
 	int			 body;		/* JSON body expected */
 	void			(*handler)(struct req *);
 	const struct pspec	*params;	/* ends with name NULL */
+	int			 cols;		/* collections with the user */
 };
 
 static const struct pspec list_params[] = {
@@ -65,12 +66,12 @@ static const struct pspec task_params[] = {
 };
 
 static const struct route routes[] = {
-	{ "GET", "", 0, 0, handle_list, list_params },
-	{ "POST", "/download", 0, 1, handle_download, download_params },
-	{ "GET", "/usage", 0, 0, handle_usage, usage_params },
-	{ "DELETE", "/cache", 0, 0, handle_delete, delete_params },
-	{ "GET", "", 1, 0, handle_task, task_params },
-	{ "POST", "/cancel", 1, 0, handle_cancel, task_params },
+	{ "GET", "", 0, 0, handle_list, list_params, 1 },
+	{ "POST", "/download", 0, 1, handle_download, download_params, 0 },
+	{ "GET", "/usage", 0, 0, handle_usage, usage_params, 0 },
+	{ "DELETE", "/cache", 0, 0, handle_delete, delete_params, 0 },
+	{ "GET", "", 1, 0, handle_task, task_params, 0 },
+	{ "POST", "/cancel", 1, 0, handle_cancel, task_params, 0 },
 };
 
 #define NROUTES	(sizeof(routes) / sizeof(routes[0]))
@@ -439,6 +440,7 @@ route_request(struct req *r)
 		return;
 	if (rt->body && body_load(r) != 0)
 		return;
+	r->want_cols = rt->cols;
 	if (auth_check(r) != 0)
 		return;
 	if (validate(r, rt) != 0)

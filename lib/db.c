@@ -281,6 +281,27 @@ db_text_array(const char *const *v, size_t n)
 	return out;
 }
 
+/* Appends the rows of res whose columns col, col + 1 (model, name) are
+ * not NULL to out. */
+static enum err
+db_collection_rows(PGresult *res, int col, struct db_collections *out)
+{
+	int	 i, rows = PQntuples(res);
+
+	if (rows > 0 && (out->v = calloc(rows, sizeof(*out->v))) == NULL)
+		return ERR_NOMEM;
+	for (i = 0; i < rows; i++) {
+		if (PQgetisnull(res, i, col))
+			continue;
+		out->v[out->n].model = strdup(PQgetvalue(res, i, col));
+		out->v[out->n].name = strdup(PQgetvalue(res, i, col + 1));
+		if (out->v[out->n++].model == NULL ||
+		    out->v[out->n - 1].name == NULL)
+			return ERR_NOMEM;
+	}
+	return ERR_OK;
+}
+
 enum err
 db_collections_using(struct db *db, const char *const *models, size_t n,
     struct db_collections *out)
@@ -290,32 +311,50 @@ db_collections_using(struct db *db, const char *const *models, size_t n,
 	    "WHERE embedding_model = ANY($1::text[]) "
 	    "ORDER BY embedding_model COLLATE \"C\", name COLLATE \"C\"";
 	PGresult	*res = NULL;
-	char		*arr = NULL;
-	enum err	 e = ERR_OK;
-	int		 i, rows;
+	char		*arr;
+	enum err	 e;
 
 	memset(out, 0, sizeof(*out));
 	if ((arr = db_text_array(models, n)) == NULL)
 		return ERR_NOMEM;
-	if ((res = db_query(db, sql, 1, (const char *const *)&arr)) == NULL) {
+	if ((res = db_query(db, sql, 1, (const char *const *)&arr)) == NULL)
 		e = ERR_DB;
-		goto out;
-	}
-	rows = PQntuples(res);
-	if (rows > 0 && (out->v = calloc(rows, sizeof(*out->v))) == NULL) {
-		e = ERR_NOMEM;
-		goto out;
-	}
-	for (i = 0; i < rows; i++) {
-		out->v[i].model = strdup(PQgetvalue(res, i, 0));
-		out->v[i].name = strdup(PQgetvalue(res, i, 1));
-		out->n++;
-		if (out->v[i].model == NULL || out->v[i].name == NULL) {
-			e = ERR_NOMEM;
-			goto out;
-		}
-	}
-out:
+	else
+		e = db_collection_rows(res, 0, out);
+	if (e != ERR_OK)
+		db_collections_free(out);
+	PQclear(res);
+	free(arr);
+	return e;
+}
+
+enum err
+db_user_with_collections(struct db *db, const char *username,
+    const char *const *models, size_t n, struct db_user *user,
+    struct db_collections *out)
+{
+	static const char sql[] =
+	    "SELECT u.id, u.username, coalesce(u.is_active, false), "
+	    "coalesce(u.is_superuser, false), c.embedding_model, c.name "
+	    "FROM users u LEFT JOIN collections c "
+	    "ON coalesce(u.is_active, false) AND "
+	    "coalesce(u.is_superuser, false) AND "
+	    "c.embedding_model = ANY($2::text[]) WHERE u.username = $1 "
+	    "ORDER BY c.embedding_model COLLATE \"C\", c.name COLLATE \"C\"";
+	const char	*params[2];
+	PGresult	*res = NULL;
+	char		*arr;
+	enum err	 e;
+
+	memset(out, 0, sizeof(*out));
+	if ((arr = db_text_array(models, n)) == NULL)
+		return ERR_NOMEM;
+	params[0] = username;
+	params[1] = arr;
+	if ((res = db_query(db, sql, 2, params)) == NULL)
+		e = ERR_DB;
+	else if ((e = db_user_row(res, user)) == ERR_OK)
+		e = db_collection_rows(res, 4, out);
 	if (e != ERR_OK)
 		db_collections_free(out);
 	PQclear(res);

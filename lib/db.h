@@ -67,6 +67,13 @@ enum err	 db_user_by_api_key(struct db *db, const char *hash_hex,
  */
 enum err	 db_collections_using(struct db *db, const char *const *models,
 		    size_t n, struct db_collections *out);
+/*
+ * db_user_by_name() and, when that user is an active superuser,
+ * db_collections_using() (else no collection), in one round trip.
+ */
+enum err	 db_user_with_collections(struct db *db, const char *username,
+		    const char *const *models, size_t n, struct db_user *user,
+		    struct db_collections *out);
 /* Accepts a zeroed struct; leaves it zeroed. */
 void		 db_collections_free(struct db_collections *c);
 
