@@ -101,7 +101,8 @@ build/rel/tests/bench/%: tests/bench/%.c build/rel/libmm.a
 # Every source must also compile cleanly with clang (-Werror included).
 check-clang:
 	@echo "  CLANG   all sources"
-	@for f in $(LIB_SRC) $(API_SRC) $(JOBD_SRC) $(UNIT_SRC) $(TOOL_SRC); do \
+	@for f in $(LIB_SRC) $(API_SRC) $(JOBD_SRC) $(UNIT_SRC) $(TOOL_SRC) \
+	    $(BENCH_SRC); do \
 		clang $(ALL_CFLAGS) -fsyntax-only $$f || exit 1; done
 
 san: $(SAN_BINS)

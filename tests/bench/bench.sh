@@ -8,14 +8,17 @@
 #  1. list endpoint: wrk on GET /api/v2/models (superuser token, warm
 #     cache of 100 repos) beside nginx serving the same bytes as a static
 #     file and a bare libfcgi responder returning them through the same
-#     nginx (same connections, same duration);
+#     nginx (same connections, same duration), and a bare responder that
+#     also makes the PostgreSQL and Redis round trips a list request
+#     makes (the floor once those are paid);
 #  2. cache scan: hfcache_scan() on synthetic caches of 10, 100 and 1,000
 #     repos, first scan in a fresh process and warm, beside
 #     @huggingface/hub's scanCacheDir and a plain `find -printf '%s\n'`;
 #  3. download over loopback from nginx acting as the Hub (API answers as
 #     static files, resolve answers as 302 to a CDN host 127.0.0.2 with
 #     the Hub's headers): one 1 GiB file and 32 files of 32 MiB, beside
-#     curl on the same URLs (sequential and --parallel, the faster wins);
+#     curl on the same URLs (sequential and --parallel, the faster wins),
+#     and the 1 GiB file by curl -o then sha256sum (a verifying script);
 #  4. memory: peak RSS of a responder under the wrk load and of a job
 #     child of mm-jobd downloading 1 GiB and 4 GiB;
 #  5. cost: PostgreSQL and Redis round trips per list request.
@@ -61,6 +64,7 @@ W=""
 STACK_UP=0
 HUB_PID=""
 BARE_PIDFILE=""
+RPC_PIDFILE=""
 
 say()
 {
@@ -93,9 +97,9 @@ cleanup()
 {
 	local rc=$?
 	set +e
-	if [ -n "$BARE_PIDFILE" ] && [ -s "$BARE_PIDFILE" ]; then
-		stop_pid "$(cat "$BARE_PIDFILE")"
-	fi
+	for f in "$BARE_PIDFILE" "$RPC_PIDFILE"; do
+		[ -z "$f" ] || [ ! -s "$f" ] || stop_pid "$(cat "$f")"
+	done
 	if [ "$STACK_UP" -eq 1 ]; then
 		bash "$STACK" stop >>"$W/stack.log" 2>&1 ||
 		    say "conf/stack.sh stop failed, see $W/stack.log"
@@ -504,6 +508,9 @@ nginx_add_baselines()
 		print "\t\tlocation = /bench/bare {"
 		print "\t\t\tfastcgi_pass unix:" var "/bench/bare.sock;"
 		print "\t\t}"
+		print "\t\tlocation = /bench/rpc {"
+		print "\t\t\tfastcgi_pass unix:" var "/bench/rpc.sock;"
+		print "\t\t}"
 		print ""
 		done = 1
 	    }
@@ -522,28 +529,31 @@ nginx_add_baselines()
 	die "nginx did not take the baseline locations"
 }
 
+# bare_start NAME PROGRAM ARGS...: RESPONDERS copies of a baseline
+# responder (tests/bench/PROGRAM) on $MM_VAR/bench/NAME.sock, under
+# multiwatch as mm-api, pid in $W/NAME.pid.
 bare_start()
 {
+	local name=$1 prog=$2 pidfile=$W/$1.pid group i
 	local -a owner=()
-	local group i
-	cp "$BENCHBIN/barefcgi" "$MM_VAR/bench/barefcgi"
+	shift 2
+	cp "$BENCHBIN/$prog" "$MM_VAR/bench/$prog"
 	if [ "$(id -u)" -eq 0 ]; then
 		group=$(id -gn "$MM_USER")
 		owner=(-U "${MM_NGINX_USER:-www-data}" -G "$group" -M 0660
 		    -u "$MM_USER" -g "$group")
 	fi
-	BARE_PIDFILE=$W/bare.pid
-	spawn-fcgi -s "$MM_VAR/bench/bare.sock" "${owner[@]}" \
-	    -P "$BARE_PIDFILE" -- "$(command -v multiwatch)" \
-	    -f "$RESPONDERS" -s TERM -- "$MM_VAR/bench/barefcgi" \
-	    "$MM_VAR/bench/list.json" >>"$W/bare.log" 2>&1 ||
-	    die "spawn-fcgi of the bare responder failed"
+	spawn-fcgi -s "$MM_VAR/bench/$name.sock" "${owner[@]}" \
+	    -P "$pidfile" -- "$(command -v multiwatch)" \
+	    -f "$RESPONDERS" -s TERM -- "$MM_VAR/bench/$prog" "$@" \
+	    >>"$W/$name.log" 2>&1 ||
+	    die "spawn-fcgi of $prog failed"
 	for i in $(seq 100); do
-		[ "$(children_of "$(cat "$BARE_PIDFILE")" | wc -l)" -ge \
+		[ "$(children_of "$(cat "$pidfile")" | wc -l)" -ge \
 		    "$RESPONDERS" ] && return 0
 		sleep 0.05
 	done
-	die "the bare responders did not start"
+	die "the $prog responders did not start: $(cat "$W/$name.log")"
 }
 
 # run_wrk NAME PATH SECONDS: wrk on the path; output in $W/wrk-NAME.txt.
@@ -599,11 +609,26 @@ bench_list()
 	    <"$MM_VAR/bench/list.json") bytes; wrk -t2 -c$CONNS" \
 	    "-d${SECONDS_WRK}s, $RESPONDERS responders"
 	nginx_add_baselines
-	bare_start
-	cmp -s "$MM_VAR/bench/list.json" <(curl -s "$MM_BASE_URL/bench/bare") ||
-	    die "the bare responder does not answer the same bytes"
+	BARE_PIDFILE=$W/bare.pid
+	bare_start bare barefcgi "$MM_VAR/bench/list.json"
+	# The ids, embedding ones marked, for the round-trip baseline.
+	jq -r '.models[] | (if .model_type == "embedding" then "e " else ""
+	    end) + .id' "$MM_VAR/bench/list.json" >"$MM_VAR/bench/models.txt"
+	chmod 0644 "$MM_VAR/bench/models.txt"
+	RPC_PIDFILE=$W/rpc.pid
+	bare_start rpc barerpc "$MM_VAR/bench/list.json" \
+	    "${MM_SUPERUSER:-admin}" "$MM_VAR/bench/models.txt"
+	for t in bare rpc; do
+		cmp -s "$MM_VAR/bench/list.json" \
+		    <(curl -s "$MM_BASE_URL/bench/$t") ||
+		    die "the $t responder does not answer the same bytes"
+	done
 	run_wrk warmup-ours /api/v2/models 3
 	run_wrk warmup-bare /bench/bare 2
+	run_wrk warmup-rpc /bench/rpc 2
+	run_wrk rpc /bench/rpc "$SECONDS_WRK"
+	stop_pid "$(cat "$RPC_PIDFILE")"
+	RPC_PIDFILE=""
 	# Redis commands of the job runner alone (its heartbeat), to be
 	# taken out of the count below.
 	ri0=$(redis_calls idle0)
@@ -635,6 +660,9 @@ bench_list()
 		row list "list, $lbl vs bare libfcgi responder" \
 		    "$(wrk_field ours $t)" "$(wrk_field bare $t)" \
 		    "bare libfcgi via nginx" "$tgt"
+		row list "list, $lbl vs bare responder + the same round trips" \
+		    "$(wrk_field ours $t)" "$(wrk_field rpc $t)" \
+		    "bare libfcgi + 1 PostgreSQL + 1 Redis round trip" ""
 		row list "list, $lbl vs nginx static file" \
 		    "$(wrk_field ours $t)" "$(wrk_field static $t)" \
 		    "nginx static file" ""
@@ -655,6 +683,7 @@ bench_list()
 	DETAILS_LIST=$(jq -n --arg ours "$(cat "$W/wrk-ours.txt")" \
 	    --arg bare "$(cat "$W/wrk-bare.txt")" \
 	    --arg static "$(cat "$W/wrk-static.txt")" \
+	    --arg rpc "$(cat "$W/wrk-rpc.txt")" \
 	    --argjson bytes "$(wc -c <"$MM_VAR/bench/list.json")" \
 	    --argjson installed "$installed" --argjson requests "$n" \
 	    --argjson pg "$((pg1 - pg0))" --argjson redis "$((rd1 - rd0))" \
@@ -670,9 +699,10 @@ bench_list()
 	      redis_commands_of_the_idle_runner: $redis_idle,
 	      responder_vmhwm_kib: $ours_rss_kib,
 	      bare_vmhwm_kib: $bare_rss_kib,
-	      wrk: {ours: $ours, bare: $bare, static: $static}}')
+	      wrk: {ours: $ours, bare: $bare, rpc: $rpc, static: $static}}')
 	stop_pid "$(cat "$BARE_PIDFILE")"
 	BARE_PIDFILE=""
+RPC_PIDFILE=""
 }
 
 # ===================================================== 3. download
@@ -720,6 +750,18 @@ curl_dl()
 	rm -rf "$W/dl/curl"
 }
 
+# curl_sha_dl NAME ID: curl -o of the repo's one file, then sha256sum of
+# it: what a script that verifies its downloads does.
+curl_sha_dl()
+{
+	rm -rf "$W/dl/curl"
+	mkdir -p "$W/dl/curl"
+	curl_args "$2"
+	timed "$1" sh -c 'curl -sS -f -L --max-time 300 -o "$1" "$2" &&
+	    sha256sum "$1"' sh "${CURL_ARGS[1]}" "${CURL_ARGS[2]}"
+	rm -rf "$W/dl/curl"
+}
+
 # mbs SECONDS: MB/s (10^6 bytes) of 1 GiB in that time.
 mbs()
 {
@@ -747,12 +789,14 @@ bench_download()
 		if [ $((r % 2)) -eq 1 ]; then
 			ours_dl dl-ours-1g "$REPO_1G"
 			curl_dl dl-curl-1g "$REPO_1G"
+			curl_sha_dl dl-curlsha-1g "$REPO_1G"
 			ours_dl dl-ours-32 "$REPO_32"
 		fi
 		curl_dl dl-curl-seq "$REPO_32"
 		curl_dl dl-curl-par "$REPO_32" --parallel --parallel-max 4
 		if [ $((r % 2)) -eq 0 ]; then
 			ours_dl dl-ours-32 "$REPO_32"
+			curl_sha_dl dl-curlsha-1g "$REPO_1G"
 			curl_dl dl-curl-1g "$REPO_1G"
 			ours_dl dl-ours-1g "$REPO_1G"
 		fi
@@ -761,6 +805,9 @@ bench_download()
 	row download "download 1 GiB file (MB/s) vs curl -o" \
 	    "$(mbs "$(best dl-ours-1g)")" "$(mbs "$b1")" "curl -o" \
 	    "ratio>=0.9"
+	row download "download 1 GiB file (MB/s) vs curl -o + sha256sum" \
+	    "$(mbs "$(best dl-ours-1g)")" "$(mbs "$(best dl-curlsha-1g)")" \
+	    "curl -o, then sha256sum" "ratio>=1"
 	bseq=$(best dl-curl-seq)
 	bpar=$(best dl-curl-par)
 	if awk -v s="$bseq" -v p="$bpar" 'BEGIN { exit !(s <= p) }'; then
@@ -775,10 +822,12 @@ bench_download()
 	    "$(mbs "$bseq")" "$(mbs "$bpar")" "curl --parallel" ""
 	DETAILS_DL=$(jq -n --arg o1 "$(cat "$W/dl-ours-1g.txt")" \
 	    --arg c1 "$(cat "$W/dl-curl-1g.txt")" \
+	    --arg cs1 "$(cat "$W/dl-curlsha-1g.txt")" \
 	    --arg o32 "$(cat "$W/dl-ours-32.txt")" \
 	    --arg cs "$(cat "$W/dl-curl-seq.txt")" \
 	    --arg cp "$(cat "$W/dl-curl-par.txt")" \
 	    '{runs_wall_s_maxrss_kib_user_s_sys_s: {ours_1g: $o1, curl_1g: $c1,
+	      curl_sha256sum_1g: $cs1,
 	      ours_32x32: $o32, curl_seq_32x32: $cs, curl_par_32x32: $cp}}')
 }
 
