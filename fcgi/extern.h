@@ -60,6 +60,7 @@ struct req {
 	struct db_user	 user;
 	int		 want_cols;	/* route: fetch cols with the user */
 	int		 have_cols;	/* cols fetched */
+	int		 claims_sent;	/* list's MGET: 1 sent, -1 failed */
 	struct db_collections cols;	/* of the embedding models */
 	struct params	 p;
 	int		 status;	/* status written, for the log */
@@ -102,6 +103,8 @@ void		 scancache_get(struct app *app, int force, int have_gen,
 /* list.c */
 void		 handle_list(struct req *r);
 void		 list_cleanup(void);
+void		 list_prefetch(struct req *r);
+void		 list_prefetch_end(struct req *r);
 const char	*const *list_embedding_ids(const struct registry *reg, size_t *n);
 
 /* tasks.c */

@@ -10,6 +10,7 @@
 
 #include "extern.h"
 #include "log.h"
+#include "redisconn.h"
 #include "sbuf.h"
 #include "taskstate.h"
 
@@ -114,6 +115,7 @@ static struct frag	*frags;
 static size_t		 nfrags;
 static const char	**emb_ids;
 static size_t		 nemb_ids;
+static const char	**model_ids;
 
 /* The object o printed and deleted; NULL on out-of-memory. */
 static char *
@@ -189,6 +191,8 @@ list_cleanup(void)
 	free(emb_ids);
 	emb_ids = NULL;
 	nemb_ids = 0;
+	free(model_ids);
+	model_ids = NULL;
 }
 
 /* A JSON string as cJSON prints it (the same escapes as the rest). */
@@ -289,31 +293,73 @@ cache_size_json(const struct listctx *lc)
 	return o;
 }
 
-/* Reads the claims and the generation (one MGET); Redis down is not an
- * error here: the list degrades to null task ids. */
+/* The ids of every curated model, in the registry's order (built once
+ * per process); NULL on out-of-memory. */
+static const char *const *
+all_ids(const struct registry *reg)
+{
+	size_t	 i;
+
+	if (model_ids == NULL &&
+	    (model_ids = calloc(reg->n ? reg->n : 1, sizeof(*model_ids))) !=
+	    NULL)
+		for (i = 0; i < reg->n; i++)
+			model_ids[i] = reg->models[i].id;
+	return model_ids;
+}
+
+/*
+ * Sends the list's MGET before authentication queries PostgreSQL, so
+ * that both servers work at once (route.c); list_prefetch_end drops the
+ * reply when the request ended before the list read it.
+ */
+void
+list_prefetch(struct req *r)
+{
+	const char *const	*ids = all_ids(r->app->reg);
+
+	r->claims_sent = ids != NULL && ts_active_send(r->app->redis, ids,
+	    r->app->reg->n) == ERR_OK ? 1 : -1;
+}
+
+void
+list_prefetch_end(struct req *r)
+{
+	redisReply	*rep;
+
+	if (r->claims_sent == 1 && rconn_reply(r->app->redis, &rep) ==
+	    ERR_OK)
+		freeReplyObject(rep);
+	r->claims_sent = 0;
+}
+
+/* Reads the claims and the generation (one MGET, sent by list_prefetch
+ * or now); Redis down is not an error here: the list degrades to null
+ * task ids. */
 static void
 load_claims(struct req *r, struct listctx *lc, int *have_gen,
     unsigned long long *gen)
 {
 	const struct registry	*reg = lc->reg;
-	const char		**ids;
-	size_t			 i;
+	const char *const	*ids = all_ids(reg);
+	enum err		 e = ERR_REDIS;
 
 	*have_gen = 0;
-	ids = calloc(reg->n ? reg->n : 1, sizeof(*ids));
 	lc->claims = calloc(reg->n ? reg->n : 1, sizeof(*lc->claims));
 	if (ids == NULL || lc->claims == NULL)
-		goto fail;
-	for (i = 0; i < reg->n; i++)
-		ids[i] = reg->models[i].id;
-	if (ts_active_many(r->app->redis, ids, reg->n, lc->claims, gen) !=
-	    ERR_OK)
-		goto fail;
-	*have_gen = 1;
-	free(ids);
-	return;
-fail:
-	free(ids);
+		e = ERR_NOMEM;
+	else if (r->claims_sent == 1)
+		e = ts_active_recv(r->app->redis, reg->n, lc->claims, gen);
+	else if (r->claims_sent == 0)
+		e = ts_active_many(r->app->redis, ids, reg->n, lc->claims,
+		    gen);
+	if (r->claims_sent == 1 && e == ERR_NOMEM)
+		list_prefetch_end(r);
+	r->claims_sent = 0;
+	if (e == ERR_OK) {
+		*have_gen = 1;
+		return;
+	}
 	free(lc->claims);
 	lc->claims = NULL;
 }
@@ -408,11 +454,12 @@ handle_list(struct req *r)
 
 	memset(&lc, 0, sizeof(lc));
 	lc.reg = r->app->reg;
-	/* A forced refresh is for every responder: bump the generation so
-	 * the others drop their scan too. */
-	if (r->p.force_refresh_cache)
-		(void)ts_bump_generation(r->app->redis);
 	load_claims(r, &lc, &have_gen, &gen);
+	/* A forced refresh is for every responder: bump the generation so
+	 * the others drop their scan too (ours is then as new as that). */
+	if (r->p.force_refresh_cache &&
+	    ts_bump_generation(r->app->redis, &gen) == ERR_OK)
+		have_gen = 1;
 	if ((e = load_collections(r, &lc)) != ERR_OK) {
 		resp_error(r, status_for_err(e), e == ERR_DB ?
 		    "Database unavailable" : "Internal Server Error");

@@ -440,15 +440,17 @@ route_request(struct req *r)
 		return;
 	if (rt->body && body_load(r) != 0)
 		return;
+	/* The list's Redis round trip runs while authentication queries
+	 * PostgreSQL, and its collections come with the user. */
 	r->want_cols = rt->cols;
-	if (auth_check(r) != 0)
-		return;
-	if (validate(r, rt) != 0)
-		return;
-	if (!r->user.is_superuser) {
-		resp_error(r, 403, "Superuser access required for model "
-		    "management");
-		return;
+	if (rt->cols)
+		list_prefetch(r);
+	if (auth_check(r) == 0 && validate(r, rt) == 0) {
+		if (!r->user.is_superuser)
+			resp_error(r, 403, "Superuser access required for "
+			    "model management");
+		else
+			rt->handler(r);
 	}
-	rt->handler(r);
+	list_prefetch_end(r);
 }

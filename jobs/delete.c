@@ -71,6 +71,6 @@ job_delete(struct job *j)
 		log_info("task=%s model=%s event=delete.completed",
 		    j->task_id, j->model_id);
 	}
-	(void)ts_bump_generation(j->redis);
+	(void)ts_bump_generation(j->redis, NULL);
 	return rc;
 }

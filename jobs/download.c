@@ -208,7 +208,7 @@ dl_stopped(struct dlctx *dc)
 		log_info("task=%s event=download.cancelled", j->task_id);
 		break;
 	}
-	(void)ts_bump_generation(j->redis);
+	(void)ts_bump_generation(j->redis, NULL);
 	return rc;
 }
 
@@ -246,7 +246,7 @@ job_download(struct job *j)
 		log_warnx("task=%s event=download.failed error=\"%s\"",
 		    j->task_id, log_escape(esc, sizeof(esc), msg));
 		rc = job_finish(j, TS_FAILED, *msg ? msg : err_str(e));
-		(void)ts_bump_generation(j->redis);
+		(void)ts_bump_generation(j->redis, NULL);
 		return rc;
 	}
 	dc.last.bytes_done = dc.last.bytes_total;
@@ -265,7 +265,7 @@ job_download(struct job *j)
 		return dl_stopped(&dc);
 	}
 	rc = job_finish(j, TS_COMPLETED, NULL);
-	(void)ts_bump_generation(j->redis);
+	(void)ts_bump_generation(j->redis, NULL);
 	log_info("task=%s model=%s event=download.completed bytes=%" PRIu64,
 	    j->task_id, j->model_id, dc.last.bytes_total);
 	return rc;

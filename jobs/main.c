@@ -237,7 +237,7 @@ child_ended(struct child *c, int status)
 		    c->model_id, c->op, TS_FAILED, why) == ERR_OK) {
 			log_warnx("task=%s event=job.failed reason=\"%s\"",
 			    c->task_id, why);
-			(void)ts_bump_generation(redis);
+			(void)ts_bump_generation(redis, NULL);
 		}
 		(void)ts_done(redis, cfg->runner_id, c->task_id);
 		log_info("task=%s event=job.ended status=%d", c->task_id,

@@ -361,6 +361,22 @@ rconn_append(struct rconn *r, int argc, const char **argv,
 }
 
 enum err
+rconn_flush(struct rconn *r)
+{
+	int	 done = 0;
+
+	if (r->ctx == NULL || r->pending == 0)
+		return ERR_REDIS;
+	while (!done)
+		if (redisBufferWrite(r->ctx, &done) != REDIS_OK) {
+			log_warnx("redis: write: %s", r->ctx->errstr);
+			rconn_reset(r);
+			return ERR_REDIS;
+		}
+	return ERR_OK;
+}
+
+enum err
 rconn_reply(struct rconn *r, redisReply **reply)
 {
 	void	*rep = NULL;

@@ -47,6 +47,9 @@ redisReply	*rconn_cmdv(struct rconn *r, int argc, const char **argv);
 enum err	 rconn_append(struct rconn *r, int argc, const char **argv,
 		    const size_t *argvlen);
 enum err	 rconn_reply(struct rconn *r, redisReply **reply);
+/* Sends the queued commands now (rconn_reply would send them first), so
+ * that Redis works on them while the caller does something else. */
+enum err	 rconn_flush(struct rconn *r);
 
 /*
  * Runs a Lua script by EVALSHA, falling back to EVAL on NOSCRIPT (the

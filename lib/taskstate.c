@@ -62,49 +62,69 @@ parse_generation(const redisReply *rep, unsigned long long *out)
 }
 
 enum err
-ts_active_many(struct rconn *r, const char *const *models, size_t n,
-    struct ts_claim *claims, unsigned long long *generation)
+ts_active_send(struct rconn *r, const char *const *models, size_t n)
 {
-	const char	**argv = NULL;
-	char		**keys = NULL;
-	redisReply	*rep = NULL;
-	enum err	 e = ERR_NOMEM;
+	const char	**argv;
+	char		*keys;
 	size_t		 i;
+	enum err	 e = ERR_NOMEM;
 
-	*generation = 0;
-	memset(claims, 0, n * sizeof(*claims));
 	argv = calloc(n + 2, sizeof(*argv));
-	keys = calloc(n, sizeof(*keys));
+	keys = malloc(n * TS_KEY_MAX + 1);
 	if (argv == NULL || keys == NULL)
 		goto out;
 	argv[0] = "MGET";
 	for (i = 0; i < n; i++) {
-		if ((keys[i] = malloc(TS_KEY_MAX)) == NULL ||
-		    ts_active_key(keys[i], TS_KEY_MAX, models[i]) == -1)
+		if (ts_active_key(keys + i * TS_KEY_MAX, TS_KEY_MAX,
+		    models[i]) == -1)
 			goto out;
-		argv[1 + i] = keys[i];
+		argv[1 + i] = keys + i * TS_KEY_MAX;
 	}
 	argv[1 + n] = TS_GENERATION_KEY;
-	e = ERR_REDIS;
-	if ((rep = rconn_cmdv(r, (int)n + 2, argv)) == NULL)
-		goto out;
+	if ((e = rconn_append(r, (int)n + 2, argv, NULL)) == ERR_OK)
+		e = rconn_flush(r);
+out:
+	free(keys);
+	free(argv);
+	return e;
+}
+
+enum err
+ts_active_recv(struct rconn *r, size_t n, struct ts_claim *claims,
+    unsigned long long *generation)
+{
+	redisReply	*rep;
+	enum err	 e;
+	size_t		 i;
+
+	*generation = 0;
+	memset(claims, 0, n * sizeof(*claims));
+	if ((e = rconn_reply(r, &rep)) != ERR_OK)
+		return e;
 	if (rep->type != REDIS_REPLY_ARRAY || rep->elements != n + 1) {
 		log_warnx("redis: MGET: unexpected reply");
-		goto out;
+		freeReplyObject(rep);
+		return ERR_REDIS;
 	}
 	for (i = 0; i < n; i++)
 		if (rep->element[i]->type == REDIS_REPLY_STRING)
 			(void)ts_claim_parse(rep->element[i]->str, &claims[i]);
 	(void)parse_generation(rep->element[n], generation);
-	e = ERR_OK;
-out:
-	if (rep != NULL)
-		freeReplyObject(rep);
-	for (i = 0; keys != NULL && i < n; i++)
-		free(keys[i]);
-	free(keys);
-	free(argv);
-	return e;
+	freeReplyObject(rep);
+	return ERR_OK;
+}
+
+enum err
+ts_active_many(struct rconn *r, const char *const *models, size_t n,
+    struct ts_claim *claims, unsigned long long *generation)
+{
+	enum err	 e;
+
+	*generation = 0;
+	memset(claims, 0, n * sizeof(*claims));
+	if ((e = ts_active_send(r, models, n)) != ERR_OK)
+		return e;
+	return ts_active_recv(r, n, claims, generation);
 }
 
 static const char *const terminal_statuses[] = {
@@ -487,7 +507,7 @@ ts_enqueue(struct rconn *r, const char *task_id)
 }
 
 enum err
-ts_bump_generation(struct rconn *r)
+ts_bump_generation(struct rconn *r, unsigned long long *gen)
 {
 	const char	*argv[] = { "INCR", TS_GENERATION_KEY };
 	redisReply	*rep;
@@ -495,7 +515,10 @@ ts_bump_generation(struct rconn *r)
 
 	if ((rep = rconn_cmdv(r, 2, argv)) == NULL)
 		return ERR_REDIS;
-	e = rep->type == REDIS_REPLY_INTEGER ? ERR_OK : ERR_REDIS;
+	e = rep->type == REDIS_REPLY_INTEGER && rep->integer > 0 ? ERR_OK :
+	    ERR_REDIS;
+	if (e == ERR_OK && gen != NULL)
+		*gen = (unsigned long long)rep->integer;
 	freeReplyObject(rep);
 	return e;
 }

@@ -46,6 +46,14 @@ int		 ts_claim_parse(const char *value, struct ts_claim *out);
 enum err	 ts_active_many(struct rconn *r, const char *const *models,
 		    size_t n, struct ts_claim *claims,
 		    unsigned long long *generation);
+/* The same in two halves, so that the caller can do something else while
+ * Redis answers: ts_active_send queues and sends the MGET, and
+ * ts_active_recv (which must follow before any other command on r) reads
+ * its reply. */
+enum err	 ts_active_send(struct rconn *r, const char *const *models,
+		    size_t n);
+enum err	 ts_active_recv(struct rconn *r, size_t n,
+		    struct ts_claim *claims, unsigned long long *generation);
 
 /* Terminal and non-terminal statuses of the contract (+ cancelled). */
 #define TS_PENDING		"pending"
@@ -202,7 +210,8 @@ enum err	 ts_reserved_by_others(struct rconn *r, const char *task_id,
 enum err	 ts_count_attempt(struct rconn *r, const char *task_id,
 		    long long *attempts);
 
-/* INCR the cache generation (responders then drop their scan cache). */
-enum err	 ts_bump_generation(struct rconn *r);
+/* INCR the cache generation (responders then drop their scan cache);
+ * the new one in *gen unless gen is NULL. */
+enum err	 ts_bump_generation(struct rconn *r, unsigned long long *gen);
 
 #endif

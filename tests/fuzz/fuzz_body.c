@@ -139,6 +139,21 @@ handle_list(struct req *r)
 	handled(r);
 }
 
+/* The list's Redis prefetch: nothing to send here. */
+void
+list_prefetch(struct req *r)
+{
+
+	r->claims_sent = -1;
+}
+
+void
+list_prefetch_end(struct req *r)
+{
+
+	r->claims_sent = 0;
+}
+
 void
 handle_download(struct req *r)
 {

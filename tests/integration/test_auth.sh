@@ -64,7 +64,12 @@ expect 401 "Invalid authentication credentials" \
 expect 401 "Invalid authentication credentials" \
     "$(jwt "$hs" "{\"sub\":\"admin\",\"exp\":$later,\"type\":\"access\"}" other-key)" \
     "signed with another key"
-expect 401 "Invalid authentication credentials" "${admin%?}A" \
+# The first character of the signature changed (the last one carries two
+# padding bits a decoder ignores: changing it may change nothing).
+sig=${admin##*.}
+c=A
+[ "${sig:0:1}" != A ] || c=B
+expect 401 "Invalid authentication credentials" "${admin%.*}.$c${sig:1}" \
     "tampered signature"
 expect 401 "Invalid authentication credentials" \
     "$(jwt "$hs" "{\"sub\":\"admin\",\"exp\":$((now - 1)),\"type\":\"access\"}")" \
