@@ -349,8 +349,10 @@ download()
 cache_clean()
 {
 	local m=$1 msg=$2 repo=models--${1//\//--} l t
-	assert_eq "" "$(find "$MM_VAR" "$HUBROOT/.." -maxdepth 8 \
-	    -iname '*evil*' 2>/dev/null)" "$msg: no file named evil anywhere"
+	# Inside the stack's directory, beside it, at the root.
+	assert_eq "" "$({ find "$MM_VAR" -maxdepth 8 -iname '*evil*'
+	    find "$(dirname "$MM_VAR")" / -maxdepth 1 -iname '*evil*'; } \
+	    2>/dev/null)" "$msg: no file named evil anywhere"
 	assert_eq "" "$(find "$HF_HUB_CACHE" -mindepth 1 -maxdepth 1 \
 	    ! -name 'models--*' ! -name .locks ! -name CACHEDIR.TAG)" \
 	    "$msg: nothing beside the repo folders in the cache"
