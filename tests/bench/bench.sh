@@ -10,7 +10,7 @@
 #     file and a bare libfcgi responder returning them through the same
 #     nginx (same connections, same duration), and a bare responder that
 #     also makes the PostgreSQL and Redis round trips a list request
-#     makes (the floor once those are paid);
+#     makes, with our own code (the floor once those are paid);
 #  2. cache scan: hfcache_scan() on synthetic caches of 10, 100 and 1,000
 #     repos, first scan in a fresh process and warm, beside
 #     @huggingface/hub's scanCacheDir and a plain `find -printf '%s\n'`;
@@ -43,6 +43,8 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)
 BENCHBIN=$ROOT/build/rel/tests/bench
 HUBGET=$ROOT/build/rel/tests/tools/hubget
 STACK=$ROOT/conf/stack.sh
+# shellcheck source=tests/free_port.sh
+. "$ROOT/tests/free_port.sh"
 SECONDS_WRK=${MM_BENCH_SECONDS:-10}
 CONNS=${MM_BENCH_CONNECTIONS:-8}
 RESPONDERS=${MM_BENCH_RESPONDERS:-4}
@@ -128,20 +130,6 @@ trap 'exit 143' TERM
 
 # ------------------------------------------------------------ helpers
 
-free_port()
-{
-	local port lo
-	read -r lo _ </proc/sys/net/ipv4/ip_local_port_range
-	[ "$lo" -gt 12000 ] || lo=32768
-	for _ in $(seq 100); do
-		port=$((10000 + RANDOM % (lo - 10000)))
-		if [ -z "$(ss -Hltn "sport = :$port" 2>/dev/null)" ]; then
-			printf '%s\n' "$port"
-			return 0
-		fi
-	done
-	return 1
-}
 
 # calc EXPR: awk arithmetic, printed with up to 6 significant digits.
 calc()

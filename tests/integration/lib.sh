@@ -20,6 +20,8 @@ set -euo pipefail
 
 IT_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)
 IT_STACK=$IT_ROOT/conf/stack.sh
+# shellcheck source=tests/free_port.sh
+. "$IT_ROOT/tests/free_port.sh"
 IT_FAILS=0
 IT_DIR=""
 IT_UP=0
@@ -83,23 +85,6 @@ json()
 }
 
 # ----------------------------------------------------------- the stack
-
-free_port()
-{
-	local port
-	local lo hi
-	# Below the kernel's ephemeral range, which client sockets take.
-	read -r lo hi </proc/sys/net/ipv4/ip_local_port_range
-	[ "$lo" -gt 12000 ] || lo=32768
-	for _ in $(seq 100); do
-		port=$((10000 + RANDOM % (lo - 10000)))
-		if [ -z "$(ss -Hltn "sport = :$port" 2>/dev/null)" ]; then
-			printf '%s\n' "$port"
-			return 0
-		fi
-	done
-	return 1
-}
 
 # A stack of its own: MM_VAR a fresh temporary directory, a free loopback
 # port, the sanitizer builds with their reports written to $IT_DIR/asan.
