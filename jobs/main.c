@@ -210,38 +210,99 @@ start_job(const char *task_id)
 	    (long)pid, t.attempts + 1, cfg->runner_id);
 }
 
+/*
+ * How a child ended, to be written to Redis: back on the queue, or done
+ * (failed with why first, when the child wrote no terminal status).  An
+ * ending Redis could not take is kept and written again every second, so
+ * that a child that ends during a Redis outage never leaves its task
+ * "running".
+ */
+struct ending {
+	char		 task_id[64];
+	char		 model_id[256];
+	enum ts_op	 op;
+	int		 requeue;
+	char		 why[160];	/* "" = the child wrote its status */
+};
+
+#define ENDINGS_MAX	256
+static struct ending	 endings[ENDINGS_MAX];
+static size_t		 nendings;
+
+/* 0 when written, -1 when Redis was away. */
+static int
+ending_write(const struct ending *e)
+{
+	enum err	 r;
+
+	if (e->requeue) {
+		if (ts_requeue(redis, cfg->runner_id, e->task_id) == ERR_REDIS)
+			return -1;
+		log_info("task=%s event=job.requeued", e->task_id);
+		return 0;
+	}
+	if (e->why[0] != '\0') {
+		if ((r = ts_task_finish(redis, e->task_id, e->model_id, e->op,
+		    TS_FAILED, e->why)) == ERR_REDIS)
+			return -1;
+		if (r == ERR_OK) {
+			log_warnx("task=%s event=job.failed reason=\"%s\"",
+			    e->task_id, e->why);
+			(void)ts_bump_generation(redis, NULL);
+		}
+	}
+	return ts_done(redis, cfg->runner_id, e->task_id) == ERR_REDIS ? -1 :
+	    0;
+}
+
+/* Writes the endings Redis could not take before. */
+static void
+endings_retry(void)
+{
+	size_t	 i = 0;
+
+	while (i < nendings)
+		if (ending_write(&endings[i]) == 0)
+			endings[i] = endings[--nendings];
+		else
+			return;		/* still away */
+}
+
 /* Records how a child ended; a task left without a terminal status is
  * failed with a clear error and its claim released. */
 static void
 child_ended(struct child *c, int status)
 {
-	char	 why[160];
+	struct ending	 e;
 
-	if (WIFEXITED(status) && WEXITSTATUS(status) == JOB_EXIT_REQUEUE) {
-		(void)ts_requeue(redis, cfg->runner_id, c->task_id);
-		log_info("task=%s event=job.requeued", c->task_id);
-	} else {
-		if (c->hard_killed)
-			snprintf(why, sizeof(why), "%s timed out (hard time "
-			    "limit reached, job killed)", c->op ==
-			    TS_OP_DOWNLOAD ? "Download" : "Delete");
-		else if (WIFSIGNALED(status))
-			snprintf(why, sizeof(why), "Job process was killed by "
-			    "signal %d (%s)", WTERMSIG(status),
-			    strsignal(WTERMSIG(status)));
-		else
-			snprintf(why, sizeof(why), "Job process exited with "
-			    "status %d", WEXITSTATUS(status));
-		if (!(WIFEXITED(status) && WEXITSTATUS(status) ==
-		    JOB_EXIT_DONE) && ts_task_finish(redis, c->task_id,
-		    c->model_id, c->op, TS_FAILED, why) == ERR_OK) {
-			log_warnx("task=%s event=job.failed reason=\"%s\"",
-			    c->task_id, why);
-			(void)ts_bump_generation(redis, NULL);
-		}
-		(void)ts_done(redis, cfg->runner_id, c->task_id);
+	memset(&e, 0, sizeof(e));
+	memcpy(e.task_id, c->task_id, sizeof(e.task_id));
+	memcpy(e.model_id, c->model_id, sizeof(e.model_id));
+	e.op = c->op;
+	e.requeue = WIFEXITED(status) &&
+	    WEXITSTATUS(status) == JOB_EXIT_REQUEUE;
+	if (e.requeue || (WIFEXITED(status) && WEXITSTATUS(status) ==
+	    JOB_EXIT_DONE))
+		;
+	else if (c->hard_killed)
+		snprintf(e.why, sizeof(e.why), "%s timed out (hard time limit "
+		    "reached, job killed)", c->op == TS_OP_DOWNLOAD ?
+		    "Download" : "Delete");
+	else if (WIFSIGNALED(status))
+		snprintf(e.why, sizeof(e.why), "Job process was killed by "
+		    "signal %d (%s)", WTERMSIG(status),
+		    strsignal(WTERMSIG(status)));
+	else
+		snprintf(e.why, sizeof(e.why), "Job process exited with "
+		    "status %d", WEXITSTATUS(status));
+	if (!e.requeue)
 		log_info("task=%s event=job.ended status=%d", c->task_id,
 		    status);
+	if (ending_write(&e) == -1) {
+		if (nendings < ENDINGS_MAX)
+			endings[nendings++] = e;
+		log_warnx("task=%s event=job.ending_deferred reason=\"Redis "
+		    "unreachable\"", e.task_id);
 	}
 	memset(c, 0, sizeof(*c));
 }
@@ -361,7 +422,7 @@ static void
 run(void)
 {
 	char		 task_id[64];
-	double		 next_hb = 0, now;
+	double		 next_hb = 0, next_ending = 0, now;
 	long long	 moved;
 	int		 resumed = 0;
 
@@ -376,6 +437,10 @@ run(void)
 			next_hb = now + cfg->heartbeat_interval;
 		}
 		enforce_limits(now);
+		if (nendings > 0 && now >= next_ending) {
+			endings_retry();
+			next_ending = now + 1;
+		}
 		/* What this runner had taken before it stopped goes back on
 		 * the queue before it takes anything (Redis may come up after
 		 * the runner: keep trying). */

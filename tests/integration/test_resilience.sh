@@ -2,11 +2,12 @@
 #
 # Dependencies failing under a running stack: Redis stopped while a
 # download is in flight and started again, PostgreSQL stopped and started,
-# VecPipe hanging, the cache directory unreadable; and kill -9 of a
-# responder while requests flow.  Every endpoint answers quickly (curl
-# --max-time, and the time measured) with a clear 503 or the contract's
-# degraded answer, no process of the stack dies, the job in flight ends
-# correctly, and service resumes without restarting anything.
+# VecPipe hanging, the cache directory unreadable, a job child killed
+# while Redis is down; and kill -9 of a responder while requests flow.
+# Every endpoint answers quickly (curl --max-time, and the time measured)
+# with a clear 503 or the contract's degraded answer, no process of the
+# stack dies, the jobs in flight end correctly, and service resumes
+# without restarting anything.
 # (kill -9 of a job child and of mm-jobd: test_faults.sh.)
 
 # shellcheck source=tests/integration/lib.sh
@@ -17,7 +18,8 @@ at_exit "rm -rf '$HUBROOT'"
 M1=intfloat/e5-small-v2		# in flight while Redis restarts
 M2=intfloat/e5-base-v2		# started once Redis is back
 M3=BAAI/bge-small-en-v1.5	# started while the cache is unreadable
-for m in $M1 $M2 $M3; do
+M4=sentence-transformers/all-MiniLM-L6-v2	# its child killed, Redis down
+for m in $M1 $M2 $M3 $M4; do
 	node "$IT_ROOT/tests/fakehub/mkrepo.js" --root "$HUBROOT" --repo "$m" \
 	    --seed "$m" --file config.json=700 --file vocab.txt=600K \
 	    --file model.safetensors=4M >/dev/null
@@ -255,6 +257,31 @@ timed 1500 GET "/api/v2/models?force_refresh_cache=true"
 assert_json ".hf_cache_scan_error == null and (.models[] | select(.id == \"$M1\") | .is_installed)" \
     "cache readable again: the list is whole again"
 assert_eq "$PROCS" "$(procs)" "cache unreadable: no process of the stack restarted"
+
+# --- a job child killed while Redis is down ----------------------------------
+
+# The runner cannot write the failure then: it keeps it and writes it once
+# Redis is back, without a restart, so the task never stays "running".
+fault '{"type":"slow_body","rate":300000,"repo":"'"$M4"'","path":"model.safetensors"}'
+start $M4
+tid4=$tid
+wait_bytes "$tid4" 300000
+child=$(pgrep -P "$(pid_of jobd)" | head -n 1)
+redis_down || fail "Redis did not stop"
+kill -9 "$child"
+wait_for 10 grep -q "task=$tid4 event=job.ending_deferred" \
+    "$MM_VAR/log/mm-jobd.log" &&
+    pass "the runner keeps the ending while Redis is down" ||
+    fail "no deferred ending logged"
+redis_up || { cat "$IT_DIR/start.log"; fail "restart-redis"; }
+wait_task "$tid4" failed 20 &&
+    assert_json '.error | test("killed by signal 9")' \
+    "Redis back: the killed job's task is failed, saying why"
+assert_eq "" "$(redis_cli GET "model-manager:active:$M4")" \
+    "... its claim is released"
+wait_for 5 processing_empty && pass "... and it left the processing list" ||
+    fail "the killed job is still in a processing list"
+assert_eq "$PROCS" "$(procs)" "child killed during the outage: no process of the stack restarted"
 
 # --- kill -9 of a responder while requests flow -------------------------------
 
