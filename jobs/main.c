@@ -342,14 +342,27 @@ enforce_limits(double now)
 	}
 }
 
+/*
+ * Renews this runner's heartbeat and recovers the jobs of dead runners,
+ * but only once Redis has answered for a whole heartbeat TTL: after an
+ * outage every heartbeat has lapsed, live runners' too, and they need
+ * that long to renew theirs before anyone counts them dead.
+ */
 static void
-heartbeat(void)
+heartbeat(double now)
 {
+	static double	 up_since = -1;
 	long long	 recovered;
+	int		 recover;
 
-	if (ts_heartbeat(redis, cfg->runner_id, cfg->heartbeat_ttl,
-	    &recovered) != ERR_OK)
+	if (up_since < 0)
+		up_since = now;
+	recover = now - up_since >= cfg->heartbeat_ttl;
+	if (ts_heartbeat(redis, cfg->runner_id, cfg->heartbeat_ttl, recover,
+	    &recovered) != ERR_OK) {
+		up_since = -1;
 		return;
+	}
 	if (recovered > 0)
 		log_info("event=runner.recovered tasks=%lld", recovered);
 }
@@ -433,7 +446,7 @@ run(void)
 			reload();
 		now = mono_now();
 		if (now >= next_hb) {
-			heartbeat();
+			heartbeat(now);
 			next_hb = now + cfg->heartbeat_interval;
 		}
 		enforce_limits(now);

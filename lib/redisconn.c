@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -301,9 +302,20 @@ static int
 rconn_ensure(struct rconn *r)
 {
 	struct timeval	 tv;
+	struct pollfd	 pfd;
 
-	if (r->ctx != NULL)
-		return 0;
+	if (r->ctx != NULL) {
+		/* Idle, a healthy connection has nothing to read: anything
+		 * there is the server's close (a restart, a failover, an
+		 * idle timeout), so start afresh instead of failing the
+		 * command the caller is about to send. */
+		pfd.fd = r->ctx->fd;
+		pfd.events = POLLIN;
+		pfd.revents = 0;
+		if (r->pending > 0 || poll(&pfd, 1, 0) == 0)
+			return 0;
+		rconn_reset(r);
+	}
 	tv.tv_sec = r->timeout_ms / 1000;
 	tv.tv_usec = (r->timeout_ms % 1000) * 1000;
 	r->ctx = r->path != NULL ? redisConnectUnixWithTimeout(r->path, tv) :

@@ -637,6 +637,7 @@ static const char heartbeat_lua[] =
     "    if redis.call('GET', ck) == t[2] .. ':' .. id then "
     "      redis.call('EXPIRE', ck, 86400) end end end "
     "local moved = 0 local cursor = '0' "
+    "if ARGV[4] ~= '1' then return 0 end "
     "repeat "
     "  local res = redis.call('SCAN', cursor, 'MATCH', p .. "
     "'processing:*', 'COUNT', 100) "
@@ -652,16 +653,16 @@ static const char heartbeat_lua[] =
 
 enum err
 ts_heartbeat(struct rconn *r, const char *runner_id, unsigned ttl,
-    long long *recovered)
+    int recover, long long *recovered)
 {
 	char		 key[TS_KEY_MAX], sttl[16];
 	const char	*argv[] = { key, TS_QUEUE_KEY, runner_id, sttl,
-	    TS_KEY_PREFIX };
+	    TS_KEY_PREFIX, recover ? "1" : "0" };
 
 	if (list_key(key, sizeof(key), "runner", runner_id) == -1)
 		return ERR_INVAL;
 	snprintf(sttl, sizeof(sttl), "%u", ttl);
-	*recovered = script_int(r, heartbeat_lua, 2, 5, argv);
+	*recovered = script_int(r, heartbeat_lua, 2, 6, argv);
 	return *recovered >= 0 ? ERR_OK : ERR_REDIS;
 }
 

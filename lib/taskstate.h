@@ -163,10 +163,10 @@ enum err	 ts_requeue(struct rconn *r, const char *runner_id,
 enum err	 ts_requeue_all(struct rconn *r, const char *runner_id,
 		    long long *moved);
 /* Renews the heartbeat key, refreshes the claims of every queued task,
- * and re-queues the processing lists of runners whose heartbeat lapsed
- * (*recovered counts the tasks). */
+ * and, when recover is set, re-queues the processing lists of runners
+ * whose heartbeat lapsed (*recovered counts the tasks). */
 enum err	 ts_heartbeat(struct rconn *r, const char *runner_id,
-		    unsigned ttl, long long *recovered);
+		    unsigned ttl, int recover, long long *recovered);
 /* Deletes the heartbeat key (clean shutdown). */
 enum err	 ts_heartbeat_stop(struct rconn *r, const char *runner_id);
 

@@ -16,10 +16,11 @@ RA=it-runner-a		# the stack's own mm-jobd
 RB=it-runner-b		# the second one, started here
 MODELS="intfloat/e5-small-v2 intfloat/e5-base-v2 BAAI/bge-small-en-v1.5
 BAAI/bge-base-en-v1.5"
-M5=BAAI/bge-m3		# its lease is taken over at the end
+M5=BAAI/bge-m3		# its lease is taken over
+M6=intfloat/e5-large-v2	# runs through a Redis outage at the end
 HUBROOT=$(mktemp -d "${MM_IT_TMP:-/tmp}/mm-hub.XXXXXX")
 at_exit "rm -rf '$HUBROOT'"
-for m in $MODELS $M5; do
+for m in $MODELS $M5 $M6; do
 	node "$IT_ROOT/tests/fakehub/mkrepo.js" --root "$HUBROOT" --repo "$m" \
 	    --seed "$m" --file config.json=700 --file model.safetensors=3M \
 	    >/dev/null
@@ -29,8 +30,10 @@ start_fake hub node "$IT_ROOT/tests/fakehub/fakehub.js" --root "$HUBROOT" \
     --port 0
 HUB=$FAKE_URL
 # 3 MiB at 600 kB/s: about 5 s a download, so all four run at once.
-for m in $MODELS $M5; do
-	curl -sf -X POST -d '{"type":"slow_body","rate":600000,"repo":"'"$m"'","path":"model.safetensors"}' \
+for m in $MODELS $M5 $M6; do
+	rate=600000
+	[ "$m" != "$M6" ] || rate=150000	# 20 s: it spans the outage
+	curl -sf -X POST -d '{"type":"slow_body","rate":'"$rate"',"repo":"'"$m"'","path":"model.safetensors"}' \
 	    "$HUB/_admin/faults" >/dev/null
 done
 export HF_ENDPOINT=$HUB MM_RUNNER_ID=$RA
@@ -43,35 +46,40 @@ stack_up
 T=$(token_for admin)
 LOG=$MM_VAR/log/mm-jobd.log
 
-# The second runner: exactly the first one's program, arguments and
+# A second runner: exactly the first one's program, arguments and
 # environment (read from /proc), as the same user, but its own runner id.
 # Both log to the same file, one line per write, as on a shared log host.
 A=$(pid_of jobd)
 mapfile -d '' argv <"/proc/$A/cmdline"
 mapfile -d '' envv <"/proc/$A/environ"
-envb=()
-for v in "${envv[@]}"; do
-	case $v in MM_RUNNER_ID=*) ;; *) envb+=("$v") ;; esac
-done
-envb+=("MM_RUNNER_ID=$RB")
 as=()
 if [ "$(id -u)" -eq 0 ]; then
 	as=(setpriv --reuid="$MM_USER" --regid="$(id -gn "$MM_USER")"
 	    --init-groups --)
 fi
-setsid "${as[@]}" env -i "${envb[@]}" "${argv[@]}" </dev/null \
-    >>"$MM_VAR/log/mm-jobd-b.out" 2>&1 &
-B=$!
-disown "$B"
-# Killed at exit whatever happens (after the stack is down).
-at_exit "kill -9 \$(pgrep -P $B) $B 2>/dev/null"
+start_runner()	# ID: starts it, its pid in $runner_pid
+{
+	local v envb=()
+	for v in "${envv[@]}"; do
+		case $v in MM_RUNNER_ID=*) ;; *) envb+=("$v") ;; esac
+	done
+	envb+=("MM_RUNNER_ID=$1")
+	setsid "${as[@]}" env -i "${envb[@]}" "${argv[@]}" </dev/null \
+	    >>"$MM_VAR/log/mm-jobd-$1.out" 2>&1 &
+	runner_pid=$!
+	disown "$runner_pid"
+	# Killed at exit whatever happens (after the stack is down).
+	at_exit "kill -9 \$(pgrep -P $runner_pid) $runner_pid 2>/dev/null"
+}
+start_runner "$RB"
+B=$runner_pid
 started()	# RUNNER
 {
 	grep -q "event=runner.started runner=$1 " "$LOG" &&
 	    [ "$(redis_cli EXISTS "$P:runner:$1")" = 1 ]
 }
 wait_for 15 started "$RB" && pass "a second runner ($RB, pid $B) runs beside $RA" ||
-    { fail "the second runner did not start"; cat "$MM_VAR/log/mm-jobd-b.out"; exit 1; }
+    { fail "the second runner did not start"; cat "$MM_VAR/log/mm-jobd-$RB.out"; exit 1; }
 started "$RA" && pass "both heartbeats are in Redis" || fail "no heartbeat of $RA"
 
 # --- the queue is split, each job runs once ---------------------------------
@@ -232,3 +240,34 @@ assert_eq "$snap" "$(redis_cli HMGET "$P:task:$t5" status bytes_downloaded updat
 assert_match '^running ' "$snap" "the task is left to the lease holder (running)"
 assert_eq "$RB:1" "$(redis_cli GET "$P:lease:$t5")" "the other holder's lease is untouched"
 assert_eq "download:$t5" "$(redis_cli GET "$P:active:$M5")" "the claim is untouched"
+
+# --- a Redis outage with two live runners -------------------------------------
+
+# Longer than the heartbeat TTL (3 s), so every heartbeat lapses, live
+# runners' too; shorter than the lease (9 s).  Once Redis is back each
+# runner renews its heartbeat before any counts another dead: the job in
+# flight is neither recovered by the other runner nor started twice.
+RC=it-runner-c
+start_runner "$RC"
+wait_for 15 started "$RC" && pass "a third runner ($RC) runs beside $RA" ||
+    fail "the third runner did not start"
+api POST /api/v2/models/download "$T" "{\"model_id\":\"$M6\"}"
+t6=$(json .task_id)
+begun6()
+{
+	[ "$(redis_cli HGET "$P:task:$t6" bytes_downloaded)" -ge 200000 ] 2>/dev/null
+}
+wait_for 15 begun6 || fail "$M6 did not start"
+recovered_before=$(grep -c 'event=runner.recovered' "$LOG")
+redis_down || fail "Redis did not stop"
+sleep 5
+redis_up || { cat "$IT_DIR/start.log"; fail "restart-redis"; }
+if wait_task "$t6"; then
+	pass "the download in flight through the outage completed"
+else
+	fail "$M6 did not complete: $body"
+fi
+assert_eq 1 "$(grep -c "task=$t6 .*event=job.started" "$LOG")" \
+    "it started once: no runner took it over after the outage"
+assert_eq "$recovered_before" "$(grep -c 'event=runner.recovered' "$LOG")" \
+    "no runner recovered a live runner's jobs"
