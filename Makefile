@@ -4,7 +4,10 @@
 #   make run        install missing packages, build, start the local stack
 #   make stop       stop what `make run` started
 #   make test       unit + integration tests, sanitizer build included
+#                   (and each libFuzzer harness for 5 s)
 #   make bench      speed and memory against baselines (tests/bench/)
+#   make fuzz       each libFuzzer harness for FUZZ_SECONDS (60)
+#   make fakehub    the fake Hub with small demo repos, for offline tries
 #   make clean      build output only;  make distclean  also var/
 
 CC	?= cc
