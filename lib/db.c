@@ -286,20 +286,59 @@ db_text_array(const char *const *v, size_t n)
 static enum err
 db_collection_rows(PGresult *res, int col, struct db_collections *out)
 {
-	int	 i, rows = PQntuples(res);
+	struct db_collection	*c;
+	int			 i, rows = PQntuples(res);
 
 	if (rows > 0 && (out->v = calloc(rows, sizeof(*out->v))) == NULL)
 		return ERR_NOMEM;
 	for (i = 0; i < rows; i++) {
 		if (PQgetisnull(res, i, col))
 			continue;
-		out->v[out->n].model = strdup(PQgetvalue(res, i, col));
-		out->v[out->n].name = strdup(PQgetvalue(res, i, col + 1));
-		if (out->v[out->n++].model == NULL ||
-		    out->v[out->n - 1].name == NULL)
+		c = &out->v[out->n++];
+		c->model = strdup(PQgetvalue(res, i, col));
+		c->name = strdup(PQgetvalue(res, i, col + 1));
+		if (c->model == NULL || c->name == NULL)
 			return ERR_NOMEM;
 	}
 	return ERR_OK;
+}
+
+/*
+ * Runs sql, whose last parameter is the text[] of models[0..n), and reads
+ * the collections from its rows.  With username (the first parameter),
+ * each row starts with that user's columns (db_user_row) and the
+ * collections follow them.
+ */
+static enum err
+db_collections_query(struct db *db, const char *sql, const char *username,
+    const char *const *models, size_t n, struct db_user *user,
+    struct db_collections *out)
+{
+	const char	*params[2];
+	PGresult	*res;
+	char		*arr;
+	enum err	 e;
+	int		 np = 0;
+
+	memset(out, 0, sizeof(*out));
+	if ((arr = db_text_array(models, n)) == NULL)
+		return ERR_NOMEM;
+	if (username != NULL)
+		params[np++] = username;
+	params[np++] = arr;
+	if ((res = db_query(db, sql, np, params)) == NULL)
+		e = ERR_DB;
+	else {
+		e = username != NULL ? db_user_row(res, user) : ERR_OK;
+		if (e == ERR_OK)
+			e = db_collection_rows(res, username != NULL ? 4 : 0,
+			    out);
+	}
+	if (e != ERR_OK)
+		db_collections_free(out);
+	PQclear(res);
+	free(arr);
+	return e;
 }
 
 enum err
@@ -310,22 +349,8 @@ db_collections_using(struct db *db, const char *const *models, size_t n,
 	    "SELECT embedding_model, name FROM collections "
 	    "WHERE embedding_model = ANY($1::text[]) "
 	    "ORDER BY embedding_model COLLATE \"C\", name COLLATE \"C\"";
-	PGresult	*res = NULL;
-	char		*arr;
-	enum err	 e;
 
-	memset(out, 0, sizeof(*out));
-	if ((arr = db_text_array(models, n)) == NULL)
-		return ERR_NOMEM;
-	if ((res = db_query(db, sql, 1, (const char *const *)&arr)) == NULL)
-		e = ERR_DB;
-	else
-		e = db_collection_rows(res, 0, out);
-	if (e != ERR_OK)
-		db_collections_free(out);
-	PQclear(res);
-	free(arr);
-	return e;
+	return db_collections_query(db, sql, NULL, models, n, NULL, out);
 }
 
 enum err
@@ -341,25 +366,8 @@ db_user_with_collections(struct db *db, const char *username,
 	    "coalesce(u.is_superuser, false) AND "
 	    "c.embedding_model = ANY($2::text[]) WHERE u.username = $1 "
 	    "ORDER BY c.embedding_model COLLATE \"C\", c.name COLLATE \"C\"";
-	const char	*params[2];
-	PGresult	*res = NULL;
-	char		*arr;
-	enum err	 e;
 
-	memset(out, 0, sizeof(*out));
-	if ((arr = db_text_array(models, n)) == NULL)
-		return ERR_NOMEM;
-	params[0] = username;
-	params[1] = arr;
-	if ((res = db_query(db, sql, 2, params)) == NULL)
-		e = ERR_DB;
-	else if ((e = db_user_row(res, user)) == ERR_OK)
-		e = db_collection_rows(res, 4, out);
-	if (e != ERR_OK)
-		db_collections_free(out);
-	PQclear(res);
-	free(arr);
-	return e;
+	return db_collections_query(db, sql, username, models, n, user, out);
 }
 
 void

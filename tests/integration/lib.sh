@@ -272,6 +272,42 @@ pid_of()
 	head -n 1 "$MM_VAR/run/$1.pid"
 }
 
+# wait_task TASK-ID STATUS [SECONDS]: polls the task (token $T) until it
+# has STATUS (0) or another final status, or SECONDS (30) pass (a failed
+# assertion, 1).  The last answer is left in $body, and every
+# bytes_downloaded seen in $IT_DIR/progress.
+wait_task()
+{
+	local s deadline=$((SECONDS + ${3:-30}))
+	: >"$IT_DIR/progress"
+	while [ "$SECONDS" -lt "$deadline" ]; do
+		api GET "/api/v2/models/tasks/$1" "$T"
+		json .bytes_downloaded >>"$IT_DIR/progress" 2>/dev/null
+		s=$(json .status 2>/dev/null)
+		[ "$s" = "$2" ] && return 0
+		case $s in
+		completed|failed|cancelled|not_installed|already_installed)
+			break ;;
+		esac
+		sleep 0.1
+	done
+	fail "task $1: expected $2, got ${s:-?}: $body"
+	return 1
+}
+
+# wait_bytes TASK-ID N: polls until the task has N bytes on disk (30 s).
+wait_bytes()
+{
+	local deadline=$((SECONDS + 30))
+	while [ "$SECONDS" -lt "$deadline" ]; do
+		api GET "/api/v2/models/tasks/$1" "$T"
+		[ "$(json .bytes_downloaded)" -ge "$2" ] 2>/dev/null && return 0
+		sleep 0.1
+	done
+	fail "task $1 never reached $2 bytes: $body"
+	return 1
+}
+
 # ------------------------------------------------------------- faults
 
 _it_as_pg()

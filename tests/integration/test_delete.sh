@@ -24,24 +24,6 @@ vecpipe()	# MODE [MODELS-JSON]
 	    "$VP/_admin/mode"
 }
 
-# wait_task TASK-ID STATUS: waits up to 30 s for STATUS; leaves the task
-# in $body.
-wait_task()
-{
-	local s
-	for _ in $(seq 150); do
-		api GET "/api/v2/models/tasks/$1" "$T"
-		s=$(json .status)
-		[ "$s" = "$2" ] && return 0
-		case $s in completed|failed|cancelled|not_installed)
-			break ;;
-		esac
-		sleep 0.2
-	done
-	fail "task $1: expected $2, got $s ($body)"
-	return 1
-}
-
 repo_dir()	# ID
 {
 	printf '%s/models--%s' "$HF_HUB_CACHE" "${1//\//--}"

@@ -49,19 +49,6 @@ start()
 	tid=$(json .task_id)
 }
 
-wait_task()	# STATUS
-{
-	local s deadline=$((SECONDS + 60))
-	while [ "$SECONDS" -lt "$deadline" ]; do
-		api GET "/api/v2/models/tasks/$tid" "$T"
-		s=$(json .status)
-		[ "$s" = "$1" ] && return 0
-		case $s in completed|failed|cancelled) break ;; esac
-		sleep 0.2
-	done
-	fail "task $tid: expected $1, got $s: $body"
-}
-
 body_requests()	# MODEL: GETs of file bodies the hub served for it
 {
 	hub_log | jq --arg r "$1" '[.[] | select(.repo == $r and (.kind == "resolve" or .kind == "cdn") and .method == "GET")] | length'
@@ -70,7 +57,7 @@ body_requests()	# MODEL: GETs of file bodies the hub served for it
 # --- too big: refused before the first byte ----------------------------
 
 start BAAI/bge-m3
-wait_task failed
+wait_task "$tid" failed 60
 assert_json '.error | test("^Not enough disk space") and test("needs 20.0 MB") and test("free")' \
     "refused with what it needs and what is free"
 assert_eq 0 "$(body_requests BAAI/bge-m3)" "not a byte was fetched"
@@ -86,15 +73,15 @@ wait_for 20 sh -c "curl -s -H 'Authorization: Bearer $T' \
     '$MM_BASE_URL/api/v2/models/tasks/$first' | jq -e '.bytes_downloaded > 0' \
     >/dev/null" || fail "the first download did not start"
 start intfloat/e5-small-v2
-wait_task failed
+wait_task "$tid" failed 60
 assert_json '.error | test("other downloads still need")' \
     "the second is refused: the first reserved its remaining bytes"
 curl -sf -X POST "$HUB/_admin/reset" >/dev/null
 tid=$first
-wait_task completed
+wait_task "$tid" completed 60
 api DELETE "/api/v2/models/cache?model_id=intfloat/e5-base-v2&confirm=true" "$T"
 tid=$(json .task_id)
-wait_task completed
+wait_task "$tid" completed 60
 
 # --- the disk fills up mid-write --------------------------------------------
 
@@ -104,7 +91,7 @@ wait_for 20 sh -c "curl -s -H 'Authorization: Bearer $T' \
     '$MM_BASE_URL/api/v2/models/tasks/$tid' | jq -e '.bytes_downloaded > 1000000' \
     >/dev/null" || fail "the download did not start"
 head -c $((16 * MIB)) /dev/zero >"$DISK/filler" 2>/dev/null || true
-wait_task failed
+wait_task "$tid" failed 60
 assert_json '.error | test("Disk full") and test("resume")' \
     "ENOSPC: a clear message"
 repo=$DISK/hub/models--intfloat--e5-large-v2
@@ -119,7 +106,7 @@ assert_json '.models[] | select(.id == "intfloat/e5-large-v2") | .is_installed =
 rm -f "$DISK/filler"
 curl -sf -X POST "$HUB/_admin/reset" >/dev/null
 start intfloat/e5-large-v2
-wait_task completed
+wait_task "$tid" completed 60
 assert_match '^bytes=[1-9]' "$(hub_log | jq -r '.[] | select(.repo == "intfloat/e5-large-v2" and .file == "model.safetensors" and .range != null) | .range' | head -n 1)" \
     "resumed with Range once space was back"
 assert_json '.bytes_downloaded == .bytes_total' "completed"

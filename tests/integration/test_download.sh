@@ -35,24 +35,6 @@ fault()		# JSON: adds a fault to the fake hub
 	curl -sf -X POST -d "$1" "$HUB/_admin/faults" >/dev/null
 }
 
-# wait_task TASK-ID STATUS [SECONDS]: polls; the last answer is in $body
-# and every bytes_downloaded seen in $IT_DIR/progress.
-wait_task()
-{
-	local s deadline=$((SECONDS + ${3:-30}))
-	: >"$IT_DIR/progress"
-	while [ "$SECONDS" -lt "$deadline" ]; do
-		api GET "/api/v2/models/tasks/$1" "$T"
-		json .bytes_downloaded >>"$IT_DIR/progress"
-		s=$(json .status)
-		[ "$s" = "$2" ] && return 0
-		case $s in completed|failed|cancelled) break ;; esac
-		sleep 0.1
-	done
-	fail "task $1: expected $2, got $s: $body"
-	return 1
-}
-
 # --- a multi-file repo with LFS files and subfolders, slowed down so the
 # progress can be watched -------------------------------------------------
 

@@ -42,37 +42,9 @@ start()		# MODEL: starts a download, sets tid
 	[ "$tid" != null ] || fail "no task for $1: $body"
 }
 
-# wait_task STATUS [SECONDS]: waits for $tid to reach STATUS.
-wait_task()
-{
-	local s deadline=$((SECONDS + ${2:-60}))
-	while [ "$SECONDS" -lt "$deadline" ]; do
-		api GET "/api/v2/models/tasks/$tid" "$T"
-		s=$(json .status)
-		[ "$s" = "$1" ] && return 0
-		case $s in completed|failed|cancelled) break ;; esac
-		sleep 0.2
-	done
-	fail "task $tid: expected $1, got $s: $body"
-	return 1
-}
-
-# wait_bytes N: waits until $tid has at least N bytes on disk.
-wait_bytes()
-{
-	local deadline=$((SECONDS + 30))
-	while [ "$SECONDS" -lt "$deadline" ]; do
-		api GET "/api/v2/models/tasks/$tid" "$T"
-		[ "$(json .bytes_downloaded)" -ge "$1" ] && return 0
-		sleep 0.1
-	done
-	fail "task $tid never reached $1 bytes: $body"
-	return 1
-}
-
 completed_ok()	# MODEL MESSAGE
 {
-	wait_task completed || return 0
+	wait_task "$tid" completed 60 || return 0
 	assert_json ".bytes_downloaded == $TOTAL and .bytes_total == $TOTAL" \
 	    "$2: completed with every byte"
 	local repo=$HF_HUB_CACHE/models--${1//\//--} c
@@ -120,7 +92,7 @@ completed_ok intfloat/multilingual-e5-large "wrong bytes once: retried"
 
 fault '{"type":"wrong_bytes","repo":"BAAI/bge-base-en-v1.5","path":"model.safetensors"}'
 start BAAI/bge-base-en-v1.5
-wait_task failed
+wait_task "$tid" failed 60
 assert_json '.error | test("model.safetensors") and test("match")' \
     "wrong bytes always: the error names the file and the mismatch"
 repo=$HF_HUB_CACHE/models--BAAI--bge-base-en-v1.5
@@ -148,10 +120,10 @@ assert_eq 0 "$(hub_log | jq '[.[] | select(.role == "cdn" and .authorization)] |
 M=sentence-transformers/all-mpnet-base-v2
 fault '{"type":"slow_body","rate":1000000,"repo":"'"$M"'","path":"model.safetensors"}'
 start $M
-wait_bytes $((2 * MIB))
+wait_bytes "$tid" $((2 * MIB))
 child=$(pgrep -P "$(pid_of jobd)" | head -n 1)
 kill -9 "$child"
-wait_task failed
+wait_task "$tid" failed 60
 assert_json '.error | test("killed by signal 9")' "killed child: failed with a clear error"
 assert_eq "" "$(redis_cli GET "model-manager:active:$M")" "claim released"
 [ -n "$(find "$HF_HUB_CACHE/models--${M//\//--}/blobs" -name '*.incomplete')" ] &&
@@ -168,14 +140,14 @@ assert_match '^bytes=[1-9][0-9]{6,}-' "$(ranges $M model.safetensors | tail -n 1
 M=intfloat/e5-small-v2
 api DELETE "/api/v2/models/cache?model_id=$M&confirm=true" "$T"
 tid=$(json .task_id)
-wait_task completed
+wait_task "$tid" completed 60
 curl -sf -X POST "$HUB/_admin/reset" >/dev/null
 fault '{"type":"slow_body","rate":1000000,"repo":"'"$M"'","path":"model.safetensors"}'
 start $M
-wait_bytes $((2 * MIB))
+wait_bytes "$tid" $((2 * MIB))
 api POST "/api/v2/models/tasks/$tid/cancel" "$T"
 assert_eq 200 "$status" "cancel a running download"
-wait_task cancelled 15
+wait_task "$tid" cancelled 15
 assert_eq "" "$(redis_cli GET "model-manager:active:$M")" "cancelled: claim released"
 [ -n "$(find "$HF_HUB_CACHE/models--${M//\//--}/blobs" -name '*.incomplete' -size +1000k)" ] &&
     pass "cancelled: the partial file is kept" || fail "cancelled: no partial file"
@@ -192,7 +164,7 @@ assert_match '^bytes=[1-9][0-9]{6,}-' "$(ranges $M model.safetensors | tail -n 1
 M=nomic-ai/nomic-embed-text-v1.5
 fault '{"type":"slow_body","rate":1000000,"repo":"'"$M"'","path":"model.safetensors"}'
 start $M
-wait_bytes $((2 * MIB))
+wait_bytes "$tid" $((2 * MIB))
 kill -9 "$(pid_of jobd)"
 curl -sf -X POST "$HUB/_admin/reset" >/dev/null
 stack_restart
@@ -214,7 +186,7 @@ wait_for 5 processing_empty && pass "nothing left in the processing list" ||
 M=google/embeddinggemma-300m
 fault '{"type":"slow_body","rate":1000000,"repo":"'"$M"'","path":"model.safetensors"}'
 start $M
-wait_bytes $((2 * MIB))
+wait_bytes "$tid" $((2 * MIB))
 jobd=$(pid_of jobd)
 kill -TERM "$jobd"
 wait_for 20 test ! -e "/proc/$jobd" || fail "mm-jobd did not stop on SIGTERM"

@@ -85,32 +85,6 @@ procs()
 	    tr '\n' ',')"
 }
 
-wait_task()	# TASK-ID STATUS [SECONDS]: leaves the task in $body
-{
-	local s deadline=$((SECONDS + ${3:-30}))
-	while [ "$SECONDS" -lt "$deadline" ]; do
-		api GET "/api/v2/models/tasks/$1" "$T"
-		s=$(json .status 2>/dev/null)
-		[ "$s" = "$2" ] && return 0
-		case $s in completed|failed|cancelled) break ;; esac
-		sleep 0.2
-	done
-	fail "task $1: expected $2, got ${s:-?}: $body"
-	return 1
-}
-
-wait_bytes()	# TASK-ID N
-{
-	local deadline=$((SECONDS + 30))
-	while [ "$SECONDS" -lt "$deadline" ]; do
-		api GET "/api/v2/models/tasks/$1" "$T"
-		[ "$(json .bytes_downloaded)" -ge "$2" ] && return 0
-		sleep 0.1
-	done
-	fail "task $1 never reached $2 bytes: $body"
-	return 1
-}
-
 start()		# MODEL: starts a download, sets tid
 {
 	api POST /api/v2/models/download "$T" "{\"model_id\":\"$1\"}"

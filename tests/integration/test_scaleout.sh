@@ -147,7 +147,7 @@ wait_for 10 grep -q "event=runner.recovered tasks=2" "$LOG" &&
     pass "$RA recovered the 2 jobs of $RB after $((SECONDS - killed_at)) s" ||
     fail "$RA did not recover the jobs of $RB"
 
-wait_task()	# TASK-ID: waits up to 40 s for completed
+wait_completed()	# TASK-ID: waits up to 40 s (polling Redis) for completed
 {
 	local s deadline=$((SECONDS + 40))
 	while [ "$SECONDS" -lt "$deadline" ]; do
@@ -160,7 +160,7 @@ wait_task()	# TASK-ID: waits up to 40 s for completed
 }
 for m in $MODELS; do
 	t=${tid[$m]}
-	if wait_task "$t"; then
+	if wait_completed "$t"; then
 		assert_json ".bytes_downloaded == $TOTAL and .bytes_total == $TOTAL and .error == null" \
 		    "$m: completed with every byte"
 	else
@@ -262,7 +262,7 @@ recovered_before=$(grep -c 'event=runner.recovered' "$LOG")
 redis_down || fail "Redis did not stop"
 sleep 5
 redis_up || { cat "$IT_DIR/start.log"; fail "restart-redis"; }
-if wait_task "$t6"; then
+if wait_completed "$t6"; then
 	pass "the download in flight through the outage completed"
 else
 	fail "$M6 did not complete: $body"
