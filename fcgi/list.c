@@ -326,11 +326,9 @@ list_prefetch(struct req *r)
 void
 list_prefetch_end(struct req *r)
 {
-	redisReply	*rep;
 
-	if (r->claims_sent == 1 && rconn_reply(r->app->redis, &rep) ==
-	    ERR_OK)
-		freeReplyObject(rep);
+	if (r->claims_sent == 1)
+		ts_active_drop(r->app->redis);
 	r->claims_sent = 0;
 }
 

@@ -13,6 +13,7 @@
 #include "extern.h"
 #include "jwt.h"
 #include "log.h"
+#include "mono.h"
 
 static void
 usage(void)
@@ -20,15 +21,6 @@ usage(void)
 
 	fprintf(stderr, "usage: mm-api [-dn] [-f config] [-T username]\n");
 	exit(2);
-}
-
-static double
-now_ms(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
 /* Prints an access token for username. */
@@ -57,7 +49,7 @@ serve(struct app *app)
 		fatalx("FCGX_Init failed");
 	log_info("ready");
 	while (FCGX_Accept_r(&fr) >= 0) {
-		t0 = now_ms();
+		t0 = mono_now();
 		if (req_init(&r, &fr, app) != ERR_OK)
 			resp_error(&r, 400, "Invalid query string");
 		else
@@ -68,7 +60,7 @@ serve(struct app *app)
 		    log_escape(method, sizeof(method), r.method),
 		    r.path != NULL && strstr(r.path, "eyJ") != NULL ?
 		    "[redacted]" : log_escape(path, sizeof(path), r.path),
-		    r.status, now_ms() - t0);
+		    r.status, (mono_now() - t0) * 1e3);
 		req_free(&r);
 		FCGX_Finish_r(&fr);
 	}

@@ -5,6 +5,7 @@
 #include <sys/random.h>
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include "extern.h"
 #include "hex.h"
 #include "log.h"
+#include "num.h"
 
 const char *
 req_header(const struct req *r, const char *cgi_name)
@@ -77,24 +79,18 @@ int
 req_read_body(struct req *r)
 {
 	const char	*cl = req_header(r, "CONTENT_LENGTH");
-	char		*end;
-	unsigned long	 len;
+	long long	 len = 0;
 	int		 got;
 
-	if (cl == NULL || *cl == '\0')
-		len = 0;
-	else {
-		errno = 0;
-		len = strtoul(cl, &end, 10);
-		if (errno != 0 || *end != '\0' || *cl == '-')
-			return 400;
-	}
+	if (cl != NULL && *cl != '\0' &&
+	    num_parse(cl, 0, LLONG_MAX, &len, NULL) == -1)
+		return 400;
 	if (len > BODY_MAX)
 		return 413;
 	if ((r->body = malloc(len + 1)) == NULL)
 		return 500;
 	got = len ? FCGX_GetStr(r->body, (int)len, r->fcgi->in) : 0;
-	if (got < 0 || (unsigned long)got != len)
+	if (got < 0 || got != len)
 		return 400;
 	r->body[len] = '\0';
 	r->bodylen = len;

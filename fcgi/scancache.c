@@ -10,25 +10,16 @@
 
 #include "extern.h"
 #include "log.h"
+#include "mono.h"
 
 static struct {
 	struct hfscan		*scan;
-	struct timespec		 at;
+	double			 at;	/* mono_now() of the scan */
 	unsigned long long	 gen;
 	int			 have_gen;
 	char			 error[512];
 	int			 failed;
 } sc;
-
-static double
-elapsed(const struct timespec *since)
-{
-	struct timespec	 now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (double)(now.tv_sec - since->tv_sec) +
-	    (double)(now.tv_nsec - since->tv_nsec) / 1e9;
-}
 
 static int
 scancache_stale(const struct app *app, int have_gen, unsigned long long gen)
@@ -38,7 +29,7 @@ scancache_stale(const struct app *app, int have_gen, unsigned long long gen)
 		return 1;
 	if (have_gen && (!sc.have_gen || gen != sc.gen))
 		return 1;
-	return elapsed(&sc.at) >= (double)app->cfg->scan_ttl;
+	return mono_now() - sc.at >= (double)app->cfg->scan_ttl;
 }
 
 /* Logs a fresh scan's per-repo warnings when they differ in number from
@@ -68,7 +59,7 @@ scancache_get(struct app *app, int force, int have_gen,
 	if (force || scancache_stale(app, have_gen, gen)) {
 		e = hfcache_scan(app->cfg->hf_hub_cache, &fresh, err,
 		    sizeof(err));
-		clock_gettime(CLOCK_MONOTONIC, &sc.at);
+		sc.at = mono_now();
 		if (e == ERR_OK) {
 			log_scan_warnings(fresh, sc.scan);
 			hfcache_free(&sc.scan);

@@ -72,23 +72,6 @@ resp_not_curated(struct req *r, const char *model_id)
 	free(msg);
 }
 
-/* Reads the cache generation alone (one GET); 0 if Redis says nothing. */
-static int
-read_generation(struct app *app, unsigned long long *gen)
-{
-	const char	*argv[] = { "GET", TS_GENERATION_KEY };
-	redisReply	*rep;
-	char		*end;
-
-	*gen = 0;
-	if ((rep = rconn_cmdv(app->redis, 2, argv)) == NULL)
-		return 0;
-	if (rep->type == REDIS_REPLY_STRING)
-		*gen = strtoull(rep->str, &end, 10);
-	freeReplyObject(rep);
-	return 1;
-}
-
 /* The scan of the cache through the per-process cache. */
 void
 current_scan(struct req *r, struct scanview *sv)
@@ -96,7 +79,7 @@ current_scan(struct req *r, struct scanview *sv)
 	unsigned long long	 gen;
 	int			 have_gen;
 
-	have_gen = read_generation(r->app, &gen);
+	have_gen = ts_generation(r->app->redis, &gen) == ERR_OK;
 	scancache_get(r->app, 0, have_gen, gen, sv);
 }
 

@@ -10,6 +10,7 @@
 #include <signal.h>
 
 #include "config.h"
+#include "mono.h"
 #include "redisconn.h"
 #include "registry.h"
 #include "taskstate.h"
@@ -33,7 +34,6 @@ struct job {
 /* Set by the child's SIGTERM handler: stop at the next chunk. */
 extern volatile sig_atomic_t	job_stop;
 
-double	 mono_now(void);
 
 /* How long a job that ended keeps trying to write its final progress
  * and status while Redis is away (a restart, a failover), in seconds. */

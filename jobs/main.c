@@ -39,15 +39,6 @@ static struct child	*children;
 static size_t		 nslots;
 static const char	*conf_path;
 
-double
-mono_now(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 static void
 on_signal(int sig)
 {
@@ -94,20 +85,10 @@ refuse_task(const struct ts_task *t, const char *why)
 static int
 task_holds_claim(const struct ts_task *t)
 {
-	char		 key[TS_KEY_MAX];
-	const char	*argv[] = { "GET", key };
-	struct ts_claim	 c;
-	redisReply	*rep;
-	int		 ok;
+	int	 held;
 
-	if (ts_active_key(key, sizeof(key), t->model_id) == -1 ||
-	    (rep = rconn_cmdv(redis, 2, argv)) == NULL)
-		return 0;
-	ok = rep->type == REDIS_REPLY_STRING &&
-	    ts_claim_parse(rep->str, &c) == 0 && c.op == t->op &&
-	    strcmp(c.task_id, t->task_id) == 0;
-	freeReplyObject(rep);
-	return ok;
+	return ts_claim_held(redis, t->model_id, t->op, t->task_id,
+	    &held) == ERR_OK && held;
 }
 
 /* Re-checks everything about a task taken from the queue (nothing in the

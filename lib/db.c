@@ -8,6 +8,7 @@
 
 #include "db.h"
 #include "log.h"
+#include "num.h"
 
 /* Statements prepared on the connection, keyed by their (static) text. */
 #define DB_STMTS_MAX	8
@@ -201,14 +202,16 @@ db_query(struct db *db, const char *sql, int n, const char *const *params)
 static enum err
 db_user_row(PGresult *res, struct db_user *out)
 {
-	char	*end;
+	long long	 id;
 
 	if (PQntuples(res) == 0)
 		return ERR_NOTFOUND;
-	errno = 0;
-	out->id = strtol(PQgetvalue(res, 0, 0), &end, 10);
-	if (errno != 0 || *end != '\0')
+	if (num_parse(PQgetvalue(res, 0, 0), LONG_MIN, LONG_MAX, &id,
+	    NULL) == -1) {
+		log_warnx("%s: users.id is not an integer", __func__);
 		return ERR_DB;
+	}
+	out->id = id;
 	snprintf(out->username, sizeof(out->username), "%s",
 	    PQgetvalue(res, 0, 1));
 	out->is_active = strcmp(PQgetvalue(res, 0, 2), "t") == 0;
@@ -397,15 +400,19 @@ db_model_usage(struct db *db, const char *model_id, struct db_usage *out)
 	PGresult	*res;
 	enum err	 e = ERR_OK;
 	int		 i, rows;
-	char		*end;
+	long long	 n;
 
 	memset(out, 0, sizeof(*out));
 	if ((res = db_query(db, sql, 1, &model_id)) == NULL)
 		return ERR_DB;
 	rows = PQntuples(res);
 	if (rows > 0) {
-		out->preferences = strtol(PQgetvalue(res, 0, 1), &end, 10);
-		out->llm_configs = strtol(PQgetvalue(res, 0, 2), &end, 10);
+		if (num_parse(PQgetvalue(res, 0, 1), 0, LONG_MAX, &n,
+		    NULL) == 0)
+			out->preferences = n;
+		if (num_parse(PQgetvalue(res, 0, 2), 0, LONG_MAX, &n,
+		    NULL) == 0)
+			out->llm_configs = n;
 	}
 	if (rows > 0 && !PQgetisnull(res, 0, 0) &&
 	    (out->cols.v = calloc(rows, sizeof(*out->cols.v))) == NULL)

@@ -36,6 +36,7 @@
 #include "hubhttp.h"
 #include "hubname.h"
 #include "log.h"
+#include "mono.h"
 #include "valid.h"
 
 #define DEFAULT_ENDPOINT	"https://huggingface.co"
@@ -159,15 +160,6 @@ struct dl {
 	struct hubhttp_errctx		 ectx;
 };
 
-static uint64_t
-now_ms(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 /* Records the first failure: its code and message.  Returns d->err. */
 static enum err
 dl_fail(struct dl *d, enum err e, const char *fmt, ...)
@@ -212,7 +204,7 @@ dl_ioerr(struct dl *d, int errnum, const char *what)
 static int
 dl_tick(struct dl *d, int force)
 {
-	uint64_t	 t = now_ms();
+	uint64_t	 t = mono_ms();
 
 	if (d->stopped || d->cb == NULL || d->cb->progress == NULL)
 		return d->stopped;
@@ -1178,7 +1170,7 @@ xfer_retry(struct xfer *x, CURLcode cc, long status)
 		log_warnx("%s: %s: HTTP %ld (attempt %u), retrying at byte %"
 		    PRIu64 " in %u ms", d->repo_id, x->b->path, status,
 		    x->attempts, x->written, ms);
-	x->wake_at = now_ms() + (ms ? ms : 1);
+	x->wake_at = mono_ms() + (ms ? ms : 1);
 	return ERR_OK;
 }
 
@@ -1379,7 +1371,7 @@ xfer_claim(struct xfer *x, struct hblob *b)
 	blob_name(b, ".lock", lock, sizeof(lock));
 	if ((x->lockfd = hfwrite_lock(d->locksfd, lock)) == -1) {
 		if (errno == EWOULDBLOCK) {
-			dl_defer(d, b, now_ms());
+			dl_defer(d, b, mono_ms());
 			return ERR_OK;
 		}
 		snprintf(what, sizeof(what), ".locks/%s/%s", d->folder, lock);
@@ -1430,7 +1422,7 @@ dl_fill(struct dl *d)
 {
 	struct hblob	*b;
 	size_t		 i;
-	uint64_t	 now = now_ms();
+	uint64_t	 now = mono_ms();
 
 	for (i = 0; i < d->nx && d->err == ERR_OK && !d->stopped; i++) {
 		struct xfer	*x = &d->x[i];

@@ -13,6 +13,7 @@
 
 #include "hubhttp.h"
 #include "log.h"
+#include "mono.h"
 
 #define DEFAULT_UA		"modelmgr/1.0; hf_hub-compatible"
 #define DEFAULT_CONNECT		10	/* seconds */
@@ -629,25 +630,16 @@ hubhttp_curl_error(CURLcode rc, const char *url,
 	return ERR_UPSTREAM;
 }
 
-static uint64_t
-now_ms(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 int
 hubhttp_sleep(unsigned ms, int (*stop)(void *), void *arg)
 {
-	uint64_t	 end = now_ms() + ms, t;
+	uint64_t	 end = mono_ms() + ms, t;
 	struct timespec	 ts;
 
 	for (;;) {
 		if (stop != NULL && stop(arg) != 0)
 			return -1;
-		if ((t = now_ms()) >= end)
+		if ((t = mono_ms()) >= end)
 			return 0;
 		t = end - t > 50 ? 50 : end - t;
 		ts.tv_sec = 0;

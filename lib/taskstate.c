@@ -1,12 +1,14 @@
 #include <sys/random.h>
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "log.h"
+#include "num.h"
 #include "taskstate.h"
 
 int
@@ -47,17 +49,14 @@ ts_claim_parse(const char *value, struct ts_claim *out)
 static int
 parse_generation(const redisReply *rep, unsigned long long *out)
 {
-	char	*end;
+	long long	 v;
 
 	*out = 0;
 	if (rep->type != REDIS_REPLY_STRING)
 		return 0;
-	errno = 0;
-	*out = strtoull(rep->str, &end, 10);
-	if (errno != 0 || *end != '\0') {
-		*out = 0;
+	if (num_parse(rep->str, 0, LLONG_MAX, &v, NULL) == -1)
 		return -1;
-	}
+	*out = (unsigned long long)v;
 	return 0;
 }
 
@@ -110,6 +109,36 @@ ts_active_recv(struct rconn *r, size_t n, struct ts_claim *claims,
 		if (rep->element[i]->type == REDIS_REPLY_STRING)
 			(void)ts_claim_parse(rep->element[i]->str, &claims[i]);
 	(void)parse_generation(rep->element[n], generation);
+	freeReplyObject(rep);
+	return ERR_OK;
+}
+
+void
+ts_active_drop(struct rconn *r)
+{
+	redisReply	*rep;
+
+	if (rconn_reply(r, &rep) == ERR_OK)
+		freeReplyObject(rep);
+}
+
+enum err
+ts_claim_held(struct rconn *r, const char *model_id, enum ts_op op,
+    const char *task_id, int *held)
+{
+	char		 key[TS_KEY_MAX];
+	const char	*argv[] = { "GET", key };
+	struct ts_claim	 c;
+	redisReply	*rep;
+
+	*held = 0;
+	if (ts_active_key(key, sizeof(key), model_id) == -1)
+		return ERR_INVAL;
+	if ((rep = rconn_cmdv(r, 2, argv)) == NULL)
+		return ERR_REDIS;
+	*held = rep->type == REDIS_REPLY_STRING &&
+	    ts_claim_parse(rep->str, &c) == 0 && c.op == op &&
+	    strcmp(c.task_id, task_id) == 0;
 	freeReplyObject(rep);
 	return ERR_OK;
 }
@@ -315,25 +344,18 @@ ts_task_create(struct rconn *r, const char *task_id, const char *model_id,
 static unsigned long long
 field_ull(const char *v)
 {
-	char			*end;
-	unsigned long long	 n;
+	long long	 n;
 
-	errno = 0;
-	n = strtoull(v, &end, 10);
-	return errno != 0 || *end != '\0' || *v == '-' ? 0 : n;
+	return num_parse(v, 0, LLONG_MAX, &n, NULL) == 0 ?
+	    (unsigned long long)n : 0;
 }
 
 static double
 field_double(const char *v, double dflt)
 {
-	char	*end;
 	double	 d;
 
-	if (*v == '\0')
-		return dflt;
-	errno = 0;
-	d = strtod(v, &end);
-	return errno != 0 || *end != '\0' ? dflt : d;
+	return num_parse_double(v, &d) == 0 ? d : dflt;
 }
 
 static void
@@ -521,6 +543,22 @@ ts_bump_generation(struct rconn *r, unsigned long long *gen)
 		*gen = (unsigned long long)rep->integer;
 	freeReplyObject(rep);
 	return e;
+}
+
+enum err
+ts_generation(struct rconn *r, unsigned long long *gen)
+{
+	const char	*argv[] = { "GET", TS_GENERATION_KEY };
+	redisReply	*rep;
+
+	*gen = 0;
+	if ((rep = rconn_cmdv(r, 2, argv)) == NULL)
+		return ERR_REDIS;
+	if (parse_generation(rep, gen) == -1)
+		log_warnx("%s: %s is not a number", __func__,
+		    TS_GENERATION_KEY);
+	freeReplyObject(rep);
+	return ERR_OK;
 }
 
 static int

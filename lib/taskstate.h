@@ -54,6 +54,13 @@ enum err	 ts_active_send(struct rconn *r, const char *const *models,
 		    size_t n);
 enum err	 ts_active_recv(struct rconn *r, size_t n,
 		    struct ts_claim *claims, unsigned long long *generation);
+/* Reads and drops the reply of a ts_active_send that is not wanted. */
+void		 ts_active_drop(struct rconn *r);
+
+/* *held = 1 when the model's claim names this op and task_id.  ERR_REDIS
+ * when Redis cannot answer (*held is then 0). */
+enum err	 ts_claim_held(struct rconn *r, const char *model_id,
+		    enum ts_op op, const char *task_id, int *held);
 
 /* Terminal and non-terminal statuses of the contract (+ cancelled). */
 #define TS_PENDING		"pending"
@@ -209,6 +216,9 @@ enum err	 ts_reserved_by_others(struct rconn *r, const char *task_id,
 /* HINCRBY attempts; the new count in *attempts. */
 enum err	 ts_count_attempt(struct rconn *r, const char *task_id,
 		    long long *attempts);
+
+/* The cache generation in *gen (0 when Redis has none). */
+enum err	 ts_generation(struct rconn *r, unsigned long long *gen);
 
 /* INCR the cache generation (responders then drop their scan cache);
  * the new one in *gen unless gen is NULL. */

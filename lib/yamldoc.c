@@ -15,6 +15,7 @@
 #include <yaml.h>
 
 #include "log.h"
+#include "num.h"
 #include "yamldoc.h"
 
 struct pctx {
@@ -500,30 +501,20 @@ int
 yamldoc_int(const struct yamldoc_node *n, long long min, long long max,
     long long *out, const char **errstr)
 {
-	const char	*s, *d;
-	long long	 v;
+	const char	*d;
 
 	*errstr = "not an integer";
 	if (n == NULL || n->kind != YAMLDOC_SCALAR || !n->plain)
 		return -1;
-	s = n->str;
-	d = *s == '-' ? s + 1 : s;
-	/* Digits only; no leading zeros (YAML 1.1 reads 010 as octal). */
-	if (*d == '\0' || strspn(d, "0123456789") != strlen(d) ||
-	    (d[0] == '0' && d[1] != '\0'))
+	d = *n->str == '-' ? n->str + 1 : n->str;
+	/* No leading zeros (YAML 1.1 reads 010 as octal). */
+	if (d[0] == '0' && d[1] != '\0')
 		return -1;
-	errno = 0;
-	v = strtoll(s, NULL, 10);
-	if ((errno == ERANGE && v == LLONG_MIN) || v < min) {
-		*errstr = "too small";
+	if (num_parse(n->str, min, max, out, errstr) == -1) {
+		if (strcmp(*errstr, "invalid") == 0)
+			*errstr = "not an integer";
 		return -1;
 	}
-	if ((errno == ERANGE && v == LLONG_MAX) || v > max) {
-		*errstr = "too large";
-		return -1;
-	}
-	*errstr = NULL;
-	*out = v;
 	return 0;
 }
 
