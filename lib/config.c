@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 #include "config.h"
-#include "hfcache.h"
+#include "cachedir.h"
 #include "log.h"
 #include "pypath.h"
 #include "registry.h"
@@ -327,7 +327,7 @@ static enum err
 env_hf_home(struct cctx *c, struct config *cfg)
 {
 
-	if ((cfg->hf_home = hfcache_resolve_home(c->getenv_fn)) == NULL)
+	if ((cfg->hf_home = cachedir_home(c->getenv_fn)) == NULL)
 		return nomem(c);
 	return ERR_OK;
 }
@@ -448,7 +448,7 @@ env_load(struct cctx *c, struct config *cfg)
 	    (e = env_hf_home(c, cfg)) != ERR_OK ||
 	    (e = env_hf_token(c, cfg)) != ERR_OK)
 		return e;
-	if ((cfg->hf_hub_cache = hfcache_resolve_dir(g)) == NULL)
+	if ((cfg->hf_hub_cache = cachedir_hub(g)) == NULL)
 		return nomem(c);
 	cfg->hf_offline = truthy(g("HF_HUB_OFFLINE")) ||
 	    truthy(g("TRANSFORMERS_OFFLINE"));

@@ -91,7 +91,7 @@ enum err	 config_load(const char *path,
 		    const char *(*getenv_fn)(const char *),
 		    struct config **out, char *errbuf, size_t errlen);
 
-/* getenv(3) with the signature config_load and hfcache take. */
+/* getenv(3) with the signature config_load and cachedir take. */
 const char	*config_getenv(const char *name);
 
 /* Accepts NULL; sets *cfg to NULL. */

@@ -12,6 +12,7 @@ static const char *const err_strs[ERR__MAX] = {
 	"timed out",			/* ERR_TIMEOUT */
 	"upstream failure",		/* ERR_UPSTREAM */
 	"too large",			/* ERR_TOOBIG */
+	"corrupted cache entry",	/* ERR_CORRUPT */
 };
 
 const char *

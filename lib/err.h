@@ -17,6 +17,7 @@ enum err {
 	ERR_TIMEOUT,	/* a deadline passed */
 	ERR_UPSTREAM,	/* a remote server (hub, VecPipe) failed */
 	ERR_TOOBIG,	/* a hard size limit was exceeded */
+	ERR_CORRUPT,	/* a corrupted cache entry */
 	ERR__MAX
 };
 

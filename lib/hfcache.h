@@ -34,29 +34,12 @@ struct hfscan {
 };
 
 /*
- * HF_HOME as huggingface_hub resolves it: $HF_HOME, else
- * $XDG_CACHE_HOME/huggingface, else ~/.cache/huggingface, then "~" and
- * "$VAR"/"${VAR}" expanded through getenv_fn (pypath_expand()).  A
- * variable set to "" counts as set; the result is not made absolute.
- * Returns a malloc'd path the caller frees, or NULL on out-of-memory (not
- * logged).
- */
-char		*hfcache_resolve_home(const char *(*getenv_fn)(const char *));
-
-/*
- * Resolves the hub cache directory exactly as huggingface_hub does:
- * HF_HUB_CACHE, then HUGGINGFACE_HUB_CACHE, then $HF_HOME/hub, then
- * $XDG_CACHE_HOME/huggingface/hub, then ~/.cache/huggingface/hub.  A
- * variable set to "" counts as set; "~" and "$VAR"/"${VAR}" are expanded
- * (through getenv_fn, so tests can pass a fake environment).  Returns a
- * malloc'd path the caller frees, or NULL on out-of-memory.
- */
-char		*hfcache_resolve_dir(const char *(*getenv_fn)(const char *));
-
-/*
- * Scans dir.  A missing directory is an empty cache (ERR_OK, n = 0).  A
- * directory that cannot be read, or a path that is not a directory, is
- * ERR_IO with a message in errbuf.  The caller frees *out with
+ * Scans dir (cachedir_hub() finds the one huggingface_hub uses).  A
+ * missing directory is an empty cache (ERR_OK, n = 0).  A directory that
+ * cannot be read, or a path that is not a directory, is ERR_IO; more than
+ * 2^20 entries is ERR_TOOBIG; ERR_NOMEM.  Errors are logged here and their
+ * message copied to errbuf; *out is then NULL.  A corrupted repo is a
+ * warning in the result, never an error.  The caller frees *out with
  * hfcache_free().
  */
 enum err	 hfcache_scan(const char *dir, struct hfscan **out,

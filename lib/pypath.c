@@ -15,6 +15,8 @@
 #include "pypath.h"
 #include "sbuf.h"
 
+#define PYPATH_LINK_MAX	4096		/* symlink text */
+
 char *
 pypath_join(const char *a, const char *b)
 {
@@ -265,5 +267,32 @@ pypath_abspath(const char *path)
 	free(r);
 	free(abs);
 	res = sbuf_finish(&sb);
+	return res;
+}
+
+char *
+pypath_linktarget(const char *link)
+{
+	char		 text[PYPATH_LINK_MAX];
+	char		*dir = NULL, *target = NULL, *res = NULL;
+	const char	*slash;
+	ssize_t		 n;
+
+	n = readlink(link, text, sizeof(text) - 1);
+	if (n < 0 || (size_t)n >= sizeof(text) - 1)
+		return strdup(link);
+	text[n] = '\0';
+	if (text[0] == '/')
+		return pypath_abspath(text);
+	slash = strrchr(link, '/');
+	if ((dir = strndup(link, slash != NULL ? (size_t)(slash - link) :
+	    0)) == NULL)
+		goto out;
+	if ((target = pypath_join(dir, text)) == NULL)
+		goto out;
+	res = pypath_abspath(target);
+out:
+	free(target);
+	free(dir);
 	return res;
 }

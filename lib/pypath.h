@@ -47,4 +47,12 @@ char	*pypath_expand(const char *path,
  */
 char	*pypath_abspath(const char *path);
 
+/*
+ * What Path(link).resolve() shows for link, a symlink whose target does
+ * not exist: the target read with readlink(2), made absolute against
+ * link's directory, through pypath_abspath().  When link cannot be read,
+ * a copy of link.
+ */
+char	*pypath_linktarget(const char *link);
+
 #endif

@@ -430,7 +430,7 @@ static const struct {
 	{ { { "HF_HOME", "/srv/hf" }, { "XDG_CACHE_HOME", "/xdg" } }, ERR_OK,
 	    "hf_home", "/srv/hf" },
 	{ { { "HF_HOME", "" } }, ERR_OK, "hf_home", "" },
-	/* The hub cache comes from hfcache_resolve_dir(). */
+	/* The hub cache comes from cachedir_hub(). */
 	{ { { "HF_HUB_CACHE", "/nonexistent-mm/cache" } }, ERR_OK,
 	    "hf_hub_cache", "/nonexistent-mm/cache" },
 	{ { { "HF_HOME", "/nonexistent-mm/hf" } }, ERR_OK, "hf_hub_cache",

@@ -1,0 +1,29 @@
+#ifndef MM_DIRAT_H
+#define MM_DIRAT_H
+
+#include <dirent.h>
+#include <stdbool.h>
+
+/*
+ * Directory walking relative to directory descriptors, never following a
+ * symlink: what the cache scan and the cache removal share.
+ */
+
+/*
+ * Opens the directory name inside dfd as a DIR stream, with O_NOFOLLOW (a
+ * symlink fails with ELOOP or ENOTDIR).  Returns NULL with errno set on
+ * error.  The caller closes the stream with closedir(3).
+ */
+DIR	*dirat_open(int dfd, const char *name);
+
+/* Whether name is "." or "..".  Cannot fail. */
+bool	 dirat_dots(const char *name);
+
+/*
+ * The type of the entry de of the directory dfd as a DT_* value: d_type,
+ * else an lstat (fstatat AT_SYMLINK_NOFOLLOW) of it, DT_DIR, DT_LNK or
+ * DT_REG.  DT_UNKNOWN for anything else or when the lstat fails.
+ */
+int	 dirat_type(int dfd, const struct dirent *de);
+
+#endif
