@@ -10,11 +10,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "array.h"
+#include "dirat.h"
 #include "hfdelete.h"
 #include "log.h"
 
 #define WALK_DEPTH_MAX	64
-#define INODES_MAX	(1u << 20)
+#define INODES_MAX	(1u << 20)	/* hard-linked files in a repo */
+#define ETAGS_MAX	(1u << 20)	/* files in blobs/ */
 
 int
 hfdelete_folder(char *buf, size_t len, const char *type, const char *repo_id)
@@ -58,54 +61,57 @@ struct estimate {
 static void
 note_linked(struct estimate *es, const struct stat *st)
 {
-	struct inode_seen	*nv;
-	size_t			 i;
+	size_t	 i;
 
 	for (i = 0; i < es->n; i++)
 		if (es->v[i].dev == st->st_dev && es->v[i].ino == st->st_ino) {
 			es->v[i].seen++;
 			return;
 		}
-	if (es->n == es->cap) {
-		if (es->cap >= INODES_MAX || (nv = reallocarray(es->v,
-		    es->cap ? es->cap * 2 : 64, sizeof(*nv))) == NULL) {
-			es->failed = 1;
-			return;
-		}
-		es->v = nv;
-		es->cap = es->cap ? es->cap * 2 : 64;
+	if (array_grow(&es->v, &es->cap, es->n + 1, sizeof(*es->v),
+	    INODES_MAX) != ERR_OK) {
+		es->failed = 1;
+		return;
 	}
 	es->v[es->n++] = (struct inode_seen){ st->st_dev, st->st_ino,
 	    st->st_nlink, 1, st->st_blocks };
 }
 
-/* Sums what is under the directory fd (consumed). */
-static void
-estimate_dir(struct estimate *es, int fd, int depth)
-{
-	DIR		*d;
-	struct dirent	*de;
-	struct stat	 st;
-	int		 sub;
+static void	 estimate_dir(struct estimate *, DIR *, int);
 
-	if (depth > WALK_DEPTH_MAX || (d = fdopendir(fd)) == NULL) {
-		close(fd);
+/* Sums what is under the sub-directory name of dfd (depth levels down). */
+static void
+estimate_sub(struct estimate *es, int dfd, const char *name, int depth)
+{
+	DIR	*d;
+
+	if (depth > WALK_DEPTH_MAX) {
 		es->failed = 1;
 		return;
 	}
+	/* Gone or replaced since the fstatat: nothing to count. */
+	if ((d = dirat_open(dfd, name)) == NULL) {
+		if (errno == ENOMEM)
+			es->failed = 1;
+		return;
+	}
+	estimate_dir(es, d, depth);
+}
+
+/* Sums what is under the directory d (closed here). */
+static void
+estimate_dir(struct estimate *es, DIR *d, int depth)
+{
+	struct dirent	*de;
+	struct stat	 st;
+
 	while ((de = readdir(d)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 ||
-		    strcmp(de->d_name, "..") == 0)
-			continue;
-		if (fstatat(dirfd(d), de->d_name, &st,
-		    AT_SYMLINK_NOFOLLOW) == -1)
+		if (dirat_dots(de->d_name) || fstatat(dirfd(d), de->d_name,
+		    &st, AT_SYMLINK_NOFOLLOW) == -1)
 			continue;
 		if (S_ISDIR(st.st_mode)) {
 			es->bytes += (uint64_t)st.st_blocks * 512;
-			sub = openat(dirfd(d), de->d_name, O_RDONLY |
-			    O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-			if (sub != -1)
-				estimate_dir(es, sub, depth + 1);
+			estimate_sub(es, dirfd(d), de->d_name, depth + 1);
 		} else if (st.st_nlink > 1 && !S_ISLNK(st.st_mode))
 			note_linked(es, &st);
 		else
@@ -121,7 +127,8 @@ hfdelete_estimate(const char *cache_dir, const char *type,
 	struct estimate	 es;
 	char		 folder[512];
 	struct stat	 st;
-	int		 cfd, fd;
+	DIR		*d;
+	int		 cfd;
 	size_t		 i;
 
 	*bytes = 0;
@@ -135,19 +142,18 @@ hfdelete_estimate(const char *cache_dir, const char *type,
 		return errno == ENOENT ? ERR_OK : ERR_IO;
 	}
 	*present = 1;
-	if (!S_ISDIR(st.st_mode)) {	/* a link or a stray file: itself */
+	/* A link or a stray file: itself. */
+	d = S_ISDIR(st.st_mode) ? dirat_open(cfd, folder) : NULL;
+	close(cfd);
+	if (!S_ISDIR(st.st_mode)) {
 		*bytes = (uint64_t)st.st_blocks * 512;
-		close(cfd);
 		return ERR_OK;
 	}
+	if (d == NULL)
+		return ERR_IO;
 	memset(&es, 0, sizeof(es));
 	es.bytes = (uint64_t)st.st_blocks * 512;
-	fd = openat(cfd, folder, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-	    O_CLOEXEC);
-	close(cfd);
-	if (fd == -1)
-		return ERR_IO;
-	estimate_dir(&es, fd, 0);
+	estimate_dir(&es, d, 0);
 	for (i = 0; i < es.n; i++)
 		if (es.v[i].seen >= es.v[i].nlink)
 			es.bytes += (uint64_t)es.v[i].blocks * 512;
@@ -156,34 +162,24 @@ hfdelete_estimate(const char *cache_dir, const char *type,
 	return es.failed ? ERR_IO : ERR_OK;
 }
 
-/* Removes name (in directory dfd) and everything under it, never
- * following a symlink.  Returns 0 or -1 with errno set. */
+static int	 remove_at(int, const char *, int);
+
+/* Removes what is in the directory name of dfd, then the directory. */
 static int
-remove_at(int dfd, const char *name, int depth)
+remove_dir(int dfd, const char *name, int depth)
 {
-	struct stat	 st;
 	struct dirent	*de;
 	DIR		*d;
-	int		 fd, rc = 0, saved = 0;
+	int		 rc = 0, saved = 0;
 
-	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == -1)
-		return errno == ENOENT ? 0 : -1;
-	if (!S_ISDIR(st.st_mode))
-		return unlinkat(dfd, name, 0) == -1 && errno != ENOENT ? -1 : 0;
 	if (depth > WALK_DEPTH_MAX) {
 		errno = ELOOP;
 		return -1;
 	}
-	fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-	    O_CLOEXEC);
-	if (fd == -1 || (d = fdopendir(fd)) == NULL) {
-		if (fd != -1)
-			close(fd);
+	if ((d = dirat_open(dfd, name)) == NULL)
 		return -1;
-	}
 	while ((de = readdir(d)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 ||
-		    strcmp(de->d_name, "..") == 0)
+		if (dirat_dots(de->d_name))
 			continue;
 		if (remove_at(dirfd(d), de->d_name, depth + 1) == -1 &&
 		    rc == 0) {
@@ -200,6 +196,20 @@ remove_at(int dfd, const char *name, int depth)
 	    -1 : 0;
 }
 
+/* Removes name (in directory dfd) and everything under it, never
+ * following a symlink.  Returns 0 or -1 with errno set. */
+static int
+remove_at(int dfd, const char *name, int depth)
+{
+	struct stat	 st;
+
+	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == -1)
+		return errno == ENOENT ? 0 : -1;
+	if (S_ISDIR(st.st_mode))
+		return remove_dir(dfd, name, depth);
+	return unlinkat(dfd, name, 0) == -1 && errno != ENOENT ? -1 : 0;
+}
+
 static int
 cmp_str(const void *a, const void *b)
 {
@@ -207,34 +217,45 @@ cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* The distinct etags named in blobs/ (partials included), sorted. */
+/* Sorts the n strings of v and frees the duplicates; returns how many stay. */
+static size_t
+sort_unique(char **v, size_t n)
+{
+	size_t	 i, j;
+
+	if (n == 0)
+		return 0;
+	qsort(v, n, sizeof(*v), cmp_str);
+	for (i = 1, j = 1; i < n; i++) {
+		if (strcmp(v[i], v[j - 1]) == 0)
+			free(v[i]);
+		else
+			v[j++] = v[i];
+	}
+	return j;
+}
+
+/*
+ * The distinct etags named in blobs/ (partials included), sorted.  Best
+ * effort: the list stops at the first failure.
+ */
 static char **
 blob_etags(int repofd, size_t *n)
 {
-	char		**v = NULL, **nv, *dot;
-	size_t		 cap = 0, i, j;
+	char		**v = NULL, *dot;
+	size_t		 cap = 0;
 	struct dirent	*de;
 	DIR		*d;
-	int		 fd;
 
 	*n = 0;
-	fd = openat(repofd, "blobs", O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-	    O_CLOEXEC);
-	if (fd == -1 || (d = fdopendir(fd)) == NULL) {
-		if (fd != -1)
-			close(fd);
+	if ((d = dirat_open(repofd, "blobs")) == NULL)
 		return NULL;
-	}
 	while ((de = readdir(d)) != NULL) {
 		if (de->d_name[0] == '.')
 			continue;
-		if (*n == cap) {
-			if ((nv = reallocarray(v, cap ? cap * 2 : 16,
-			    sizeof(*v))) == NULL)
-				break;
-			v = nv;
-			cap = cap ? cap * 2 : 16;
-		}
+		if (array_grow(&v, &cap, *n + 1, sizeof(*v),
+		    ETAGS_MAX) != ERR_OK)
+			break;
 		if ((v[*n] = strdup(de->d_name)) == NULL)
 			break;
 		if ((dot = strchr(v[*n], '.')) != NULL)
@@ -242,16 +263,7 @@ blob_etags(int repofd, size_t *n)
 		(*n)++;
 	}
 	closedir(d);
-	if (*n == 0)
-		return v;
-	qsort(v, *n, sizeof(*v), cmp_str);
-	for (i = 1, j = 1; i < *n; i++) {
-		if (strcmp(v[i], v[j - 1]) == 0)
-			free(v[i]);
-		else
-			v[j++] = v[i];
-	}
-	*n = j;
+	*n = sort_unique(v, *n);
 	return v;
 }
 

@@ -66,36 +66,48 @@ out:
 	return home;
 }
 
+/*
+ * The home directory "~" or "~user" (the len bytes after '~' at user)
+ * stands for, malloc'd into *home; *home NULL when it is unknown.
+ * Returns -1 on out-of-memory.
+ */
+static int
+tilde_home(const char *user, size_t len,
+    const char *(*getenv_fn)(const char *), char **home)
+{
+	const char	*env;
+	char		*name;
+	bool		 nomem = false;
+
+	if (len == 0) {
+		if ((env = getenv_fn("HOME")) != NULL)
+			return (*home = strdup(env)) == NULL ? -1 : 0;
+		*home = pw_home(NULL, &nomem);
+		return nomem ? -1 : 0;
+	}
+	if ((name = strndup(user, len)) == NULL)
+		return -1;
+	*home = pw_home(name, &nomem);
+	free(name);
+	return nomem ? -1 : 0;
+}
+
 char *
 pypath_expanduser(const char *path, const char *(*getenv_fn)(const char *))
 {
 	struct sbuf	 sb = SBUF_INIT;
-	const char	*slash, *env;
-	char		*user = NULL, *home = NULL, *res = NULL;
+	const char	*slash;
+	char		*home;
 	size_t		 i, hlen;
-	bool		 nomem = false;
 
 	if (path[0] != '~')
 		return strdup(path);
 	slash = strchr(path + 1, '/');
 	i = slash != NULL ? (size_t)(slash - path) : strlen(path);
-	if (i == 1) {
-		if ((env = getenv_fn("HOME")) != NULL) {
-			if ((home = strdup(env)) == NULL)
-				goto out;
-		} else
-			home = pw_home(NULL, &nomem);
-	} else {
-		if ((user = strndup(path + 1, i - 1)) == NULL)
-			goto out;
-		home = pw_home(user, &nomem);
-	}
-	if (nomem)
-		goto out;
-	if (home == NULL) {
-		res = strdup(path);
-		goto out;
-	}
+	if (tilde_home(path + 1, i - 1, getenv_fn, &home) == -1)
+		return NULL;
+	if (home == NULL)
+		return strdup(path);
 	hlen = strlen(home);
 	while (hlen > 0 && home[hlen - 1] == '/')
 		hlen--;
@@ -103,11 +115,8 @@ pypath_expanduser(const char *path, const char *(*getenv_fn)(const char *))
 	sbuf_adds(&sb, path + i);
 	if (sb.len == 0 && !sb.nomem)
 		sbuf_add(&sb, "/", 1);
-	res = sbuf_finish(&sb);
-out:
-	free(user);
 	free(home);
-	return res;
+	return sbuf_finish(&sb);
 }
 
 static bool
@@ -118,49 +127,64 @@ isword(char ch)
 	    (ch >= '0' && ch <= '9') || ch == '_';
 }
 
+/*
+ * The variable reference at q ('$'): its name (q + *noff, *nlen bytes;
+ * *nlen 0 for "${}") and its length in *reflen.  Returns false when no
+ * reference starts there.
+ */
+static bool
+var_ref(const char *q, size_t *noff, size_t *nlen, size_t *reflen)
+{
+	const char	*end;
+
+	if (q[1] == '{' && (end = strchr(q + 2, '}')) != NULL) {
+		*noff = 2;
+		*nlen = (size_t)(end - q - 2);
+		*reflen = *nlen + 3;
+		return true;
+	}
+	if (!isword(q[1]))
+		return false;
+	for (end = q + 1; isword(*end); end++)
+		;
+	*noff = 1;
+	*nlen = (size_t)(end - q - 1);
+	*reflen = *nlen + 1;
+	return true;
+}
+
 char *
 pypath_expandvars(const char *path, const char *(*getenv_fn)(const char *))
 {
 	struct sbuf	 sb = SBUF_INIT;
-	const char	*p, *q, *close, *val;
+	const char	*p, *q, *val;
 	char		*name;
-	size_t		 nlen;
+	size_t		 noff, nlen, reflen;
 
-	p = path;
-	while ((q = strchr(p, '$')) != NULL) {
+	for (p = path; (q = strchr(p, '$')) != NULL; p = q + reflen) {
 		sbuf_add(&sb, p, (size_t)(q - p));
-		if (q[1] == '{' && (close = strchr(q + 2, '}')) != NULL) {
-			name = q + 2 == close ? NULL :
-			    strndup(q + 2, (size_t)(close - q - 2));
-			nlen = (size_t)(close + 1 - q);
-			if (q + 2 != close && name == NULL)
-				goto nomem;
-		} else if (isword(q[1])) {
-			for (close = q + 1; isword(*close); close++)
-				;
-			if ((name = strndup(q + 1,
-			    (size_t)(close - q - 1))) == NULL)
-				goto nomem;
-			nlen = (size_t)(close - q);
-		} else {
+		if (!var_ref(q, &noff, &nlen, &reflen)) {
 			/* No variable here: keep the '$', look further on. */
+			reflen = 1;
 			sbuf_add(&sb, q, 1);
-			p = q + 1;
 			continue;
 		}
-		val = name != NULL ? getenv_fn(name) : NULL;
-		free(name);
+		val = NULL;
+		if (nlen > 0) {
+			if ((name = strndup(q + noff, nlen)) == NULL) {
+				free(sb.s);
+				return NULL;
+			}
+			val = getenv_fn(name);
+			free(name);
+		}
 		if (val != NULL)
 			sbuf_adds(&sb, val);
 		else
-			sbuf_add(&sb, q, nlen);
-		p = q + nlen;
+			sbuf_add(&sb, q, reflen);
 	}
 	sbuf_adds(&sb, p);
 	return sbuf_finish(&sb);
-nomem:
-	free(sb.s);
-	return NULL;
 }
 
 char *
@@ -213,41 +237,39 @@ normalise(char *path)
 	*out = '\0';
 }
 
-char *
-pypath_abspath(const char *path)
+/* path made absolute textually against the cwd ("/" if unknown). */
+static char *
+absolute(const char *path)
 {
 	struct sbuf	 sb = SBUF_INIT;
 	char		 cwd[PATH_MAX];
-	char		*abs, *r, *cut, *res;
-	char		 save;
 
-	/* Made absolute textually: Python does not resolve the cwd again. */
+	/* Python does not resolve the cwd again. */
 	if (path[0] != '/' && getcwd(cwd, sizeof(cwd)) != NULL) {
 		sbuf_adds(&sb, cwd);
 		sbuf_add(&sb, "/", 1);
 	} else if (path[0] != '/')
 		sbuf_add(&sb, "/", 1);
 	sbuf_adds(&sb, path);
-	if ((abs = sbuf_finish(&sb)) == NULL)
-		return NULL;
-	if ((r = realpath(abs, NULL)) != NULL) {
-		free(abs);
-		return r;
-	}
-	if (errno == ENOMEM) {
-		free(abs);
-		return NULL;
-	}
-	normalise(abs);
-	/* Resolve the longest prefix that exists, keep the rest as is. */
-	cut = abs + strlen(abs);
-	for (;;) {
+	return sbuf_finish(&sb);
+}
+
+/*
+ * The normalised absolute path abs (freed here), its longest existing
+ * prefix resolved through symlinks and the rest kept as it is.  NULL on
+ * out-of-memory.
+ */
+static char *
+resolve_prefix(char *abs)
+{
+	struct sbuf	 sb = SBUF_INIT;
+	char		*cut, *r, save;
+
+	for (cut = abs + strlen(abs); ; cut--) {
 		while (cut > abs && *cut != '/')
 			cut--;
-		if (cut == abs) {
-			/* Only "/" is left: nothing to resolve. */
-			return abs;
-		}
+		if (cut == abs)
+			return abs;	/* only "/" is left */
 		save = *cut;
 		*cut = '\0';
 		r = realpath(abs, NULL);
@@ -258,16 +280,28 @@ pypath_abspath(const char *path)
 			free(abs);
 			return NULL;
 		}
-		cut--;
 	}
-	sb = (struct sbuf)SBUF_INIT;
 	if (strcmp(r, "/") != 0)
 		sbuf_adds(&sb, r);
 	sbuf_adds(&sb, cut);
 	free(r);
 	free(abs);
-	res = sbuf_finish(&sb);
-	return res;
+	return sbuf_finish(&sb);
+}
+
+char *
+pypath_abspath(const char *path)
+{
+	char	*abs, *r;
+
+	if ((abs = absolute(path)) == NULL)
+		return NULL;
+	if ((r = realpath(abs, NULL)) != NULL || errno == ENOMEM) {
+		free(abs);
+		return r;
+	}
+	normalise(abs);
+	return resolve_prefix(abs);
 }
 
 char *
