@@ -26,7 +26,10 @@ struct strset {
 
 #define STRSET_INIT	{ NULL, 0, 0 }
 
-/* The 64-bit FNV-1a hash of the n bytes at s.  Cannot fail. */
+/*
+ * A 64-bit FNV-1a style hash of the n bytes at s (FNV prime, offset
+ * 1469598103934665603).  Cannot fail.
+ */
 uint64_t	 strset_hash(const char *s, size_t n);
 
 /* Whether the n bytes at key (hash h) are in the set.  Cannot fail. */
