@@ -168,17 +168,27 @@ scan_list(struct scanctx *c, DIR *d, const char *real)
 	}
 }
 
+/* Orders repos by (type, id), as hfcache_find() looks them up. */
+static int
+cmp_find(const void *key, const void *elem)
+{
+	const struct hfrepo	*k = key, *r = elem;
+	int			 c;
+
+	if ((c = strcmp(k->type, r->type)) != 0)
+		return c;
+	return strcmp(k->id, r->id);
+}
+
 static int
 cmp_repo(const void *a, const void *b)
 {
-	const struct hfrepo	*ra = a, *rb = b;
-	int			 r;
+	int	 r;
 
-	if ((r = strcmp(ra->type, rb->type)) != 0)
+	if ((r = cmp_find(a, b)) != 0)
 		return r;
-	if ((r = strcmp(ra->id, rb->id)) != 0)
-		return r;
-	return strcmp(ra->folder, rb->folder);
+	return strcmp(((const struct hfrepo *)a)->folder,
+	    ((const struct hfrepo *)b)->folder);
 }
 
 enum err
@@ -210,17 +220,6 @@ out:
 	free(real);
 	*out = c.scan;
 	return e;
-}
-
-static int
-cmp_find(const void *key, const void *elem)
-{
-	const struct hfrepo	*k = key, *r = elem;
-	int			 c;
-
-	if ((c = strcmp(k->type, r->type)) != 0)
-		return c;
-	return strcmp(k->id, r->id);
 }
 
 const struct hfrepo *
