@@ -69,7 +69,7 @@ dl_admit(void *arg, const struct hub_progress *p, uint64_t missing,
 	(void)dl_write(dc, p);
 	if (statvfs(cfg->hf_hub_cache, &vfs) == -1)
 		return 0;	/* the download itself will say what is wrong */
-	(void)ts_reserved_by_others(j->redis, j->task_id, &others);
+	(void)runq_reserved_by_others(j->redis, j->task_id, &others);
 	avail = (uint64_t)vfs.f_bavail * vfs.f_frsize;
 	reserve = (uint64_t)cfg->disk_reserve_mb * 1024 * 1024;
 	need = missing + others + reserve;
@@ -83,7 +83,7 @@ dl_admit(void *arg, const struct hub_progress *p, uint64_t missing,
 		    "reserve)", cfg->hf_hub_cache, a, b, c, d);
 		return -1;
 	}
-	(void)ts_reserve(j->redis, j->task_id, missing);
+	(void)runq_reserve(j->redis, j->task_id, missing);
 	return 0;
 }
 
@@ -128,7 +128,7 @@ dl_write(struct dlctx *dc, const struct hub_progress *p)
 		cancel = 1;	/* ended from outside: stop */
 	dc->write_failed = e == ERR_REDIS;
 	if (p->bytes_total > 0)
-		(void)ts_reserve(j->redis, j->task_id,
+		(void)runq_reserve(j->redis, j->task_id,
 		    p->bytes_total > p->bytes_done ?
 		    p->bytes_total - p->bytes_done : 0);
 	return cancel;
@@ -236,7 +236,7 @@ job_download(struct job *j)
 	    j->task_id, j->model_id, opts.endpoint);
 	e = hub_snapshot_download(&opts, j->cfg->hf_hub_cache, j->model_id,
 	    "main", &cb, msg, sizeof(msg));
-	(void)ts_reserve(j->redis, j->task_id, 0);
+	(void)runq_reserve(j->redis, j->task_id, 0);
 	if (dc.lease_lost)
 		dc.stop = STOP_LEASE;
 	if ((e == ERR_TIMEOUT && dc.stop != STOP_NONE) ||

@@ -13,6 +13,7 @@
 #include "mono.h"
 #include "redisconn.h"
 #include "registry.h"
+#include "runq.h"
 #include "taskstate.h"
 
 /* Exit statuses of a job child. */

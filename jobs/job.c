@@ -53,9 +53,9 @@ job_lease_keep(struct job *j)
 {
 	enum err	 e;
 
-	e = ts_lease_renew(j->redis, j->task_id, j->holder, lease_ttl(j));
+	e = runq_lease_renew(j->redis, j->task_id, j->holder, lease_ttl(j));
 	if (e == ERR_CONFLICT)
-		e = ts_lease_acquire(j->redis, j->task_id, j->holder,
+		e = runq_lease_acquire(j->redis, j->task_id, j->holder,
 		    lease_ttl(j));
 	return e;
 }
@@ -68,7 +68,7 @@ lease_take(struct job *j)
 	double		 deadline = mono_now() + lease_ttl(j) + 2;
 	enum err	 e;
 
-	while ((e = ts_lease_acquire(j->redis, j->task_id, j->holder,
+	while ((e = runq_lease_acquire(j->redis, j->task_id, j->holder,
 	    lease_ttl(j))) == ERR_CONFLICT && mono_now() < deadline &&
 	    !job_stop)
 		usleep(500 * 1000);
@@ -107,6 +107,6 @@ job_run(struct job *j)
 		rc = job_download(j);
 	else
 		rc = job_delete(j);
-	(void)ts_lease_release(j->redis, j->task_id, j->holder);
+	(void)runq_lease_release(j->redis, j->task_id, j->holder);
 	return rc;
 }

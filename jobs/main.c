@@ -78,7 +78,7 @@ refuse_task(const struct ts_task *t, const char *why)
 	    t->task_id, t->model_id, why);
 	(void)ts_task_finish(redis, t->task_id, t->model_id, t->op, TS_FAILED,
 	    why);
-	(void)ts_done(redis, cfg->runner_id, t->task_id);
+	(void)runq_done(redis, cfg->runner_id, t->task_id);
 }
 
 /* 1 if the claim of the task's model is this task's. */
@@ -102,11 +102,11 @@ check_task(const char *task_id, struct ts_task *t)
 	if (ts_task_get(redis, task_id, t) != ERR_OK) {
 		log_warnx("task=%s event=job.dropped reason=\"no such task\"",
 		    task_id);
-		(void)ts_done(redis, cfg->runner_id, task_id);
+		(void)runq_done(redis, cfg->runner_id, task_id);
 		return -1;
 	}
 	if (ts_status_terminal(t->status)) {
-		(void)ts_done(redis, cfg->runner_id, task_id);
+		(void)runq_done(redis, cfg->runner_id, task_id);
 		return -1;
 	}
 	if (t->op == TS_OP_NONE || registry_find_id(reg, t->model_id) == NULL) {
@@ -170,12 +170,12 @@ start_job(const char *task_id)
 	for (i = 0; i < nslots && children[i].pid != 0; i++)
 		;
 	if (i == nslots) {		/* cannot happen: checked by caller */
-		(void)ts_requeue(redis, cfg->runner_id, task_id);
+		(void)runq_requeue(redis, cfg->runner_id, task_id);
 		return;
 	}
 	if ((pid = fork()) == -1) {
 		log_warn("fork");
-		(void)ts_requeue(redis, cfg->runner_id, task_id);
+		(void)runq_requeue(redis, cfg->runner_id, task_id);
 		return;
 	}
 	if (pid == 0)
@@ -217,7 +217,7 @@ ending_write(const struct ending *e)
 	enum err	 r;
 
 	if (e->requeue) {
-		if (ts_requeue(redis, cfg->runner_id, e->task_id) == ERR_REDIS)
+		if (runq_requeue(redis, cfg->runner_id, e->task_id) == ERR_REDIS)
 			return -1;
 		log_info("task=%s event=job.requeued", e->task_id);
 		return 0;
@@ -232,7 +232,7 @@ ending_write(const struct ending *e)
 			(void)ts_bump_generation(redis, NULL);
 		}
 	}
-	return ts_done(redis, cfg->runner_id, e->task_id) == ERR_REDIS ? -1 :
+	return runq_done(redis, cfg->runner_id, e->task_id) == ERR_REDIS ? -1 :
 	    0;
 }
 
@@ -339,7 +339,7 @@ heartbeat(double now)
 	if (up_since < 0)
 		up_since = now;
 	recover = now - up_since >= cfg->heartbeat_ttl;
-	if (ts_heartbeat(redis, cfg->runner_id, cfg->heartbeat_ttl, recover,
+	if (runq_heartbeat(redis, cfg->runner_id, cfg->heartbeat_ttl, recover,
 	    &recovered) != ERR_OK) {
 		up_since = -1;
 		return;
@@ -407,7 +407,7 @@ shutdown_children(void)
 		if (children[i].pid != 0) {
 			(void)kill(children[i].pid, SIGKILL);
 			(void)waitpid(children[i].pid, NULL, 0);
-			(void)ts_requeue(redis, cfg->runner_id,
+			(void)runq_requeue(redis, cfg->runner_id,
 			    children[i].task_id);
 		}
 }
@@ -439,7 +439,7 @@ run(void)
 		 * the queue before it takes anything (Redis may come up after
 		 * the runner: keep trying). */
 		if (!resumed) {
-			if (ts_requeue_all(redis, cfg->runner_id, &moved) !=
+			if (runq_requeue_all(redis, cfg->runner_id, &moved) !=
 			    ERR_OK) {
 				sleep(1);
 				continue;
@@ -453,7 +453,7 @@ run(void)
 			usleep(200 * 1000);
 			continue;
 		}
-		if (ts_take(qredis, cfg->runner_id, 1, task_id,
+		if (runq_take(qredis, cfg->runner_id, 1, task_id,
 		    sizeof(task_id)) != ERR_OK) {
 			sleep(1);
 			continue;
@@ -463,7 +463,7 @@ run(void)
 	}
 	log_info("event=runner.stopping running=%zu", nrunning());
 	shutdown_children();
-	(void)ts_heartbeat_stop(redis, cfg->runner_id);
+	(void)runq_heartbeat_stop(redis, cfg->runner_id);
 }
 
 static void
