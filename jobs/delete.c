@@ -59,18 +59,17 @@ job_delete(struct job *j)
 	e = hfdelete_remove(j->cfg->hf_hub_cache, "model", j->model_id,
 	    j->cfg->delete_soft_limit, msg, sizeof(msg));
 	if (e == ERR_NOTFOUND) {
-		rc = job_finish(j, TS_NOT_INSTALLED, NULL);
+		rc = job_end(j, TS_NOT_INSTALLED, NULL);
 		log_info("task=%s model=%s event=delete.not_installed",
 		    j->task_id, j->model_id);
 	} else if (e != ERR_OK) {
 		log_warnx("task=%s model=%s event=delete.failed error=\"%s\"",
 		    j->task_id, j->model_id, msg);
-		rc = job_finish(j, TS_FAILED, msg);
+		rc = job_end(j, TS_FAILED, msg);
 	} else {
-		rc = job_finish(j, TS_COMPLETED, NULL);
+		rc = job_end(j, TS_COMPLETED, NULL);
 		log_info("task=%s model=%s event=delete.completed",
 		    j->task_id, j->model_id);
 	}
-	(void)ts_bump_generation(j->redis, NULL);
 	return rc;
 }

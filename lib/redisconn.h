@@ -26,7 +26,8 @@ struct rconn	*rconn_open(const char *url, unsigned timeout_ms,
 void		 rconn_close(struct rconn **r);
 
 /* Validates a REDIS_URL without connecting: 0 or -1 with a message. */
-int		 rconn_url_check(const char *url, char *errbuf, size_t errlen);
+int		 rconn_url_check(const char *url, char *errbuf,
+		    size_t errlen);
 
 /*
  * Runs one command (binary-safe arguments).  Returns the reply, which the

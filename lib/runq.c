@@ -193,7 +193,8 @@ enum err
 runq_reserve(struct rconn *r, const char *task_id, unsigned long long bytes)
 {
 	char		 n[24];
-	const char	*set[] = { "HSET", RUNQ_RESERVATIONS_KEY, task_id, n };
+	const char	*set[] = { "HSET", RUNQ_RESERVATIONS_KEY, task_id,
+	    n };
 	const char	*del[] = { "HDEL", RUNQ_RESERVATIONS_KEY, task_id };
 
 	snprintf(n, sizeof(n), "%llu", bytes);

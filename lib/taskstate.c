@@ -241,7 +241,7 @@ epoch_now(char *buf, size_t len)
 struct task_keys {
 	char	 task[TS_KEY_MAX];	/* the task hash */
 	char	 claim[TS_KEY_MAX];	/* the model's claim */
-	char	 value[128];		/* the claim's value when it is ours */
+	char	 value[128];		/* our claim's value */
 	char	 now[32];		/* updated_at */
 };
 

@@ -35,7 +35,8 @@ struct ts_claim {
 
 /* Writes "model-manager:<kind>:<id>" into buf (len bytes); 0, or -1 if
  * it does not fit. */
-int		 ts_key(char *buf, size_t len, const char *kind, const char *id);
+int		 ts_key(char *buf, size_t len, const char *kind,
+		    const char *id);
 /* Writes "model-manager:active:<model_id>" into buf; -1 if too long. */
 int		 ts_active_key(char *buf, size_t len, const char *model_id);
 
@@ -108,7 +109,7 @@ void		 ts_new_task_id(char out[37]);
 
 enum ts_claim_outcome {
 	TS_CLAIM_NEW = 0,	/* we hold it now */
-	TS_CLAIM_SAME_OP,	/* same operation active: existing id in *held */
+	TS_CLAIM_SAME_OP,	/* same operation active: its id in *held */
 	TS_CLAIM_OTHER_OP	/* the other operation holds it: in *held */
 };
 
@@ -133,7 +134,8 @@ enum err	 ts_task_get(struct rconn *r, const char *task_id,
 /*
  * Writes fields (names/values, nfields pairs, TS_UPDATE_FIELDS at most:
  * ERR_INVAL beyond) to a task that is not yet terminal, refreshes its TTL
- * and, when the claim is still this task's, the claim's TTL.  *cancel is set to 1 when a cancel was requested.
+ * and, when the claim is still this task's, the claim's TTL.  *cancel is
+ * set to 1 when a cancel was requested.
  * Returns ERR_NOTFOUND when the task is gone, ERR_CONFLICT when it is
  * already terminal (nothing written), ERR_REDIS when Redis is down.
  */
