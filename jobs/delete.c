@@ -11,6 +11,19 @@
 #include "hfdelete.h"
 #include "log.h"
 
+/* Says in msg which collections use the model. */
+static void
+in_use_msg(char *msg, size_t len, const struct db_collections *cols)
+{
+	size_t	 i, n;
+
+	n = (size_t)snprintf(msg, len, "Cannot delete: model is used by %zu "
+	    "collection(s):", cols->n);
+	for (i = 0; i < cols->n && n < len; i++)
+		n += (size_t)snprintf(msg + n, len - n, "%s %s", i ? "," : "",
+		    cols->v[i].name);
+}
+
 /* Fails the task if a collection uses the model now; 0 = go on, else -1
  * with the child's exit status in *rc. */
 static int
@@ -20,7 +33,6 @@ recheck_collections(struct job *j, int *rc)
 	struct db_collections	 cols;
 	const char		*models[] = { j->model_id };
 	char			 msg[512];
-	size_t			 i, n;
 	enum err		 e;
 
 	db = db_open(j->cfg->database_url, j->cfg->db_connect_timeout,
@@ -35,11 +47,7 @@ recheck_collections(struct job *j, int *rc)
 	}
 	if (cols.n == 0)
 		return 0;
-	n = (size_t)snprintf(msg, sizeof(msg), "Cannot delete: model is used "
-	    "by %zu collection(s):", cols.n);
-	for (i = 0; i < cols.n && n < sizeof(msg); i++)
-		n += (size_t)snprintf(msg + n, sizeof(msg) - n, "%s %s",
-		    i ? "," : "", cols.v[i].name);
+	in_use_msg(msg, sizeof(msg), &cols);
 	db_collections_free(&cols);
 	log_warnx("task=%s model=%s event=delete.refused", j->task_id,
 	    j->model_id);

@@ -176,6 +176,23 @@ dl_admit(void *arg, const struct hub_progress *p, uint64_t missing,
 	return 0;
 }
 
+/* Notes why the transfer must stop, if it must now: SIGTERM or the soft
+ * time limit (a cancel is seen when progress is written). */
+static void
+dl_check_stop(struct dlctx *dc, double now)
+{
+	struct job	*j = dc->job;
+
+	if (dc->stop != STOP_NONE)
+		return;
+	if (*j->stop)
+		dc->stop = STOP_TERM;
+	else if (now - j->started >= j->cfg->download_soft_limit)
+		dc->stop = STOP_SOFT_LIMIT;
+}
+
+/* The hub's progress callback: the meter, stop reasons, and a write at
+ * most every progress_interval_ms (and at the end, or to stop). */
 static int
 dl_progress(void *arg, const struct hub_progress *p)
 {
@@ -188,11 +205,7 @@ dl_progress(void *arg, const struct hub_progress *p)
 	dc->last = *p;
 	if (dc->lease_lost)
 		return 1;
-	if (*j->stop && dc->stop == STOP_NONE)
-		dc->stop = STOP_TERM;
-	if (now - j->started >= j->cfg->download_soft_limit &&
-	    dc->stop == STOP_NONE)
-		dc->stop = STOP_SOFT_LIMIT;
+	dl_check_stop(dc, now);
 	if (!final && dc->stop == STOP_NONE && (now - dc->last_write) * 1000 <
 	    j->cfg->progress_interval_ms)
 		return 0;

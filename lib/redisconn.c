@@ -422,6 +422,17 @@ rconn_cmdv(struct rconn *r, int argc, const char **argv)
 	return rconn_cmd(r, argc, argv, NULL);
 }
 
+/* Redis answered what with an error reply: its text is logged and kept
+ * for rconn_error (the connection itself is fine). */
+static void
+rconn_refused(struct rconn *r, const char *func, const char *what,
+    const redisReply *rep)
+{
+
+	snprintf(r->error, sizeof(r->error), "%s: %s", what, rep->str);
+	log_warnx("%s: redis: %s", func, r->error);
+}
+
 /* Reads an integer reply into *v and frees it; an error reply is logged
  * (its text kept for rconn_error). */
 static enum err
@@ -436,10 +447,8 @@ rconn_take_int(struct rconn *r, const char *func, const char *what,
 		if (v != NULL)
 			*v = rep->integer;
 		e = ERR_OK;
-	} else if (rep->type == REDIS_REPLY_ERROR) {
-		snprintf(r->error, sizeof(r->error), "%s: %s", what, rep->str);
-		log_warnx("%s: redis: %s", func, r->error);
-	}
+	} else if (rep->type == REDIS_REPLY_ERROR)
+		rconn_refused(r, func, what, rep);
 	freeReplyObject(rep);
 	return e;
 }
@@ -470,9 +479,7 @@ rconn_run(struct rconn *r, int argc, const char **argv)
 	if ((rep = rconn_cmdv(r, argc, argv)) == NULL)
 		return ERR_REDIS;
 	if (rep->type == REDIS_REPLY_ERROR) {
-		snprintf(r->error, sizeof(r->error), "%s: %s", argv[0],
-		    rep->str);
-		log_warnx("%s: redis: %s", __func__, r->error);
+		rconn_refused(r, __func__, argv[0], rep);
 		e = ERR_REDIS;
 	}
 	freeReplyObject(rep);
