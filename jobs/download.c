@@ -30,6 +30,7 @@ struct dlctx {
 	struct hub_progress	 last;
 };
 
+/* Writes b as people read it: "512 B", "1.5 GB". */
 static void
 fmt_bytes(char *buf, size_t len, uint64_t b)
 {
@@ -217,6 +218,7 @@ dl_progress(void *arg, const struct hub_progress *p)
 	return dc->stop != STOP_NONE;
 }
 
+/* The Hub client's settings, from the configuration. */
 static void
 hub_opts_from(const struct config *cfg, struct hub_opts *o)
 {
