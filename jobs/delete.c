@@ -11,6 +11,19 @@
 #include "hfdelete.h"
 #include "log.h"
 
+/* Says in msg which collections use the model. */
+static void
+in_use_msg(char *msg, size_t len, const struct db_collections *cols)
+{
+	size_t	 i, n;
+
+	n = (size_t)snprintf(msg, len, "Cannot delete: model is used by %zu "
+	    "collection(s):", cols->n);
+	for (i = 0; i < cols->n && n < len; i++)
+		n += (size_t)snprintf(msg + n, len - n, "%s %s", i ? "," : "",
+		    cols->v[i].name);
+}
+
 /* Fails the task if a collection uses the model now; 0 = go on, else -1
  * with the child's exit status in *rc. */
 static int
@@ -20,7 +33,6 @@ recheck_collections(struct job *j, int *rc)
 	struct db_collections	 cols;
 	const char		*models[] = { j->model_id };
 	char			 msg[512];
-	size_t			 i, n;
 	enum err		 e;
 
 	db = db_open(j->cfg->database_url, j->cfg->db_connect_timeout,
@@ -35,11 +47,7 @@ recheck_collections(struct job *j, int *rc)
 	}
 	if (cols.n == 0)
 		return 0;
-	n = (size_t)snprintf(msg, sizeof(msg), "Cannot delete: model is used "
-	    "by %zu collection(s):", cols.n);
-	for (i = 0; i < cols.n && n < sizeof(msg); i++)
-		n += (size_t)snprintf(msg + n, sizeof(msg) - n, "%s %s",
-		    i ? "," : "", cols.v[i].name);
+	in_use_msg(msg, sizeof(msg), &cols);
 	db_collections_free(&cols);
 	log_warnx("task=%s model=%s event=delete.refused", j->task_id,
 	    j->model_id);
@@ -59,18 +67,17 @@ job_delete(struct job *j)
 	e = hfdelete_remove(j->cfg->hf_hub_cache, "model", j->model_id,
 	    j->cfg->delete_soft_limit, msg, sizeof(msg));
 	if (e == ERR_NOTFOUND) {
-		rc = job_finish(j, TS_NOT_INSTALLED, NULL);
+		rc = job_end(j, TS_NOT_INSTALLED, NULL);
 		log_info("task=%s model=%s event=delete.not_installed",
 		    j->task_id, j->model_id);
 	} else if (e != ERR_OK) {
 		log_warnx("task=%s model=%s event=delete.failed error=\"%s\"",
 		    j->task_id, j->model_id, msg);
-		rc = job_finish(j, TS_FAILED, msg);
+		rc = job_end(j, TS_FAILED, msg);
 	} else {
-		rc = job_finish(j, TS_COMPLETED, NULL);
+		rc = job_end(j, TS_COMPLETED, NULL);
 		log_info("task=%s model=%s event=delete.completed",
 		    j->task_id, j->model_id);
 	}
-	(void)ts_bump_generation(j->redis, NULL);
 	return rc;
 }

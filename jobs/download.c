@@ -25,11 +25,12 @@ struct dlctx {
 	struct progress_meter	 meter;
 	double			 last_write;
 	enum stop_reason	 stop;
-	int			 lease_lost;	/* another process runs it */
-	int			 write_failed;	/* last write: Redis away */
+	int			 lease_lost;	/* another runs it */
+	int			 write_failed;	/* Redis was away */
 	struct hub_progress	 last;
 };
 
+/* Writes b as people read it: "512 B", "1.5 GB". */
 static void
 fmt_bytes(char *buf, size_t len, uint64_t b)
 {
@@ -44,7 +45,102 @@ fmt_bytes(char *buf, size_t len, uint64_t b)
 	snprintf(buf, len, i ? "%.1f %s" : "%.0f %s", v, unit[i]);
 }
 
-static int	dl_write(struct dlctx *, const struct hub_progress *);
+/* The bytes of p still to fetch. */
+static uint64_t
+dl_remaining(const struct hub_progress *p)
+{
+
+	return p->bytes_total > p->bytes_done ? p->bytes_total - p->bytes_done :
+	    0;
+}
+
+/* The progress fields of the task hash, as ts_task_update takes them. */
+#define DL_NFIELDS	6
+struct dl_fields {
+	char		 v[DL_NFIELDS][32];
+	const char	*f[2 * DL_NFIELDS];
+};
+
+static const char *const dl_names[DL_NFIELDS] = { "bytes_downloaded",
+	"bytes_total", "files_done", "files_total", "bytes_per_second",
+	"eta_seconds" };
+
+/* Formats p and the meter's speed and ETA ("" when unknown) into df. */
+static void
+dl_fields(struct dl_fields *df, const struct progress_meter *m,
+    const struct hub_progress *p)
+{
+	double		 speed = progress_speed(m);
+	long long	 eta;
+	size_t		 i;
+
+	/* Before the listing the total is unknown: so is the ETA. */
+	eta = p->bytes_total == 0 ? -1 : progress_eta(m, dl_remaining(p));
+	snprintf(df->v[0], sizeof(df->v[0]), "%" PRIu64, p->bytes_done);
+	snprintf(df->v[1], sizeof(df->v[1]), "%" PRIu64, p->bytes_total);
+	snprintf(df->v[2], sizeof(df->v[2]), "%zu", p->files_done);
+	snprintf(df->v[3], sizeof(df->v[3]), "%zu", p->files_total);
+	snprintf(df->v[4], sizeof(df->v[4]), "%.0f", speed);
+	snprintf(df->v[5], sizeof(df->v[5]), "%lld", eta);
+	for (i = 0; i < DL_NFIELDS; i++) {
+		df->f[2 * i] = dl_names[i];
+		df->f[2 * i + 1] = df->v[i];
+	}
+	if (speed < 0)
+		df->f[9] = "";
+	if (eta < 0)
+		df->f[11] = "";
+}
+
+/* Writes the progress fields; returns the cancel flag (1 too when the
+ * lease is lost: nothing is written then).  A failed write (Redis away)
+ * is not a reason to stop: the next one may succeed. */
+static int
+dl_write(struct dlctx *dc, const struct hub_progress *p)
+{
+	struct job		*j = dc->job;
+	struct dl_fields	 df;
+	int			 cancel = 0;
+	enum err		 e;
+
+	if (job_lease_keep(j) == ERR_CONFLICT) {
+		dc->lease_lost = 1;
+		return 1;
+	}
+	dl_fields(&df, &dc->meter, p);
+	e = ts_task_update(j->redis, j->task_id, j->model_id, j->op, df.f,
+	    DL_NFIELDS, &cancel);
+	if (e == ERR_CONFLICT)
+		cancel = 1;	/* ended from outside: stop */
+	dc->write_failed = e == ERR_REDIS;
+	if (p->bytes_total > 0)
+		(void)runq_reserve(j->redis, j->task_id, dl_remaining(p));
+	return cancel;
+}
+
+/* What disk admission weighs, in bytes. */
+struct admission {
+	uint64_t	 missing;	/* still to fetch for this download */
+	uint64_t	 avail;		/* free space of the cache */
+	uint64_t	 others;	/* still needed by other downloads */
+	uint64_t	 reserve;	/* kept free by the configuration */
+};
+
+/* Says in msg why the download does not fit in the cache's file system. */
+static void
+admission_refused(const struct admission *a, const char *cache, char *msg,
+    size_t msglen)
+{
+	char	 m[32], f[32], o[32], r[32];
+
+	fmt_bytes(m, sizeof(m), a->missing);
+	fmt_bytes(f, sizeof(f), a->avail);
+	fmt_bytes(o, sizeof(o), a->others);
+	fmt_bytes(r, sizeof(r), a->reserve);
+	snprintf(msg, msglen, "Not enough disk space in %s: needs %s, %s free "
+	    "(other downloads still need %s, %s is kept in reserve)", cache,
+	    m, f, o, r);
+}
 
 /*
  * Disk admission: the bytes still to fetch, plus what the other running
@@ -60,80 +156,44 @@ dl_admit(void *arg, const struct hub_progress *p, uint64_t missing,
 	struct job		*j = dc->job;
 	const struct config	*cfg = j->cfg;
 	struct statvfs		 vfs;
+	struct admission	 a;
 	unsigned long long	 others = 0;
-	uint64_t		 avail, reserve, need;
-	char			 a[32], b[32], c[32], d[32];
 
 	/* The exact total is known now: show it even if refused. */
 	dc->last = *p;
 	(void)dl_write(dc, p);
 	if (statvfs(cfg->hf_hub_cache, &vfs) == -1)
-		return 0;	/* the download itself will say what is wrong */
-	(void)ts_reserved_by_others(j->redis, j->task_id, &others);
-	avail = (uint64_t)vfs.f_bavail * vfs.f_frsize;
-	reserve = (uint64_t)cfg->disk_reserve_mb * 1024 * 1024;
-	need = missing + others + reserve;
-	if (need > avail) {
-		fmt_bytes(a, sizeof(a), missing);
-		fmt_bytes(b, sizeof(b), avail);
-		fmt_bytes(c, sizeof(c), others);
-		fmt_bytes(d, sizeof(d), reserve);
-		snprintf(msg, msglen, "Not enough disk space in %s: needs %s, "
-		    "%s free (other downloads still need %s, %s is kept in "
-		    "reserve)", cfg->hf_hub_cache, a, b, c, d);
+		return 0;	/* the download will say what is wrong */
+	(void)runq_reserved_by_others(j->redis, j->task_id, &others);
+	a.missing = missing;
+	a.avail = (uint64_t)vfs.f_bavail * vfs.f_frsize;
+	a.others = others;
+	a.reserve = (uint64_t)cfg->disk_reserve_mb * 1024 * 1024;
+	if (a.missing + a.others + a.reserve > a.avail) {
+		admission_refused(&a, cfg->hf_hub_cache, msg, msglen);
 		return -1;
 	}
-	(void)ts_reserve(j->redis, j->task_id, missing);
+	(void)runq_reserve(j->redis, j->task_id, missing);
 	return 0;
 }
 
-/* Writes the progress fields; returns the cancel flag (1 too when the
- * lease is lost: nothing is written then).  A failed write (Redis away)
- * is not a reason to stop: the next one may succeed. */
-static int
-dl_write(struct dlctx *dc, const struct hub_progress *p)
+/* Notes why the transfer must stop, if it must now: SIGTERM or the soft
+ * time limit (a cancel is seen when progress is written). */
+static void
+dl_check_stop(struct dlctx *dc, double now)
 {
 	struct job	*j = dc->job;
-	char		 v[6][32];
-	const char	*f[12];
-	double		 speed;
-	long long	 eta;
-	int		 n = 0, cancel = 0;
-	enum err	 e;
 
-	if (job_lease_keep(j) == ERR_CONFLICT) {
-		dc->lease_lost = 1;
-		return 1;
-	}
-	speed = progress_speed(&dc->meter);
-	/* Before the listing the total is unknown: so is the ETA. */
-	eta = p->bytes_total == 0 ? -1 : progress_eta(&dc->meter,
-	    p->bytes_total > p->bytes_done ? p->bytes_total - p->bytes_done :
-	    0);
-	snprintf(v[0], sizeof(v[0]), "%" PRIu64, p->bytes_done);
-	snprintf(v[1], sizeof(v[1]), "%" PRIu64, p->bytes_total);
-	snprintf(v[2], sizeof(v[2]), "%zu", p->files_done);
-	snprintf(v[3], sizeof(v[3]), "%zu", p->files_total);
-	snprintf(v[4], sizeof(v[4]), "%.0f", speed);
-	snprintf(v[5], sizeof(v[5]), "%lld", eta);
-	f[n++] = "bytes_downloaded"; f[n++] = v[0];
-	f[n++] = "bytes_total"; f[n++] = v[1];
-	f[n++] = "files_done"; f[n++] = v[2];
-	f[n++] = "files_total"; f[n++] = v[3];
-	f[n++] = "bytes_per_second"; f[n++] = speed >= 0 ? v[4] : "";
-	f[n++] = "eta_seconds"; f[n++] = eta >= 0 ? v[5] : "";
-	e = ts_task_update(j->redis, j->task_id, j->model_id, j->op, f, n / 2,
-	    &cancel);
-	if (e == ERR_CONFLICT)
-		cancel = 1;	/* ended from outside: stop */
-	dc->write_failed = e == ERR_REDIS;
-	if (p->bytes_total > 0)
-		(void)ts_reserve(j->redis, j->task_id,
-		    p->bytes_total > p->bytes_done ?
-		    p->bytes_total - p->bytes_done : 0);
-	return cancel;
+	if (dc->stop != STOP_NONE)
+		return;
+	if (*j->stop)
+		dc->stop = STOP_TERM;
+	else if (now - j->started >= j->cfg->download_soft_limit)
+		dc->stop = STOP_SOFT_LIMIT;
 }
 
+/* The hub's progress callback: the meter, stop reasons, and a write at
+ * most every progress_interval_ms (and at the end, or to stop). */
 static int
 dl_progress(void *arg, const struct hub_progress *p)
 {
@@ -146,11 +206,7 @@ dl_progress(void *arg, const struct hub_progress *p)
 	dc->last = *p;
 	if (dc->lease_lost)
 		return 1;
-	if (job_stop && dc->stop == STOP_NONE)
-		dc->stop = STOP_TERM;
-	if (now - j->started >= j->cfg->download_soft_limit &&
-	    dc->stop == STOP_NONE)
-		dc->stop = STOP_SOFT_LIMIT;
+	dl_check_stop(dc, now);
 	if (!final && dc->stop == STOP_NONE && (now - dc->last_write) * 1000 <
 	    j->cfg->progress_interval_ms)
 		return 0;
@@ -162,6 +218,7 @@ dl_progress(void *arg, const struct hub_progress *p)
 	return dc->stop != STOP_NONE;
 }
 
+/* The Hub client's settings, from the configuration. */
 static void
 hub_opts_from(const struct config *cfg, struct hub_opts *o)
 {
@@ -201,72 +258,91 @@ dl_stopped(struct dlctx *dc)
 		log_info("task=%s event=download.interrupted", j->task_id);
 		return JOB_EXIT_REQUEUE;
 	case STOP_SOFT_LIMIT:
-		rc = job_finish(j, TS_FAILED, "Download timed out");
-		break;
+		return job_end(j, TS_FAILED, "Download timed out");
 	default:
-		rc = job_finish(j, TS_CANCELLED, NULL);
+		rc = job_end(j, TS_CANCELLED, NULL);
 		log_info("task=%s event=download.cancelled", j->task_id);
-		break;
+		return rc;
 	}
-	(void)ts_bump_generation(j->redis, NULL);
-	return rc;
 }
 
-int
-job_download(struct job *j)
+/* Runs the transfer: ERR_OK, or why it stopped (a message in msg). */
+static enum err
+dl_fetch(struct dlctx *dc, char *msg, size_t msglen)
 {
+	struct job		*j = dc->job;
 	struct hub_opts		 opts;
 	struct hub_callbacks	 cb;
-	struct dlctx		 dc;
-	char			 msg[1024], esc[1100];
 	enum err		 e;
-	double			 deadline;
-	useconds_t		 pause;
-	int			 rc;
 
-	memset(&dc, 0, sizeof(dc));
-	dc.job = j;
-	progress_init(&dc.meter, mono_now(), 10);
 	hub_opts_from(j->cfg, &opts);
-	cb.arg = &dc;
+	memset(&cb, 0, sizeof(cb));
+	cb.arg = dc;
 	cb.admit = dl_admit;
 	cb.progress = dl_progress;
 	*msg = '\0';
 	log_info("task=%s model=%s event=download.started endpoint=%s",
 	    j->task_id, j->model_id, opts.endpoint);
 	e = hub_snapshot_download(&opts, j->cfg->hf_hub_cache, j->model_id,
-	    "main", &cb, msg, sizeof(msg));
-	(void)ts_reserve(j->redis, j->task_id, 0);
+	    "main", &cb, msg, msglen);
+	(void)runq_reserve(j->redis, j->task_id, 0);
+	return e;
+}
+
+/* Ends the task after the transfer failed with e and msg. */
+static int
+dl_failed(struct dlctx *dc, enum err e, const char *msg)
+{
+	struct job	*j = dc->job;
+	char		 esc[1100];
+
+	log_warnx("task=%s event=download.failed error=\"%s\"", j->task_id,
+	    log_escape(esc, sizeof(esc), msg));
+	return job_end(j, TS_FAILED, *msg ? msg : err_str(e));
+}
+
+/* Ends the task after the whole repo landed: the exact totals, then the
+ * status, both waiting for Redis a while. */
+static int
+dl_completed(struct dlctx *dc)
+{
+	struct job	*j = dc->job;
+	struct job_wait	 w;
+	int		 rc;
+
+	dc->last.bytes_done = dc->last.bytes_total;
+	dc->last.files_done = dc->last.files_total;
+	job_wait_start(&w, JOB_FINISH_WAIT);
+	while (dl_write(dc, &dc->last) == 0 && dc->write_failed &&
+	    job_wait(&w))
+		;
+	if (dc->lease_lost) {
+		dc->stop = STOP_LEASE;
+		return dl_stopped(dc);
+	}
+	rc = job_end(j, TS_COMPLETED, NULL);
+	log_info("task=%s model=%s event=download.completed bytes=%" PRIu64,
+	    j->task_id, j->model_id, dc->last.bytes_total);
+	return rc;
+}
+
+int
+job_download(struct job *j)
+{
+	struct dlctx	 dc;
+	char		 msg[1024];
+	enum err	 e;
+
+	memset(&dc, 0, sizeof(dc));
+	dc.job = j;
+	progress_init(&dc.meter, mono_now(), 10);
+	e = dl_fetch(&dc, msg, sizeof(msg));
 	if (dc.lease_lost)
 		dc.stop = STOP_LEASE;
 	if ((e == ERR_TIMEOUT && dc.stop != STOP_NONE) ||
 	    dc.stop == STOP_LEASE)
 		return dl_stopped(&dc);
-	if (e != ERR_OK) {
-		log_warnx("task=%s event=download.failed error=\"%s\"",
-		    j->task_id, log_escape(esc, sizeof(esc), msg));
-		rc = job_finish(j, TS_FAILED, *msg ? msg : err_str(e));
-		(void)ts_bump_generation(j->redis, NULL);
-		return rc;
-	}
-	dc.last.bytes_done = dc.last.bytes_total;
-	dc.last.files_done = dc.last.files_total;
-	/* The exact totals, then the status: both wait for Redis a while. */
-	deadline = mono_now() + JOB_FINISH_WAIT;
-	pause = 100 * 1000;
-	while (dl_write(&dc, &dc.last) == 0 && dc.write_failed &&
-	    mono_now() < deadline) {
-		usleep(pause);
-		if (pause < 2000 * 1000)
-			pause *= 2;
-	}
-	if (dc.lease_lost) {
-		dc.stop = STOP_LEASE;
-		return dl_stopped(&dc);
-	}
-	rc = job_finish(j, TS_COMPLETED, NULL);
-	(void)ts_bump_generation(j->redis, NULL);
-	log_info("task=%s model=%s event=download.completed bytes=%" PRIu64,
-	    j->task_id, j->model_id, dc.last.bytes_total);
-	return rc;
+	if (e != ERR_OK)
+		return dl_failed(&dc, e, msg);
+	return dl_completed(&dc);
 }

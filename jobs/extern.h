@@ -2,28 +2,71 @@
 #define MM_JOBS_EXTERN_H
 
 /*
- * Declarations shared by the files of mm-jobd, the job runner: main.c is
- * the parent (queue, fork, reap, limits, heartbeat); job.c runs one job
- * in a child; download.c is the download job.
+ * Declarations shared by the files of mm-jobd, the job runner.  Calls go
+ * one way only, down this list:
+ *   main.c      the parent: queue, fork, reap, limits, heartbeat, reload
+ *   ending.c    the parent: how a child ended, written to Redis (kept and
+ *               written again while Redis is away)
+ *   job.c       one job, in a child: lease, status "running", dispatch
+ *   download.c  the download job
+ *   delete.c    the delete job
+ *   jobstate.c  what a job writes about its task: its lease, its ending
  */
+
+#include <sys/types.h>
 
 #include <signal.h>
 
 #include "config.h"
 #include "mono.h"
 #include "redisconn.h"
-#include "registry.h"
+#include "runq.h"
 #include "taskstate.h"
 
 /* Exit statuses of a job child. */
 #define JOB_EXIT_DONE		0	/* terminal status written */
-#define JOB_EXIT_REQUEUE	75	/* stopped by SIGTERM: back to queue */
+#define JOB_EXIT_REQUEUE	75	/* stopped: back on the queue */
 #define JOB_EXIT_FAILED		1	/* parent must write "failed" */
 
+/* How long a job that ended keeps trying to write its final progress
+ * and status while Redis is away (a restart, a failover), in seconds. */
+#define JOB_FINISH_WAIT		60
+
+/* A slot of the parent: one running child. */
+struct child {
+	pid_t		 pid;		/* 0 = free slot */
+	char		 task_id[64];
+	char		 model_id[256];
+	enum ts_op	 op;
+	double		 started;	/* monotonic seconds */
+	int		 hard_killed;
+};
+
+/*
+ * How a child ended, to be written to Redis: back on the queue, or done
+ * (failed with why first, when the child wrote no terminal status).
+ */
+struct ending {
+	char		 task_id[64];
+	char		 model_id[256];
+	enum ts_op	 op;
+	int		 requeue;
+	char		 why[160];	/* "" = the child ended it */
+};
+
+/* The endings Redis could not take yet, ENDINGS_MAX at most. */
+#define ENDINGS_MAX	256
+struct endings {
+	struct ending	*v;
+	size_t		 n, cap;
+};
+
+/* Everything a job child has: given by the parent, owned by the child. */
 struct job {
 	const struct config	*cfg;
-	const struct registry	*reg;
 	struct rconn		*redis;		/* the child's own */
+	/* Set on SIGTERM: stop at the next chunk. */
+	const volatile sig_atomic_t *stop;
 	char			 task_id[64];
 	char			 model_id[256];
 	enum ts_op		 op;
@@ -31,33 +74,59 @@ struct job {
 	double			 started;	/* monotonic seconds */
 };
 
-/* Set by the child's SIGTERM handler: stop at the next chunk. */
-extern volatile sig_atomic_t	job_stop;
+/* ending.c */
+/* Fills e from child c and its wait(2) status.  Cannot fail. */
+void	 ending_of(struct ending *e, const struct child *c, int status);
+/* Writes e to Redis for runner_id; when Redis is away, keeps it in l to
+ * be written again by endings_retry.  Logs what happened to the task. */
+void	 endings_add(struct endings *l, struct rconn *r,
+	    const char *runner_id, const struct ending *e);
+/* Writes the endings kept in l until Redis fails again. */
+void	 endings_retry(struct endings *l, struct rconn *r,
+	    const char *runner_id);
+/* Frees what l holds (the endings still kept are lost). */
+void	 endings_free(struct endings *l);
 
+/* job.c: in the child, runs task t with the configuration cfg and
+ * returns the child's exit status (JOB_EXIT_*).  Logs why it failed. */
+int	 job_main(const struct config *cfg, const struct ts_task *t);
 
-/* How long a job that ended keeps trying to write its final progress
- * and status while Redis is away (a restart, a failover), in seconds. */
-#define JOB_FINISH_WAIT		60
+/* download.c, delete.c: run the operation; return the exit status. */
+int	 job_download(struct job *j);
+int	 job_delete(struct job *j);
 
-/* job.c: runs the job in the child and returns its exit status. */
-int	 job_run(struct job *j);
+/* jobstate.c */
+/* Retrying while Redis is away: a deadline and a doubling pause. */
+struct job_wait {
+	double		 deadline;	/* monotonic seconds */
+	unsigned	 pause_ms;
+};
+/* Starts a wait of at most seconds. */
+void	 job_wait_start(struct job_wait *w, unsigned seconds);
+/* Sleeps the next pause and returns 1; 0 (at once) past the deadline. */
+int	 job_wait(struct job_wait *w);
 /*
- * job.c: writes the task's terminal status and releases its claim
+ * Takes the task's lease, waiting a little for a previous holder (a child
+ * of a runner that just died lets it go when it notices).  ERR_CONFLICT
+ * when another process still holds it, ERR_REDIS when Redis is away.
+ */
+enum err job_lease_take(struct job *j);
+/* Renews the task's lease, or takes it again when it lapsed (a Redis
+ * outage).  ERR_CONFLICT when another process holds it: it runs the task
+ * now, so this one must stop without writing anything. */
+enum err job_lease_keep(struct job *j);
+/* Releases the lease if this job still holds it. */
+void	 job_lease_release(struct job *j);
+/*
+ * Writes the task's terminal status and releases its claim
  * (ts_task_finish), retrying while Redis cannot be reached, so that a job
  * that ended never leaves its task "running".  Returns JOB_EXIT_DONE, or
- * JOB_EXIT_REQUEUE when Redis stayed away too long (the job then runs
- * again and ends the task that time).
+ * JOB_EXIT_REQUEUE when Redis stayed away JOB_FINISH_WAIT seconds: the
+ * task then goes back on the queue and its next run ends it.
  */
 int	 job_finish(struct job *j, const char *status, const char *error);
-/* job.c: renews the task's lease, or takes it again when it lapsed (a
- * Redis outage).  ERR_CONFLICT when another process holds it: it runs
- * the task now, so this one must stop without writing anything. */
-enum err job_lease_keep(struct job *j);
-
-/* download.c */
-int	 job_download(struct job *j);
-
-/* delete.c */
-int	 job_delete(struct job *j);
+/* job_finish for a job that may have changed the cache: then bumps the
+ * cache generation, so that responders scan it again. */
+int	 job_end(struct job *j, const char *status, const char *error);
 
 #endif

@@ -10,7 +10,12 @@
 #include "extern.h"
 #include "log.h"
 
-volatile sig_atomic_t	 job_stop;
+/*
+ * Set by the child's SIGTERM handler: the job stops at its next chunk.
+ * The only state of this file, since a signal handler must reach it; the
+ * job reads it through struct job's stop.
+ */
+static volatile sig_atomic_t	 job_stop;
 
 static void
 on_term(int sig)
@@ -20,68 +25,12 @@ on_term(int sig)
 	job_stop = 1;
 }
 
-static unsigned
-lease_ttl(const struct job *j)
-{
-
-	return j->cfg->heartbeat_ttl * 3;
-}
-
-int
-job_finish(struct job *j, const char *status, const char *error)
-{
-	double		 deadline = mono_now() + JOB_FINISH_WAIT;
-	useconds_t	 pause = 100 * 1000;
-	enum err	 e;
-
-	while ((e = ts_task_finish(j->redis, j->task_id, j->model_id, j->op,
-	    status, error)) == ERR_REDIS && mono_now() < deadline) {
-		usleep(pause);
-		if (pause < 2000 * 1000)
-			pause *= 2;
-	}
-	if (e != ERR_REDIS)
-		return JOB_EXIT_DONE;
-	log_warnx("task=%s event=job.status_unwritten status=%s "
-	    "reason=\"Redis unreachable for %d s\"", j->task_id, status,
-	    JOB_FINISH_WAIT);
-	return JOB_EXIT_REQUEUE;
-}
-
-enum err
-job_lease_keep(struct job *j)
-{
-	enum err	 e;
-
-	e = ts_lease_renew(j->redis, j->task_id, j->holder, lease_ttl(j));
-	if (e == ERR_CONFLICT)
-		e = ts_lease_acquire(j->redis, j->task_id, j->holder,
-		    lease_ttl(j));
-	return e;
-}
-
-/* Waits for the lease a little while: a previous holder (a child of a
- * runner that just died) lets it go when it notices. */
-static enum err
-lease_take(struct job *j)
-{
-	double		 deadline = mono_now() + lease_ttl(j) + 2;
-	enum err	 e;
-
-	while ((e = ts_lease_acquire(j->redis, j->task_id, j->holder,
-	    lease_ttl(j))) == ERR_CONFLICT && mono_now() < deadline &&
-	    !job_stop)
-		usleep(500 * 1000);
-	return e;
-}
-
-int
-job_run(struct job *j)
+/* SIGTERM and SIGINT stop the job (without SA_RESTART, so that a wait is
+ * cut short); the parent's other handlers do not apply here. */
+static void
+job_signals(void)
 {
 	struct sigaction	 sa;
-	const char		*running[] = { "status", TS_RUNNING };
-	int			 rc, cancel;
-	enum err		 e;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_term;
@@ -90,23 +39,87 @@ job_run(struct job *j)
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGCHLD, SIG_DFL);
-	if ((e = lease_take(j)) != ERR_OK) {
+}
+
+/* The exit status when the lease could not be taken. */
+static int
+lease_refused(struct job *j, enum err e)
+{
+	char	 why[300];
+
+	if (e == ERR_CONFLICT || *j->stop) {
 		log_warnx("task=%s event=job.lease_busy", j->task_id);
-		return e == ERR_CONFLICT || job_stop ? JOB_EXIT_REQUEUE :
-		    JOB_EXIT_FAILED;
+		return JOB_EXIT_REQUEUE;
 	}
+	log_warnx("task=%s event=job.lease_failed error=\"%s\"", j->task_id,
+	    log_escape(why, sizeof(why), rconn_error(j->redis)));
+	return JOB_EXIT_FAILED;
+}
+
+/* Marks the task running and runs its operation; the exit status. */
+static int
+job_dispatch(struct job *j)
+{
+	const char	*running[] = { "status", TS_RUNNING };
+	char		 why[300];
+	int		 cancel;
+	enum err	 e;
+
 	e = ts_task_update(j->redis, j->task_id, j->model_id, j->op, running,
 	    1, &cancel);
 	if (e == ERR_CONFLICT || e == ERR_NOTFOUND)
-		rc = JOB_EXIT_DONE;	/* ended meanwhile (e.g. cancelled) */
-	else if (e != ERR_OK)
-		rc = JOB_EXIT_REQUEUE;
-	else if (cancel)		/* cancelled before it started */
-		rc = job_finish(j, TS_CANCELLED, NULL);
-	else if (j->op == TS_OP_DOWNLOAD)
-		rc = job_download(j);
-	else
-		rc = job_delete(j);
-	(void)ts_lease_release(j->redis, j->task_id, j->holder);
+		return JOB_EXIT_DONE;	/* ended meanwhile (cancelled) */
+	if (e != ERR_OK) {
+		log_warnx("task=%s event=job.requeued reason=\"cannot mark it "
+		    "running: %s\"", j->task_id,
+		    log_escape(why, sizeof(why), rconn_error(j->redis)));
+		return JOB_EXIT_REQUEUE;
+	}
+	if (cancel)			/* cancelled before it started */
+		return job_finish(j, TS_CANCELLED, NULL);
+	if (j->op == TS_OP_DOWNLOAD)
+		return job_download(j);
+	return job_delete(j);
+}
+
+/* Runs the job under its lease; the exit status. */
+static int
+job_run(struct job *j)
+{
+	enum err	 e;
+	int		 rc;
+
+	if ((e = job_lease_take(j)) != ERR_OK)
+		return lease_refused(j, e);
+	rc = job_dispatch(j);
+	job_lease_release(j);
+	return rc;
+}
+
+int
+job_main(const struct config *cfg, const struct ts_task *t)
+{
+	struct job	 j;
+	char		 err[256];
+	int		 rc;
+
+	job_signals();
+	memset(&j, 0, sizeof(j));
+	j.cfg = cfg;
+	j.stop = &job_stop;
+	j.op = t->op;
+	j.started = mono_now();
+	snprintf(j.task_id, sizeof(j.task_id), "%s", t->task_id);
+	snprintf(j.model_id, sizeof(j.model_id), "%s", t->model_id);
+	snprintf(j.holder, sizeof(j.holder), "%s:%ld", cfg->runner_id,
+	    (long)getpid());
+	if ((j.redis = rconn_open(cfg->redis_url, cfg->redis_timeout_ms, err,
+	    sizeof(err))) == NULL) {
+		log_warnx("task=%s event=job.redis_failed error=\"%s\"",
+		    j.task_id, err);
+		return JOB_EXIT_FAILED;
+	}
+	rc = job_run(&j);
+	rconn_close(&j.redis);
 	return rc;
 }

@@ -1,6 +1,6 @@
 #include <sys/time.h>
 
-#include <errno.h>
+#include <assert.h>
 #include <limits.h>
 #include <poll.h>
 #include <stdio.h>
@@ -10,6 +10,7 @@
 #include <hiredis/hiredis.h>
 #include "hex.h"
 #include "log.h"
+#include "num.h"
 #include "redisconn.h"
 
 #define RCONN_URL_MAX	1024
@@ -24,6 +25,8 @@ struct rconn {
 	unsigned	 timeout_ms;
 	redisContext	*ctx;
 	int		 pending;	/* pipelined replies still unread */
+	int		 failing;	/* the last command failed */
+	char		 error[256];	/* why, for rconn_error() */
 };
 
 /* Percent-decodes s[0..len) into a new string; NULL on error. */
@@ -52,21 +55,20 @@ urldup(const char *s, size_t len)
 	return out;
 }
 
+/* Parses s[0..len) as a decimal within [min, max]; 0 or -1. */
 static int
 parse_long(const char *s, size_t len, long min, long max, long *out)
 {
-	char	 buf[32], *end;
-	long	 v;
+	char		 buf[32];
+	long long	 v;
 
 	if (len == 0 || len >= sizeof(buf))
 		return -1;
 	memcpy(buf, s, len);
 	buf[len] = '\0';
-	errno = 0;
-	v = strtol(buf, &end, 10);
-	if (errno != 0 || *end != '\0' || v < min || v > max)
+	if (num_parse(buf, min, max, &v, NULL) == -1)
 		return -1;
-	*out = v;
+	*out = (long)v;
 	return 0;
 }
 
@@ -263,76 +265,140 @@ rconn_close(struct rconn **r)
 	*r = NULL;
 }
 
-/* Sends AUTH and SELECT on a fresh context; 0 or -1 (logged). */
+/* Where r connects to, for log lines. */
+static const char *
+rconn_endpoint(const struct rconn *r)
+{
+
+	return r->path != NULL ? r->path : r->host;
+}
+
+/*
+ * The one place a failure of the connection is handled: records why (for
+ * rconn_error), logs it, and drops the context (a hiredis context that
+ * failed once is dead).  The same failure again, before Redis answered in
+ * between, is logged at debug level only, so that an outage is one line
+ * however often the caller retries.
+ */
+static void
+rconn_fail(struct rconn *r, const char *func, const char *what,
+    const char *why)
+{
+	char	 msg[sizeof(r->error)];
+
+	snprintf(msg, sizeof(msg), "%s: %s", what, why);
+	if (r->failing && strcmp(msg, r->error) == 0)
+		log_debug("%s: redis %s: %s (again)", func, rconn_endpoint(r),
+		    msg);
+	else
+		log_warnx("%s: redis %s: %s", func, rconn_endpoint(r), msg);
+	memcpy(r->error, msg, sizeof(msg));
+	r->failing = 1;
+	rconn_reset(r);
+}
+
+/* Redis answered: the outage (if any) is over. */
+static void
+rconn_answered(struct rconn *r)
+{
+
+	if (!r->failing)
+		return;
+	r->failing = 0;
+	log_info("redis %s: answering again", rconn_endpoint(r));
+}
+
+const char *
+rconn_error(const struct rconn *r)
+{
+
+	return r->error;
+}
+
+/* Runs AUTH or SELECT on a fresh context; 0, or -1 (handled). */
+static int
+rconn_setup_cmd(struct rconn *r, int argc, const char **argv)
+{
+	redisReply	*rep;
+	int		 rc = 0;
+
+	if ((rep = redisCommandArgv(r->ctx, argc, argv, NULL)) == NULL) {
+		rconn_fail(r, __func__, argv[0], r->ctx->errstr);
+		return -1;
+	}
+	if (rep->type == REDIS_REPLY_ERROR) {
+		rconn_fail(r, __func__, argv[0], rep->str);
+		rc = -1;
+	}
+	freeReplyObject(rep);
+	return rc;
+}
+
+/* Sends AUTH and SELECT on a fresh context; 0 or -1 (handled). */
 static int
 rconn_handshake(struct rconn *r)
 {
-	redisReply	*rep;
 	char		 db[24];
-	int		 ok;
+	const char	*auth[] = { "AUTH", r->user, r->password };
+	const char	*select[] = { "SELECT", db };
 
-	if (r->password != NULL) {
-		rep = r->user != NULL ?
-		    redisCommand(r->ctx, "AUTH %s %s", r->user, r->password) :
-		    redisCommand(r->ctx, "AUTH %s", r->password);
-		ok = rep != NULL && rep->type != REDIS_REPLY_ERROR;
-		if (rep != NULL)
-			freeReplyObject(rep);
-		if (!ok) {
-			log_warnx("redis: AUTH failed");
+	if (r->password != NULL && r->user == NULL) {
+		auth[1] = r->password;
+		if (rconn_setup_cmd(r, 2, auth) == -1)
 			return -1;
-		}
-	}
-	if (r->db != 0) {
-		snprintf(db, sizeof(db), "%ld", r->db);
-		rep = redisCommand(r->ctx, "SELECT %s", db);
-		ok = rep != NULL && rep->type != REDIS_REPLY_ERROR;
-		if (rep != NULL)
-			freeReplyObject(rep);
-		if (!ok) {
-			log_warnx("redis: SELECT %s failed", db);
-			return -1;
-		}
-	}
+	} else if (r->password != NULL && rconn_setup_cmd(r, 3, auth) == -1)
+		return -1;
+	snprintf(db, sizeof(db), "%ld", r->db);
+	if (r->db != 0 && rconn_setup_cmd(r, 2, select) == -1)
+		return -1;
 	return 0;
 }
 
-/* Makes sure r->ctx is a live connection; 0 or -1 (logged). */
+/*
+ * 1 if the idle connection was closed by the server.  Idle, a healthy
+ * connection has nothing to read: anything there is the server's close (a
+ * restart, a failover, an idle timeout), so the caller starts afresh
+ * instead of failing the command it is about to send.
+ */
+static int
+rconn_closed(const struct rconn *r)
+{
+	struct pollfd	 pfd;
+
+	if (r->pending > 0)
+		return 0;
+	pfd.fd = r->ctx->fd;
+	pfd.events = POLLIN;
+	pfd.revents = 0;
+	return poll(&pfd, 1, 0) != 0;
+}
+
+/* Makes sure r->ctx is a live connection; 0 or -1 (handled). */
 static int
 rconn_ensure(struct rconn *r)
 {
 	struct timeval	 tv;
-	struct pollfd	 pfd;
 
-	if (r->ctx != NULL) {
-		/* Idle, a healthy connection has nothing to read: anything
-		 * there is the server's close (a restart, a failover, an
-		 * idle timeout), so start afresh instead of failing the
-		 * command the caller is about to send. */
-		pfd.fd = r->ctx->fd;
-		pfd.events = POLLIN;
-		pfd.revents = 0;
-		if (r->pending > 0 || poll(&pfd, 1, 0) == 0)
-			return 0;
-		rconn_reset(r);
-	}
+	if (r->ctx != NULL && !rconn_closed(r))
+		return 0;
+	rconn_reset(r);
 	tv.tv_sec = r->timeout_ms / 1000;
 	tv.tv_usec = (r->timeout_ms % 1000) * 1000;
 	r->ctx = r->path != NULL ? redisConnectUnixWithTimeout(r->path, tv) :
 	    redisConnectWithTimeout(r->host, r->port, tv);
-	if (r->ctx == NULL || r->ctx->err) {
-		log_warnx("redis: cannot connect to %s: %s",
-		    r->path ? r->path : r->host,
-		    r->ctx ? r->ctx->errstr : "out of memory");
-		rconn_reset(r);
+	if (r->ctx == NULL) {
+		rconn_fail(r, __func__, "connect", "out of memory");
 		return -1;
 	}
-	if (redisSetTimeout(r->ctx, tv) != REDIS_OK ||
-	    rconn_handshake(r) == -1) {
-		rconn_reset(r);
+	if (r->ctx->err) {
+		rconn_fail(r, __func__, "connect", r->ctx->errstr);
 		return -1;
 	}
-	return 0;
+	if (redisSetTimeout(r->ctx, tv) != REDIS_OK) {
+		rconn_fail(r, __func__, "set timeout", r->ctx->errstr);
+		return -1;
+	}
+	return rconn_handshake(r);
 }
 
 redisReply *
@@ -342,11 +408,10 @@ rconn_cmd(struct rconn *r, int argc, const char **argv, const size_t *argvlen)
 
 	if (rconn_ensure(r) == -1)
 		return NULL;
-	rep = redisCommandArgv(r->ctx, argc, argv, argvlen);
-	if (rep == NULL) {
-		log_warnx("redis: %s: %s", argv[0], r->ctx->errstr);
-		rconn_reset(r);
-	}
+	if ((rep = redisCommandArgv(r->ctx, argc, argv, argvlen)) == NULL)
+		rconn_fail(r, __func__, argv[0], r->ctx->errstr);
+	else
+		rconn_answered(r);
 	return rep;
 }
 
@@ -357,6 +422,82 @@ rconn_cmdv(struct rconn *r, int argc, const char **argv)
 	return rconn_cmd(r, argc, argv, NULL);
 }
 
+/* Redis answered what with an error reply: its text is logged and kept
+ * for rconn_error (the connection itself is fine). */
+static void
+rconn_refused(struct rconn *r, const char *func, const char *what,
+    const redisReply *rep)
+{
+
+	snprintf(r->error, sizeof(r->error), "%s: %s", what, rep->str);
+	log_warnx("%s: redis: %s", func, r->error);
+}
+
+/* Reads an integer reply into *v and frees it; an error reply is logged
+ * (its text kept for rconn_error). */
+static enum err
+rconn_take_int(struct rconn *r, const char *func, const char *what,
+    redisReply *rep, long long *v)
+{
+	enum err	 e = ERR_REDIS;
+
+	if (rep == NULL)
+		return ERR_REDIS;
+	if (rep->type == REDIS_REPLY_INTEGER) {
+		if (v != NULL)
+			*v = rep->integer;
+		e = ERR_OK;
+	} else if (rep->type == REDIS_REPLY_ERROR)
+		rconn_refused(r, func, what, rep);
+	freeReplyObject(rep);
+	return e;
+}
+
+enum err
+rconn_int(struct rconn *r, int argc, const char **argv, long long *v)
+{
+
+	return rconn_take_int(r, __func__, argv[0], rconn_cmdv(r, argc, argv),
+	    v);
+}
+
+enum err
+rconn_script_int(struct rconn *r, const char *script, int nkeys, int argc,
+    const char **argv, long long *v)
+{
+
+	return rconn_take_int(r, __func__, "script",
+	    rconn_script(r, script, nkeys, argc, argv), v);
+}
+
+enum err
+rconn_run(struct rconn *r, int argc, const char **argv)
+{
+	redisReply	*rep;
+	enum err	 e = ERR_OK;
+
+	if ((rep = rconn_cmdv(r, argc, argv)) == NULL)
+		return ERR_REDIS;
+	if (rep->type == REDIS_REPLY_ERROR) {
+		rconn_refused(r, __func__, argv[0], rep);
+		e = ERR_REDIS;
+	}
+	freeReplyObject(rep);
+	return e;
+}
+
+static const char del_if_lua[] =
+    "if redis.call('GET', KEYS[1]) == ARGV[1] then "
+    "return redis.call('DEL', KEYS[1]) end return 0";
+
+enum err
+rconn_del_if(struct rconn *r, const char *key, const char *value)
+{
+	const char	*argv[] = { key, value };
+
+	return rconn_script_int(r, del_if_lua, 1, 2, argv, NULL);
+}
+
 enum err
 rconn_append(struct rconn *r, int argc, const char **argv,
     const size_t *argvlen)
@@ -365,7 +506,7 @@ rconn_append(struct rconn *r, int argc, const char **argv,
 	if (rconn_ensure(r) == -1)
 		return ERR_REDIS;
 	if (redisAppendCommandArgv(r->ctx, argc, argv, argvlen) != REDIS_OK) {
-		rconn_reset(r);
+		rconn_fail(r, __func__, argv[0], r->ctx->errstr);
 		return ERR_REDIS;
 	}
 	r->pending++;
@@ -381,8 +522,7 @@ rconn_flush(struct rconn *r)
 		return ERR_REDIS;
 	while (!done)
 		if (redisBufferWrite(r->ctx, &done) != REDIS_OK) {
-			log_warnx("redis: write: %s", r->ctx->errstr);
-			rconn_reset(r);
+			rconn_fail(r, __func__, "write", r->ctx->errstr);
 			return ERR_REDIS;
 		}
 	return ERR_OK;
@@ -397,11 +537,11 @@ rconn_reply(struct rconn *r, redisReply **reply)
 	if (r->ctx == NULL || r->pending == 0)
 		return ERR_REDIS;
 	if (redisGetReply(r->ctx, &rep) != REDIS_OK || rep == NULL) {
-		log_warnx("redis: reply: %s", r->ctx->errstr);
-		rconn_reset(r);
+		rconn_fail(r, __func__, "reply", r->ctx->errstr);
 		return ERR_REDIS;
 	}
 	r->pending--;
+	rconn_answered(r);
 	*reply = rep;
 	return ERR_OK;
 }
@@ -410,13 +550,12 @@ redisReply *
 rconn_script(struct rconn *r, const char *script, int nkeys, int argc,
     const char **argv)
 {
-	const char	*args[3 + 40];
+	const char	*args[3 + RCONN_SCRIPT_ARGS];
 	char		 sha[41], nk[16];
 	redisReply	*rep;
 	int		 i;
 
-	if (argc > 40)
-		return NULL;
+	assert(argc <= RCONN_SCRIPT_ARGS);
 	hex_sha1(script, strlen(script), sha);
 	snprintf(nk, sizeof(nk), "%d", nkeys);
 	args[0] = "EVALSHA";

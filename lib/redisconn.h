@@ -26,13 +26,15 @@ struct rconn	*rconn_open(const char *url, unsigned timeout_ms,
 void		 rconn_close(struct rconn **r);
 
 /* Validates a REDIS_URL without connecting: 0 or -1 with a message. */
-int		 rconn_url_check(const char *url, char *errbuf, size_t errlen);
+int		 rconn_url_check(const char *url, char *errbuf,
+		    size_t errlen);
 
 /*
  * Runs one command (binary-safe arguments).  Returns the reply, which the
  * caller frees with freeReplyObject(), or NULL if Redis is unreachable or
- * the connection failed (logged once; the next call reconnects).  An
- * error reply (REDIS_REPLY_ERROR) is returned as a reply.
+ * the connection failed (logged here with hiredis's error text, once per
+ * outage however often the caller retries; the next call reconnects).
+ * An error reply (REDIS_REPLY_ERROR) is returned as a reply.
  */
 redisReply	*rconn_cmd(struct rconn *r, int argc, const char **argv,
 		    const size_t *argvlen);
@@ -54,10 +56,35 @@ enum err	 rconn_flush(struct rconn *r);
 /*
  * Runs a Lua script by EVALSHA, falling back to EVAL on NOSCRIPT (the
  * script cache is lost when Redis restarts).  argv holds the keys then
- * the arguments.  Returns the reply as rconn_cmd does.
+ * the arguments, RCONN_SCRIPT_ARGS at most.  Returns the reply as
+ * rconn_cmd does.
  */
+#define RCONN_SCRIPT_ARGS	40
 redisReply	*rconn_script(struct rconn *r, const char *script,
 		    int nkeys, int argc, const char **argv);
+
+/*
+ * Commands whose reply the caller only checks.  Each frees its reply and
+ * returns ERR_OK, or ERR_REDIS when Redis is unreachable (logged as above)
+ * or answers something else (an error reply is logged, with its text).
+ *   rconn_int         the reply must be an integer: in *v unless v is NULL
+ *   rconn_script_int  the same for rconn_script
+ *   rconn_run         any reply but an error
+ *   rconn_del_if      DEL key if its value is value (GET-compare-DEL in
+ *                     one Lua script: releases a lock only by its owner)
+ */
+enum err	 rconn_int(struct rconn *r, int argc, const char **argv,
+		    long long *v);
+enum err	 rconn_script_int(struct rconn *r, const char *script,
+		    int nkeys, int argc, const char **argv, long long *v);
+enum err	 rconn_run(struct rconn *r, int argc, const char **argv);
+enum err	 rconn_del_if(struct rconn *r, const char *key,
+		    const char *value);
+
+/* Why the last command on r failed ("" until one has): the connection's
+ * error or Redis's error reply.  Borrowed: valid until the next call on
+ * r. */
+const char	*rconn_error(const struct rconn *r);
 
 /* Closes the current connection (if any) without freeing r: use in a
  * child after fork(), or after a timeout. */

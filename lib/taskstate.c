@@ -1,6 +1,5 @@
 #include <sys/random.h>
 
-#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,12 +11,19 @@
 #include "taskstate.h"
 
 int
-ts_active_key(char *buf, size_t len, const char *model_id)
+ts_key(char *buf, size_t len, const char *kind, const char *id)
 {
 	int	 n;
 
-	n = snprintf(buf, len, TS_KEY_PREFIX "active:%s", model_id);
+	n = snprintf(buf, len, TS_KEY_PREFIX "%s:%s", kind, id);
 	return n < 0 || (size_t)n >= len ? -1 : 0;
+}
+
+int
+ts_active_key(char *buf, size_t len, const char *model_id)
+{
+
+	return ts_key(buf, len, "active", model_id);
 }
 
 int
@@ -156,6 +162,7 @@ ts_active_many(struct rconn *r, const char *const *models, size_t n,
 	return ts_active_recv(r, n, claims, generation);
 }
 
+/* The terminal statuses (and TERMINAL_LUA below, for the scripts). */
 static const char *const terminal_statuses[] = {
 	TS_COMPLETED, TS_FAILED, TS_ALREADY_INSTALLED, TS_NOT_INSTALLED,
 	TS_CANCELLED, NULL
@@ -212,14 +219,7 @@ ts_new_task_id(char out[37])
 	out[36] = '\0';
 }
 
-static int
-task_key(char *buf, size_t len, const char *task_id)
-{
-	int	 n = snprintf(buf, len, TS_KEY_PREFIX "task:%s", task_id);
-
-	return n < 0 || (size_t)n >= len ? -1 : 0;
-}
-
+/* Writes "<op>:<task_id>", the value of a claim. */
 static void
 claim_value(char *buf, size_t len, enum ts_op op, const char *task_id)
 {
@@ -237,14 +237,26 @@ epoch_now(char *buf, size_t len)
 	    ts.tv_nsec / 1000);
 }
 
-/* Reads an integer reply; -100 when the reply is not one. */
-static long long
-reply_int(const redisReply *rep)
+/* What every script on a task and its model's claim is given. */
+struct task_keys {
+	char	 task[TS_KEY_MAX];	/* the task hash */
+	char	 claim[TS_KEY_MAX];	/* the model's claim */
+	char	 value[128];		/* our claim's value */
+	char	 now[32];		/* updated_at */
+};
+
+/* Fills k for task_id of model_id; -1 if a key is too long. */
+static int
+task_keys(struct task_keys *k, const char *task_id, const char *model_id,
+    enum ts_op op)
 {
 
-	if (rep == NULL || rep->type != REDIS_REPLY_INTEGER)
-		return -100;
-	return rep->integer;
+	if (ts_key(k->task, sizeof(k->task), "task", task_id) == -1 ||
+	    ts_active_key(k->claim, sizeof(k->claim), model_id) == -1)
+		return -1;
+	claim_value(k->value, sizeof(k->value), op, task_id);
+	epoch_now(k->now, sizeof(k->now));
+	return 0;
 }
 
 enum err
@@ -286,27 +298,16 @@ ts_claim(struct rconn *r, const char *model_id, enum ts_op op,
 	return ERR_CONFLICT;
 }
 
-static const char release_lua[] =
-    "if redis.call('GET', KEYS[1]) == ARGV[1] then "
-    "return redis.call('DEL', KEYS[1]) end return 0";
-
 enum err
 ts_release(struct rconn *r, const char *model_id, enum ts_op op,
     const char *task_id)
 {
-	char		 key[TS_KEY_MAX], val[128];
-	const char	*argv[] = { key, val };
-	redisReply	*rep;
-	enum err	 e;
+	char	 key[TS_KEY_MAX], val[128];
 
 	if (ts_active_key(key, sizeof(key), model_id) == -1)
 		return ERR_INVAL;
 	claim_value(val, sizeof(val), op, task_id);
-	if ((rep = rconn_script(r, release_lua, 1, 2, argv)) == NULL)
-		return ERR_REDIS;
-	e = reply_int(rep) >= 0 ? ERR_OK : ERR_REDIS;
-	freeReplyObject(rep);
-	return e;
+	return rconn_del_if(r, key, val);
 }
 
 enum err
@@ -324,7 +325,7 @@ ts_task_create(struct rconn *r, const char *task_id, const char *model_id,
 	enum err	 e = ERR_OK;
 	int		 i;
 
-	if (task_key(key, sizeof(key), task_id) == -1)
+	if (ts_key(key, sizeof(key), "task", task_id) == -1)
 		return ERR_INVAL;
 	epoch_now(now, sizeof(now));
 	snprintf(ttl, sizeof(ttl), "%d", TS_TTL);
@@ -403,7 +404,7 @@ ts_task_get(struct rconn *r, const char *task_id, struct ts_task *out)
 	memset(out, 0, sizeof(*out));
 	out->bytes_per_second = -1;
 	out->eta_seconds = -1;
-	if (task_key(key, sizeof(key), task_id) == -1)
+	if (ts_key(key, sizeof(key), "task", task_id) == -1)
 		return ERR_NOTFOUND;
 	if ((rep = rconn_cmdv(r, 2, argv)) == NULL)
 		return ERR_REDIS;
@@ -422,13 +423,17 @@ ts_task_get(struct rconn *r, const char *task_id, struct ts_task *out)
 	return ERR_OK;
 }
 
+/* The terminal statuses, as a Lua table (see terminal_statuses). */
+#define TERMINAL_LUA \
+    "local term = {completed=1, failed=1, already_installed=1, " \
+    "not_installed=1, cancelled=1} "
+
 /* KEYS: task, claim.  ARGV: claim value, updated_at, then field/value
  * pairs.  Returns -1 gone, -2 terminal, else the cancel flag. */
 static const char update_lua[] =
     "local st = redis.call('HGET', KEYS[1], 'status') "
     "if not st then return -1 end "
-    "local term = {completed=1, failed=1, already_installed=1, "
-    "not_installed=1, cancelled=1} "
+    TERMINAL_LUA
     "if term[st] then return -2 end "
     "redis.call('HSET', KEYS[1], 'updated_at', ARGV[2], "
     "unpack(ARGV, 3)) "
@@ -442,29 +447,24 @@ enum err
 ts_task_update(struct rconn *r, const char *task_id, const char *model_id,
     enum ts_op op, const char *const *fields, int nfields, int *cancel)
 {
-	char		 tkey[TS_KEY_MAX], ckey[TS_KEY_MAX], val[128], now[32];
-	const char	*argv[4 + 32];
-	redisReply	*rep;
-	long long	 rc;
-	int		 i;
+	struct task_keys	 k;
+	const char		*argv[4 + 2 * TS_UPDATE_FIELDS];
+	long long		 rc;
+	int			 i;
 
 	*cancel = 0;
-	if (nfields > 16 || task_key(tkey, sizeof(tkey), task_id) == -1 ||
-	    ts_active_key(ckey, sizeof(ckey), model_id) == -1)
+	if (nfields > TS_UPDATE_FIELDS ||
+	    task_keys(&k, task_id, model_id, op) == -1)
 		return ERR_INVAL;
-	claim_value(val, sizeof(val), op, task_id);
-	epoch_now(now, sizeof(now));
-	argv[0] = tkey;
-	argv[1] = ckey;
-	argv[2] = val;
-	argv[3] = now;
+	argv[0] = k.task;
+	argv[1] = k.claim;
+	argv[2] = k.value;
+	argv[3] = k.now;
 	for (i = 0; i < nfields * 2; i++)
 		argv[4 + i] = fields[i];
-	if ((rep = rconn_script(r, update_lua, 2, 4 + nfields * 2,
-	    argv)) == NULL)
+	if (rconn_script_int(r, update_lua, 2, 4 + nfields * 2, argv,
+	    &rc) != ERR_OK)
 		return ERR_REDIS;
-	rc = reply_int(rep);
-	freeReplyObject(rep);
 	if (rc == -1)
 		return ERR_NOTFOUND;
 	if (rc == -2)
@@ -479,8 +479,7 @@ ts_task_update(struct rconn *r, const char *task_id, const char *model_id,
  * Returns 1 written, 0 already terminal, -1 no such task. */
 static const char finish_lua[] =
     "local st = redis.call('HGET', KEYS[1], 'status') "
-    "local term = {completed=1, failed=1, already_installed=1, "
-    "not_installed=1, cancelled=1} "
+    TERMINAL_LUA
     "local rc = -1 "
     "if st and term[st] then rc = 0 elseif st then "
     "redis.call('HSET', KEYS[1], 'status', ARGV[1], 'error', ARGV[2], "
@@ -494,297 +493,16 @@ enum err
 ts_task_finish(struct rconn *r, const char *task_id, const char *model_id,
     enum ts_op op, const char *status, const char *error)
 {
-	char		 tkey[TS_KEY_MAX], ckey[TS_KEY_MAX], val[128], now[32];
-	const char	*argv[] = { tkey, ckey, status, error ? error : "",
-	    now, val };
-	redisReply	*rep;
-	long long	 rc;
+	struct task_keys	 k;
+	const char		*argv[] = { k.task, k.claim, status,
+	    error ? error : "", k.now, k.value };
+	long long		 rc;
 
-	if (task_key(tkey, sizeof(tkey), task_id) == -1 ||
-	    ts_active_key(ckey, sizeof(ckey), model_id) == -1)
+	if (task_keys(&k, task_id, model_id, op) == -1)
 		return ERR_INVAL;
-	claim_value(val, sizeof(val), op, task_id);
-	epoch_now(now, sizeof(now));
-	if ((rep = rconn_script(r, finish_lua, 2, 6, argv)) == NULL)
-		return ERR_REDIS;
-	rc = reply_int(rep);
-	freeReplyObject(rep);
-	if (rc == -100)
+	if (rconn_script_int(r, finish_lua, 2, 6, argv, &rc) != ERR_OK)
 		return ERR_REDIS;
 	return rc == 1 ? ERR_OK : rc == 0 ? ERR_CONFLICT : ERR_NOTFOUND;
-}
-
-enum err
-ts_enqueue(struct rconn *r, const char *task_id)
-{
-	const char	*argv[] = { "LPUSH", TS_QUEUE_KEY, task_id };
-	redisReply	*rep;
-	enum err	 e;
-
-	if ((rep = rconn_cmdv(r, 3, argv)) == NULL)
-		return ERR_REDIS;
-	e = rep->type == REDIS_REPLY_INTEGER ? ERR_OK : ERR_REDIS;
-	freeReplyObject(rep);
-	return e;
-}
-
-enum err
-ts_bump_generation(struct rconn *r, unsigned long long *gen)
-{
-	const char	*argv[] = { "INCR", TS_GENERATION_KEY };
-	redisReply	*rep;
-	enum err	 e;
-
-	if ((rep = rconn_cmdv(r, 2, argv)) == NULL)
-		return ERR_REDIS;
-	e = rep->type == REDIS_REPLY_INTEGER && rep->integer > 0 ? ERR_OK :
-	    ERR_REDIS;
-	if (e == ERR_OK && gen != NULL)
-		*gen = (unsigned long long)rep->integer;
-	freeReplyObject(rep);
-	return e;
-}
-
-enum err
-ts_generation(struct rconn *r, unsigned long long *gen)
-{
-	const char	*argv[] = { "GET", TS_GENERATION_KEY };
-	redisReply	*rep;
-
-	*gen = 0;
-	if ((rep = rconn_cmdv(r, 2, argv)) == NULL)
-		return ERR_REDIS;
-	if (parse_generation(rep, gen) == -1)
-		log_warnx("%s: %s is not a number", __func__,
-		    TS_GENERATION_KEY);
-	freeReplyObject(rep);
-	return ERR_OK;
-}
-
-static int
-list_key(char *buf, size_t len, const char *what, const char *runner_id)
-{
-	int	 n = snprintf(buf, len, TS_KEY_PREFIX "%s:%s", what, runner_id);
-
-	return n < 0 || (size_t)n >= len ? -1 : 0;
-}
-
-/* Runs a script whose reply is an integer; -100 on failure. */
-static long long
-script_int(struct rconn *r, const char *lua, int nkeys, int argc,
-    const char **argv)
-{
-	redisReply	*rep;
-	long long	 v;
-
-	if ((rep = rconn_script(r, lua, nkeys, argc, argv)) == NULL)
-		return -100;
-	if (rep->type == REDIS_REPLY_ERROR)
-		log_warnx("redis: script: %s", rep->str);
-	v = reply_int(rep);
-	freeReplyObject(rep);
-	return v;
-}
-
-enum err
-ts_take(struct rconn *r, const char *runner_id, unsigned timeout_s,
-    char *task_id, size_t len)
-{
-	char		 proc[TS_KEY_MAX], tmo[16];
-	const char	*argv[] = { "BLMOVE", TS_QUEUE_KEY, proc, "RIGHT",
-	    "LEFT", tmo };
-	redisReply	*rep;
-	enum err	 e = ERR_OK;
-
-	*task_id = '\0';
-	if (list_key(proc, sizeof(proc), "processing", runner_id) == -1)
-		return ERR_INVAL;
-	snprintf(tmo, sizeof(tmo), "%u", timeout_s);
-	if ((rep = rconn_cmdv(r, 6, argv)) == NULL)
-		return ERR_REDIS;
-	if (rep->type == REDIS_REPLY_STRING)
-		snprintf(task_id, len, "%s", rep->str);
-	else if (rep->type != REDIS_REPLY_NIL)
-		e = ERR_REDIS;
-	freeReplyObject(rep);
-	return e;
-}
-
-enum err
-ts_done(struct rconn *r, const char *runner_id, const char *task_id)
-{
-	char		 proc[TS_KEY_MAX];
-	const char	*argv[] = { "LREM", proc, "0", task_id };
-	redisReply	*rep;
-
-	if (list_key(proc, sizeof(proc), "processing", runner_id) == -1)
-		return ERR_INVAL;
-	if ((rep = rconn_cmdv(r, 4, argv)) == NULL)
-		return ERR_REDIS;
-	freeReplyObject(rep);
-	return ERR_OK;
-}
-
-static const char requeue_lua[] =
-    "redis.call('LREM', KEYS[1], 0, ARGV[1]) "
-    "redis.call('RPUSH', KEYS[2], ARGV[1]) return 1";
-
-enum err
-ts_requeue(struct rconn *r, const char *runner_id, const char *task_id)
-{
-	char		 proc[TS_KEY_MAX];
-	const char	*argv[] = { proc, TS_QUEUE_KEY, task_id };
-
-	if (list_key(proc, sizeof(proc), "processing", runner_id) == -1)
-		return ERR_INVAL;
-	return script_int(r, requeue_lua, 2, 3, argv) == 1 ? ERR_OK :
-	    ERR_REDIS;
-}
-
-/* Moves a whole processing list to the taking end of the queue. */
-static const char requeue_all_lua[] =
-    "local n = 0 "
-    "while redis.call('LMOVE', KEYS[1], KEYS[2], 'RIGHT', 'RIGHT') do "
-    "n = n + 1 end return n";
-
-enum err
-ts_requeue_all(struct rconn *r, const char *runner_id, long long *moved)
-{
-	char		 proc[TS_KEY_MAX];
-	const char	*argv[] = { proc, TS_QUEUE_KEY };
-
-	if (list_key(proc, sizeof(proc), "processing", runner_id) == -1)
-		return ERR_INVAL;
-	*moved = script_int(r, requeue_all_lua, 2, 2, argv);
-	return *moved >= 0 ? ERR_OK : ERR_REDIS;
-}
-
-/*
- * KEYS: runner key, queue.  ARGV: runner id, ttl, key prefix.
- * Renews the heartbeat, refreshes the claims of queued tasks, and moves
- * the processing lists of runners without a heartbeat back to the queue.
- */
-static const char heartbeat_lua[] =
-    "local p = ARGV[3] "
-    "redis.call('SET', KEYS[1], ARGV[1], 'EX', tonumber(ARGV[2])) "
-    "for _, id in ipairs(redis.call('LRANGE', KEYS[2], 0, -1)) do "
-    "  local t = redis.call('HMGET', p .. 'task:' .. id, 'model_id', "
-    "'operation') "
-    "  if t[1] and t[2] then "
-    "    local ck = p .. 'active:' .. t[1] "
-    "    if redis.call('GET', ck) == t[2] .. ':' .. id then "
-    "      redis.call('EXPIRE', ck, 86400) end end end "
-    "local moved = 0 local cursor = '0' "
-    "if ARGV[4] ~= '1' then return 0 end "
-    "repeat "
-    "  local res = redis.call('SCAN', cursor, 'MATCH', p .. "
-    "'processing:*', 'COUNT', 100) "
-    "  cursor = res[1] "
-    "  for _, k in ipairs(res[2]) do "
-    "    local rid = string.sub(k, string.len(p .. 'processing:') + 1) "
-    "    if rid ~= ARGV[1] and redis.call('EXISTS', p .. 'runner:' .. "
-    "rid) == 0 then "
-    "      while redis.call('LMOVE', k, KEYS[2], 'RIGHT', 'RIGHT') do "
-    "        moved = moved + 1 end end end "
-    "until cursor == '0' "
-    "return moved";
-
-enum err
-ts_heartbeat(struct rconn *r, const char *runner_id, unsigned ttl,
-    int recover, long long *recovered)
-{
-	char		 key[TS_KEY_MAX], sttl[16];
-	const char	*argv[] = { key, TS_QUEUE_KEY, runner_id, sttl,
-	    TS_KEY_PREFIX, recover ? "1" : "0" };
-
-	if (list_key(key, sizeof(key), "runner", runner_id) == -1)
-		return ERR_INVAL;
-	snprintf(sttl, sizeof(sttl), "%u", ttl);
-	*recovered = script_int(r, heartbeat_lua, 2, 6, argv);
-	return *recovered >= 0 ? ERR_OK : ERR_REDIS;
-}
-
-enum err
-ts_heartbeat_stop(struct rconn *r, const char *runner_id)
-{
-	char		 key[TS_KEY_MAX];
-	const char	*argv[] = { "DEL", key };
-	redisReply	*rep;
-
-	if (list_key(key, sizeof(key), "runner", runner_id) == -1)
-		return ERR_INVAL;
-	if ((rep = rconn_cmdv(r, 2, argv)) == NULL)
-		return ERR_REDIS;
-	freeReplyObject(rep);
-	return ERR_OK;
-}
-
-enum err
-ts_lease_acquire(struct rconn *r, const char *task_id, const char *holder,
-    unsigned ttl)
-{
-	char		 key[TS_KEY_MAX], sttl[16];
-	const char	*argv[] = { "SET", key, holder, "NX", "EX", sttl };
-	redisReply	*rep;
-	enum err	 e;
-
-	if (list_key(key, sizeof(key), "lease", task_id) == -1)
-		return ERR_INVAL;
-	snprintf(sttl, sizeof(sttl), "%u", ttl);
-	if ((rep = rconn_cmdv(r, 6, argv)) == NULL)
-		return ERR_REDIS;
-	e = rep->type == REDIS_REPLY_STATUS ? ERR_OK :
-	    rep->type == REDIS_REPLY_NIL ? ERR_CONFLICT : ERR_REDIS;
-	freeReplyObject(rep);
-	return e;
-}
-
-static const char lease_renew_lua[] =
-    "if redis.call('GET', KEYS[1]) == ARGV[1] then "
-    "redis.call('EXPIRE', KEYS[1], tonumber(ARGV[2])) return 1 end "
-    "return 0";
-
-enum err
-ts_lease_renew(struct rconn *r, const char *task_id, const char *holder,
-    unsigned ttl)
-{
-	char		 key[TS_KEY_MAX], sttl[16];
-	const char	*argv[] = { key, holder, sttl };
-	long long	 rc;
-
-	if (list_key(key, sizeof(key), "lease", task_id) == -1)
-		return ERR_INVAL;
-	snprintf(sttl, sizeof(sttl), "%u", ttl);
-	rc = script_int(r, lease_renew_lua, 1, 3, argv);
-	return rc == 1 ? ERR_OK : rc == 0 ? ERR_CONFLICT : ERR_REDIS;
-}
-
-enum err
-ts_lease_release(struct rconn *r, const char *task_id, const char *holder)
-{
-	char		 key[TS_KEY_MAX];
-	const char	*argv[] = { key, holder };
-
-	if (list_key(key, sizeof(key), "lease", task_id) == -1)
-		return ERR_INVAL;
-	return script_int(r, release_lua, 1, 2, argv) >= 0 ? ERR_OK :
-	    ERR_REDIS;
-}
-
-enum err
-ts_count_attempt(struct rconn *r, const char *task_id, long long *attempts)
-{
-	char		 key[TS_KEY_MAX];
-	const char	*argv[] = { "HINCRBY", key, "attempts", "1" };
-	redisReply	*rep;
-
-	if (task_key(key, sizeof(key), task_id) == -1)
-		return ERR_INVAL;
-	if ((rep = rconn_cmdv(r, 4, argv)) == NULL)
-		return ERR_REDIS;
-	*attempts = reply_int(rep);
-	freeReplyObject(rep);
-	return *attempts >= 0 ? ERR_OK : ERR_REDIS;
 }
 
 /* KEYS: queue, task, claim.  ARGV: task id, updated_at, claim value. */
@@ -801,17 +519,15 @@ enum err
 ts_cancel_queued(struct rconn *r, const char *task_id, const char *model_id,
     enum ts_op op)
 {
-	char		 tkey[TS_KEY_MAX], ckey[TS_KEY_MAX], val[128], now[32];
-	const char	*argv[] = { TS_QUEUE_KEY, tkey, ckey, task_id, now,
-	    val };
-	long long	 rc;
+	struct task_keys	 k;
+	const char		*argv[] = { TS_QUEUE_KEY, k.task, k.claim,
+	    task_id, k.now, k.value };
+	long long		 rc;
 
-	if (task_key(tkey, sizeof(tkey), task_id) == -1 ||
-	    ts_active_key(ckey, sizeof(ckey), model_id) == -1)
+	if (task_keys(&k, task_id, model_id, op) == -1)
 		return ERR_INVAL;
-	claim_value(val, sizeof(val), op, task_id);
-	epoch_now(now, sizeof(now));
-	rc = script_int(r, cancel_queued_lua, 3, 6, argv);
+	if (rconn_script_int(r, cancel_queued_lua, 3, 6, argv, &rc) != ERR_OK)
+		return ERR_REDIS;
 	return rc == 1 ? ERR_OK : rc == 0 ? ERR_NOTFOUND : ERR_REDIS;
 }
 
@@ -826,43 +542,49 @@ ts_request_cancel(struct rconn *r, const char *task_id, const char *model_id,
 }
 
 enum err
-ts_reserve(struct rconn *r, const char *task_id, unsigned long long bytes)
+ts_count_attempt(struct rconn *r, const char *task_id, long long *attempts)
 {
-	char		 n[24];
-	const char	*set[] = { "HSET", TS_RESERVATIONS_KEY, task_id, n };
-	const char	*del[] = { "HDEL", TS_RESERVATIONS_KEY, task_id };
-	redisReply	*rep;
+	char		 key[TS_KEY_MAX];
+	const char	*argv[] = { "HINCRBY", key, "attempts", "1" };
 
-	snprintf(n, sizeof(n), "%llu", bytes);
-	if ((rep = bytes ? rconn_cmdv(r, 4, set) : rconn_cmdv(r, 3, del)) ==
-	    NULL)
+	if (ts_key(key, sizeof(key), "task", task_id) == -1)
+		return ERR_INVAL;
+	return rconn_int(r, 4, argv, attempts);
+}
+
+enum err
+ts_enqueue(struct rconn *r, const char *task_id)
+{
+	const char	*argv[] = { "LPUSH", TS_QUEUE_KEY, task_id };
+
+	return rconn_int(r, 3, argv, NULL);
+}
+
+enum err
+ts_bump_generation(struct rconn *r, unsigned long long *gen)
+{
+	const char	*argv[] = { "INCR", TS_GENERATION_KEY };
+	long long	 v;
+
+	if (rconn_int(r, 2, argv, &v) != ERR_OK || v <= 0)
 		return ERR_REDIS;
-	freeReplyObject(rep);
+	if (gen != NULL)
+		*gen = (unsigned long long)v;
 	return ERR_OK;
 }
 
-/* KEYS: reservations.  ARGV: own task id, key prefix.  Sums the others'
- * reservations whose task still runs; drops the rest. */
-static const char reserved_lua[] =
-    "local sum = 0 "
-    "local all = redis.call('HGETALL', KEYS[1]) "
-    "for i = 1, #all, 2 do "
-    "  local id, n = all[i], tonumber(all[i + 1]) "
-    "  if id ~= ARGV[1] then "
-    "    local st = redis.call('HGET', ARGV[2] .. 'task:' .. id, 'status') "
-    "    if st == 'running' and n then sum = sum + n "
-    "    else redis.call('HDEL', KEYS[1], id) end end end "
-    "return sum";
-
 enum err
-ts_reserved_by_others(struct rconn *r, const char *task_id,
-    unsigned long long *bytes)
+ts_generation(struct rconn *r, unsigned long long *gen)
 {
-	const char	*argv[] = { TS_RESERVATIONS_KEY, task_id,
-	    TS_KEY_PREFIX };
-	long long	 n;
+	const char	*argv[] = { "GET", TS_GENERATION_KEY };
+	redisReply	*rep;
 
-	n = script_int(r, reserved_lua, 1, 3, argv);
-	*bytes = n > 0 ? (unsigned long long)n : 0;
-	return n >= 0 ? ERR_OK : ERR_REDIS;
+	*gen = 0;
+	if ((rep = rconn_cmdv(r, 2, argv)) == NULL)
+		return ERR_REDIS;
+	if (parse_generation(rep, gen) == -1)
+		log_warnx("%s: %s is not a number", __func__,
+		    TS_GENERATION_KEY);
+	freeReplyObject(rep);
+	return ERR_OK;
 }

@@ -13,6 +13,8 @@
  *   model-manager:queue               LPUSH'ed bare task ids
  * and ours:
  *   model-manager:cache-generation    INCR'ed when a job changes the cache
+ * The runners' keys (processing lists, heartbeats, leases, reservations)
+ * are runq.h's.
  */
 
 #define TS_KEY_PREFIX		"model-manager:"
@@ -31,6 +33,10 @@ struct ts_claim {
 	char		 task_id[64];
 };
 
+/* Writes "model-manager:<kind>:<id>" into buf (len bytes); 0, or -1 if
+ * it does not fit. */
+int		 ts_key(char *buf, size_t len, const char *kind,
+		    const char *id);
 /* Writes "model-manager:active:<model_id>" into buf; -1 if too long. */
 int		 ts_active_key(char *buf, size_t len, const char *model_id);
 
@@ -103,7 +109,7 @@ void		 ts_new_task_id(char out[37]);
 
 enum ts_claim_outcome {
 	TS_CLAIM_NEW = 0,	/* we hold it now */
-	TS_CLAIM_SAME_OP,	/* same operation active: existing id in *held */
+	TS_CLAIM_SAME_OP,	/* same operation active: its id in *held */
 	TS_CLAIM_OTHER_OP	/* the other operation holds it: in *held */
 };
 
@@ -126,12 +132,14 @@ enum err	 ts_task_get(struct rconn *r, const char *task_id,
 		    struct ts_task *out);
 
 /*
- * Writes fields (names/values, nfields pairs) to a task that is not yet
- * terminal, refreshes its TTL and, when the claim is still this task's,
- * the claim's TTL.  *cancel is set to 1 when a cancel was requested.
+ * Writes fields (names/values, nfields pairs, TS_UPDATE_FIELDS at most:
+ * ERR_INVAL beyond) to a task that is not yet terminal, refreshes its TTL
+ * and, when the claim is still this task's, the claim's TTL.  *cancel is
+ * set to 1 when a cancel was requested.
  * Returns ERR_NOTFOUND when the task is gone, ERR_CONFLICT when it is
  * already terminal (nothing written), ERR_REDIS when Redis is down.
  */
+#define TS_UPDATE_FIELDS	16
 enum err	 ts_task_update(struct rconn *r, const char *task_id,
 		    const char *model_id, enum ts_op op,
 		    const char *const *fields, int nfields, int *cancel);
@@ -143,49 +151,8 @@ enum err	 ts_task_finish(struct rconn *r, const char *task_id,
 		    const char *model_id, enum ts_op op, const char *status,
 		    const char *error);
 
-/* LPUSH task_id on the queue. */
+/* LPUSH task_id on the queue (runq.h has the runners' side). */
 enum err	 ts_enqueue(struct rconn *r, const char *task_id);
-
-/*
- * The queue protocol of one runner (DESIGN.md "Redis"): a runner BLMOVEs
- * a task id from the queue into its own processing list, and LREMs it
- * when the job is over.  Its heartbeat key lives heartbeat_ttl seconds;
- * any runner re-queues the processing list of a runner whose heartbeat
- * lapsed.
- */
-
-/* Takes the next task id into the runner's processing list, blocking up
- * to timeout_s seconds.  *task_id is "" when none came. */
-enum err	 ts_take(struct rconn *r, const char *runner_id,
-		    unsigned timeout_s, char *task_id, size_t len);
-/* Removes task_id from the runner's processing list. */
-enum err	 ts_done(struct rconn *r, const char *runner_id,
-		    const char *task_id);
-/* Moves task_id from the processing list back to the head of the queue
- * (it is taken next). */
-enum err	 ts_requeue(struct rconn *r, const char *runner_id,
-		    const char *task_id);
-/* Moves everything in the runner's processing list back to the queue
- * (start-up after a crash); *moved counts them. */
-enum err	 ts_requeue_all(struct rconn *r, const char *runner_id,
-		    long long *moved);
-/* Renews the heartbeat key, refreshes the claims of every queued task,
- * and, when recover is set, re-queues the processing lists of runners
- * whose heartbeat lapsed (*recovered counts the tasks). */
-enum err	 ts_heartbeat(struct rconn *r, const char *runner_id,
-		    unsigned ttl, int recover, long long *recovered);
-/* Deletes the heartbeat key (clean shutdown). */
-enum err	 ts_heartbeat_stop(struct rconn *r, const char *runner_id);
-
-/* A task's lease: SET NX EX held by the one process running it, so no job
- * ever runs twice.  ERR_CONFLICT when another holder has it. */
-enum err	 ts_lease_acquire(struct rconn *r, const char *task_id,
-		    const char *holder, unsigned ttl);
-/* Renews the lease if holder still has it: ERR_CONFLICT if not. */
-enum err	 ts_lease_renew(struct rconn *r, const char *task_id,
-		    const char *holder, unsigned ttl);
-enum err	 ts_lease_release(struct rconn *r, const char *task_id,
-		    const char *holder);
 
 /*
  * Cancels a task still waiting in the queue: takes it off the queue, marks
@@ -198,20 +165,6 @@ enum err	 ts_cancel_queued(struct rconn *r, const char *task_id,
  * ERR_CONFLICT when the task is already terminal. */
 enum err	 ts_request_cancel(struct rconn *r, const char *task_id,
 		    const char *model_id, enum ts_op op);
-
-/*
- * Disk reservations of running downloads (hash model-manager:reservations,
- * task id -> bytes still to fetch), so that concurrent downloads on one
- * cache volume are admitted against what the others still need.
- */
-#define TS_RESERVATIONS_KEY	TS_KEY_PREFIX "reservations"
-/* Sets (bytes > 0) or clears (bytes == 0) the task's reservation. */
-enum err	 ts_reserve(struct rconn *r, const char *task_id,
-		    unsigned long long bytes);
-/* The sum of the reservations of other running tasks; entries of tasks
- * that are no longer running are dropped on the way. */
-enum err	 ts_reserved_by_others(struct rconn *r, const char *task_id,
-		    unsigned long long *bytes);
 
 /* HINCRBY attempts; the new count in *attempts. */
 enum err	 ts_count_attempt(struct rconn *r, const char *task_id,

@@ -77,6 +77,12 @@ test_keys(void)
 	memset(longid, 'a', sizeof(longid) - 1);
 	longid[sizeof(longid) - 1] = '\0';
 	CU_ASSERT_EQUAL(ts_active_key(buf, sizeof(buf), longid), -1);
+	CU_ASSERT_EQUAL(ts_key(buf, sizeof(buf), "lease", "t1"), 0);
+	CU_ASSERT_STRING_EQUAL(buf, "model-manager:lease:t1");
+	CU_ASSERT_EQUAL(ts_key(buf, sizeof(buf), "processing", longid), -1);
+	/* Exactly full: the NUL does not fit. */
+	CU_ASSERT_EQUAL(ts_key(buf, 23, "lease", "t1"), 0);
+	CU_ASSERT_EQUAL(ts_key(buf, 22, "lease", "t1"), -1);
 	CU_ASSERT_STRING_EQUAL(ts_op_str(TS_OP_DOWNLOAD), "download");
 	CU_ASSERT_STRING_EQUAL(ts_op_str(TS_OP_DELETE), "delete");
 }
