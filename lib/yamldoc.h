@@ -1,6 +1,7 @@
 #ifndef MM_YAMLDOC_H
 #define MM_YAMLDOC_H
 
+#include <stdarg.h>
 #include <stddef.h>
 
 #include "err.h"
@@ -65,6 +66,17 @@ enum err	 yamldoc_parse(const char *name, const char *buf, size_t len,
  */
 enum err	 yamldoc_load(const char *path, struct yamldoc **out,
 		    char *errbuf, size_t errlen);
+
+/*
+ * Writes a message about a document into errbuf (size errlen): "name:line:
+ * " then fmt formatted with ap, or "name: " and the message when line is
+ * 0; the message alone is cut at 255 bytes.  Every message naming a
+ * place in a YAML file (here, in the configuration and in the registry)
+ * has this form.
+ */
+void		 yamldoc_vmsg(char *errbuf, size_t errlen, const char *name,
+		    unsigned long line, const char *fmt, va_list ap)
+		    __attribute__((format(printf, 5, 0)));
 
 /* Accepts NULL; sets *doc to NULL. */
 void		 yamldoc_free(struct yamldoc **doc);
