@@ -41,11 +41,9 @@ struct loader {
 	size_t		 cap;
 	size_t		 seq;
 	char		*defmodel;	/* first embedding file's default */
-	const char	*path;		/* the file being read */
+	struct yamldoc_msg msg;		/* names the file being read */
 	enum model_type	 type;		/* the models it holds */
 	int		 curated;	/* its entries are loaded, not checked */
-	char		*errbuf;
-	size_t		 errlen;
 };
 
 enum fkind { FK_STR, FK_INT, FK_BOOL, FK_MEM };
@@ -112,27 +110,10 @@ model_type_parse(const char *s, enum model_type *t)
 }
 
 static enum err
-lfail(struct loader *l, enum err e, unsigned long line, const char *fmt,
-    ...) __attribute__((format(printf, 4, 5)));
-
-/* Writes "path:line: fmt..." into the loader's errbuf; returns e. */
-static enum err
-lfail(struct loader *l, enum err e, unsigned long line, const char *fmt,
-    ...)
-{
-	va_list	 ap;
-
-	va_start(ap, fmt);
-	yamldoc_vmsg(l->errbuf, l->errlen, l->path, line, fmt, ap);
-	va_end(ap);
-	return e;
-}
-
-static enum err
 nomem(struct loader *l)
 {
 
-	return lfail(l, ERR_NOMEM, 0, "out of memory");
+	return yamldoc_fail(&l->msg, ERR_NOMEM, 0, "out of memory");
 }
 
 /* File text made safe to quote in a message. */
@@ -174,7 +155,7 @@ get_str(struct loader *l, const struct yamldoc_pair *p, char **dst)
 	else if (v->kind == YAMLDOC_SCALAR)
 		s = v->str;
 	else
-		return lfail(l, ERR_INVAL, v->line, "%s: expected a string",
+		return yamldoc_fail(&l->msg, ERR_INVAL, v->line, "%s: expected a string",
 		    p->key);
 	if (dst == NULL)
 		return ERR_OK;
@@ -194,7 +175,7 @@ get_int(struct loader *l, const struct yamldoc_pair *p, long long max,
 
 	if (!yamldoc_is_null(&p->value) &&
 	    yamldoc_int(&p->value, 0, max, &v, &why) == -1)
-		return lfail(l, ERR_INVAL, p->value.line, "%s: %s (0..%lld)",
+		return yamldoc_fail(&l->msg, ERR_INVAL, p->value.line, "%s: %s (0..%lld)",
 		    p->key, why, max);
 	if (dst != NULL)
 		*dst = (long)v;
@@ -208,7 +189,7 @@ get_bool(struct loader *l, const struct yamldoc_pair *p, int *dst)
 	int	 b;
 
 	if (yamldoc_bool(&p->value, &b) == -1)
-		return lfail(l, ERR_INVAL, p->value.line,
+		return yamldoc_fail(&l->msg, ERR_INVAL, p->value.line,
 		    "%s: expected true or false", p->key);
 	if (dst != NULL)
 		*dst = b;
@@ -236,11 +217,11 @@ get_quant(struct loader *l, const struct yamldoc_pair *q,
 	long long	 mb;
 
 	if (!valid_quant(q->key))
-		return lfail(l, ERR_INVAL, q->line,
+		return yamldoc_fail(&l->msg, ERR_INVAL, q->line,
 		    "memory_mb: invalid quantization '%s'",
 		    esc(eb, sizeof(eb), q->key));
 	if (yamldoc_int(&q->value, 0, REGISTRY_MEM_MAX, &mb, &why) == -1)
-		return lfail(l, ERR_INVAL, q->value.line,
+		return yamldoc_fail(&l->msg, ERR_INVAL, q->value.line,
 		    "memory_mb.%s: %s (0..%lld)", q->key, why,
 		    REGISTRY_MEM_MAX);
 	if ((qm->quant = strdup(q->key)) == NULL)
@@ -260,7 +241,7 @@ get_mem(struct loader *l, const struct yamldoc_pair *p, struct model *m)
 	if (yamldoc_is_null(v))
 		return ERR_OK;
 	if (v->kind != YAMLDOC_MAPPING)
-		return lfail(l, ERR_INVAL, v->line,
+		return yamldoc_fail(&l->msg, ERR_INVAL, v->line,
 		    "memory_mb: expected a mapping");
 	if (v->n > 0 && (m->mem = calloc(v->n, sizeof(*m->mem))) == NULL)
 		return nomem(l);
@@ -294,7 +275,7 @@ entry_key(struct loader *l, const struct yamldoc_pair *p, struct ent *e)
 	enum err		 err;
 
 	if ((f = field_find(p->key, e->m.type)) == NULL)
-		return lfail(l, ERR_INVAL, p->line,
+		return yamldoc_fail(&l->msg, ERR_INVAL, p->line,
 		    "unknown key '%s' in a model entry",
 		    esc(eb, sizeof(eb), p->key));
 	if (f->kept & (1u << e->m.type))
@@ -338,13 +319,13 @@ entry_check(struct loader *l, const struct yamldoc_node *n,
 	char	 eb[128];
 
 	if (m->id == NULL || *m->id == '\0')
-		return lfail(l, ERR_INVAL, n->line,
+		return yamldoc_fail(&l->msg, ERR_INVAL, n->line,
 		    "model entry without 'id'");
 	if (valid_repo_id(m->id) == -1)
-		return lfail(l, ERR_INVAL, n->line, "invalid model id '%s'",
+		return yamldoc_fail(&l->msg, ERR_INVAL, n->line, "invalid model id '%s'",
 		    esc(eb, sizeof(eb), m->id));
 	if (m->name == NULL || *m->name == '\0')
-		return lfail(l, ERR_INVAL, n->line, "model '%s' without '%s'",
+		return yamldoc_fail(&l->msg, ERR_INVAL, n->line, "model '%s' without '%s'",
 		    m->id, m->type == MT_LLM ? "display_name" : "name");
 	return ERR_OK;
 }
@@ -359,7 +340,7 @@ parse_entry(struct loader *l, const struct yamldoc_node *n, struct ent *e)
 	memset(e, 0, sizeof(*e));
 	e->m.type = l->type;
 	if (n->kind != YAMLDOC_MAPPING)
-		return lfail(l, ERR_INVAL, n->line,
+		return yamldoc_fail(&l->msg, ERR_INVAL, n->line,
 		    "a model entry must be a mapping");
 	for (i = 0; i < n->n; i++)
 		if ((err = entry_key(l, &n->pairs[i], e)) != ERR_OK)
@@ -465,7 +446,7 @@ add(struct loader *l, struct ent *e)
 	case ERR_OK:
 		break;
 	case ERR_TOOBIG:
-		return lfail(l, ERR_INVAL, 0, "more than %d models",
+		return yamldoc_fail(&l->msg, ERR_INVAL, 0, "more than %d models",
 		    REGISTRY_MODELS_MAX);
 	default:
 		return nomem(l);
@@ -488,7 +469,7 @@ parse_models(struct loader *l, const struct yamldoc_pair *p)
 	if (yamldoc_is_null(v))
 		return ERR_OK;
 	if (v->kind != YAMLDOC_SEQUENCE)
-		return lfail(l, ERR_INVAL, v->line,
+		return yamldoc_fail(&l->msg, ERR_INVAL, v->line,
 		    "models: expected a sequence");
 	for (i = 0; i < v->n; i++) {
 		err = parse_entry(l, &v->items[i], &e);
@@ -511,7 +492,7 @@ parse_default(struct loader *l, const struct yamldoc_pair *p)
 	if ((err = get_str(l, p, &s)) != ERR_OK)
 		return err;
 	if (*s != '\0' && valid_repo_id(s) == -1) {
-		err = lfail(l, ERR_INVAL, p->value.line,
+		err = yamldoc_fail(&l->msg, ERR_INVAL, p->value.line,
 		    "default_embedding_model: invalid model id '%s'",
 		    esc(eb, sizeof(eb), s));
 		free(s);
@@ -596,10 +577,10 @@ walk_keys(struct loader *l, const struct yamldoc_node *map,
 			if (op->fn != NULL && (err = op->fn(l, p)) != ERR_OK)
 				return err;
 		} else if (prov == NULL)
-			return lfail(l, ERR_INVAL, p->line, "unknown key '%s'",
+			return yamldoc_fail(&l->msg, ERR_INVAL, p->line, "unknown key '%s'",
 			    esc(eb, sizeof(eb), p->key));
 		else
-			return lfail(l, ERR_INVAL, p->line,
+			return yamldoc_fail(&l->msg, ERR_INVAL, p->line,
 			    "unknown key '%s' in provider '%s'",
 			    esc(eb, sizeof(eb), p->key),
 			    esc(pb, sizeof(pb), prov));
@@ -615,7 +596,7 @@ parse_provider(struct loader *l, const struct yamldoc_pair *prov)
 	char	 eb[64];
 
 	if (prov->value.kind != YAMLDOC_MAPPING)
-		return lfail(l, ERR_INVAL, prov->value.line,
+		return yamldoc_fail(&l->msg, ERR_INVAL, prov->value.line,
 		    "providers.%s: expected a mapping",
 		    esc(eb, sizeof(eb), prov->key));
 	l->curated = strcmp(prov->key, "local") == 0;
@@ -635,11 +616,11 @@ parse_llm(struct loader *l, const struct yamldoc_node *root)
 	    ERR_OK)
 		return err;
 	if ((v = yamldoc_get(root, "providers")) == NULL)
-		return lfail(l, ERR_INVAL, 0, "no 'providers' mapping");
+		return yamldoc_fail(&l->msg, ERR_INVAL, 0, "no 'providers' mapping");
 	if (yamldoc_is_null(v))
 		return ERR_OK;
 	if (v->kind != YAMLDOC_MAPPING)
-		return lfail(l, ERR_INVAL, v->line,
+		return yamldoc_fail(&l->msg, ERR_INVAL, v->line,
 		    "providers: expected a mapping");
 	for (i = 0; i < v->n; i++)
 		if ((err = parse_provider(l, &v->pairs[i])) != ERR_OK)
@@ -653,7 +634,7 @@ parse_hub(struct loader *l, const struct yamldoc_node *root)
 {
 
 	if (yamldoc_get(root, "models") == NULL)
-		return lfail(l, ERR_INVAL, 0, "no 'models' list");
+		return yamldoc_fail(&l->msg, ERR_INVAL, 0, "no 'models' list");
 	l->curated = 1;
 	return walk_keys(l, root, hub_keys, NKEYOPS(hub_keys), NULL);
 }
@@ -664,15 +645,16 @@ load_source(struct loader *l, const struct registry_source *src)
 	struct yamldoc	*doc = NULL;
 	enum err	 err;
 
-	l->path = src->path;
+	l->msg.name = src->path;
 	if ((unsigned)src->type >= MT__MAX)
-		return lfail(l, ERR_INVAL, 0, "invalid model type");
+		return yamldoc_fail(&l->msg, ERR_INVAL, 0, "invalid model type");
 	l->type = src->type;
-	if ((err = yamldoc_load(src->path, &doc, l->errbuf, l->errlen)) !=
+	if ((err = yamldoc_load(src->path, &doc, l->msg.errbuf,
+	    l->msg.errlen)) !=
 	    ERR_OK)
 		return err == ERR_TOOBIG ? ERR_INVAL : err;
 	if (doc->root == NULL || doc->root->kind != YAMLDOC_MAPPING)
-		err = lfail(l, ERR_INVAL, doc->root == NULL ? 0 :
+		err = yamldoc_fail(&l->msg, ERR_INVAL, doc->root == NULL ? 0 :
 		    doc->root->line, "expected a mapping at the top level");
 	else if (src->type == MT_LLM)
 		err = parse_llm(l, doc->root);
@@ -735,9 +717,9 @@ registry_load(const struct registry_source *src, size_t nsrc,
 
 	*out = NULL;
 	memset(&l, 0, sizeof(l));
-	l.path = "registry";
-	l.errbuf = errbuf;
-	l.errlen = errlen;
+	l.msg.name = "registry";
+	l.msg.errbuf = errbuf;
+	l.msg.errlen = errlen;
 	for (i = 0; i < nsrc && err == ERR_OK; i++)
 		err = load_source(&l, &src[i]);
 	if (err != ERR_OK)

@@ -22,11 +22,9 @@
 #include "yamldoc.h"
 
 struct pctx {
-	yaml_parser_t	 p;
-	const char	*name;
-	size_t		 nodes;
-	char		*errbuf;
-	size_t		 errlen;
+	yaml_parser_t		 p;
+	struct yamldoc_msg	 msg;
+	size_t			 nodes;
 };
 
 static enum err	 parse_node(struct pctx *, yaml_event_t *,
@@ -82,32 +80,21 @@ yamldoc_free(struct yamldoc **doc)
 	*doc = NULL;
 }
 
-void
-yamldoc_vmsg(char *errbuf, size_t errlen, const char *name,
-    unsigned long line, const char *fmt, va_list ap)
-{
-	char	 what[256];
-
-	vsnprintf(what, sizeof(what), fmt, ap);
-	if (line > 0)
-		snprintf(errbuf, errlen, "%s:%lu: %s", name, line, what);
-	else
-		snprintf(errbuf, errlen, "%s: %s", name, what);
-}
-
-static enum err
-fail(struct pctx *c, enum err e, unsigned long line, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-/* Writes the message about the document into errbuf; returns e. */
-static enum err
-fail(struct pctx *c, enum err e, unsigned long line, const char *fmt, ...)
+enum err
+yamldoc_fail(const struct yamldoc_msg *m, enum err e, unsigned long line,
+    const char *fmt, ...)
 {
 	va_list	 ap;
+	char	 what[256];
 
 	va_start(ap, fmt);
-	yamldoc_vmsg(c->errbuf, c->errlen, c->name, line, fmt, ap);
+	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
+	if (line > 0)
+		snprintf(m->errbuf, m->errlen, "%s:%lu: %s", m->name, line,
+		    what);
+	else
+		snprintf(m->errbuf, m->errlen, "%s: %s", m->name, what);
 	return e;
 }
 
@@ -121,13 +108,13 @@ next_event(struct pctx *c, yaml_event_t *ev)
 	if (yaml_parser_parse(&c->p, ev))
 		return ERR_OK;
 	if (c->p.error == YAML_MEMORY_ERROR)
-		return fail(c, ERR_NOMEM, 0, "out of memory");
+		return yamldoc_fail(&c->msg, ERR_NOMEM, 0, "out of memory");
 	problem = c->p.problem != NULL ? c->p.problem : "syntax error";
 	line = (unsigned long)c->p.problem_mark.line + 1;
 	if (c->p.context != NULL)
-		return fail(c, ERR_INVAL, line, "%s (%s)", problem,
+		return yamldoc_fail(&c->msg, ERR_INVAL, line, "%s (%s)", problem,
 		    c->p.context);
-	return fail(c, ERR_INVAL, line, "%s", problem);
+	return yamldoc_fail(&c->msg, ERR_INVAL, line, "%s", problem);
 }
 
 static unsigned long
@@ -144,7 +131,7 @@ count_node(struct pctx *c)
 
 	if (++c->nodes <= YAMLDOC_MAX_NODES)
 		return ERR_OK;
-	return fail(c, ERR_TOOBIG, 0, "more than %d nodes", YAMLDOC_MAX_NODES);
+	return yamldoc_fail(&c->msg, ERR_TOOBIG, 0, "more than %d nodes", YAMLDOC_MAX_NODES);
 }
 
 /* A copy of a scalar event's value; refuses embedded NUL bytes. */
@@ -155,10 +142,10 @@ scalar_dup(struct pctx *c, const yaml_event_t *ev, char **out)
 	size_t		 len = ev->data.scalar.length;
 
 	if (memchr(v, '\0', len) != NULL)
-		return fail(c, ERR_INVAL, ev_line(ev),
+		return yamldoc_fail(&c->msg, ERR_INVAL, ev_line(ev),
 		    "NUL character in a scalar");
 	if ((*out = strndup(v, len)) == NULL)
-		return fail(c, ERR_NOMEM, 0, "out of memory");
+		return yamldoc_fail(&c->msg, ERR_NOMEM, 0, "out of memory");
 	return ERR_OK;
 }
 
@@ -171,10 +158,10 @@ grow(struct pctx *c, void *arr, size_t *cap, size_t need, size_t size)
 	case ERR_OK:
 		return ERR_OK;
 	case ERR_TOOBIG:
-		return fail(c, ERR_TOOBIG, 0, "more than %d nodes",
+		return yamldoc_fail(&c->msg, ERR_TOOBIG, 0, "more than %d nodes",
 		    YAMLDOC_MAX_NODES);
 	default:
-		return fail(c, ERR_NOMEM, 0, "out of memory");
+		return yamldoc_fail(&c->msg, ERR_NOMEM, 0, "out of memory");
 	}
 }
 
@@ -227,7 +214,7 @@ check_dups(struct pctx *c, const struct yamldoc_node *map)
 	if (map->n < 2)
 		return ERR_OK;
 	if ((v = reallocarray(NULL, map->n, sizeof(*v))) == NULL)
-		return fail(c, ERR_NOMEM, 0, "out of memory");
+		return yamldoc_fail(&c->msg, ERR_NOMEM, 0, "out of memory");
 	for (i = 0; i < map->n; i++)
 		v[i] = &map->pairs[i];
 	qsort(v, map->n, sizeof(*v), pair_cmp);
@@ -238,7 +225,7 @@ check_dups(struct pctx *c, const struct yamldoc_node *map)
 	free(v);
 	if (dup == NULL)
 		return ERR_OK;
-	return fail(c, ERR_INVAL, dup->line, "duplicate key '%s'",
+	return yamldoc_fail(&c->msg, ERR_INVAL, dup->line, "duplicate key '%s'",
 	    log_escape(key, sizeof(key), dup->key));
 }
 
@@ -251,10 +238,10 @@ parse_key(struct pctx *c, yaml_event_t *ev, struct yamldoc_pair *pair)
 	pair->line = ev_line(ev);
 	if (ev->type == YAML_ALIAS_EVENT ||
 	    (ev->type == YAML_SCALAR_EVENT && ev->data.scalar.anchor != NULL))
-		e = fail(c, ERR_INVAL, pair->line,
+		e = yamldoc_fail(&c->msg, ERR_INVAL, pair->line,
 		    "anchors and aliases are not supported");
 	else if (ev->type != YAML_SCALAR_EVENT)
-		e = fail(c, ERR_INVAL, pair->line,
+		e = yamldoc_fail(&c->msg, ERR_INVAL, pair->line,
 		    "complex mapping keys are not supported");
 	else if ((e = count_node(c)) == ERR_OK)
 		e = scalar_dup(c, ev, &pair->key);
@@ -321,7 +308,7 @@ node_start(struct pctx *c, const yaml_event_t *ev, struct yamldoc_node *out,
 
 	out->line = ev_line(ev);
 	if (ev_anchor(ev) != NULL || ev->type == YAML_ALIAS_EVENT)
-		return fail(c, ERR_INVAL, out->line,
+		return yamldoc_fail(&c->msg, ERR_INVAL, out->line,
 		    "anchors and aliases are not supported");
 	if ((e = count_node(c)) != ERR_OK)
 		return e;
@@ -331,14 +318,14 @@ node_start(struct pctx *c, const yaml_event_t *ev, struct yamldoc_node *out,
 		return scalar_dup(c, ev, &out->str);
 	}
 	if (depth >= YAMLDOC_MAX_DEPTH)
-		return fail(c, ERR_TOOBIG, out->line,
+		return yamldoc_fail(&c->msg, ERR_TOOBIG, out->line,
 		    "nested deeper than %d levels", YAMLDOC_MAX_DEPTH);
 	if (ev->type == YAML_SEQUENCE_START_EVENT)
 		out->kind = YAMLDOC_SEQUENCE;
 	else if (ev->type == YAML_MAPPING_START_EVENT)
 		out->kind = YAMLDOC_MAPPING;
 	else
-		return fail(c, ERR_INVAL, out->line, "unexpected YAML event");
+		return yamldoc_fail(&c->msg, ERR_INVAL, out->line, "unexpected YAML event");
 	return ERR_OK;
 }
 
@@ -369,7 +356,7 @@ expect(struct pctx *c, yaml_event_type_t want, const char *what)
 	if ((e = next_event(c, &ev)) != ERR_OK)
 		return e;
 	if (ev.type != want)
-		e = fail(c, ERR_INVAL, ev_line(&ev), "%s", what);
+		e = yamldoc_fail(&c->msg, ERR_INVAL, ev_line(&ev), "%s", what);
 	yaml_event_delete(&ev);
 	return e;
 }
@@ -390,7 +377,7 @@ parse_stream(struct pctx *c, struct yamldoc *doc)
 	}
 	yaml_event_delete(&ev);
 	if ((doc->root = calloc(1, sizeof(*doc->root))) == NULL)
-		return fail(c, ERR_NOMEM, 0, "out of memory");
+		return yamldoc_fail(&c->msg, ERR_NOMEM, 0, "out of memory");
 	if ((e = next_event(c, &ev)) != ERR_OK ||
 	    (e = parse_node(c, &ev, doc->root, 0)) != ERR_OK ||
 	    (e = expect(c, YAML_DOCUMENT_END_EVENT, "document end expected"))
@@ -410,18 +397,18 @@ yamldoc_parse(const char *name, const char *buf, size_t len,
 
 	*out = NULL;
 	memset(&c, 0, sizeof(c));
-	c.name = name;
-	c.errbuf = errbuf;
-	c.errlen = errlen;
+	c.msg.name = name;
+	c.msg.errbuf = errbuf;
+	c.msg.errlen = errlen;
 	if (len > YAMLDOC_MAX_BYTES)
-		return fail(&c, ERR_TOOBIG, 0, "larger than %d bytes",
+		return yamldoc_fail(&c.msg, ERR_TOOBIG, 0, "larger than %d bytes",
 		    YAMLDOC_MAX_BYTES);
 	if (!yaml_parser_initialize(&c.p))
-		return fail(&c, ERR_NOMEM, 0, "out of memory");
+		return yamldoc_fail(&c.msg, ERR_NOMEM, 0, "out of memory");
 	yaml_parser_set_input_string(&c.p, (const unsigned char *)buf, len);
 	if ((doc = calloc(1, sizeof(*doc))) == NULL ||
 	    (doc->name = strdup(name)) == NULL) {
-		e = fail(&c, ERR_NOMEM, 0, "out of memory");
+		e = yamldoc_fail(&c.msg, ERR_NOMEM, 0, "out of memory");
 		goto out;
 	}
 	if ((e = parse_stream(&c, doc)) != ERR_OK)
@@ -436,58 +423,52 @@ out:
 
 /* Reads at most YAMLDOC_MAX_BYTES + 1 bytes of fd into *buf. */
 static enum err
-read_all(int fd, const char *path, char **buf, size_t *len, char *errbuf,
-    size_t errlen)
+read_all(const struct yamldoc_msg *m, int fd, char **buf, size_t *len)
 {
 
-	if ((*buf = malloc(YAMLDOC_MAX_BYTES + 1)) == NULL) {
-		snprintf(errbuf, errlen, "%s: out of memory", path);
-		return ERR_NOMEM;
-	}
-	if (fdio_read(fd, *buf, YAMLDOC_MAX_BYTES + 1, len) == -1) {
-		snprintf(errbuf, errlen, "%s: %s", path, strerror(errno));
-		return ERR_IO;
-	}
+	if ((*buf = malloc(YAMLDOC_MAX_BYTES + 1)) == NULL)
+		return yamldoc_fail(m, ERR_NOMEM, 0, "out of memory");
+	if (fdio_read(fd, *buf, YAMLDOC_MAX_BYTES + 1, len) == -1)
+		return yamldoc_fail(m, ERR_IO, 0, "%s", strerror(errno));
 	return ERR_OK;
 }
 
-/* Opens path for reading if it is a regular file: the descriptor, or -1
- * with a message in errbuf. */
-static int
-open_regular(const char *path, char *errbuf, size_t errlen)
+/* Opens the regular file m->name for reading into *fd. */
+static enum err
+open_regular(const struct yamldoc_msg *m, int *fd)
 {
 	struct stat	 st;
-	int		 fd;
+	enum err	 e = ERR_OK;
 
 	/* O_NONBLOCK: never hang opening a FIFO; S_ISREG refuses it. */
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) ==
-	    -1 || fstat(fd, &st) == -1) {
-		snprintf(errbuf, errlen, "%s: %s", path, strerror(errno));
-		if (fd != -1)
-			close(fd);
-		return -1;
+	if ((*fd = open(m->name, O_RDONLY | O_CLOEXEC | O_NOCTTY |
+	    O_NONBLOCK)) == -1)
+		return yamldoc_fail(m, ERR_IO, 0, "%s", strerror(errno));
+	if (fstat(*fd, &st) == -1)
+		e = yamldoc_fail(m, ERR_IO, 0, "%s", strerror(errno));
+	else if (!S_ISREG(st.st_mode))
+		e = yamldoc_fail(m, ERR_IO, 0, "not a regular file");
+	if (e != ERR_OK) {
+		close(*fd);
+		*fd = -1;
 	}
-	if (!S_ISREG(st.st_mode)) {
-		snprintf(errbuf, errlen, "%s: not a regular file", path);
-		close(fd);
-		return -1;
-	}
-	return fd;
+	return e;
 }
 
 enum err
 yamldoc_load(const char *path, struct yamldoc **out, char *errbuf,
     size_t errlen)
 {
-	char		*buf = NULL;
-	size_t		 len;
-	int		 fd;
-	enum err	 e;
+	struct yamldoc_msg	 m = { path, errbuf, errlen };
+	char			*buf = NULL;
+	size_t			 len;
+	int			 fd;
+	enum err		 e;
 
 	*out = NULL;
-	if ((fd = open_regular(path, errbuf, errlen)) == -1)
-		return ERR_IO;
-	if ((e = read_all(fd, path, &buf, &len, errbuf, errlen)) == ERR_OK)
+	if ((e = open_regular(&m, &fd)) != ERR_OK)
+		return e;
+	if ((e = read_all(&m, fd, &buf, &len)) == ERR_OK)
 		e = yamldoc_parse(path, buf, len, out, errbuf, errlen);
 	free(buf);
 	close(fd);

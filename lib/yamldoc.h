@@ -1,7 +1,6 @@
 #ifndef MM_YAMLDOC_H
 #define MM_YAMLDOC_H
 
-#include <stdarg.h>
 #include <stddef.h>
 
 #include "err.h"
@@ -68,15 +67,24 @@ enum err	 yamldoc_load(const char *path, struct yamldoc **out,
 		    char *errbuf, size_t errlen);
 
 /*
- * Writes a message about a document into errbuf (size errlen): "name:line:
- * " then fmt formatted with ap, or "name: " and the message when line is
- * 0; the message alone is cut at 255 bytes.  Every message naming a
- * place in a YAML file (here, in the configuration and in the registry)
- * has this form.
+ * Where the messages about one document go: every message naming a place
+ * in a YAML file (here, in the configuration and in the registry) reads
+ * "name:line: what", or "name: what" about the whole file.
  */
-void		 yamldoc_vmsg(char *errbuf, size_t errlen, const char *name,
-		    unsigned long line, const char *fmt, va_list ap)
-		    __attribute__((format(printf, 5, 0)));
+struct yamldoc_msg {
+	const char	*name;		/* the file, as messages name it */
+	char		*errbuf;
+	size_t		 errlen;
+};
+
+/*
+ * Writes the message fmt about line (0: the whole file) into m->errbuf;
+ * the "what" part is cut at 255 bytes.  Returns e, so that a failure is
+ * written and returned in one statement.
+ */
+enum err	 yamldoc_fail(const struct yamldoc_msg *m, enum err e,
+		    unsigned long line, const char *fmt, ...)
+		    __attribute__((format(printf, 4, 5)));
 
 /* Accepts NULL; sets *doc to NULL. */
 void		 yamldoc_free(struct yamldoc **doc);
