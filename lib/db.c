@@ -85,7 +85,8 @@ firstline(const char *msg)
 }
 
 /* Connects if needed; the URL is expanded first so the keywords after it
- * (timeouts, application name) override what it says. */
+ * (timeouts, application name) override what it says.  A failure is
+ * logged here. */
 static int
 db_ensure(struct db *db)
 {
@@ -99,7 +100,7 @@ db_ensure(struct db *db)
 	db_reset(db);
 	db->conn = PQconnectdbParams(keys, vals, 1);
 	if (db->conn == NULL || PQstatus(db->conn) != CONNECTION_OK) {
-		log_warnx("database: cannot connect: %s",
+		log_warnx("%s: cannot connect to the database: %s", __func__,
 		    firstline(db->conn ? PQerrorMessage(db->conn) : NULL));
 		db_reset(db);
 		return -1;
@@ -116,6 +117,18 @@ db_sqlstate(const PGresult *res, const char *state)
 	return s != NULL && strcmp(s, state) == 0;
 }
 
+/* The statement name of sql, from its text (64-bit FNV-1a), into name. */
+static void
+db_stmt_name(const char *sql, char *name, size_t len)
+{
+	unsigned long long	 h = 1469598103934665603ULL;
+	const char		*p;
+
+	for (p = sql; *p != '\0'; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+	snprintf(name, len, "mm_%016llx", h);
+}
+
 /*
  * The name of sql prepared on the connection (preparing it at its first
  * use), or NULL to run it unprepared.  Parsing and planning each query
@@ -127,17 +140,13 @@ db_sqlstate(const PGresult *res, const char *state)
 static const char *
 db_stmt(struct db *db, const char *sql, int n, char *name, size_t len)
 {
-	PGresult		*res;
-	unsigned long long	 h = 1469598103934665603ULL;
-	const char		*p;
-	size_t			 i;
-	int			 ok;
+	PGresult	*res;
+	size_t		 i;
+	int		 ok;
 
 	if (db->noprep)
 		return NULL;
-	for (p = sql; *p != '\0'; p++)
-		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
-	snprintf(name, len, "mm_%016llx", h);
+	db_stmt_name(sql, name, len);
 	for (i = 0; i < db->nstmts; i++)
 		if (db->stmts[i] == sql)
 			return name;
@@ -155,39 +164,50 @@ db_stmt(struct db *db, const char *sql, int n, char *name, size_t len)
 	return name;
 }
 
+/* Runs sql once on the connection, prepared when it can be.  Returns the
+ * result, whatever its status (PQclear it), or NULL. */
+static PGresult *
+db_exec(struct db *db, const char *sql, int n, const char *const *params)
+{
+	PGresult	*res;
+	const char	*stmt;
+	char		 name[32];
+
+	if ((stmt = db_stmt(db, sql, n, name, sizeof(name))) == NULL)
+		return PQexecParams(db->conn, sql, n, NULL, params, NULL, NULL,
+		    0);
+	res = PQexecPrepared(db->conn, stmt, n, params, NULL, NULL, 0);
+	if (db_sqlstate(res, SQLSTATE_NO_STMT)) {
+		/* A pooler moved us to another server connection. */
+		PQclear(res);
+		db->noprep = 1;
+		res = PQexecParams(db->conn, sql, n, NULL, params, NULL, NULL,
+		    0);
+	}
+	return res;
+}
+
 /*
  * Runs a parameterised query expecting tuples, prepared on the connection
  * (sql must be a static string: it identifies the statement).  On a
  * connection failure it resets and retries once (the server may have
  * restarted since the last request).  Returns the result (PQclear it) or
- * NULL (logged).
+ * NULL; every failure is logged here.
  */
 static PGresult *
 db_query(struct db *db, const char *sql, int n, const char *const *params)
 {
 	PGresult	*res;
-	const char	*stmt;
-	char		 name[32];
 	int		 attempt;
 
 	for (attempt = 0; attempt < 2; attempt++) {
 		if (db_ensure(db) == -1)
 			return NULL;
-		stmt = db_stmt(db, sql, n, name, sizeof(name));
-		res = stmt != NULL ? PQexecPrepared(db->conn, stmt, n, params,
-		    NULL, NULL, 0) : PQexecParams(db->conn, sql, n, NULL,
-		    params, NULL, NULL, 0);
-		if (stmt != NULL && db_sqlstate(res, SQLSTATE_NO_STMT)) {
-			/* A pooler moved us to another server connection. */
-			PQclear(res);
-			db->noprep = 1;
-			res = PQexecParams(db->conn, sql, n, NULL, params, NULL,
-			    NULL, 0);
-		}
+		res = db_exec(db, sql, n, params);
 		if (res != NULL && PQresultStatus(res) == PGRES_TUPLES_OK)
 			return res;
 		if (PQstatus(db->conn) == CONNECTION_OK) {
-			log_warnx("database: query failed: %s",
+			log_warnx("%s: query failed: %s", __func__,
 			    firstline(res ? PQresultErrorMessage(res) : NULL));
 			PQclear(res);
 			return NULL;
@@ -195,7 +215,7 @@ db_query(struct db *db, const char *sql, int n, const char *const *params)
 		PQclear(res);
 		db_reset(db);
 	}
-	log_warnx("database: connection lost");
+	log_warnx("%s: the database connection was lost", __func__);
 	return NULL;
 }
 
@@ -219,20 +239,30 @@ db_user_row(PGresult *res, struct db_user *out)
 	return ERR_OK;
 }
 
+/* Runs sql, whose one parameter is param, for the user in its first
+ * row. */
+static enum err
+db_user_query(struct db *db, const char *sql, const char *param,
+    struct db_user *out)
+{
+	PGresult	*res;
+	enum err	 e;
+
+	if ((res = db_query(db, sql, 1, &param)) == NULL)
+		return ERR_DB;
+	e = db_user_row(res, out);
+	PQclear(res);
+	return e;
+}
+
 enum err
 db_user_by_name(struct db *db, const char *username, struct db_user *out)
 {
 	static const char sql[] =
 	    "SELECT id, username, coalesce(is_active, false), "
 	    "coalesce(is_superuser, false) FROM users WHERE username = $1";
-	PGresult	*res;
-	enum err	 e;
 
-	if ((res = db_query(db, sql, 1, &username)) == NULL)
-		return ERR_DB;
-	e = db_user_row(res, out);
-	PQclear(res);
-	return e;
+	return db_user_query(db, sql, username, out);
 }
 
 enum err
@@ -244,14 +274,10 @@ db_user_by_api_key(struct db *db, const char *hash_hex, struct db_user *out)
 	    "WHERE k.key_hash = $1 AND coalesce(k.is_active, false) "
 	    "AND (k.expires_at IS NULL OR k.expires_at > now()) "
 	    "AND coalesce(u.is_active, false)";
-	PGresult	*res;
 	enum err	 e;
 
-	if ((res = db_query(db, sql, 1, &hash_hex)) == NULL)
-		return ERR_DB;
-	e = db_user_row(res, out);
+	e = db_user_query(db, sql, hash_hex, out);
 	out->is_superuser = 0;
-	PQclear(res);
 	return e;
 }
 
@@ -386,11 +412,22 @@ db_collections_free(struct db_collections *c)
 	memset(c, 0, sizeof(*c));
 }
 
+/* A count in column col of the first row of res, into *out (left alone
+ * if it is not one). */
+static void
+db_count(PGresult *res, int col, long *out)
+{
+	long long	 n;
+
+	if (num_parse(PQgetvalue(res, 0, col), 0, LONG_MAX, &n, NULL) == 0)
+		*out = n;
+}
+
 enum err
 db_model_usage(struct db *db, const char *model_id, struct db_usage *out)
 {
 	static const char sql[] =
-	    "SELECT c.name, p.n, l.n FROM "
+	    "SELECT c.embedding_model, c.name, p.n, l.n FROM "
 	    "(SELECT count(*) AS n FROM user_preferences "
 	    "WHERE default_embedding_model = $1) p CROSS JOIN "
 	    "(SELECT count(*) AS n FROM llm_provider_configs "
@@ -398,35 +435,18 @@ db_model_usage(struct db *db, const char *model_id, struct db_usage *out)
 	    "LEFT JOIN collections c ON c.embedding_model = $1 "
 	    "ORDER BY c.name COLLATE \"C\"";
 	PGresult	*res;
-	enum err	 e = ERR_OK;
-	int		 i, rows;
-	long long	 n;
+	enum err	 e;
 
 	memset(out, 0, sizeof(*out));
 	if ((res = db_query(db, sql, 1, &model_id)) == NULL)
 		return ERR_DB;
-	rows = PQntuples(res);
-	if (rows > 0) {
-		if (num_parse(PQgetvalue(res, 0, 1), 0, LONG_MAX, &n,
-		    NULL) == 0)
-			out->preferences = n;
-		if (num_parse(PQgetvalue(res, 0, 2), 0, LONG_MAX, &n,
-		    NULL) == 0)
-			out->llm_configs = n;
+	if (PQntuples(res) > 0) {
+		db_count(res, 2, &out->preferences);
+		db_count(res, 3, &out->llm_configs);
 	}
-	if (rows > 0 && !PQgetisnull(res, 0, 0) &&
-	    (out->cols.v = calloc(rows, sizeof(*out->cols.v))) == NULL)
-		e = ERR_NOMEM;
-	for (i = 0; e == ERR_OK && i < rows && !PQgetisnull(res, i, 0); i++) {
-		out->cols.v[i].model = strdup(model_id);
-		out->cols.v[i].name = strdup(PQgetvalue(res, i, 0));
-		out->cols.n++;
-		if (out->cols.v[i].model == NULL || out->cols.v[i].name == NULL)
-			e = ERR_NOMEM;
-	}
-	PQclear(res);
-	if (e != ERR_OK)
+	if ((e = db_collection_rows(res, 0, &out->cols)) != ERR_OK)
 		db_usage_free(out);
+	PQclear(res);
 	return e;
 }
 
