@@ -732,9 +732,10 @@ sanity(struct cctx *c, const struct config *cfg)
 	const struct yamldoc_msg	*m = &c->msg;
 
 	if (cfg->heartbeat_ttl <= cfg->heartbeat_interval)
-		return yamldoc_fail(m, ERR_INVAL, 0, "jobs.heartbeat_ttl_seconds "
-		    "(%u) must be greater than jobs.heartbeat_interval_seconds "
-		    "(%u)", cfg->heartbeat_ttl, cfg->heartbeat_interval);
+		return yamldoc_fail(m, ERR_INVAL, 0,
+		    "jobs.heartbeat_ttl_seconds (%u) must be greater than "
+		    "jobs.heartbeat_interval_seconds (%u)",
+		    cfg->heartbeat_ttl, cfg->heartbeat_interval);
 	if (cfg->download_soft_limit >= cfg->download_hard_limit)
 		return yamldoc_fail(m, ERR_INVAL, 0,
 		    "jobs.download_soft_limit_seconds (%u) must be less than "

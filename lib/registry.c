@@ -32,7 +32,7 @@ static const char *const type_strs[MT__MAX] = {
 struct ent {
 	struct model	 m;
 	int		 has_asym;	/* is_asymmetric was given */
-	size_t		 seq;		/* first-seen order, for a stable sort */
+	size_t		 seq;		/* first-seen order: a stable sort */
 };
 
 struct loader {
@@ -43,7 +43,7 @@ struct loader {
 	char		*defmodel;	/* first embedding file's default */
 	struct yamldoc_msg msg;		/* names the file being read */
 	enum model_type	 type;		/* the models it holds */
-	int		 curated;	/* its entries are loaded, not checked */
+	int		 curated;	/* entries loaded, not only checked */
 };
 
 enum fkind { FK_STR, FK_INT, FK_BOOL, FK_MEM };
@@ -155,8 +155,8 @@ get_str(struct loader *l, const struct yamldoc_pair *p, char **dst)
 	else if (v->kind == YAMLDOC_SCALAR)
 		s = v->str;
 	else
-		return yamldoc_fail(&l->msg, ERR_INVAL, v->line, "%s: expected a string",
-		    p->key);
+		return yamldoc_fail(&l->msg, ERR_INVAL, v->line,
+		    "%s: expected a string", p->key);
 	if (dst == NULL)
 		return ERR_OK;
 	free(*dst);
@@ -175,8 +175,8 @@ get_int(struct loader *l, const struct yamldoc_pair *p, long long max,
 
 	if (!yamldoc_is_null(&p->value) &&
 	    yamldoc_int(&p->value, 0, max, &v, &why) == -1)
-		return yamldoc_fail(&l->msg, ERR_INVAL, p->value.line, "%s: %s (0..%lld)",
-		    p->key, why, max);
+		return yamldoc_fail(&l->msg, ERR_INVAL, p->value.line,
+		    "%s: %s (0..%lld)", p->key, why, max);
 	if (dst != NULL)
 		*dst = (long)v;
 	return ERR_OK;
@@ -322,11 +322,12 @@ entry_check(struct loader *l, const struct yamldoc_node *n,
 		return yamldoc_fail(&l->msg, ERR_INVAL, n->line,
 		    "model entry without 'id'");
 	if (valid_repo_id(m->id) == -1)
-		return yamldoc_fail(&l->msg, ERR_INVAL, n->line, "invalid model id '%s'",
-		    esc(eb, sizeof(eb), m->id));
+		return yamldoc_fail(&l->msg, ERR_INVAL, n->line,
+		    "invalid model id '%s'", esc(eb, sizeof(eb), m->id));
 	if (m->name == NULL || *m->name == '\0')
-		return yamldoc_fail(&l->msg, ERR_INVAL, n->line, "model '%s' without '%s'",
-		    m->id, m->type == MT_LLM ? "display_name" : "name");
+		return yamldoc_fail(&l->msg, ERR_INVAL, n->line,
+		    "model '%s' without '%s'", m->id,
+		    m->type == MT_LLM ? "display_name" : "name");
 	return ERR_OK;
 }
 
@@ -446,8 +447,8 @@ add(struct loader *l, struct ent *e)
 	case ERR_OK:
 		break;
 	case ERR_TOOBIG:
-		return yamldoc_fail(&l->msg, ERR_INVAL, 0, "more than %d models",
-		    REGISTRY_MODELS_MAX);
+		return yamldoc_fail(&l->msg, ERR_INVAL, 0,
+		    "more than %d models", REGISTRY_MODELS_MAX);
 	default:
 		return nomem(l);
 	}
@@ -577,8 +578,8 @@ walk_keys(struct loader *l, const struct yamldoc_node *map,
 			if (op->fn != NULL && (err = op->fn(l, p)) != ERR_OK)
 				return err;
 		} else if (prov == NULL)
-			return yamldoc_fail(&l->msg, ERR_INVAL, p->line, "unknown key '%s'",
-			    esc(eb, sizeof(eb), p->key));
+			return yamldoc_fail(&l->msg, ERR_INVAL, p->line,
+			    "unknown key '%s'", esc(eb, sizeof(eb), p->key));
 		else
 			return yamldoc_fail(&l->msg, ERR_INVAL, p->line,
 			    "unknown key '%s' in provider '%s'",
@@ -616,7 +617,8 @@ parse_llm(struct loader *l, const struct yamldoc_node *root)
 	    ERR_OK)
 		return err;
 	if ((v = yamldoc_get(root, "providers")) == NULL)
-		return yamldoc_fail(&l->msg, ERR_INVAL, 0, "no 'providers' mapping");
+		return yamldoc_fail(&l->msg, ERR_INVAL, 0,
+		    "no 'providers' mapping");
 	if (yamldoc_is_null(v))
 		return ERR_OK;
 	if (v->kind != YAMLDOC_MAPPING)
@@ -647,11 +649,11 @@ load_source(struct loader *l, const struct registry_source *src)
 
 	l->msg.name = src->path;
 	if ((unsigned)src->type >= MT__MAX)
-		return yamldoc_fail(&l->msg, ERR_INVAL, 0, "invalid model type");
+		return yamldoc_fail(&l->msg, ERR_INVAL, 0,
+		    "invalid model type");
 	l->type = src->type;
 	if ((err = yamldoc_load(src->path, &doc, l->msg.errbuf,
-	    l->msg.errlen)) !=
-	    ERR_OK)
+	    l->msg.errlen)) != ERR_OK)
 		return err == ERR_TOOBIG ? ERR_INVAL : err;
 	if (doc->root == NULL || doc->root->kind != YAMLDOC_MAPPING)
 		err = yamldoc_fail(&l->msg, ERR_INVAL, doc->root == NULL ? 0 :

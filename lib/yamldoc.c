@@ -112,8 +112,8 @@ next_event(struct pctx *c, yaml_event_t *ev)
 	problem = c->p.problem != NULL ? c->p.problem : "syntax error";
 	line = (unsigned long)c->p.problem_mark.line + 1;
 	if (c->p.context != NULL)
-		return yamldoc_fail(&c->msg, ERR_INVAL, line, "%s (%s)", problem,
-		    c->p.context);
+		return yamldoc_fail(&c->msg, ERR_INVAL, line, "%s (%s)",
+		    problem, c->p.context);
 	return yamldoc_fail(&c->msg, ERR_INVAL, line, "%s", problem);
 }
 
@@ -131,7 +131,8 @@ count_node(struct pctx *c)
 
 	if (++c->nodes <= YAMLDOC_MAX_NODES)
 		return ERR_OK;
-	return yamldoc_fail(&c->msg, ERR_TOOBIG, 0, "more than %d nodes", YAMLDOC_MAX_NODES);
+	return yamldoc_fail(&c->msg, ERR_TOOBIG, 0, "more than %d nodes",
+	    YAMLDOC_MAX_NODES);
 }
 
 /* A copy of a scalar event's value; refuses embedded NUL bytes. */
@@ -158,8 +159,8 @@ grow(struct pctx *c, void *arr, size_t *cap, size_t need, size_t size)
 	case ERR_OK:
 		return ERR_OK;
 	case ERR_TOOBIG:
-		return yamldoc_fail(&c->msg, ERR_TOOBIG, 0, "more than %d nodes",
-		    YAMLDOC_MAX_NODES);
+		return yamldoc_fail(&c->msg, ERR_TOOBIG, 0,
+		    "more than %d nodes", YAMLDOC_MAX_NODES);
 	default:
 		return yamldoc_fail(&c->msg, ERR_NOMEM, 0, "out of memory");
 	}
@@ -325,7 +326,8 @@ node_start(struct pctx *c, const yaml_event_t *ev, struct yamldoc_node *out,
 	else if (ev->type == YAML_MAPPING_START_EVENT)
 		out->kind = YAMLDOC_MAPPING;
 	else
-		return yamldoc_fail(&c->msg, ERR_INVAL, out->line, "unexpected YAML event");
+		return yamldoc_fail(&c->msg, ERR_INVAL, out->line,
+		    "unexpected YAML event");
 	return ERR_OK;
 }
 
@@ -401,8 +403,8 @@ yamldoc_parse(const char *name, const char *buf, size_t len,
 	c.msg.errbuf = errbuf;
 	c.msg.errlen = errlen;
 	if (len > YAMLDOC_MAX_BYTES)
-		return yamldoc_fail(&c.msg, ERR_TOOBIG, 0, "larger than %d bytes",
-		    YAMLDOC_MAX_BYTES);
+		return yamldoc_fail(&c.msg, ERR_TOOBIG, 0,
+		    "larger than %d bytes", YAMLDOC_MAX_BYTES);
 	if (!yaml_parser_initialize(&c.p))
 		return yamldoc_fail(&c.msg, ERR_NOMEM, 0, "out of memory");
 	yaml_parser_set_input_string(&c.p, (const unsigned char *)buf, len);
