@@ -59,7 +59,7 @@ static const struct field {
 	const char	*key;
 	enum fkind	 kind;
 	unsigned	 types;		/* where the key is allowed */
-	unsigned	 kept;		/* where the value is stored at off */
+	unsigned	 kept;		/* where it is stored at off (0: never) */
 	size_t		 off;		/* in struct model */
 	long long	 max;		/* FK_INT: the range is 0..max */
 } fields[] = {
