@@ -6,8 +6,6 @@
  * the default embedding model).  Secrets (JWT_SECRET_KEY, the URLs, the
  * hub token) never appear in a message.
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -17,8 +15,9 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "config.h"
 #include "cachedir.h"
+#include "config.h"
+#include "hftoken.h"
 #include "log.h"
 #include "pypath.h"
 #include "registry.h"
@@ -28,7 +27,6 @@
 #define CONFIG_REDIS_URL	"redis://localhost:6379/0"
 #define CONFIG_HF_ENDPOINT	"https://huggingface.co"
 #define CONFIG_SEARCH_API_URL	"http://localhost:8000"
-#define CONFIG_TOKEN_MAX	65536	/* bytes of the hub token file */
 #define CONFIG_RUNNER_ID_MAX	64
 #define CONFIG_ID_CHARS		"ABCDEFGHIJKLMNOPQRSTUVWXYZ" \
 				"abcdefghijklmnopqrstuvwxyz0123456789._-"
@@ -73,64 +71,79 @@ static const struct {
 
 enum ckind { CK_UINT, CK_ULL, CK_BOOL, CK_PATH, CK_RUNNER, CK_SOURCES };
 
-/* Every YAML key: section, key, kind, field, bounds. */
-static const struct ckey {
-	const char	*section;
+/* A YAML key of one section: its kind, the field it sets, its bounds. */
+struct ckey {
 	const char	*key;
 	enum ckind	 kind;
 	size_t		 off;
 	long long	 min;
 	long long	 max;
-} ckeys[] = {
-#define K(s, k, kind, f, lo, hi) { s, k, kind, offsetof(struct config, f), \
-	    lo, hi }
-	K("models", "sources", CK_SOURCES, sources, 0, 0),
-	K("cache", "scan_ttl_seconds", CK_UINT, scan_ttl, 0, 86400),
-	K("api", "vecpipe_timeout_ms", CK_UINT, vecpipe_timeout_ms, 1, 60000),
-	K("api", "token_ttl_seconds", CK_UINT, token_ttl, 60, 31536000),
-	K("database", "connect_timeout_seconds", CK_UINT, db_connect_timeout,
-	    1, 300),
-	K("database", "statement_timeout_ms", CK_UINT,
-	    db_statement_timeout_ms, 1, 3600000),
-	K("redis", "timeout_ms", CK_UINT, redis_timeout_ms, 1, 60000),
-	K("jobs", "concurrency", CK_UINT, concurrency, 1, 64),
-	K("jobs", "heartbeat_interval_seconds", CK_UINT, heartbeat_interval,
-	    1, 3600),
-	K("jobs", "heartbeat_ttl_seconds", CK_UINT, heartbeat_ttl, 2, 86400),
-	K("jobs", "download_soft_limit_seconds", CK_UINT,
-	    download_soft_limit, 1, 604800),
-	K("jobs", "download_hard_limit_seconds", CK_UINT,
-	    download_hard_limit, 1, 604800),
-	K("jobs", "delete_soft_limit_seconds", CK_UINT, delete_soft_limit,
-	    1, 86400),
-	K("jobs", "delete_hard_limit_seconds", CK_UINT, delete_hard_limit,
-	    1, 86400),
-	K("jobs", "max_attempts", CK_UINT, max_attempts, 1, 100),
-	K("jobs", "parallel_files", CK_UINT, parallel_files, 1, 64),
-	K("jobs", "disk_reserve_mb", CK_ULL, disk_reserve_mb, 0,
-	    1LL << 30),
-	K("jobs", "retry_max", CK_UINT, retry_max, 0, 100),
-	K("jobs", "retry_base_ms", CK_UINT, retry_base_ms, 1, 600000),
-	K("jobs", "retry_max_ms", CK_UINT, retry_max_ms, 1, 3600000),
-	K("jobs", "stall_seconds", CK_UINT, stall_seconds, 1, 3600),
-	K("jobs", "progress_interval_ms", CK_UINT, progress_interval_ms,
-	    10, 60000),
-	K("jobs", "connect_timeout_seconds", CK_UINT, connect_timeout,
-	    1, 300),
-	K("jobs", "runner_id", CK_RUNNER, runner_id, 0, 0),
-	K("log", "file", CK_PATH, log_file, 0, 0),
-	K("log", "debug", CK_BOOL, debug, 0, 0),
-#undef K
 };
 
-#define NCKEYS	(sizeof(ckeys) / sizeof(ckeys[0]))
+#define K(k, kind, f, lo, hi)	{ k, kind, offsetof(struct config, f), lo, hi }
+#define U(k, f, lo, hi)		K(k, CK_UINT, f, lo, hi)
+#define ULL(k, f, lo, hi)	K(k, CK_ULL, f, lo, hi)
+
+static const struct ckey models_keys[] = {
+	K("sources", CK_SOURCES, sources, 0, 0),
+};
+static const struct ckey cache_keys[] = {
+	U("scan_ttl_seconds", scan_ttl, 0, 86400),
+};
+static const struct ckey api_keys[] = {
+	U("vecpipe_timeout_ms", vecpipe_timeout_ms, 1, 60000),
+	U("token_ttl_seconds", token_ttl, 60, 31536000),
+};
+static const struct ckey database_keys[] = {
+	U("connect_timeout_seconds", db_connect_timeout, 1, 300),
+	U("statement_timeout_ms", db_statement_timeout_ms, 1, 3600000),
+};
+static const struct ckey redis_keys[] = {
+	U("timeout_ms", redis_timeout_ms, 1, 60000),
+};
+static const struct ckey jobs_keys[] = {
+	U("concurrency", concurrency, 1, 64),
+	U("heartbeat_interval_seconds", heartbeat_interval, 1, 3600),
+	U("heartbeat_ttl_seconds", heartbeat_ttl, 2, 86400),
+	U("download_soft_limit_seconds", download_soft_limit, 1, 604800),
+	U("download_hard_limit_seconds", download_hard_limit, 1, 604800),
+	U("delete_soft_limit_seconds", delete_soft_limit, 1, 86400),
+	U("delete_hard_limit_seconds", delete_hard_limit, 1, 86400),
+	U("max_attempts", max_attempts, 1, 100),
+	U("parallel_files", parallel_files, 1, 64),
+	ULL("disk_reserve_mb", disk_reserve_mb, 0, 1073741824),
+	U("retry_max", retry_max, 0, 100),
+	U("retry_base_ms", retry_base_ms, 1, 600000),
+	U("retry_max_ms", retry_max_ms, 1, 3600000),
+	U("stall_seconds", stall_seconds, 1, 3600),
+	U("progress_interval_ms", progress_interval_ms, 10, 60000),
+	U("connect_timeout_seconds", connect_timeout, 1, 300),
+	K("runner_id", CK_RUNNER, runner_id, 0, 0),
+};
+static const struct ckey log_keys[] = {
+	K("file", CK_PATH, log_file, 0, 0),
+	K("debug", CK_BOOL, debug, 0, 0),
+};
+
+#undef ULL
+#undef U
+#undef K
+
+/* Every section of the YAML file and its keys. */
+static const struct csection {
+	const char		*name;
+	const struct ckey	*keys;
+	size_t			 nkeys;
+} csections[] = {
+#define S(s)	{ #s, s##_keys, sizeof(s##_keys) / sizeof(s##_keys[0]) }
+	S(models), S(cache), S(api), S(database), S(redis), S(jobs), S(log),
+#undef S
+};
 
 struct cctx {
-	const char	 *path;		/* the YAML file */
-	char		 *dir;		/* its directory; NULL: the cwd */
-	const char	*(*getenv_fn)(const char *);
-	char		 *errbuf;
-	size_t		  errlen;
+	struct yamldoc_msg	  msg;	/* names the YAML file */
+	char			 *dir;	/* its directory; NULL: the cwd */
+	const char		*(*getenv_fn)(const char *);
 };
 
 const char *
@@ -144,13 +157,14 @@ static enum err
 cfail(struct cctx *c, enum err e, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* Writes a message that names no place in the YAML file; returns e. */
 static enum err
 cfail(struct cctx *c, enum err e, const char *fmt, ...)
 {
 	va_list	 ap;
 
 	va_start(ap, fmt);
-	vsnprintf(c->errbuf, c->errlen, fmt, ap);
+	vsnprintf(c->msg.errbuf, c->msg.errlen, fmt, ap);
 	va_end(ap);
 	return e;
 }
@@ -170,6 +184,19 @@ set_str(struct cctx *c, char **dst, const char *s)
 	free(*dst);
 	if ((*dst = strdup(s)) == NULL)
 		return nomem(c);
+	return ERR_OK;
+}
+
+/* a followed by b into *dst (replacing it). */
+static enum err
+set_concat(struct cctx *c, char **dst, const char *a, const char *b)
+{
+
+	free(*dst);
+	if (asprintf(dst, "%s%s", a, b) == -1) {
+		*dst = NULL;
+		return nomem(c);
+	}
 	return ERR_OK;
 }
 
@@ -241,12 +268,37 @@ scheme_len(const char *url)
 	return (int)(sep - url);
 }
 
+/* Whether the first n bytes of url are scheme, in any case. */
+static int
+scheme_is(const char *url, int n, const char *scheme)
+{
+
+	return n >= 0 && (size_t)n == strlen(scheme) &&
+	    strncasecmp(url, scheme, (size_t)n) == 0;
+}
+
+/* The length of the scheme (n bytes of url) without a SQLAlchemy
+ * "+driver", or -1 if the driver is not [A-Za-z0-9._-]+. */
+static int
+scheme_base(const char *url, int n)
+{
+	const char	*plus = memchr(url, '+', (size_t)n);
+	size_t		 dlen;
+
+	if (plus == NULL)
+		return n;
+	dlen = (size_t)(url + n - plus - 1);
+	if (dlen == 0 || strspn(plus + 1, CONFIG_ID_CHARS) < dlen)
+		return -1;
+	return (int)(plus - url);
+}
+
 /* DATABASE_URL in libpq form: postgresql:// or postgres://, with a
  * SQLAlchemy "+driver" removed from the scheme. */
 static enum err
 env_database(struct cctx *c, struct config *cfg)
 {
-	const char	*v = c->getenv_fn("DATABASE_URL"), *plus;
+	const char	*v = c->getenv_fn("DATABASE_URL"), *scheme;
 	int		 n, base;
 
 	if (v == NULL)
@@ -254,24 +306,17 @@ env_database(struct cctx *c, struct config *cfg)
 	if ((n = scheme_len(v)) == -1)
 		return cfail(c, ERR_INVAL, "DATABASE_URL is not a URL "
 		    "(expected postgresql://...)");
-	plus = memchr(v, '+', (size_t)n);
-	base = plus != NULL ? (int)(plus - v) : n;
-	if (plus != NULL && (plus + 1 == v + n ||
-	    strspn(plus + 1, CONFIG_ID_CHARS) < (size_t)(v + n - plus - 1)))
+	if ((base = scheme_base(v, n)) == -1)
 		return cfail(c, ERR_INVAL,
 		    "DATABASE_URL has an invalid +driver in its scheme");
-	if ((base == 10 && strncasecmp(v, "postgresql", 10) == 0) ||
-	    (base == 8 && strncasecmp(v, "postgres", 8) == 0)) {
-		free(cfg->database_url);
-		if (asprintf(&cfg->database_url, "%s%s",
-		    base == 10 ? "postgresql" : "postgres", v + n) == -1) {
-			cfg->database_url = NULL;
-			return nomem(c);
-		}
-		return ERR_OK;
-	}
-	return cfail(c, ERR_INVAL, "DATABASE_URL has an unsupported scheme "
-	    "(expected postgresql:// or postgres://)");
+	if (scheme_is(v, base, "postgresql"))
+		scheme = "postgresql";
+	else if (scheme_is(v, base, "postgres"))
+		scheme = "postgres";
+	else
+		return cfail(c, ERR_INVAL, "DATABASE_URL has an unsupported "
+		    "scheme (expected postgresql:// or postgres://)");
+	return set_concat(c, &cfg->database_url, scheme, v + n);
 }
 
 /* REDIS_URL: redis:// or unix://; rediss:// is refused. */
@@ -284,12 +329,11 @@ env_redis(struct cctx *c, struct config *cfg)
 	if (v == NULL)
 		return set_str(c, &cfg->redis_url, CONFIG_REDIS_URL);
 	n = scheme_len(v);
-	if (n == 6 && strncasecmp(v, "rediss", 6) == 0)
+	if (scheme_is(v, n, "rediss"))
 		return cfail(c, ERR_INVAL, "REDIS_URL: rediss:// (TLS) is not "
 		    "supported: hiredis 0.14 has no TLS; use redis:// or "
 		    "unix://");
-	if ((n == 5 && strncasecmp(v, "redis", 5) == 0) ||
-	    (n == 4 && strncasecmp(v, "unix", 4) == 0))
+	if (scheme_is(v, n, "redis") || scheme_is(v, n, "unix"))
 		return set_str(c, &cfg->redis_url, v);
 	return cfail(c, ERR_INVAL, "REDIS_URL has an unsupported scheme "
 	    "(expected redis:// or unix://)");
@@ -310,8 +354,7 @@ env_http_url(struct cctx *c, const char *name, const char *def,
 	while (len > 0 && v[len - 1] == '/')
 		len--;
 	n = scheme_len(v);
-	if (!((n == 4 && strncasecmp(v, "http", 4) == 0) ||
-	    (n == 5 && strncasecmp(v, "https", 5) == 0)) ||
+	if (!(scheme_is(v, n, "http") || scheme_is(v, n, "https")) ||
 	    len <= (size_t)n + 3)
 		return cfail(c, ERR_INVAL,
 		    "%s must start with http:// or https://", name);
@@ -332,103 +375,13 @@ env_hf_home(struct cctx *c, struct config *cfg)
 	return ERR_OK;
 }
 
-/* The token as huggingface_hub cleans it: \r and \n removed, then
- * surrounding whitespace.  Returns malloc'd (maybe "") or NULL. */
-static char *
-token_clean(const char *s, size_t len)
-{
-	static const char	 ws[] = " \t\n\r\v\f\x1c\x1d\x1e\x1f";
-	char			*t, *p, *q;
-	size_t			 i;
-
-	if ((t = malloc(len + 1)) == NULL)
-		return NULL;
-	for (i = 0, q = t; i < len; i++)
-		if (s[i] != '\r' && s[i] != '\n')
-			*q++ = s[i];
-	*q = '\0';
-	while (q > t && strchr(ws, q[-1]) != NULL)
-		*--q = '\0';
-	p = t + strspn(t, ws);
-	memmove(t, p, strlen(p) + 1);
-	return t;
-}
-
-/* Reads the token file: a missing file is no token. */
-static enum err
-token_file(struct cctx *c, const char *path, char **tok)
-{
-	char		 buf[CONFIG_TOKEN_MAX + 1];
-	size_t		 len = 0;
-	ssize_t		 r;
-	int		 fd;
-	enum err	 e = ERR_OK;
-
-	*tok = NULL;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1) {
-		if (errno == ENOENT || errno == ENOTDIR)
-			return ERR_OK;
-		return cfail(c, ERR_IO, "the hub token file %s: %s", path,
-		    strerror(errno));
-	}
-	while (len < sizeof(buf) && (r = read(fd, buf + len,
-	    sizeof(buf) - len)) != 0) {
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r == -1) {
-			e = cfail(c, ERR_IO, "the hub token file %s: %s",
-			    path, strerror(errno));
-			goto out;
-		}
-		len += (size_t)r;
-	}
-	if (len > CONFIG_TOKEN_MAX || memchr(buf, '\0', len) != NULL)
-		e = cfail(c, ERR_INVAL, "the hub token file %s is not a "
-		    "token (too large or binary)", path);
-	else if ((*tok = token_clean(buf, len)) == NULL)
-		e = nomem(c);
-out:
-	explicit_bzero(buf, sizeof(buf));
-	close(fd);
-	return e;
-}
-
-/* HF_TOKEN, then HUGGING_FACE_HUB_TOKEN (an empty one falls through),
- * then the file at X($HF_TOKEN_PATH or HF_HOME/token). */
+/* The hub token: HF_TOKEN, HUGGING_FACE_HUB_TOKEN or the token file. */
 static enum err
 env_hf_token(struct cctx *c, struct config *cfg)
 {
-	const char	*v;
-	char		*tok = NULL, *path = NULL, *joined = NULL;
-	enum err	 e = ERR_OK;
 
-	if ((v = c->getenv_fn("HF_TOKEN")) == NULL || *v == '\0')
-		v = c->getenv_fn("HUGGING_FACE_HUB_TOKEN");
-	if (v != NULL && *v != '\0' &&
-	    (tok = token_clean(v, strlen(v))) == NULL)
-		return nomem(c);
-	if (tok == NULL || *tok == '\0') {
-		free(tok);
-		tok = NULL;
-		if ((v = c->getenv_fn("HF_TOKEN_PATH")) == NULL)
-			v = joined = pypath_join(cfg->hf_home, "token");
-		if (v == NULL ||
-		    (path = pypath_expand(v, c->getenv_fn)) == NULL) {
-			e = nomem(c);
-			goto out;
-		}
-		if ((e = token_file(c, path, &tok)) != ERR_OK)
-			goto out;
-	}
-	if (tok != NULL && *tok == '\0') {
-		free(tok);
-		tok = NULL;
-	}
-	cfg->hf_token = tok;
-out:
-	free(joined);
-	free(path);
-	return e;
+	return hftoken_load(c->getenv_fn, cfg->hf_home, &cfg->hf_token,
+	    c->msg.errbuf, c->msg.errlen);
 }
 
 /* The variables read before the YAML file. */
@@ -456,14 +409,32 @@ env_load(struct cctx *c, struct config *cfg)
 	return ERR_OK;
 }
 
+/* The runner id's default: "<hostname>-0", other bytes than
+ * [A-Za-z0-9._-] becoming '_' and the name cut so that "-0" fits. */
+static enum err
+default_runner_id(struct cctx *c, struct config *cfg)
+{
+	char	 host[256];
+	size_t	 i, len;
+
+	if (gethostname(host, sizeof(host)) == -1 || host[0] == '\0')
+		snprintf(host, sizeof(host), "localhost");
+	host[sizeof(host) - 1] = '\0';
+	len = strlen(host);
+	for (i = 0; i < len; i++)
+		if (strchr(CONFIG_ID_CHARS, host[i]) == NULL)
+			host[i] = '_';
+	if (len > CONFIG_RUNNER_ID_MAX - 2)
+		host[CONFIG_RUNNER_ID_MAX - 2] = '\0';
+	return set_concat(c, &cfg->runner_id, host, "-0");
+}
+
 /* MM_LOG_FILE and MM_RUNNER_ID win over the YAML; then the runner id's
- * default "<hostname>-0". */
+ * default. */
 static enum err
 env_override(struct cctx *c, struct config *cfg)
 {
 	const char	*v;
-	char		 host[256];
-	size_t		 i, len;
 
 	if ((v = c->getenv_fn("MM_LOG_FILE")) != NULL && *v != '\0' &&
 	    set_str(c, &cfg->log_file, v) != ERR_OK)
@@ -476,21 +447,7 @@ env_override(struct cctx *c, struct config *cfg)
 	}
 	if (cfg->runner_id != NULL)
 		return ERR_OK;
-	if (gethostname(host, sizeof(host)) == -1 || host[0] == '\0')
-		snprintf(host, sizeof(host), "localhost");
-	host[sizeof(host) - 1] = '\0';
-	/* Keep the id valid: other bytes become '_', "-0" must fit. */
-	len = strlen(host);
-	for (i = 0; i < len; i++)
-		if (strchr(CONFIG_ID_CHARS, host[i]) == NULL)
-			host[i] = '_';
-	if (len > CONFIG_RUNNER_ID_MAX - 2)
-		host[CONFIG_RUNNER_ID_MAX - 2] = '\0';
-	if (asprintf(&cfg->runner_id, "%s-0", host) == -1) {
-		cfg->runner_id = NULL;
-		return nomem(c);
-	}
-	return ERR_OK;
+	return default_runner_id(c, cfg);
 }
 
 /* ------------------------------------------------------------------ *
@@ -508,8 +465,35 @@ yaml_str(struct cctx *c, const char *key, const struct yamldoc_node *v,
 	else if (v->kind == YAMLDOC_SCALAR)
 		*out = v->str;
 	else
-		return cfail(c, ERR_INVAL, "%s:%lu: %s: expected a string",
-		    c->path, v->line, key);
+		return yamldoc_fail(&c->msg, ERR_INVAL, v->line,
+		    "%s: expected a string", key);
+	return ERR_OK;
+}
+
+/* The keys of one models.sources entry: *type and *path (NULL if not
+ * given). */
+static enum err
+source_keys(struct cctx *c, const struct yamldoc_node *v, const char **type,
+    const char **path)
+{
+	const struct yamldoc_pair	*p;
+	char				 eb[64];
+	size_t				 i;
+	enum err			 e;
+
+	for (i = 0; i < v->n; i++) {
+		p = &v->pairs[i];
+		if (strcmp(p->key, "type") == 0)
+			e = yaml_str(c, "models.sources.type", &p->value, type);
+		else if (strcmp(p->key, "path") == 0)
+			e = yaml_str(c, "models.sources.path", &p->value, path);
+		else
+			e = yamldoc_fail(&c->msg, ERR_INVAL, p->line,
+			    "unknown key 'models.sources.%s'",
+			    log_escape(eb, sizeof(eb), p->key));
+		if (e != ERR_OK)
+			return e;
+	}
 	return ERR_OK;
 }
 
@@ -518,37 +502,22 @@ static enum err
 yaml_source(struct cctx *c, const struct yamldoc_node *v,
     struct registry_source *src)
 {
-	const struct yamldoc_pair	*p;
-	const char			*type = NULL, *path = NULL;
-	char				*res, eb[64];
-	size_t				 i;
-	enum err			 e;
+	const char	*type = NULL, *path = NULL;
+	char		*res;
+	enum err	 e;
 
 	if (v->kind != YAMLDOC_MAPPING)
-		return cfail(c, ERR_INVAL, "%s:%lu: models.sources: expected "
-		    "a mapping {type, path}", c->path, v->line);
-	for (i = 0; i < v->n; i++) {
-		p = &v->pairs[i];
-		if (strcmp(p->key, "type") == 0)
-			e = yaml_str(c, "models.sources.type", &p->value,
-			    &type);
-		else if (strcmp(p->key, "path") == 0)
-			e = yaml_str(c, "models.sources.path", &p->value,
-			    &path);
-		else
-			e = cfail(c, ERR_INVAL, "%s:%lu: unknown key "
-			    "'models.sources.%s'", c->path, p->line,
-			    log_escape(eb, sizeof(eb), p->key));
-		if (e != ERR_OK)
-			return e;
-	}
+		return yamldoc_fail(&c->msg, ERR_INVAL, v->line,
+		    "models.sources: expected a mapping {type, path}");
+	if ((e = source_keys(c, v, &type, &path)) != ERR_OK)
+		return e;
 	if (type == NULL || model_type_parse(type, &src->type) == -1)
-		return cfail(c, ERR_INVAL, "%s:%lu: models.sources: 'type' "
-		    "must be embedding, llm, reranker or splade", c->path,
-		    v->line);
+		return yamldoc_fail(&c->msg, ERR_INVAL, v->line,
+		    "models.sources: 'type' must be embedding, llm, reranker "
+		    "or splade");
 	if (path == NULL || *path == '\0')
-		return cfail(c, ERR_INVAL, "%s:%lu: models.sources: 'path' "
-		    "is required", c->path, v->line);
+		return yamldoc_fail(&c->msg, ERR_INVAL, v->line,
+		    "models.sources: 'path' is required");
 	if ((e = resolve(c, path, &res)) != ERR_OK)
 		return e;
 	src->path = res;
@@ -574,11 +543,11 @@ yaml_sources(struct cctx *c, const struct yamldoc_node *v,
 	enum err	 e;
 
 	if (v->kind != YAMLDOC_SEQUENCE || v->n == 0)
-		return cfail(c, ERR_INVAL, "%s:%lu: models.sources: expected "
-		    "a non-empty sequence", c->path, v->line);
+		return yamldoc_fail(&c->msg, ERR_INVAL, v->line,
+		    "models.sources: expected a non-empty sequence");
 	if (v->n > CONFIG_SOURCES_MAX)
-		return cfail(c, ERR_INVAL, "%s:%lu: models.sources: more than "
-		    "%d sources", c->path, v->line, CONFIG_SOURCES_MAX);
+		return yamldoc_fail(&c->msg, ERR_INVAL, v->line,
+		    "models.sources: more than %d sources", CONFIG_SOURCES_MAX);
 	sources_clear(cfg);
 	for (i = 0; i < v->n; i++) {
 		if ((e = yaml_source(c, &v->items[i],
@@ -605,90 +574,110 @@ yaml_string_key(struct cctx *c, const struct ckey *k, const char *name,
 		return ERR_OK;
 	if (k->kind == CK_RUNNER) {
 		if (!valid_runner_id(s))
-			return cfail(c, ERR_INVAL, "%s:%lu: %s: must match "
-			    "[A-Za-z0-9._-]{1,64}", c->path, v->line, name);
+			return yamldoc_fail(&c->msg, ERR_INVAL, v->line,
+			    "%s: must match [A-Za-z0-9._-]{1,64}", name);
 		return set_str(c, dst, s);
 	}
 	return resolve(c, s, dst);
 }
 
-/* Applies the value v of key k. */
+/* An integer key within its bounds, into the unsigned field f. */
 static enum err
-yaml_key(struct cctx *c, const struct ckey *k, const struct yamldoc_node *v,
-    struct config *cfg)
+yaml_uint_key(struct cctx *c, const struct ckey *k, const char *name,
+    const struct yamldoc_node *v, void *f)
 {
-	char		 name[64];
 	const char	*why;
 	long long	 n;
-	int		 b;
-	char		*f = (char *)cfg + k->off;
 
-	snprintf(name, sizeof(name), "%s.%s", k->section, k->key);
+	if (yamldoc_int(v, k->min, k->max, &n, &why) == -1)
+		return yamldoc_fail(&c->msg, ERR_INVAL, v->line,
+		    "%s: %s (%lld..%lld)", name, why, k->min, k->max);
+	if (k->kind == CK_UINT)
+		*(unsigned *)f = (unsigned)n;
+	else
+		*(unsigned long long *)f = (unsigned long long)n;
+	return ERR_OK;
+}
+
+/* Applies the value v of key k of section sec. */
+static enum err
+yaml_key(struct cctx *c, const struct csection *sec, const struct ckey *k,
+    const struct yamldoc_node *v, struct config *cfg)
+{
+	char	 name[64];
+	int	 b;
+	void	*f = (char *)cfg + k->off;
+
+	snprintf(name, sizeof(name), "%s.%s", sec->name, k->key);
 	switch (k->kind) {
 	case CK_SOURCES:
 		return yaml_sources(c, v, cfg);
 	case CK_PATH:
 	case CK_RUNNER:
-		return yaml_string_key(c, k, name, v, (char **)(void *)f);
+		return yaml_string_key(c, k, name, v, f);
 	case CK_BOOL:
 		if (yamldoc_bool(v, &b) == -1)
-			return cfail(c, ERR_INVAL, "%s:%lu: %s: expected true "
-			    "or false", c->path, v->line, name);
-		*(int *)(void *)f = b;
+			return yamldoc_fail(&c->msg, ERR_INVAL, v->line,
+			    "%s: expected true or false", name);
+		*(int *)f = b;
 		return ERR_OK;
 	case CK_UINT:
 	case CK_ULL:
-		if (yamldoc_int(v, k->min, k->max, &n, &why) == -1)
-			return cfail(c, ERR_INVAL, "%s:%lu: %s: %s (%lld..%lld)",
-			    c->path, v->line, name, why, k->min, k->max);
-		if (k->kind == CK_UINT)
-			*(unsigned *)(void *)f = (unsigned)n;
-		else
-			*(unsigned long long *)(void *)f =
-			    (unsigned long long)n;
-		return ERR_OK;
+		return yaml_uint_key(c, k, name, v, f);
 	}
 	return ERR_INVAL;
 }
 
-static const struct ckey *
-ckey_find(const char *section, const char *key)
+static const struct csection *
+section_find(const char *name)
 {
 	size_t	 i;
 
-	for (i = 0; i < NCKEYS; i++)
-		if (strcmp(ckeys[i].section, section) == 0 &&
-		    (key == NULL || strcmp(ckeys[i].key, key) == 0))
-			return &ckeys[i];
+	for (i = 0; i < sizeof(csections) / sizeof(csections[0]); i++)
+		if (strcmp(csections[i].name, name) == 0)
+			return &csections[i];
+	return NULL;
+}
+
+static const struct ckey *
+ckey_find(const struct csection *sec, const char *key)
+{
+	size_t	 i;
+
+	for (i = 0; i < sec->nkeys; i++)
+		if (strcmp(sec->keys[i].key, key) == 0)
+			return &sec->keys[i];
 	return NULL;
 }
 
 /* One top-level section (a mapping of keys; null is empty). */
 static enum err
-yaml_section(struct cctx *c, const struct yamldoc_pair *sec,
+yaml_section(struct cctx *c, const struct yamldoc_pair *p,
     struct config *cfg)
 {
-	const struct yamldoc_node	*v = &sec->value;
+	const struct yamldoc_node	*v = &p->value;
+	const struct csection		*sec;
 	const struct ckey		*k;
 	char				 eb[64], sb[64];
 	size_t				 i;
 	enum err			 e;
 
-	if (ckey_find(sec->key, NULL) == NULL)
-		return cfail(c, ERR_INVAL, "%s:%lu: unknown key '%s'",
-		    c->path, sec->line, log_escape(eb, sizeof(eb), sec->key));
+	if ((sec = section_find(p->key)) == NULL)
+		return yamldoc_fail(&c->msg, ERR_INVAL, p->line,
+		    "unknown key '%s'", log_escape(eb, sizeof(eb), p->key));
 	if (yamldoc_is_null(v))
 		return ERR_OK;
 	if (v->kind != YAMLDOC_MAPPING)
-		return cfail(c, ERR_INVAL, "%s:%lu: %s: expected a mapping",
-		    c->path, v->line, sec->key);
+		return yamldoc_fail(&c->msg, ERR_INVAL, v->line,
+		    "%s: expected a mapping", p->key);
 	for (i = 0; i < v->n; i++) {
-		if ((k = ckey_find(sec->key, v->pairs[i].key)) == NULL)
-			return cfail(c, ERR_INVAL, "%s:%lu: unknown key "
-			    "'%s.%s'", c->path, v->pairs[i].line,
-			    log_escape(sb, sizeof(sb), sec->key),
+		if ((k = ckey_find(sec, v->pairs[i].key)) == NULL)
+			return yamldoc_fail(&c->msg, ERR_INVAL,
+			    v->pairs[i].line, "unknown key '%s.%s'",
+			    log_escape(sb, sizeof(sb), p->key),
 			    log_escape(eb, sizeof(eb), v->pairs[i].key));
-		if ((e = yaml_key(c, k, &v->pairs[i].value, cfg)) != ERR_OK)
+		if ((e = yaml_key(c, sec, k, &v->pairs[i].value, cfg)) !=
+		    ERR_OK)
 			return e;
 	}
 	return ERR_OK;
@@ -701,13 +690,13 @@ yaml_load(struct cctx *c, struct config *cfg)
 	size_t		 i;
 	enum err	 e;
 
-	if ((e = yamldoc_load(c->path, &doc, c->errbuf, c->errlen)) !=
-	    ERR_OK)
+	if ((e = yamldoc_load(c->msg.name, &doc, c->msg.errbuf,
+	    c->msg.errlen)) != ERR_OK)
 		return e == ERR_TOOBIG ? ERR_INVAL : e;
 	if (doc->root != NULL && !yamldoc_is_null(doc->root) &&
 	    doc->root->kind != YAMLDOC_MAPPING)
-		e = cfail(c, ERR_INVAL, "%s:%lu: expected a mapping at the "
-		    "top level", c->path, doc->root->line);
+		e = yamldoc_fail(&c->msg, ERR_INVAL, doc->root->line,
+		    "expected a mapping at the top level");
 	else if (doc->root != NULL && doc->root->kind == YAMLDOC_MAPPING)
 		for (i = 0; i < doc->root->n && e == ERR_OK; i++)
 			e = yaml_section(c, &doc->root->pairs[i], cfg);
@@ -740,25 +729,26 @@ default_paths(struct cctx *c, struct config *cfg)
 static enum err
 sanity(struct cctx *c, const struct config *cfg)
 {
+	const struct yamldoc_msg	*m = &c->msg;
 
 	if (cfg->heartbeat_ttl <= cfg->heartbeat_interval)
-		return cfail(c, ERR_INVAL, "%s: jobs.heartbeat_ttl_seconds (%u) "
-		    "must be greater than jobs.heartbeat_interval_seconds "
-		    "(%u)", c->path, cfg->heartbeat_ttl,
-		    cfg->heartbeat_interval);
+		return yamldoc_fail(m, ERR_INVAL, 0,
+		    "jobs.heartbeat_ttl_seconds (%u) must be greater than "
+		    "jobs.heartbeat_interval_seconds (%u)",
+		    cfg->heartbeat_ttl, cfg->heartbeat_interval);
 	if (cfg->download_soft_limit >= cfg->download_hard_limit)
-		return cfail(c, ERR_INVAL, "%s: "
+		return yamldoc_fail(m, ERR_INVAL, 0,
 		    "jobs.download_soft_limit_seconds (%u) must be less than "
-		    "jobs.download_hard_limit_seconds (%u)", c->path,
+		    "jobs.download_hard_limit_seconds (%u)",
 		    cfg->download_soft_limit, cfg->download_hard_limit);
 	if (cfg->delete_soft_limit >= cfg->delete_hard_limit)
-		return cfail(c, ERR_INVAL, "%s: jobs.delete_soft_limit_seconds "
-		    "(%u) must be less than jobs.delete_hard_limit_seconds "
-		    "(%u)", c->path, cfg->delete_soft_limit,
-		    cfg->delete_hard_limit);
+		return yamldoc_fail(m, ERR_INVAL, 0,
+		    "jobs.delete_soft_limit_seconds (%u) must be less than "
+		    "jobs.delete_hard_limit_seconds (%u)",
+		    cfg->delete_soft_limit, cfg->delete_hard_limit);
 	if (cfg->retry_base_ms > cfg->retry_max_ms)
-		return cfail(c, ERR_INVAL, "%s: jobs.retry_base_ms (%u) must "
-		    "not exceed jobs.retry_max_ms (%u)", c->path,
+		return yamldoc_fail(m, ERR_INVAL, 0, "jobs.retry_base_ms (%u) "
+		    "must not exceed jobs.retry_max_ms (%u)",
 		    cfg->retry_base_ms, cfg->retry_max_ms);
 	return ERR_OK;
 }
@@ -772,8 +762,8 @@ registry_default(struct cctx *c, struct config *cfg)
 	enum err	 e;
 
 	e = registry_load(cfg->sources, cfg->nsources,
-	    c->getenv_fn("DEFAULT_EMBEDDING_MODEL"), &reg, c->errbuf,
-	    c->errlen);
+	    c->getenv_fn("DEFAULT_EMBEDDING_MODEL"), &reg, c->msg.errbuf,
+	    c->msg.errlen);
 	if (e != ERR_OK)
 		return e == ERR_TOOBIG ? ERR_INVAL : e;
 	e = set_str(c, &cfg->default_embedding_model,
@@ -782,17 +772,18 @@ registry_default(struct cctx *c, struct config *cfg)
 	return e;
 }
 
+/* The YAML file's directory into c->dir (NULL: the cwd). */
 static enum err
 yaml_dir(struct cctx *c)
 {
-	const char	*slash = strrchr(c->path, '/');
+	const char	*path = c->msg.name, *slash = strrchr(path, '/');
 
 	if (slash == NULL)
 		return ERR_OK;
-	if (slash == c->path)
+	if (slash == path)
 		c->dir = strdup("/");
 	else
-		c->dir = strndup(c->path, (size_t)(slash - c->path));
+		c->dir = strndup(path, (size_t)(slash - path));
 	return c->dir == NULL ? nomem(c) : ERR_OK;
 }
 
@@ -800,16 +791,12 @@ enum err
 config_load(const char *path, const char *(*getenv_fn)(const char *),
     struct config **out, char *errbuf, size_t errlen)
 {
-	struct cctx	 c;
+	struct cctx	 c = { .msg = { path, errbuf, errlen },
+	    .getenv_fn = getenv_fn };
 	struct config	*cfg = NULL;
 	enum err	 e;
 
 	*out = NULL;
-	memset(&c, 0, sizeof(c));
-	c.path = path;
-	c.getenv_fn = getenv_fn;
-	c.errbuf = errbuf;
-	c.errlen = errlen;
 	if ((e = yaml_dir(&c)) != ERR_OK)
 		goto out;
 	if ((cfg = malloc(sizeof(*cfg))) == NULL) {

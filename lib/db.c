@@ -10,10 +10,58 @@
 #include "log.h"
 #include "num.h"
 
-/* Statements prepared on the connection, keyed by their (static) text. */
-#define DB_STMTS_MAX	8
 #define SQLSTATE_NO_STMT	"26000"	/* invalid_sql_statement_name */
 #define SQLSTATE_DUP_STMT	"42P05"	/* duplicate_prepared_statement */
+
+/* Every statement this module runs, all read-only. */
+enum db_sql {
+	SQL_USER_BY_NAME,
+	SQL_USER_BY_API_KEY,
+	SQL_COLLECTIONS_USING,
+	SQL_USER_WITH_COLLECTIONS,
+	SQL_MODEL_USAGE,
+	SQL__MAX
+};
+
+static const struct db_stmt {
+	const char	*text;
+	int		 nparams;
+} db_stmts[SQL__MAX] = {
+	[SQL_USER_BY_NAME] = {
+	    "SELECT id, username, coalesce(is_active, false), "
+	    "coalesce(is_superuser, false) FROM users WHERE username = $1",
+	    1 },
+	[SQL_USER_BY_API_KEY] = {
+	    "SELECT u.id, u.username, coalesce(u.is_active, false), false "
+	    "FROM api_keys k JOIN users u ON u.id = k.user_id "
+	    "WHERE k.key_hash = $1 AND coalesce(k.is_active, false) "
+	    "AND (k.expires_at IS NULL OR k.expires_at > now()) "
+	    "AND coalesce(u.is_active, false)",
+	    1 },
+	[SQL_COLLECTIONS_USING] = {
+	    "SELECT embedding_model, name FROM collections "
+	    "WHERE embedding_model = ANY($1::text[]) "
+	    "ORDER BY embedding_model COLLATE \"C\", name COLLATE \"C\"",
+	    1 },
+	[SQL_USER_WITH_COLLECTIONS] = {
+	    "SELECT u.id, u.username, coalesce(u.is_active, false), "
+	    "coalesce(u.is_superuser, false), c.embedding_model, c.name "
+	    "FROM users u LEFT JOIN collections c "
+	    "ON coalesce(u.is_active, false) AND "
+	    "coalesce(u.is_superuser, false) AND "
+	    "c.embedding_model = ANY($2::text[]) WHERE u.username = $1 "
+	    "ORDER BY c.embedding_model COLLATE \"C\", c.name COLLATE \"C\"",
+	    2 },
+	[SQL_MODEL_USAGE] = {
+	    "SELECT c.embedding_model, c.name, p.n, l.n FROM "
+	    "(SELECT count(*) AS n FROM user_preferences "
+	    "WHERE default_embedding_model = $1) p CROSS JOIN "
+	    "(SELECT count(*) AS n FROM llm_provider_configs "
+	    "WHERE high_quality_model = $1 OR low_quality_model = $1) l "
+	    "LEFT JOIN collections c ON c.embedding_model = $1 "
+	    "ORDER BY c.name COLLATE \"C\"",
+	    1 },
+};
 
 struct db {
 	PGconn		*conn;
@@ -21,8 +69,7 @@ struct db {
 	char		 timeout[16];
 	char		 options[64];
 	char		*appname;
-	const char	*stmts[DB_STMTS_MAX];
-	size_t		 nstmts;
+	int		 prepared[SQL__MAX]; /* on this connection */
 	int		 noprep;	/* preparing failed: run unprepared */
 };
 
@@ -55,7 +102,7 @@ db_reset(struct db *db)
 	if (db->conn != NULL)
 		PQfinish(db->conn);
 	db->conn = NULL;
-	db->nstmts = 0;
+	memset(db->prepared, 0, sizeof(db->prepared));
 	db->noprep = 0;
 }
 
@@ -85,7 +132,8 @@ firstline(const char *msg)
 }
 
 /* Connects if needed; the URL is expanded first so the keywords after it
- * (timeouts, application name) override what it says. */
+ * (timeouts, application name) override what it says.  A failure is
+ * logged here. */
 static int
 db_ensure(struct db *db)
 {
@@ -99,7 +147,7 @@ db_ensure(struct db *db)
 	db_reset(db);
 	db->conn = PQconnectdbParams(keys, vals, 1);
 	if (db->conn == NULL || PQstatus(db->conn) != CONNECTION_OK) {
-		log_warnx("database: cannot connect: %s",
+		log_warnx("%s: cannot connect to the database: %s", __func__,
 		    firstline(db->conn ? PQerrorMessage(db->conn) : NULL));
 		db_reset(db);
 		return -1;
@@ -116,34 +164,39 @@ db_sqlstate(const PGresult *res, const char *state)
 	return s != NULL && strcmp(s, state) == 0;
 }
 
+/* The name of a statement, from its text (64-bit FNV-1a), into name. */
+static void
+db_stmt_name(const char *text, char *name, size_t len)
+{
+	unsigned long long	 h = 1469598103934665603ULL;
+	const char		*p;
+
+	for (p = text; *p != '\0'; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+	snprintf(name, len, "mm_%016llx", h);
+}
+
 /*
- * The name of sql prepared on the connection (preparing it at its first
- * use), or NULL to run it unprepared.  Parsing and planning each query
- * again cost the server more than running it.  The name comes from the
- * text, so a statement met again on a pooled server connection is the
+ * The name of statement q prepared on the connection (preparing it at its
+ * first use), or NULL to run it unprepared.  Parsing and planning each
+ * query again cost the server more than running it.  The name comes from
+ * the text, so a statement met again on a pooled server connection is the
  * same one; when the server refuses to prepare, this connection stops
  * trying.
  */
 static const char *
-db_stmt(struct db *db, const char *sql, int n, char *name, size_t len)
+db_prepare(struct db *db, enum db_sql q, char *name, size_t len)
 {
+	const struct db_stmt	*st = &db_stmts[q];
 	PGresult		*res;
-	unsigned long long	 h = 1469598103934665603ULL;
-	const char		*p;
-	size_t			 i;
 	int			 ok;
 
 	if (db->noprep)
 		return NULL;
-	for (p = sql; *p != '\0'; p++)
-		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
-	snprintf(name, len, "mm_%016llx", h);
-	for (i = 0; i < db->nstmts; i++)
-		if (db->stmts[i] == sql)
-			return name;
-	if (db->nstmts == DB_STMTS_MAX)
-		return NULL;
-	res = PQprepare(db->conn, name, sql, n, NULL);
+	db_stmt_name(st->text, name, len);
+	if (db->prepared[q])
+		return name;
+	res = PQprepare(db->conn, name, st->text, st->nparams, NULL);
 	ok = res != NULL && (PQresultStatus(res) == PGRES_COMMAND_OK ||
 	    db_sqlstate(res, SQLSTATE_DUP_STMT));
 	PQclear(res);
@@ -151,43 +204,55 @@ db_stmt(struct db *db, const char *sql, int n, char *name, size_t len)
 		db->noprep = 1;
 		return NULL;
 	}
-	db->stmts[db->nstmts++] = sql;
+	db->prepared[q] = 1;
 	return name;
 }
 
+/* Runs statement q once on the connection, prepared when it can be.
+ * Returns the result, whatever its status (PQclear it), or NULL. */
+static PGresult *
+db_exec(struct db *db, enum db_sql q, const char *const *params)
+{
+	const struct db_stmt	*st = &db_stmts[q];
+	PGresult		*res;
+	const char		*name;
+	char			 buf[32];
+
+	if ((name = db_prepare(db, q, buf, sizeof(buf))) == NULL)
+		return PQexecParams(db->conn, st->text, st->nparams, NULL,
+		    params, NULL, NULL, 0);
+	res = PQexecPrepared(db->conn, name, st->nparams, params, NULL, NULL,
+	    0);
+	if (db_sqlstate(res, SQLSTATE_NO_STMT)) {
+		/* A pooler moved us to another server connection. */
+		PQclear(res);
+		db->noprep = 1;
+		res = PQexecParams(db->conn, st->text, st->nparams, NULL,
+		    params, NULL, NULL, 0);
+	}
+	return res;
+}
+
 /*
- * Runs a parameterised query expecting tuples, prepared on the connection
- * (sql must be a static string: it identifies the statement).  On a
+ * Runs statement q with its parameters, expecting tuples.  On a
  * connection failure it resets and retries once (the server may have
  * restarted since the last request).  Returns the result (PQclear it) or
- * NULL (logged).
+ * NULL; every failure is logged here.
  */
 static PGresult *
-db_query(struct db *db, const char *sql, int n, const char *const *params)
+db_query(struct db *db, enum db_sql q, const char *const *params)
 {
 	PGresult	*res;
-	const char	*stmt;
-	char		 name[32];
 	int		 attempt;
 
 	for (attempt = 0; attempt < 2; attempt++) {
 		if (db_ensure(db) == -1)
 			return NULL;
-		stmt = db_stmt(db, sql, n, name, sizeof(name));
-		res = stmt != NULL ? PQexecPrepared(db->conn, stmt, n, params,
-		    NULL, NULL, 0) : PQexecParams(db->conn, sql, n, NULL,
-		    params, NULL, NULL, 0);
-		if (stmt != NULL && db_sqlstate(res, SQLSTATE_NO_STMT)) {
-			/* A pooler moved us to another server connection. */
-			PQclear(res);
-			db->noprep = 1;
-			res = PQexecParams(db->conn, sql, n, NULL, params, NULL,
-			    NULL, 0);
-		}
+		res = db_exec(db, q, params);
 		if (res != NULL && PQresultStatus(res) == PGRES_TUPLES_OK)
 			return res;
 		if (PQstatus(db->conn) == CONNECTION_OK) {
-			log_warnx("database: query failed: %s",
+			log_warnx("%s: query failed: %s", __func__,
 			    firstline(res ? PQresultErrorMessage(res) : NULL));
 			PQclear(res);
 			return NULL;
@@ -195,7 +260,7 @@ db_query(struct db *db, const char *sql, int n, const char *const *params)
 		PQclear(res);
 		db_reset(db);
 	}
-	log_warnx("database: connection lost");
+	log_warnx("%s: the database connection was lost", __func__);
 	return NULL;
 }
 
@@ -219,16 +284,16 @@ db_user_row(PGresult *res, struct db_user *out)
 	return ERR_OK;
 }
 
-enum err
-db_user_by_name(struct db *db, const char *username, struct db_user *out)
+/* Runs statement q, whose one parameter is param, for the user in its
+ * first row. */
+static enum err
+db_user_query(struct db *db, enum db_sql q, const char *param,
+    struct db_user *out)
 {
-	static const char sql[] =
-	    "SELECT id, username, coalesce(is_active, false), "
-	    "coalesce(is_superuser, false) FROM users WHERE username = $1";
 	PGresult	*res;
 	enum err	 e;
 
-	if ((res = db_query(db, sql, 1, &username)) == NULL)
+	if ((res = db_query(db, q, &param)) == NULL)
 		return ERR_DB;
 	e = db_user_row(res, out);
 	PQclear(res);
@@ -236,22 +301,19 @@ db_user_by_name(struct db *db, const char *username, struct db_user *out)
 }
 
 enum err
+db_user_by_name(struct db *db, const char *username, struct db_user *out)
+{
+
+	return db_user_query(db, SQL_USER_BY_NAME, username, out);
+}
+
+enum err
 db_user_by_api_key(struct db *db, const char *hash_hex, struct db_user *out)
 {
-	static const char sql[] =
-	    "SELECT u.id, u.username, coalesce(u.is_active, false), false "
-	    "FROM api_keys k JOIN users u ON u.id = k.user_id "
-	    "WHERE k.key_hash = $1 AND coalesce(k.is_active, false) "
-	    "AND (k.expires_at IS NULL OR k.expires_at > now()) "
-	    "AND coalesce(u.is_active, false)";
-	PGresult	*res;
 	enum err	 e;
 
-	if ((res = db_query(db, sql, 1, &hash_hex)) == NULL)
-		return ERR_DB;
-	e = db_user_row(res, out);
+	e = db_user_query(db, SQL_USER_BY_API_KEY, hash_hex, out);
 	out->is_superuser = 0;
-	PQclear(res);
 	return e;
 }
 
@@ -307,13 +369,13 @@ db_collection_rows(PGresult *res, int col, struct db_collections *out)
 }
 
 /*
- * Runs sql, whose last parameter is the text[] of models[0..n), and reads
- * the collections from its rows.  With username (the first parameter),
- * each row starts with that user's columns (db_user_row) and the
- * collections follow them.
+ * Runs statement q, whose last parameter is the text[] of models[0..n),
+ * and reads the collections from its rows.  With username (the first
+ * parameter), each row starts with that user's columns (db_user_row) and
+ * the collections follow them.
  */
 static enum err
-db_collections_query(struct db *db, const char *sql, const char *username,
+db_collections_query(struct db *db, enum db_sql q, const char *username,
     const char *const *models, size_t n, struct db_user *user,
     struct db_collections *out)
 {
@@ -329,7 +391,7 @@ db_collections_query(struct db *db, const char *sql, const char *username,
 	if (username != NULL)
 		params[np++] = username;
 	params[np++] = arr;
-	if ((res = db_query(db, sql, np, params)) == NULL)
+	if ((res = db_query(db, q, params)) == NULL)
 		e = ERR_DB;
 	else {
 		e = username != NULL ? db_user_row(res, user) : ERR_OK;
@@ -348,12 +410,9 @@ enum err
 db_collections_using(struct db *db, const char *const *models, size_t n,
     struct db_collections *out)
 {
-	static const char sql[] =
-	    "SELECT embedding_model, name FROM collections "
-	    "WHERE embedding_model = ANY($1::text[]) "
-	    "ORDER BY embedding_model COLLATE \"C\", name COLLATE \"C\"";
 
-	return db_collections_query(db, sql, NULL, models, n, NULL, out);
+	return db_collections_query(db, SQL_COLLECTIONS_USING, NULL, models, n,
+	    NULL, out);
 }
 
 enum err
@@ -361,16 +420,9 @@ db_user_with_collections(struct db *db, const char *username,
     const char *const *models, size_t n, struct db_user *user,
     struct db_collections *out)
 {
-	static const char sql[] =
-	    "SELECT u.id, u.username, coalesce(u.is_active, false), "
-	    "coalesce(u.is_superuser, false), c.embedding_model, c.name "
-	    "FROM users u LEFT JOIN collections c "
-	    "ON coalesce(u.is_active, false) AND "
-	    "coalesce(u.is_superuser, false) AND "
-	    "c.embedding_model = ANY($2::text[]) WHERE u.username = $1 "
-	    "ORDER BY c.embedding_model COLLATE \"C\", c.name COLLATE \"C\"";
 
-	return db_collections_query(db, sql, username, models, n, user, out);
+	return db_collections_query(db, SQL_USER_WITH_COLLECTIONS, username,
+	    models, n, user, out);
 }
 
 void
@@ -386,47 +438,33 @@ db_collections_free(struct db_collections *c)
 	memset(c, 0, sizeof(*c));
 }
 
+/* A count in column col of the first row of res, into *out (left alone
+ * if it is not one). */
+static void
+db_count(PGresult *res, int col, long *out)
+{
+	long long	 n;
+
+	if (num_parse(PQgetvalue(res, 0, col), 0, LONG_MAX, &n, NULL) == 0)
+		*out = n;
+}
+
 enum err
 db_model_usage(struct db *db, const char *model_id, struct db_usage *out)
 {
-	static const char sql[] =
-	    "SELECT c.name, p.n, l.n FROM "
-	    "(SELECT count(*) AS n FROM user_preferences "
-	    "WHERE default_embedding_model = $1) p CROSS JOIN "
-	    "(SELECT count(*) AS n FROM llm_provider_configs "
-	    "WHERE high_quality_model = $1 OR low_quality_model = $1) l "
-	    "LEFT JOIN collections c ON c.embedding_model = $1 "
-	    "ORDER BY c.name COLLATE \"C\"";
 	PGresult	*res;
-	enum err	 e = ERR_OK;
-	int		 i, rows;
-	long long	 n;
+	enum err	 e;
 
 	memset(out, 0, sizeof(*out));
-	if ((res = db_query(db, sql, 1, &model_id)) == NULL)
+	if ((res = db_query(db, SQL_MODEL_USAGE, &model_id)) == NULL)
 		return ERR_DB;
-	rows = PQntuples(res);
-	if (rows > 0) {
-		if (num_parse(PQgetvalue(res, 0, 1), 0, LONG_MAX, &n,
-		    NULL) == 0)
-			out->preferences = n;
-		if (num_parse(PQgetvalue(res, 0, 2), 0, LONG_MAX, &n,
-		    NULL) == 0)
-			out->llm_configs = n;
+	if (PQntuples(res) > 0) {
+		db_count(res, 2, &out->preferences);
+		db_count(res, 3, &out->llm_configs);
 	}
-	if (rows > 0 && !PQgetisnull(res, 0, 0) &&
-	    (out->cols.v = calloc(rows, sizeof(*out->cols.v))) == NULL)
-		e = ERR_NOMEM;
-	for (i = 0; e == ERR_OK && i < rows && !PQgetisnull(res, i, 0); i++) {
-		out->cols.v[i].model = strdup(model_id);
-		out->cols.v[i].name = strdup(PQgetvalue(res, i, 0));
-		out->cols.n++;
-		if (out->cols.v[i].model == NULL || out->cols.v[i].name == NULL)
-			e = ERR_NOMEM;
-	}
-	PQclear(res);
-	if (e != ERR_OK)
+	if ((e = db_collection_rows(res, 0, &out->cols)) != ERR_OK)
 		db_usage_free(out);
+	PQclear(res);
 	return e;
 }
 

@@ -187,49 +187,69 @@ jwt_claim(const cJSON *obj, const char *name)
 	return last;
 }
 
+/* A new HMAC-SHA256 context keyed with secret (EVP_MAC_CTX_free it), or
+ * NULL. */
+static EVP_MAC_CTX *
+jwt_key_new(const char *secret)
+{
+	static char		 digest[] = "SHA256";
+	static EVP_MAC		*hmac;
+	OSSL_PARAM		 params[2];
+	EVP_MAC_CTX		*c;
+
+	if (hmac == NULL && (hmac = EVP_MAC_fetch(NULL, "HMAC", NULL)) == NULL)
+		return NULL;
+	params[0] = OSSL_PARAM_construct_utf8_string("digest", digest, 0);
+	params[1] = OSSL_PARAM_construct_end();
+	if ((c = EVP_MAC_CTX_new(hmac)) == NULL)
+		return NULL;
+	if (EVP_MAC_init(c, (const unsigned char *)secret, strlen(secret),
+	    params) != 1) {
+		EVP_MAC_CTX_free(c);
+		return NULL;
+	}
+	return c;
+}
+
 /*
- * HMAC-SHA256 of len bytes of data under secret into mac.  The keyed
- * context is made once per secret and copied for each token: HMAC()
- * looks the algorithms up and sets the key up again on every call, a
- * tenth of a list request's time in a responder.
+ * The context keyed with secret, made once per secret and kept with a
+ * copy of the secret (wiped when replaced): HMAC() looks the algorithms
+ * up and sets the key up again on every call, a tenth of a list request's
+ * time in a responder.  Borrowed; NULL on failure.
  */
+static EVP_MAC_CTX *
+jwt_keyed(const char *secret)
+{
+	static EVP_MAC_CTX	*keyed;
+	static char		*keyed_secret;
+	EVP_MAC_CTX		*c;
+
+	if (keyed != NULL && strcmp(keyed_secret, secret) == 0)
+		return keyed;
+	if ((c = jwt_key_new(secret)) == NULL)
+		return NULL;
+	EVP_MAC_CTX_free(keyed);
+	if (keyed_secret != NULL)
+		OPENSSL_clear_free(keyed_secret, strlen(keyed_secret));
+	keyed = c;
+	if ((keyed_secret = OPENSSL_strdup(secret)) == NULL) {
+		EVP_MAC_CTX_free(keyed);
+		keyed = NULL;
+	}
+	return keyed;
+}
+
+/* HMAC-SHA256 of len bytes of data under secret into mac: 0, or -1. */
 static int
 jwt_hmac(const char *secret, const char *data, size_t len,
     unsigned char mac[JWT_SIGLEN])
 {
-	static char		 digest[] = "SHA256";
-	static EVP_MAC		*hmac;
-	static EVP_MAC_CTX	*keyed;
-	static char		*keyed_secret;
-	OSSL_PARAM		 params[2];
-	EVP_MAC_CTX		*c;
-	size_t			 outl = 0;
-	int			 ok;
+	EVP_MAC_CTX	*keyed, *c;
+	size_t		 outl = 0;
+	int		 ok;
 
-	if (keyed == NULL || strcmp(keyed_secret, secret) != 0) {
-		if (hmac == NULL &&
-		    (hmac = EVP_MAC_fetch(NULL, "HMAC", NULL)) == NULL)
-			return -1;
-		params[0] = OSSL_PARAM_construct_utf8_string("digest", digest,
-		    0);
-		params[1] = OSSL_PARAM_construct_end();
-		if ((c = EVP_MAC_CTX_new(hmac)) == NULL)
-			return -1;
-		if (EVP_MAC_init(c, (const unsigned char *)secret,
-		    strlen(secret), params) != 1) {
-			EVP_MAC_CTX_free(c);
-			return -1;
-		}
-		EVP_MAC_CTX_free(keyed);
-		if (keyed_secret != NULL)
-			OPENSSL_clear_free(keyed_secret, strlen(keyed_secret));
-		keyed = c;
-		if ((keyed_secret = OPENSSL_strdup(secret)) == NULL) {
-			EVP_MAC_CTX_free(keyed);
-			keyed = NULL;
-			return -1;
-		}
-	}
+	if ((keyed = jwt_keyed(secret)) == NULL)
+		return -1;
 	c = EVP_MAC_CTX_dup(keyed);
 	ok = c != NULL && EVP_MAC_update(c, (const unsigned char *)data,
 	    len) == 1 && EVP_MAC_final(c, mac, &outl, JWT_SIGLEN) == 1 &&
@@ -398,34 +418,39 @@ out:
 	return rc;
 }
 
-char *
-jwt_sign(const char *secret, const char *sub, time_t iat, time_t exp)
+/* "<h>.<c>.<signature>" signed under secret; malloc'd, or NULL. */
+static char *
+jwt_join_signed(const char *secret, const char *h, const char *c)
 {
 	unsigned char	 mac[JWT_SIGLEN];
-	char		*h = NULL, *c = NULL, *s = NULL, *tok = NULL;
-	size_t		 hl, cl, sl;
+	char		*tok, *s;
+	size_t		 hl = strlen(h), cl = strlen(c);
 
-	if (secret == NULL || sub == NULL || jwt_build(sub, iat, exp, &h, &c))
-		goto out;
-	hl = strlen(h);
-	cl = strlen(c);
 	/* Room for "<h>.<c>.<43-char signature>". */
 	if ((tok = malloc(hl + cl + 2 + 44)) == NULL)
-		goto out;
+		return NULL;
 	memcpy(tok, h, hl);
 	tok[hl] = '.';
 	memcpy(tok + hl + 1, c, cl);
 	if (jwt_hmac(secret, tok, hl + 1 + cl, mac) == -1 ||
 	    (s = b64url_encode(mac, sizeof(mac))) == NULL) {
 		free(tok);
-		tok = NULL;
-		goto out;
+		return NULL;
 	}
-	sl = strlen(s);
 	tok[hl + 1 + cl] = '.';
-	memcpy(tok + hl + cl + 2, s, sl + 1);
-out:
+	memcpy(tok + hl + cl + 2, s, strlen(s) + 1);
 	free(s);
+	return tok;
+}
+
+char *
+jwt_sign(const char *secret, const char *sub, time_t iat, time_t exp)
+{
+	char	*h = NULL, *c = NULL, *tok = NULL;
+
+	if (secret != NULL && sub != NULL &&
+	    jwt_build(sub, iat, exp, &h, &c) == 0)
+		tok = jwt_join_signed(secret, h, c);
 	free(c);
 	free(h);
 	return tok;

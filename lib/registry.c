@@ -5,10 +5,12 @@
  * identity (id, type) are merged, and the result is sorted.
  */
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "array.h"
 #include "log.h"
 #include "registry.h"
 #include "valid.h"
@@ -17,6 +19,7 @@
 #define REGISTRY_DEFAULT_EMBEDDING	"Qwen/Qwen3-Embedding-0.6B"
 #define REGISTRY_MEM_MAX		1000000000LL	/* MB */
 #define REGISTRY_QUANT_MAX		32		/* bytes */
+#define REGISTRY_MODELS_MAX		(1 << 20)	/* entries loaded */
 
 static const char *const type_strs[MT__MAX] = {
 	"embedding",		/* MT_EMBEDDING */
@@ -29,7 +32,7 @@ static const char *const type_strs[MT__MAX] = {
 struct ent {
 	struct model	 m;
 	int		 has_asym;	/* is_asymmetric was given */
-	size_t		 seq;		/* first-seen order, for a stable sort */
+	size_t		 seq;		/* first-seen order: a stable sort */
 };
 
 struct loader {
@@ -38,17 +41,11 @@ struct loader {
 	size_t		 cap;
 	size_t		 seq;
 	char		*defmodel;	/* first embedding file's default */
-	const char	*path;		/* the file being read */
-	char		*errbuf;
-	size_t		 errlen;
+	struct yamldoc_msg msg;		/* names the file being read */
+	enum model_type	 type;		/* the models it holds */
+	int		 curated;	/* entries loaded, not only checked */
 };
 
-/* The keys a model entry may hold. */
-enum fid {
-	F_ID, F_NAME, F_DISPLAY_NAME, F_DESCRIPTION, F_DIMENSION, F_MAXSEQ,
-	F_POOLING, F_ASYM, F_QPREFIX, F_DPREFIX, F_DQI, F_CONTEXT, F_MEMORY,
-	F_IGNORED
-};
 enum fkind { FK_STR, FK_INT, FK_BOOL, FK_MEM };
 
 #define T_EMB	(1u << MT_EMBEDDING)
@@ -56,33 +53,38 @@ enum fkind { FK_STR, FK_INT, FK_BOOL, FK_MEM };
 #define T_ALL	((1u << MT__MAX) - 1)
 #define T_HUB	(T_ALL & ~T_LLM)	/* files in the "models:" format */
 
+/* The keys a model entry may hold: where each is allowed, and where its
+ * value is kept (elsewhere it is checked, then dropped). */
 static const struct field {
 	const char	*key;
-	enum fid	 id;
 	enum fkind	 kind;
 	unsigned	 types;		/* where the key is allowed */
+	unsigned	 kept;		/* where it is stored at off (0: never) */
+	size_t		 off;		/* in struct model */
 	long long	 max;		/* FK_INT: the range is 0..max */
 } fields[] = {
-	{ "id",				F_ID,		FK_STR,	 T_ALL, 0 },
-	{ "name",			F_NAME,		FK_STR,	 T_ALL, 0 },
-	{ "display_name",		F_DISPLAY_NAME,	FK_STR,	 T_LLM, 0 },
-	{ "description",		F_DESCRIPTION,	FK_STR,	 T_ALL, 0 },
-	{ "dimension",			F_DIMENSION,	FK_INT,	 T_HUB,
-	    1L << 20 },
-	{ "max_sequence_length",	F_MAXSEQ,	FK_INT,	 T_HUB,
-	    1L << 30 },
-	{ "pooling_method",		F_POOLING,	FK_STR,	 T_HUB, 0 },
-	{ "is_asymmetric",		F_ASYM,		FK_BOOL, T_HUB, 0 },
-	{ "query_prefix",		F_QPREFIX,	FK_STR,	 T_HUB, 0 },
-	{ "document_prefix",		F_DPREFIX,	FK_STR,	 T_HUB, 0 },
-	{ "default_query_instruction",	F_DQI,		FK_STR,	 T_HUB, 0 },
-	{ "requires_instruction",	F_IGNORED,	FK_BOOL, T_HUB, 0 },
-	{ "supports_quantization",	F_IGNORED,	FK_BOOL, T_HUB, 0 },
-	{ "recommended_quantization",	F_IGNORED,	FK_STR,	 T_HUB, 0 },
-	{ "tier_recommendation",	F_IGNORED,	FK_STR,	 T_LLM, 0 },
-	{ "context_window",		F_CONTEXT,	FK_INT,	 T_LLM,
-	    1L << 30 },
-	{ "memory_mb",			F_MEMORY,	FK_MEM,	 T_ALL, 0 },
+#define F(k, kind, types, kept, f, max) \
+	{ k, kind, types, kept, offsetof(struct model, f), max }
+	F("id", FK_STR, T_ALL, T_ALL, id, 0),
+	F("name", FK_STR, T_ALL, T_HUB, name, 0),
+	F("display_name", FK_STR, T_LLM, T_LLM, name, 0),
+	F("description", FK_STR, T_ALL, T_ALL, description, 0),
+	F("dimension", FK_INT, T_HUB, T_EMB, emb.dimension, 1L << 20),
+	F("max_sequence_length", FK_INT, T_HUB, T_EMB,
+	    emb.max_sequence_length, 1L << 30),
+	F("pooling_method", FK_STR, T_HUB, T_EMB, emb.pooling_method, 0),
+	F("is_asymmetric", FK_BOOL, T_HUB, T_EMB, emb.is_asymmetric, 0),
+	F("query_prefix", FK_STR, T_HUB, T_EMB, emb.query_prefix, 0),
+	F("document_prefix", FK_STR, T_HUB, T_EMB, emb.document_prefix, 0),
+	F("default_query_instruction", FK_STR, T_HUB, T_EMB,
+	    emb.default_query_instruction, 0),
+	F("requires_instruction", FK_BOOL, T_HUB, 0, id, 0),
+	F("supports_quantization", FK_BOOL, T_HUB, 0, id, 0),
+	F("recommended_quantization", FK_STR, T_HUB, 0, id, 0),
+	F("tier_recommendation", FK_STR, T_LLM, 0, id, 0),
+	F("context_window", FK_INT, T_LLM, T_LLM, context_window, 1L << 30),
+	F("memory_mb", FK_MEM, T_ALL, T_ALL, mem, 0),
+#undef F
 };
 
 const char *
@@ -107,34 +109,11 @@ model_type_parse(const char *s, enum model_type *t)
 	return -1;
 }
 
-/* Writes "path:line: fmt..." into the loader's errbuf; returns e. */
-static enum err
-lfail(struct loader *l, enum err e, unsigned long line, const char *fmt,
-    ...) __attribute__((format(printf, 4, 5)));
-
-static enum err
-lfail(struct loader *l, enum err e, unsigned long line, const char *fmt,
-    ...)
-{
-	va_list	 ap;
-	char	 what[256];
-
-	va_start(ap, fmt);
-	vsnprintf(what, sizeof(what), fmt, ap);
-	va_end(ap);
-	if (line > 0)
-		snprintf(l->errbuf, l->errlen, "%s:%lu: %s", l->path, line,
-		    what);
-	else
-		snprintf(l->errbuf, l->errlen, "%s: %s", l->path, what);
-	return e;
-}
-
 static enum err
 nomem(struct loader *l)
 {
 
-	return lfail(l, ERR_NOMEM, 0, "out of memory");
+	return yamldoc_fail(&l->msg, ERR_NOMEM, 0, "out of memory");
 }
 
 /* File text made safe to quote in a message. */
@@ -163,7 +142,8 @@ model_clear(struct model *m)
 	memset(m, 0, sizeof(*m));
 }
 
-/* A string value: any scalar; null is "".  *dst is replaced. */
+/* A string value: any scalar; null is "".  *dst is replaced; with dst
+ * NULL the value is only checked. */
 static enum err
 get_str(struct loader *l, const struct yamldoc_pair *p, char **dst)
 {
@@ -175,39 +155,44 @@ get_str(struct loader *l, const struct yamldoc_pair *p, char **dst)
 	else if (v->kind == YAMLDOC_SCALAR)
 		s = v->str;
 	else
-		return lfail(l, ERR_INVAL, v->line, "%s: expected a string",
-		    p->key);
+		return yamldoc_fail(&l->msg, ERR_INVAL, v->line,
+		    "%s: expected a string", p->key);
+	if (dst == NULL)
+		return ERR_OK;
 	free(*dst);
 	if ((*dst = strdup(s)) == NULL)
 		return nomem(l);
 	return ERR_OK;
 }
 
+/* An integer in 0..max; null is 0.  With dst NULL it is only checked. */
 static enum err
 get_int(struct loader *l, const struct yamldoc_pair *p, long long max,
     long *dst)
 {
 	const char	*why;
-	long long	 v;
+	long long	 v = 0;
 
-	if (yamldoc_is_null(&p->value)) {
-		*dst = 0;
-		return ERR_OK;
-	}
-	if (yamldoc_int(&p->value, 0, max, &v, &why) == -1)
-		return lfail(l, ERR_INVAL, p->value.line, "%s: %s (0..%lld)",
-		    p->key, why, max);
-	*dst = (long)v;
+	if (!yamldoc_is_null(&p->value) &&
+	    yamldoc_int(&p->value, 0, max, &v, &why) == -1)
+		return yamldoc_fail(&l->msg, ERR_INVAL, p->value.line,
+		    "%s: %s (0..%lld)", p->key, why, max);
+	if (dst != NULL)
+		*dst = (long)v;
 	return ERR_OK;
 }
 
+/* A boolean.  With dst NULL it is only checked. */
 static enum err
 get_bool(struct loader *l, const struct yamldoc_pair *p, int *dst)
 {
+	int	 b;
 
-	if (yamldoc_bool(&p->value, dst) == -1)
-		return lfail(l, ERR_INVAL, p->value.line,
+	if (yamldoc_bool(&p->value, &b) == -1)
+		return yamldoc_fail(&l->msg, ERR_INVAL, p->value.line,
 		    "%s: expected true or false", p->key);
+	if (dst != NULL)
+		*dst = b;
 	return ERR_OK;
 }
 
@@ -222,38 +207,47 @@ valid_quant(const char *s)
 	    "0123456789._-") == len;
 }
 
+/* One quantization of memory_mb into *qm. */
+static enum err
+get_quant(struct loader *l, const struct yamldoc_pair *q,
+    struct quant_mem *qm)
+{
+	const char	*why;
+	char		 eb[64];
+	long long	 mb;
+
+	if (!valid_quant(q->key))
+		return yamldoc_fail(&l->msg, ERR_INVAL, q->line,
+		    "memory_mb: invalid quantization '%s'",
+		    esc(eb, sizeof(eb), q->key));
+	if (yamldoc_int(&q->value, 0, REGISTRY_MEM_MAX, &mb, &why) == -1)
+		return yamldoc_fail(&l->msg, ERR_INVAL, q->value.line,
+		    "memory_mb.%s: %s (0..%lld)", q->key, why,
+		    REGISTRY_MEM_MAX);
+	if ((qm->quant = strdup(q->key)) == NULL)
+		return nomem(l);
+	qm->mb = (long)mb;
+	return ERR_OK;
+}
+
 /* memory_mb: a mapping of quantization to whole megabytes. */
 static enum err
 get_mem(struct loader *l, const struct yamldoc_pair *p, struct model *m)
 {
 	const struct yamldoc_node	*v = &p->value;
-	const struct yamldoc_pair	*q;
-	const char			*why;
-	char				 eb[64];
-	long long			 mb;
 	size_t				 i;
+	enum err			 err;
 
 	if (yamldoc_is_null(v))
 		return ERR_OK;
 	if (v->kind != YAMLDOC_MAPPING)
-		return lfail(l, ERR_INVAL, v->line,
+		return yamldoc_fail(&l->msg, ERR_INVAL, v->line,
 		    "memory_mb: expected a mapping");
 	if (v->n > 0 && (m->mem = calloc(v->n, sizeof(*m->mem))) == NULL)
 		return nomem(l);
 	for (i = 0; i < v->n; i++) {
-		q = &v->pairs[i];
-		if (!valid_quant(q->key))
-			return lfail(l, ERR_INVAL, q->line,
-			    "memory_mb: invalid quantization '%s'",
-			    esc(eb, sizeof(eb), q->key));
-		if (yamldoc_int(&q->value, 0, REGISTRY_MEM_MAX, &mb, &why) ==
-		    -1)
-			return lfail(l, ERR_INVAL, q->value.line,
-			    "memory_mb.%s: %s (0..%lld)", q->key, why,
-			    REGISTRY_MEM_MAX);
-		if ((m->mem[i].quant = strdup(q->key)) == NULL)
-			return nomem(l);
-		m->mem[i].mb = (long)mb;
+		if ((err = get_quant(l, &v->pairs[i], &m->mem[i])) != ERR_OK)
+			return err;
 		m->nmem++;
 	}
 	return ERR_OK;
@@ -271,80 +265,30 @@ field_find(const char *key, enum model_type t)
 	return NULL;
 }
 
-/* The destination of a string field, or NULL if the value is only
- * checked (embedding details of other types, the LLM's short name). */
-static char **
-str_dst(struct ent *e, enum fid id)
-{
-	struct model	*m = &e->m;
-	int		 emb = m->type == MT_EMBEDDING;
-
-	switch (id) {
-	case F_ID:
-		return &m->id;
-	case F_NAME:
-		return m->type == MT_LLM ? NULL : &m->name;
-	case F_DISPLAY_NAME:
-		return &m->name;
-	case F_DESCRIPTION:
-		return &m->description;
-	case F_POOLING:
-		return emb ? &m->emb.pooling_method : NULL;
-	case F_QPREFIX:
-		return emb ? &m->emb.query_prefix : NULL;
-	case F_DPREFIX:
-		return emb ? &m->emb.document_prefix : NULL;
-	case F_DQI:
-		return emb ? &m->emb.default_query_instruction : NULL;
-	default:
-		return NULL;
-	}
-}
-
-static long *
-int_dst(struct ent *e, enum fid id)
-{
-	struct model	*m = &e->m;
-
-	if (id == F_CONTEXT)
-		return &m->context_window;
-	if (m->type != MT_EMBEDDING)
-		return NULL;
-	return id == F_DIMENSION ? &m->emb.dimension :
-	    &m->emb.max_sequence_length;
-}
-
 /* Reads one key of a model entry into e. */
 static enum err
 entry_key(struct loader *l, const struct yamldoc_pair *p, struct ent *e)
 {
 	const struct field	*f;
-	char			*s = NULL, **sd, eb[64];
-	long			 i = 0, *id;
-	int			 b = 0;
+	char			 eb[64];
+	void			*dst = NULL;
 	enum err		 err;
 
 	if ((f = field_find(p->key, e->m.type)) == NULL)
-		return lfail(l, ERR_INVAL, p->line,
+		return yamldoc_fail(&l->msg, ERR_INVAL, p->line,
 		    "unknown key '%s' in a model entry",
 		    esc(eb, sizeof(eb), p->key));
+	if (f->kept & (1u << e->m.type))
+		dst = (char *)&e->m + f->off;
 	switch (f->kind) {
 	case FK_STR:
-		sd = str_dst(e, f->id);
-		err = get_str(l, p, sd != NULL ? sd : &s);
-		free(s);
-		return err;
+		return get_str(l, p, dst);
 	case FK_INT:
-		if ((err = get_int(l, p, f->max, &i)) == ERR_OK &&
-		    (id = int_dst(e, f->id)) != NULL)
-			*id = i;
-		return err;
+		return get_int(l, p, f->max, dst);
 	case FK_BOOL:
-		if ((err = get_bool(l, p, &b)) == ERR_OK && f->id == F_ASYM &&
-		    e->m.type == MT_EMBEDDING) {
-			e->m.emb.is_asymmetric = b;
+		/* is_asymmetric is the one boolean kept. */
+		if ((err = get_bool(l, p, dst)) == ERR_OK && dst != NULL)
 			e->has_asym = 1;
-		}
 		return err;
 	case FK_MEM:
 		return get_mem(l, p, &e->m);
@@ -375,36 +319,36 @@ entry_check(struct loader *l, const struct yamldoc_node *n,
 	char	 eb[128];
 
 	if (m->id == NULL || *m->id == '\0')
-		return lfail(l, ERR_INVAL, n->line,
+		return yamldoc_fail(&l->msg, ERR_INVAL, n->line,
 		    "model entry without 'id'");
 	if (valid_repo_id(m->id) == -1)
-		return lfail(l, ERR_INVAL, n->line, "invalid model id '%s'",
-		    esc(eb, sizeof(eb), m->id));
+		return yamldoc_fail(&l->msg, ERR_INVAL, n->line,
+		    "invalid model id '%s'", esc(eb, sizeof(eb), m->id));
 	if (m->name == NULL || *m->name == '\0')
-		return lfail(l, ERR_INVAL, n->line, "model '%s' without '%s'",
-		    m->id, m->type == MT_LLM ? "display_name" : "name");
+		return yamldoc_fail(&l->msg, ERR_INVAL, n->line,
+		    "model '%s' without '%s'", m->id,
+		    m->type == MT_LLM ? "display_name" : "name");
 	return ERR_OK;
 }
 
 /* Reads one model entry; the caller clears e, also on error. */
 static enum err
-parse_entry(struct loader *l, const struct yamldoc_node *n,
-    enum model_type t, int curated, struct ent *e)
+parse_entry(struct loader *l, const struct yamldoc_node *n, struct ent *e)
 {
 	size_t		 i;
 	enum err	 err;
 
 	memset(e, 0, sizeof(*e));
-	e->m.type = t;
+	e->m.type = l->type;
 	if (n->kind != YAMLDOC_MAPPING)
-		return lfail(l, ERR_INVAL, n->line,
+		return yamldoc_fail(&l->msg, ERR_INVAL, n->line,
 		    "a model entry must be a mapping");
 	for (i = 0; i < n->n; i++)
 		if ((err = entry_key(l, &n->pairs[i], e)) != ERR_OK)
 			return err;
 	if ((err = entry_defaults(l, &e->m)) != ERR_OK)
 		return err;
-	return curated ? entry_check(l, n, &e->m) : ERR_OK;
+	return l->curated ? entry_check(l, n, &e->m) : ERR_OK;
 }
 
 /* The number of non-empty type-specific fields: the merge's measure. */
@@ -429,24 +373,31 @@ richness(const struct ent *e)
 	}
 }
 
+/* Whether m has a memory figure for quant. */
+static int
+has_quant(const struct model *m, const char *quant)
+{
+	size_t	 i;
+
+	for (i = 0; i < m->nmem; i++)
+		if (strcmp(m->mem[i].quant, quant) == 0)
+			return 1;
+	return 0;
+}
+
 /* Adds the quantizations of src that dst lacks (first value wins),
  * taking their strings from src. */
 static enum err
 mem_merge(struct loader *l, struct model *dst, struct model *src)
 {
-	struct quant_mem	*p;
-	size_t			 i, j;
+	size_t	 i, cap = dst->nmem;
 
 	for (i = 0; i < src->nmem; i++) {
-		for (j = 0; j < dst->nmem; j++)
-			if (strcmp(dst->mem[j].quant, src->mem[i].quant) == 0)
-				break;
-		if (j < dst->nmem)
+		if (has_quant(dst, src->mem[i].quant))
 			continue;
-		if ((p = reallocarray(dst->mem, dst->nmem + 1,
-		    sizeof(*p))) == NULL)
+		if (array_grow(&dst->mem, &cap, dst->nmem + 1,
+		    sizeof(*dst->mem), YAMLDOC_MAX_NODES) != ERR_OK)
 			return nomem(l);
-		dst->mem = p;
 		dst->mem[dst->nmem++] = src->mem[i];
 		src->mem[i].quant = NULL;
 	}
@@ -481,7 +432,6 @@ merge(struct loader *l, struct ent *old, struct ent *nw)
 static enum err
 add(struct loader *l, struct ent *e)
 {
-	struct ent	*p;
 	size_t		 i;
 	enum err	 err;
 
@@ -492,12 +442,15 @@ add(struct loader *l, struct ent *e)
 			model_clear(&e->m);
 			return err;
 		}
-	if (l->n == l->cap) {
-		if ((p = reallocarray(l->v, l->cap == 0 ? 32 : l->cap * 2,
-		    sizeof(*p))) == NULL)
-			return nomem(l);
-		l->v = p;
-		l->cap = l->cap == 0 ? 32 : l->cap * 2;
+	switch (array_grow(&l->v, &l->cap, l->n + 1, sizeof(*l->v),
+	    REGISTRY_MODELS_MAX)) {
+	case ERR_OK:
+		break;
+	case ERR_TOOBIG:
+		return yamldoc_fail(&l->msg, ERR_INVAL, 0,
+		    "more than %d models", REGISTRY_MODELS_MAX);
+	default:
+		return nomem(l);
 	}
 	e->seq = l->seq++;
 	l->v[l->n++] = *e;
@@ -505,10 +458,9 @@ add(struct loader *l, struct ent *e)
 	return ERR_OK;
 }
 
-/* A "models:" sequence of entries of type t. */
+/* A "models:" sequence of entries of the file's type. */
 static enum err
-parse_models(struct loader *l, const struct yamldoc_pair *p,
-    enum model_type t, int curated)
+parse_models(struct loader *l, const struct yamldoc_pair *p)
 {
 	const struct yamldoc_node	*v = &p->value;
 	struct ent			 e;
@@ -518,76 +470,16 @@ parse_models(struct loader *l, const struct yamldoc_pair *p,
 	if (yamldoc_is_null(v))
 		return ERR_OK;
 	if (v->kind != YAMLDOC_SEQUENCE)
-		return lfail(l, ERR_INVAL, v->line,
+		return yamldoc_fail(&l->msg, ERR_INVAL, v->line,
 		    "models: expected a sequence");
 	for (i = 0; i < v->n; i++) {
-		err = parse_entry(l, &v->items[i], t, curated, &e);
-		if (err == ERR_OK && curated)
+		err = parse_entry(l, &v->items[i], &e);
+		if (err == ERR_OK && l->curated)
 			err = add(l, &e);
 		model_clear(&e.m);
 		if (err != ERR_OK)
 			return err;
 	}
-	return ERR_OK;
-}
-
-/* One provider of the LLM registry: {is_local, models}. */
-static enum err
-parse_provider(struct loader *l, const struct yamldoc_pair *prov)
-{
-	const struct yamldoc_node	*v = &prov->value;
-	const struct yamldoc_pair	*p;
-	char				 eb[64], pb[64];
-	size_t				 i;
-	int				 b;
-	enum err			 err;
-
-	if (v->kind != YAMLDOC_MAPPING)
-		return lfail(l, ERR_INVAL, v->line,
-		    "providers.%s: expected a mapping",
-		    esc(eb, sizeof(eb), prov->key));
-	for (i = 0; i < v->n; i++) {
-		p = &v->pairs[i];
-		if (strcmp(p->key, "is_local") == 0)
-			err = get_bool(l, p, &b);
-		else if (strcmp(p->key, "models") == 0)
-			err = parse_models(l, p, MT_LLM,
-			    strcmp(prov->key, "local") == 0);
-		else
-			err = lfail(l, ERR_INVAL, p->line,
-			    "unknown key '%s' in provider '%s'",
-			    esc(eb, sizeof(eb), p->key),
-			    esc(pb, sizeof(pb), prov->key));
-		if (err != ERR_OK)
-			return err;
-	}
-	return ERR_OK;
-}
-
-/* The LLM registry: providers.<name>.models; only "local" is curated. */
-static enum err
-parse_llm(struct loader *l, const struct yamldoc_node *root)
-{
-	const struct yamldoc_node	*v;
-	char				 eb[64];
-	size_t				 i;
-	enum err			 err;
-
-	for (i = 0; i < root->n; i++)
-		if (strcmp(root->pairs[i].key, "providers") != 0)
-			return lfail(l, ERR_INVAL, root->pairs[i].line,
-			    "unknown key '%s'",
-			    esc(eb, sizeof(eb), root->pairs[i].key));
-	if ((v = yamldoc_get(root, "providers")) == NULL)
-		return lfail(l, ERR_INVAL, 0, "no 'providers' mapping");
-	if (yamldoc_is_null(v))
-		return ERR_OK;
-	if (v->kind != YAMLDOC_MAPPING)
-		return lfail(l, ERR_INVAL, v->line,
-		    "providers: expected a mapping");
-	for (i = 0; i < v->n; i++)
-		if ((err = parse_provider(l, &v->pairs[i])) != ERR_OK)
-			return err;
 	return ERR_OK;
 }
 
@@ -601,7 +493,7 @@ parse_default(struct loader *l, const struct yamldoc_pair *p)
 	if ((err = get_str(l, p, &s)) != ERR_OK)
 		return err;
 	if (*s != '\0' && valid_repo_id(s) == -1) {
-		err = lfail(l, ERR_INVAL, p->value.line,
+		err = yamldoc_fail(&l->msg, ERR_INVAL, p->value.line,
 		    "default_embedding_model: invalid model id '%s'",
 		    esc(eb, sizeof(eb), s));
 		free(s);
@@ -614,39 +506,139 @@ parse_default(struct loader *l, const struct yamldoc_pair *p)
 	return ERR_OK;
 }
 
-/* A file of the "models:" format holding models of type t. */
+/* A string checked, not used: the reference ignores it. */
 static enum err
-parse_hub(struct loader *l, const struct yamldoc_node *root,
+check_str(struct loader *l, const struct yamldoc_pair *p)
+{
+
+	return get_str(l, p, NULL);
+}
+
+static enum err
+check_bool(struct loader *l, const struct yamldoc_pair *p)
+{
+
+	return get_bool(l, p, NULL);
+}
+
+/* A key of a mapping above the model entries, and what reads its value
+ * (NULL: read by the caller). */
+struct keyop {
+	const char	*key;
+	unsigned	 types;		/* the files where it is allowed */
+	enum err	(*fn)(struct loader *, const struct yamldoc_pair *);
+};
+
+/* The top level of a file in the "models:" format. */
+static const struct keyop hub_keys[] = {
+	{ "models",			T_HUB,		parse_models },
+	{ "default_embedding_model",	T_EMB,		parse_default },
+	{ "default_model",		T_HUB & ~T_EMB,	check_str },
+	{ "default_quantization",	T_HUB & ~T_EMB,	check_str },
+};
+
+/* The top level of the LLM registry, and one of its providers. */
+static const struct keyop llm_keys[] = {
+	{ "providers",			T_LLM,		NULL },
+};
+static const struct keyop provider_keys[] = {
+	{ "is_local",			T_LLM,		check_bool },
+	{ "models",			T_LLM,		parse_models },
+};
+
+#define NKEYOPS(v)	(sizeof(v) / sizeof((v)[0]))
+
+static const struct keyop *
+keyop_find(const struct keyop *ops, size_t nops, const char *key,
     enum model_type t)
 {
+	size_t	 i;
+
+	for (i = 0; i < nops; i++)
+		if (strcmp(ops[i].key, key) == 0 && (ops[i].types & (1u << t)))
+			return &ops[i];
+	return NULL;
+}
+
+/* Hands each key of map to its op; a key without one is an error (said
+ * to be in provider prov when prov is not NULL). */
+static enum err
+walk_keys(struct loader *l, const struct yamldoc_node *map,
+    const struct keyop *ops, size_t nops, const char *prov)
+{
 	const struct yamldoc_pair	*p;
-	char				*s = NULL, eb[64];
+	const struct keyop		*op;
+	char				 eb[64], pb[64];
 	size_t				 i;
 	enum err			 err;
 
-	if (yamldoc_get(root, "models") == NULL)
-		return lfail(l, ERR_INVAL, 0, "no 'models' list");
-	for (i = 0; i < root->n; i++) {
-		p = &root->pairs[i];
-		if (strcmp(p->key, "models") == 0)
-			err = parse_models(l, p, t, 1);
-		else if (t == MT_EMBEDDING &&
-		    strcmp(p->key, "default_embedding_model") == 0)
-			err = parse_default(l, p);
-		else if (t != MT_EMBEDDING &&
-		    (strcmp(p->key, "default_model") == 0 ||
-		    strcmp(p->key, "default_quantization") == 0)) {
-			/* Checked, not used: the reference ignores them. */
-			err = get_str(l, p, &s);
-			free(s);
-			s = NULL;
-		} else
-			err = lfail(l, ERR_INVAL, p->line, "unknown key '%s'",
-			    esc(eb, sizeof(eb), p->key));
-		if (err != ERR_OK)
-			return err;
+	for (i = 0; i < map->n; i++) {
+		p = &map->pairs[i];
+		if ((op = keyop_find(ops, nops, p->key, l->type)) != NULL) {
+			if (op->fn != NULL && (err = op->fn(l, p)) != ERR_OK)
+				return err;
+		} else if (prov == NULL)
+			return yamldoc_fail(&l->msg, ERR_INVAL, p->line,
+			    "unknown key '%s'", esc(eb, sizeof(eb), p->key));
+		else
+			return yamldoc_fail(&l->msg, ERR_INVAL, p->line,
+			    "unknown key '%s' in provider '%s'",
+			    esc(eb, sizeof(eb), p->key),
+			    esc(pb, sizeof(pb), prov));
 	}
 	return ERR_OK;
+}
+
+/* One provider of the LLM registry: {is_local, models}; only "local" is
+ * curated. */
+static enum err
+parse_provider(struct loader *l, const struct yamldoc_pair *prov)
+{
+	char	 eb[64];
+
+	if (prov->value.kind != YAMLDOC_MAPPING)
+		return yamldoc_fail(&l->msg, ERR_INVAL, prov->value.line,
+		    "providers.%s: expected a mapping",
+		    esc(eb, sizeof(eb), prov->key));
+	l->curated = strcmp(prov->key, "local") == 0;
+	return walk_keys(l, &prov->value, provider_keys,
+	    NKEYOPS(provider_keys), prov->key);
+}
+
+/* The LLM registry: providers.<name>.models. */
+static enum err
+parse_llm(struct loader *l, const struct yamldoc_node *root)
+{
+	const struct yamldoc_node	*v;
+	size_t				 i;
+	enum err			 err;
+
+	if ((err = walk_keys(l, root, llm_keys, NKEYOPS(llm_keys), NULL)) !=
+	    ERR_OK)
+		return err;
+	if ((v = yamldoc_get(root, "providers")) == NULL)
+		return yamldoc_fail(&l->msg, ERR_INVAL, 0,
+		    "no 'providers' mapping");
+	if (yamldoc_is_null(v))
+		return ERR_OK;
+	if (v->kind != YAMLDOC_MAPPING)
+		return yamldoc_fail(&l->msg, ERR_INVAL, v->line,
+		    "providers: expected a mapping");
+	for (i = 0; i < v->n; i++)
+		if ((err = parse_provider(l, &v->pairs[i])) != ERR_OK)
+			return err;
+	return ERR_OK;
+}
+
+/* A file of the "models:" format, every entry curated. */
+static enum err
+parse_hub(struct loader *l, const struct yamldoc_node *root)
+{
+
+	if (yamldoc_get(root, "models") == NULL)
+		return yamldoc_fail(&l->msg, ERR_INVAL, 0, "no 'models' list");
+	l->curated = 1;
+	return walk_keys(l, root, hub_keys, NKEYOPS(hub_keys), NULL);
 }
 
 static enum err
@@ -655,22 +647,21 @@ load_source(struct loader *l, const struct registry_source *src)
 	struct yamldoc	*doc = NULL;
 	enum err	 err;
 
-	l->path = src->path;
-	if ((unsigned)src->type >= MT__MAX) {
-		snprintf(l->errbuf, l->errlen, "%s: invalid model type",
-		    src->path);
-		return ERR_INVAL;
-	}
-	if ((err = yamldoc_load(src->path, &doc, l->errbuf, l->errlen)) !=
-	    ERR_OK)
+	l->msg.name = src->path;
+	if ((unsigned)src->type >= MT__MAX)
+		return yamldoc_fail(&l->msg, ERR_INVAL, 0,
+		    "invalid model type");
+	l->type = src->type;
+	if ((err = yamldoc_load(src->path, &doc, l->msg.errbuf,
+	    l->msg.errlen)) != ERR_OK)
 		return err == ERR_TOOBIG ? ERR_INVAL : err;
 	if (doc->root == NULL || doc->root->kind != YAMLDOC_MAPPING)
-		err = lfail(l, ERR_INVAL, doc->root == NULL ? 0 :
+		err = yamldoc_fail(&l->msg, ERR_INVAL, doc->root == NULL ? 0 :
 		    doc->root->line, "expected a mapping at the top level");
 	else if (src->type == MT_LLM)
 		err = parse_llm(l, doc->root);
 	else
-		err = parse_hub(l, doc->root, src->type);
+		err = parse_hub(l, doc->root);
 	yamldoc_free(&doc);
 	return err;
 }
@@ -728,9 +719,9 @@ registry_load(const struct registry_source *src, size_t nsrc,
 
 	*out = NULL;
 	memset(&l, 0, sizeof(l));
-	l.path = "registry";
-	l.errbuf = errbuf;
-	l.errlen = errlen;
+	l.msg.name = "registry";
+	l.msg.errbuf = errbuf;
+	l.msg.errlen = errlen;
 	for (i = 0; i < nsrc && err == ERR_OK; i++)
 		err = load_source(&l, &src[i]);
 	if (err != ERR_OK)

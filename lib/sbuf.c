@@ -1,26 +1,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "array.h"
 #include "sbuf.h"
 
 void
 sbuf_add(struct sbuf *b, const char *s, size_t n)
 {
-	char	*p;
-	size_t	 cap;
 
 	if (b->nomem)
 		return;
-	if (b->len + n + 1 > b->cap) {
-		cap = b->cap == 0 ? 64 : b->cap;
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		if ((p = realloc(b->s, cap)) == NULL) {
-			b->nomem = true;
-			return;
-		}
-		b->s = p;
-		b->cap = cap;
+	if (n >= SBUF_MAX - b->len || array_grow(&b->s, &b->cap,
+	    b->len + n + 1, 1, SBUF_MAX) != ERR_OK) {
+		b->nomem = true;
+		return;
 	}
 	memcpy(b->s + b->len, s, n);
 	b->len += n;

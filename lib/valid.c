@@ -178,53 +178,87 @@ uuid_parse(const char *s, size_t len, unsigned char out[16])
 	return -1;
 }
 
-/* Explains why uuid_parse() rejected s, in the crate's words. */
-static void
-uuid_reason(const char *s, size_t len, char *reason, size_t reasonlen)
+/* The UUID inside a "{...}" or "urn:uuid:" wrapper into *u and *ulen
+ * (s itself without one).  Returns 1 if there was no wrapper (the simple
+ * format is then possible), else 0. */
+static int
+uuid_unwrap(const char *s, size_t len, const char **u, size_t *ulen)
 {
-	const char	*u = s;
-	size_t		 ulen = len, hyphens = 0, bounds[4], i, n;
-	int		 simple = 1;
 
-	if (valid_utf8(s, len) == -1) {
-		snprintf(reason, reasonlen, "non-UTF8 input");
-		return;
-	}
+	*u = s;
+	*ulen = len;
 	if (len >= 2 && s[0] == '{' && s[len - 1] == '}') {
-		u = s + 1, ulen = len - 2, simple = 0;
-	} else if (strncmp(s, "urn:uuid:", 9) == 0) {
-		u = s + 9, ulen = len - 9, simple = 0;
+		*u = s + 1;
+		*ulen = len - 2;
+		return 0;
 	}
+	if (strncmp(s, "urn:uuid:", 9) == 0) {
+		*u = s + 9;
+		*ulen = len - 9;
+		return 0;
+	}
+	return 1;
+}
+
+/*
+ * Scans the ulen characters of u: the positions of the first four hyphens
+ * go into bounds and their number into *hyphens.  Returns -1, with the
+ * reason written, at the first character that is neither a hyphen nor a
+ * hex digit; else 0.
+ */
+static int
+uuid_scan(const char *u, size_t ulen, size_t bounds[4], size_t *hyphens,
+    char *reason, size_t reasonlen)
+{
+	size_t	 i, n;
+
+	*hyphens = 0;
 	for (i = 0; i < ulen; i++) {
 		if (u[i] == '-') {
-			if (hyphens < 4)
-				bounds[hyphens] = i;
-			hyphens++;
+			if (*hyphens < 4)
+				bounds[*hyphens] = i;
+			(*hyphens)++;
 		} else if (hex_digit((unsigned char)u[i]) == -1) {
 			n = utf8_seqlen((const unsigned char *)u + i, ulen - i);
 			/* pydantic >= 2.10 text; the position does not
 			 * count a urn: or brace prefix. */
 			snprintf(reason, reasonlen, "invalid character: "
 			    "found `%.*s` at %zu", (int)n, u + i, i + 1);
-			return;
+			return -1;
 		}
 	}
-	if (hyphens == 0 && simple) {
+	return 0;
+}
+
+/* Explains why uuid_parse() rejected s, in the crate's words. */
+static void
+uuid_reason(const char *s, size_t len, char *reason, size_t reasonlen)
+{
+	const char	*u;
+	size_t		 ulen, hyphens, bounds[4], i, n;
+	int		 simple;
+
+	if (valid_utf8(s, len) == -1) {
+		snprintf(reason, reasonlen, "non-UTF8 input");
+		return;
+	}
+	simple = uuid_unwrap(s, len, &u, &ulen);
+	if (uuid_scan(u, ulen, bounds, &hyphens, reason, reasonlen) == -1)
+		return;
+	if (hyphens == 0 && simple)
 		snprintf(reason, reasonlen, "invalid length: expected length "
 		    "32 for simple format, found %zu", len);
-		return;
-	}
-	if (hyphens != 4) {
+	else if (hyphens != 4)
 		snprintf(reason, reasonlen,
 		    "invalid group count: expected 5, found %zu", hyphens + 1);
-		return;
+	else {
+		for (i = 0; i < 4; i++)
+			if (bounds[i] != uuid_starts[i + 1] - 1)
+				break;
+		n = i < 4 ? bounds[i] - uuid_starts[i] : len - uuid_starts[4];
+		snprintf(reason, reasonlen, "invalid group length in group "
+		    "%zu: expected %zu, found %zu", i, uuid_glens[i], n);
 	}
-	for (i = 0; i < 4; i++)
-		if (bounds[i] != uuid_starts[i + 1] - 1)
-			break;
-	n = i < 4 ? bounds[i] - uuid_starts[i] : len - uuid_starts[4];
-	snprintf(reason, reasonlen, "invalid group length in group %zu: "
-	    "expected %zu, found %zu", i, uuid_glens[i], n);
 }
 
 int
@@ -381,27 +415,36 @@ query_pair(const char *pair, size_t seg, struct query_param *p, char **bufp)
 }
 
 /*
- * The pairs and their text share one allocation: the array first, then
- * the decoded strings, which never outgrow the raw pair plus two NULs.
+ * One allocation for the n pairs of qs and their text: the array first,
+ * then the decoded strings, which never outgrow the raw pair plus two
+ * NULs.  *buf is where the text starts.  NULL on overflow or OOM.
  */
+static struct query_param *
+query_alloc(const char *qs, size_t n, char **buf)
+{
+	struct query_param	*params;
+	size_t			 len = strlen(qs);
+
+	if (n > (SIZE_MAX - len - 1) / (sizeof(*params) + 2))
+		return NULL;
+	if ((params = malloc(n * (sizeof(*params) + 2) + len + 1)) == NULL)
+		return NULL;
+	*buf = (char *)(params + n);
+	return params;
+}
+
 int
 query_parse(const char *qs, size_t maxparams, struct query *out)
 {
 	struct query_param	*params;
 	char			*buf;
-	size_t			 n, len, seg, i = 0;
+	size_t			 n, seg, i = 0;
 
 	memset(out, 0, sizeof(*out));
 	if (qs == NULL || (n = query_count(qs)) == 0)
 		return 0;
-	if (n > maxparams)
+	if (n > maxparams || (params = query_alloc(qs, n, &buf)) == NULL)
 		return -1;
-	len = strlen(qs);
-	if (n > (SIZE_MAX - len - 1) / (sizeof(*params) + 2))
-		return -1;
-	if ((params = malloc(n * (sizeof(*params) + 2) + len + 1)) == NULL)
-		return -1;
-	buf = (char *)(params + n);
 	for (;;) {
 		seg = strcspn(qs, "&");
 		if (seg > 0 && query_pair(qs, seg, &params[i++], &buf) == -1) {

@@ -5,6 +5,8 @@
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
 
+#include "array.h"
+#include "log.h"
 #include "vecpipe.h"
 
 #define VECPIPE_BODY_MAX	(4 * 1024 * 1024)
@@ -12,6 +14,7 @@
 struct body {
 	char	*buf;
 	size_t	 len;
+	size_t	 cap;
 	int	 toobig;
 };
 
@@ -20,15 +23,14 @@ body_write(char *data, size_t size, size_t n, void *arg)
 {
 	struct body	*b = arg;
 	size_t		 len = size * n;
-	char		*nbuf;
 
 	if (b->len + len > VECPIPE_BODY_MAX) {
 		b->toobig = 1;
 		return 0;
 	}
-	if ((nbuf = realloc(b->buf, b->len + len + 1)) == NULL)
+	if (array_grow(&b->buf, &b->cap, b->len + len + 1, 1,
+	    VECPIPE_BODY_MAX + 1) != ERR_OK)
 		return 0;
-	b->buf = nbuf;
 	memcpy(b->buf + b->len, data, len);
 	b->len += len;
 	b->buf[b->len] = '\0';
@@ -49,11 +51,31 @@ add_type(struct vecpipe_loaded *out, const char *type)
 		    "%s", type);
 }
 
+/* Adds the types of the entries of the array root that name model_id;
+ * -1 if an entry is not an object. */
+static int
+add_types(const cJSON *root, const char *model_id, struct vecpipe_loaded *out)
+{
+	const cJSON	*e, *name, *type;
+
+	cJSON_ArrayForEach(e, root) {
+		if (!cJSON_IsObject(e))
+			return -1;
+		name = cJSON_GetObjectItemCaseSensitive(e, "model_name");
+		type = cJSON_GetObjectItemCaseSensitive(e, "model_type");
+		if (cJSON_IsString(name) && cJSON_IsString(type) &&
+		    strcmp(name->valuestring, model_id) == 0)
+			add_type(out, type->valuestring);
+	}
+	return 0;
+}
+
 enum err
 vecpipe_parse(const char *body, size_t len, const char *model_id,
     struct vecpipe_loaded *out, char *errbuf, size_t errlen)
 {
-	cJSON	*root, *e, *name, *type;
+	cJSON		*root;
+	enum err	 e = ERR_OK;
 
 	memset(out, 0, sizeof(*out));
 	/* body[len] is the NUL that require_null_terminated looks for. */
@@ -62,25 +84,62 @@ vecpipe_parse(const char *body, size_t len, const char *model_id,
 	if (root == NULL || !cJSON_IsArray(root)) {
 		snprintf(errbuf, errlen, "VecPipe answered something that is "
 		    "not a JSON array");
-		cJSON_Delete(root);
-		return ERR_UPSTREAM;
-	}
-	cJSON_ArrayForEach(e, root) {
-		if (!cJSON_IsObject(e)) {
-			snprintf(errbuf, errlen, "VecPipe answered an array "
-			    "of something else than objects");
-			cJSON_Delete(root);
-			memset(out, 0, sizeof(*out));
-			return ERR_UPSTREAM;
-		}
-		name = cJSON_GetObjectItemCaseSensitive(e, "model_name");
-		type = cJSON_GetObjectItemCaseSensitive(e, "model_type");
-		if (cJSON_IsString(name) && cJSON_IsString(type) &&
-		    strcmp(name->valuestring, model_id) == 0)
-			add_type(out, type->valuestring);
+		e = ERR_UPSTREAM;
+	} else if (add_types(root, model_id, out) == -1) {
+		snprintf(errbuf, errlen, "VecPipe answered an array of "
+		    "something else than objects");
+		memset(out, 0, sizeof(*out));
+		e = ERR_UPSTREAM;
 	}
 	cJSON_Delete(root);
-	return ERR_OK;
+	return e;
+}
+
+/* A handle for one GET of url into b within timeout_ms in all, or
+ * NULL. */
+static CURL *
+vecpipe_easy(const char *url, unsigned timeout_ms, struct body *b)
+{
+	CURL	*c;
+
+	if ((c = curl_easy_init()) == NULL)
+		return NULL;
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)timeout_ms);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)timeout_ms);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, body_write);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, b);
+	return c;
+}
+
+/* GETs url within timeout_ms into b: ERR_OK on a 2xx answer, else
+ * ERR_UPSTREAM with the reason in errbuf. */
+static enum err
+vecpipe_get(const char *url, unsigned timeout_ms, struct body *b,
+    char *errbuf, size_t errlen)
+{
+	CURL		*c;
+	CURLcode	 rc;
+	long		 status = 0;
+	enum err	 e = ERR_UPSTREAM;
+
+	if ((c = vecpipe_easy(url, timeout_ms, b)) == NULL) {
+		snprintf(errbuf, errlen, "cannot initialise libcurl");
+		return ERR_UPSTREAM;
+	}
+	if ((rc = curl_easy_perform(c)) == CURLE_OK)
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+	if (rc != CURLE_OK)
+		snprintf(errbuf, errlen, "%s", b->toobig ? "VecPipe answer too "
+		    "large" : curl_easy_strerror(rc));
+	else if (status < 200 || status > 299)
+		snprintf(errbuf, errlen, "VecPipe answered HTTP %ld", status);
+	else
+		e = ERR_OK;
+	curl_easy_cleanup(c);
+	return e;
 }
 
 enum err
@@ -88,45 +147,21 @@ vecpipe_loaded(const char *base_url, unsigned timeout_ms,
     const char *model_id, struct vecpipe_loaded *out, char *errbuf,
     size_t errlen)
 {
-	CURL		*c = NULL;
-	struct body	 b = { NULL, 0, 0 };
+	struct body	 b = { NULL, 0, 0, 0 };
 	char		*url = NULL;
-	long		 status = 0;
-	CURLcode	 rc;
-	enum err	 e = ERR_UPSTREAM;
+	enum err	 e;
 
 	memset(out, 0, sizeof(*out));
 	if (asprintf(&url, "%s/memory/models", base_url) == -1) {
 		url = NULL;
 		snprintf(errbuf, errlen, "out of memory");
-		goto out;
-	}
-	if ((c = curl_easy_init()) == NULL) {
-		snprintf(errbuf, errlen, "cannot initialise libcurl");
-		goto out;
-	}
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)timeout_ms);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)timeout_ms);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, body_write);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
-	rc = curl_easy_perform(c);
-	if (rc != CURLE_OK) {
-		snprintf(errbuf, errlen, "%s", b.toobig ? "VecPipe answer too "
-		    "large" : curl_easy_strerror(rc));
-		goto out;
-	}
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-	if (status < 200 || status > 299) {
-		snprintf(errbuf, errlen, "VecPipe answered HTTP %ld", status);
-		goto out;
-	}
-	e = vecpipe_parse(b.buf ? b.buf : "", b.len, model_id, out, errbuf,
-	    errlen);
-out:
-	curl_easy_cleanup(c);
+		e = ERR_UPSTREAM;
+	} else if ((e = vecpipe_get(url, timeout_ms, &b, errbuf, errlen)) ==
+	    ERR_OK)
+		e = vecpipe_parse(b.buf ? b.buf : "", b.len, model_id, out,
+		    errbuf, errlen);
+	if (e != ERR_OK)
+		log_info("%s: %s: %s", __func__, model_id, errbuf);
 	free(b.buf);
 	free(url);
 	return e;

@@ -25,7 +25,8 @@ struct vecpipe_loaded {
  * Asks VecPipe at base_url whether model_id is loaded, within timeout_ms
  * in all.  ERR_OK with out filled (ntypes 0 = not loaded), or
  * ERR_UPSTREAM (refused, timeout, non-2xx, not JSON, wrong shape) with a
- * short reason in errbuf.
+ * short reason in errbuf, which is also logged here (at info level: the
+ * probe is best-effort), so the caller need not log it again.
  */
 enum err	 vecpipe_loaded(const char *base_url, unsigned timeout_ms,
 		    const char *model_id, struct vecpipe_loaded *out,

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,16 +15,16 @@
 
 #include <yaml.h>
 
+#include "array.h"
+#include "fdio.h"
 #include "log.h"
 #include "num.h"
 #include "yamldoc.h"
 
 struct pctx {
-	yaml_parser_t	 p;
-	const char	*name;
-	size_t		 nodes;
-	char		*errbuf;
-	size_t		 errlen;
+	yaml_parser_t		 p;
+	struct yamldoc_msg	 msg;
+	size_t			 nodes;
 };
 
 static enum err	 parse_node(struct pctx *, yaml_event_t *,
@@ -79,15 +80,21 @@ yamldoc_free(struct yamldoc **doc)
 	*doc = NULL;
 }
 
-static enum err
-fail(struct pctx *c, enum err e, unsigned long line, const char *what)
+enum err
+yamldoc_fail(const struct yamldoc_msg *m, enum err e, unsigned long line,
+    const char *fmt, ...)
 {
+	va_list	 ap;
+	char	 what[256];
 
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
 	if (line > 0)
-		snprintf(c->errbuf, c->errlen, "%s:%lu: %s", c->name, line,
+		snprintf(m->errbuf, m->errlen, "%s:%lu: %s", m->name, line,
 		    what);
 	else
-		snprintf(c->errbuf, c->errlen, "%s: %s", c->name, what);
+		snprintf(m->errbuf, m->errlen, "%s: %s", m->name, what);
 	return e;
 }
 
@@ -95,21 +102,19 @@ fail(struct pctx *c, enum err e, unsigned long line, const char *what)
 static enum err
 next_event(struct pctx *c, yaml_event_t *ev)
 {
-	char	 what[256];
+	const char	*problem;
+	unsigned long	 line;
 
 	if (yaml_parser_parse(&c->p, ev))
 		return ERR_OK;
 	if (c->p.error == YAML_MEMORY_ERROR)
-		return fail(c, ERR_NOMEM, 0, "out of memory");
+		return yamldoc_fail(&c->msg, ERR_NOMEM, 0, "out of memory");
+	problem = c->p.problem != NULL ? c->p.problem : "syntax error";
+	line = (unsigned long)c->p.problem_mark.line + 1;
 	if (c->p.context != NULL)
-		snprintf(what, sizeof(what), "%s (%s)",
-		    c->p.problem != NULL ? c->p.problem : "syntax error",
-		    c->p.context);
-	else
-		snprintf(what, sizeof(what), "%s",
-		    c->p.problem != NULL ? c->p.problem : "syntax error");
-	return fail(c, ERR_INVAL, (unsigned long)c->p.problem_mark.line + 1,
-	    what);
+		return yamldoc_fail(&c->msg, ERR_INVAL, line, "%s (%s)",
+		    problem, c->p.context);
+	return yamldoc_fail(&c->msg, ERR_INVAL, line, "%s", problem);
 }
 
 static unsigned long
@@ -123,12 +128,11 @@ ev_line(const yaml_event_t *ev)
 static enum err
 count_node(struct pctx *c)
 {
-	char	 what[64];
 
 	if (++c->nodes <= YAMLDOC_MAX_NODES)
 		return ERR_OK;
-	snprintf(what, sizeof(what), "more than %d nodes", YAMLDOC_MAX_NODES);
-	return fail(c, ERR_TOOBIG, 0, what);
+	return yamldoc_fail(&c->msg, ERR_TOOBIG, 0, "more than %d nodes",
+	    YAMLDOC_MAX_NODES);
 }
 
 /* A copy of a scalar event's value; refuses embedded NUL bytes. */
@@ -139,30 +143,27 @@ scalar_dup(struct pctx *c, const yaml_event_t *ev, char **out)
 	size_t		 len = ev->data.scalar.length;
 
 	if (memchr(v, '\0', len) != NULL)
-		return fail(c, ERR_INVAL, ev_line(ev),
+		return yamldoc_fail(&c->msg, ERR_INVAL, ev_line(ev),
 		    "NUL character in a scalar");
 	if ((*out = strndup(v, len)) == NULL)
-		return fail(c, ERR_NOMEM, 0, "out of memory");
+		return yamldoc_fail(&c->msg, ERR_NOMEM, 0, "out of memory");
 	return ERR_OK;
 }
 
-/* Grows *arr (of size elements) to hold at least n + 1, zeroing the new
- * slot. */
+/* Makes room for need elements of size bytes in the array *arr. */
 static enum err
-grow(struct pctx *c, void **arr, size_t size, size_t n, size_t *cap)
+grow(struct pctx *c, void *arr, size_t *cap, size_t need, size_t size)
 {
-	void	*p;
-	size_t	 ncap;
 
-	if (n == *cap) {
-		ncap = *cap == 0 ? 4 : *cap * 2;
-		if ((p = reallocarray(*arr, ncap, size)) == NULL)
-			return fail(c, ERR_NOMEM, 0, "out of memory");
-		*arr = p;
-		*cap = ncap;
+	switch (array_grow(arr, cap, need, size, YAMLDOC_MAX_NODES)) {
+	case ERR_OK:
+		return ERR_OK;
+	case ERR_TOOBIG:
+		return yamldoc_fail(&c->msg, ERR_TOOBIG, 0,
+		    "more than %d nodes", YAMLDOC_MAX_NODES);
+	default:
+		return yamldoc_fail(&c->msg, ERR_NOMEM, 0, "out of memory");
 	}
-	memset((char *)*arr + n * size, 0, size);
-	return ERR_OK;
 }
 
 static enum err
@@ -179,13 +180,13 @@ parse_seq(struct pctx *c, struct yamldoc_node *out, unsigned depth)
 			yaml_event_delete(&ev);
 			return ERR_OK;
 		}
-		if ((e = grow(c, (void **)&out->items, sizeof(*out->items),
-		    out->n, &cap)) != ERR_OK) {
+		if ((e = grow(c, &out->items, &cap, out->n + 1,
+		    sizeof(*out->items))) != ERR_OK) {
 			yaml_event_delete(&ev);
 			return e;
 		}
-		out->n++;
-		if ((e = parse_node(c, &ev, &out->items[out->n - 1],
+		memset(&out->items[out->n], 0, sizeof(out->items[0]));
+		if ((e = parse_node(c, &ev, &out->items[out->n++],
 		    depth + 1)) != ERR_OK)
 			return e;
 	}
@@ -208,13 +209,13 @@ static enum err
 check_dups(struct pctx *c, const struct yamldoc_node *map)
 {
 	const struct yamldoc_pair	**v, *dup = NULL;
-	char				 what[192], key[128];
+	char				 key[128];
 	size_t				 i;
 
 	if (map->n < 2)
 		return ERR_OK;
 	if ((v = reallocarray(NULL, map->n, sizeof(*v))) == NULL)
-		return fail(c, ERR_NOMEM, 0, "out of memory");
+		return yamldoc_fail(&c->msg, ERR_NOMEM, 0, "out of memory");
 	for (i = 0; i < map->n; i++)
 		v[i] = &map->pairs[i];
 	qsort(v, map->n, sizeof(*v), pair_cmp);
@@ -225,9 +226,8 @@ check_dups(struct pctx *c, const struct yamldoc_node *map)
 	free(v);
 	if (dup == NULL)
 		return ERR_OK;
-	snprintf(what, sizeof(what), "duplicate key '%s'",
+	return yamldoc_fail(&c->msg, ERR_INVAL, dup->line, "duplicate key '%s'",
 	    log_escape(key, sizeof(key), dup->key));
-	return fail(c, ERR_INVAL, dup->line, what);
 }
 
 /* The key event of a mapping entry: a scalar without an anchor. */
@@ -239,10 +239,10 @@ parse_key(struct pctx *c, yaml_event_t *ev, struct yamldoc_pair *pair)
 	pair->line = ev_line(ev);
 	if (ev->type == YAML_ALIAS_EVENT ||
 	    (ev->type == YAML_SCALAR_EVENT && ev->data.scalar.anchor != NULL))
-		e = fail(c, ERR_INVAL, pair->line,
+		e = yamldoc_fail(&c->msg, ERR_INVAL, pair->line,
 		    "anchors and aliases are not supported");
 	else if (ev->type != YAML_SCALAR_EVENT)
-		e = fail(c, ERR_INVAL, pair->line,
+		e = yamldoc_fail(&c->msg, ERR_INVAL, pair->line,
 		    "complex mapping keys are not supported");
 	else if ((e = count_node(c)) == ERR_OK)
 		e = scalar_dup(c, ev, &pair->key);
@@ -265,12 +265,13 @@ parse_map(struct pctx *c, struct yamldoc_node *out, unsigned depth)
 			yaml_event_delete(&ev);
 			return check_dups(c, out);
 		}
-		if ((e = grow(c, (void **)&out->pairs, sizeof(*out->pairs),
-		    out->n, &cap)) != ERR_OK) {
+		if ((e = grow(c, &out->pairs, &cap, out->n + 1,
+		    sizeof(*out->pairs))) != ERR_OK) {
 			yaml_event_delete(&ev);
 			return e;
 		}
 		pair = &out->pairs[out->n++];
+		memset(pair, 0, sizeof(*pair));
 		if ((e = parse_key(c, &ev, pair)) != ERR_OK)
 			return e;
 		if ((e = next_event(c, &ev)) != ERR_OK)
@@ -281,44 +282,64 @@ parse_map(struct pctx *c, struct yamldoc_node *out, unsigned depth)
 	}
 }
 
+/* The anchor of a node's start event, or NULL. */
+static const yaml_char_t *
+ev_anchor(const yaml_event_t *ev)
+{
+
+	switch (ev->type) {
+	case YAML_SCALAR_EVENT:
+		return ev->data.scalar.anchor;
+	case YAML_SEQUENCE_START_EVENT:
+		return ev->data.sequence_start.anchor;
+	case YAML_MAPPING_START_EVENT:
+		return ev->data.mapping_start.anchor;
+	default:
+		return NULL;
+	}
+}
+
+/* Sets the line and kind of out (and a scalar's text) from the event that
+ * starts it. */
+static enum err
+node_start(struct pctx *c, const yaml_event_t *ev, struct yamldoc_node *out,
+    unsigned depth)
+{
+	enum err	 e;
+
+	out->line = ev_line(ev);
+	if (ev_anchor(ev) != NULL || ev->type == YAML_ALIAS_EVENT)
+		return yamldoc_fail(&c->msg, ERR_INVAL, out->line,
+		    "anchors and aliases are not supported");
+	if ((e = count_node(c)) != ERR_OK)
+		return e;
+	if (ev->type == YAML_SCALAR_EVENT) {
+		out->kind = YAMLDOC_SCALAR;
+		out->plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
+		return scalar_dup(c, ev, &out->str);
+	}
+	if (depth >= YAMLDOC_MAX_DEPTH)
+		return yamldoc_fail(&c->msg, ERR_TOOBIG, out->line,
+		    "nested deeper than %d levels", YAMLDOC_MAX_DEPTH);
+	if (ev->type == YAML_SEQUENCE_START_EVENT)
+		out->kind = YAMLDOC_SEQUENCE;
+	else if (ev->type == YAML_MAPPING_START_EVENT)
+		out->kind = YAMLDOC_MAPPING;
+	else
+		return yamldoc_fail(&c->msg, ERR_INVAL, out->line,
+		    "unexpected YAML event");
+	return ERR_OK;
+}
+
 /* Builds out from ev (which this function deletes) and the events of its
  * children. */
 static enum err
 parse_node(struct pctx *c, yaml_event_t *ev, struct yamldoc_node *out,
     unsigned depth)
 {
-	const yaml_char_t	*anchor = NULL;
-	char			 what[64];
-	enum err		 e;
+	enum err	 e;
 
-	out->line = ev_line(ev);
-	if (ev->type == YAML_SCALAR_EVENT)
-		anchor = ev->data.scalar.anchor;
-	else if (ev->type == YAML_SEQUENCE_START_EVENT)
-		anchor = ev->data.sequence_start.anchor;
-	else if (ev->type == YAML_MAPPING_START_EVENT)
-		anchor = ev->data.mapping_start.anchor;
-	if (anchor != NULL || ev->type == YAML_ALIAS_EVENT)
-		e = fail(c, ERR_INVAL, out->line,
-		    "anchors and aliases are not supported");
-	else if (count_node(c) != ERR_OK)
-		e = ERR_TOOBIG;
-	else if (ev->type == YAML_SCALAR_EVENT) {
-		out->kind = YAMLDOC_SCALAR;
-		out->plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
-		e = scalar_dup(c, ev, &out->str);
-	} else if (depth >= YAMLDOC_MAX_DEPTH) {
-		snprintf(what, sizeof(what), "nested deeper than %d levels",
-		    YAMLDOC_MAX_DEPTH);
-		e = fail(c, ERR_TOOBIG, out->line, what);
-	} else if (ev->type == YAML_SEQUENCE_START_EVENT) {
-		out->kind = YAMLDOC_SEQUENCE;
-		e = ERR_OK;
-	} else if (ev->type == YAML_MAPPING_START_EVENT) {
-		out->kind = YAMLDOC_MAPPING;
-		e = ERR_OK;
-	} else
-		e = fail(c, ERR_INVAL, out->line, "unexpected YAML event");
+	e = node_start(c, ev, out, depth);
 	yaml_event_delete(ev);
 	if (e != ERR_OK || out->kind == YAMLDOC_SCALAR)
 		return e;
@@ -337,7 +358,7 @@ expect(struct pctx *c, yaml_event_type_t want, const char *what)
 	if ((e = next_event(c, &ev)) != ERR_OK)
 		return e;
 	if (ev.type != want)
-		e = fail(c, ERR_INVAL, ev_line(&ev), what);
+		e = yamldoc_fail(&c->msg, ERR_INVAL, ev_line(&ev), "%s", what);
 	yaml_event_delete(&ev);
 	return e;
 }
@@ -358,7 +379,7 @@ parse_stream(struct pctx *c, struct yamldoc *doc)
 	}
 	yaml_event_delete(&ev);
 	if ((doc->root = calloc(1, sizeof(*doc->root))) == NULL)
-		return fail(c, ERR_NOMEM, 0, "out of memory");
+		return yamldoc_fail(&c->msg, ERR_NOMEM, 0, "out of memory");
 	if ((e = next_event(c, &ev)) != ERR_OK ||
 	    (e = parse_node(c, &ev, doc->root, 0)) != ERR_OK ||
 	    (e = expect(c, YAML_DOCUMENT_END_EVENT, "document end expected"))
@@ -374,25 +395,22 @@ yamldoc_parse(const char *name, const char *buf, size_t len,
 {
 	struct pctx	 c;
 	struct yamldoc	*doc = NULL;
-	char		 what[64];
 	enum err	 e;
 
 	*out = NULL;
 	memset(&c, 0, sizeof(c));
-	c.name = name;
-	c.errbuf = errbuf;
-	c.errlen = errlen;
-	if (len > YAMLDOC_MAX_BYTES) {
-		snprintf(what, sizeof(what), "larger than %d bytes",
-		    YAMLDOC_MAX_BYTES);
-		return fail(&c, ERR_TOOBIG, 0, what);
-	}
+	c.msg.name = name;
+	c.msg.errbuf = errbuf;
+	c.msg.errlen = errlen;
+	if (len > YAMLDOC_MAX_BYTES)
+		return yamldoc_fail(&c.msg, ERR_TOOBIG, 0,
+		    "larger than %d bytes", YAMLDOC_MAX_BYTES);
 	if (!yaml_parser_initialize(&c.p))
-		return fail(&c, ERR_NOMEM, 0, "out of memory");
+		return yamldoc_fail(&c.msg, ERR_NOMEM, 0, "out of memory");
 	yaml_parser_set_input_string(&c.p, (const unsigned char *)buf, len);
 	if ((doc = calloc(1, sizeof(*doc))) == NULL ||
 	    (doc->name = strdup(name)) == NULL) {
-		e = fail(&c, ERR_NOMEM, 0, "out of memory");
+		e = yamldoc_fail(&c.msg, ERR_NOMEM, 0, "out of memory");
 		goto out;
 	}
 	if ((e = parse_stream(&c, doc)) != ERR_OK)
@@ -407,63 +425,55 @@ out:
 
 /* Reads at most YAMLDOC_MAX_BYTES + 1 bytes of fd into *buf. */
 static enum err
-read_all(int fd, const char *path, char **buf, size_t *len, char *errbuf,
-    size_t errlen)
+read_all(const struct yamldoc_msg *m, int fd, char **buf, size_t *len)
 {
-	size_t	 cap = YAMLDOC_MAX_BYTES + 1;
-	ssize_t	 r;
 
-	*len = 0;
-	if ((*buf = malloc(cap)) == NULL) {
-		snprintf(errbuf, errlen, "%s: out of memory", path);
-		return ERR_NOMEM;
-	}
-	while (*len < cap) {
-		r = read(fd, *buf + *len, cap - *len);
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r == -1) {
-			snprintf(errbuf, errlen, "%s: %s", path,
-			    strerror(errno));
-			return ERR_IO;
-		}
-		if (r == 0)
-			break;
-		*len += (size_t)r;
-	}
+	if ((*buf = malloc(YAMLDOC_MAX_BYTES + 1)) == NULL)
+		return yamldoc_fail(m, ERR_NOMEM, 0, "out of memory");
+	if (fdio_read(fd, *buf, YAMLDOC_MAX_BYTES + 1, len) == -1)
+		return yamldoc_fail(m, ERR_IO, 0, "%s", strerror(errno));
 	return ERR_OK;
+}
+
+/* Opens the regular file m->name for reading into *fd. */
+static enum err
+open_regular(const struct yamldoc_msg *m, int *fd)
+{
+	struct stat	 st;
+	enum err	 e = ERR_OK;
+
+	/* O_NONBLOCK: never hang opening a FIFO; S_ISREG refuses it. */
+	if ((*fd = open(m->name, O_RDONLY | O_CLOEXEC | O_NOCTTY |
+	    O_NONBLOCK)) == -1)
+		return yamldoc_fail(m, ERR_IO, 0, "%s", strerror(errno));
+	if (fstat(*fd, &st) == -1)
+		e = yamldoc_fail(m, ERR_IO, 0, "%s", strerror(errno));
+	else if (!S_ISREG(st.st_mode))
+		e = yamldoc_fail(m, ERR_IO, 0, "not a regular file");
+	if (e != ERR_OK) {
+		close(*fd);
+		*fd = -1;
+	}
+	return e;
 }
 
 enum err
 yamldoc_load(const char *path, struct yamldoc **out, char *errbuf,
     size_t errlen)
 {
-	struct stat	 st;
-	char		*buf = NULL;
-	size_t		 len;
-	int		 fd = -1;
-	enum err	 e;
+	struct yamldoc_msg	 m = { path, errbuf, errlen };
+	char			*buf = NULL;
+	size_t			 len;
+	int			 fd;
+	enum err		 e;
 
 	*out = NULL;
-	/* O_NONBLOCK: never hang opening a FIFO; S_ISREG refuses it. */
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) ==
-	    -1 || fstat(fd, &st) == -1) {
-		snprintf(errbuf, errlen, "%s: %s", path, strerror(errno));
-		e = ERR_IO;
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		snprintf(errbuf, errlen, "%s: not a regular file", path);
-		e = ERR_IO;
-		goto out;
-	}
-	if ((e = read_all(fd, path, &buf, &len, errbuf, errlen)) != ERR_OK)
-		goto out;
-	e = yamldoc_parse(path, buf, len, out, errbuf, errlen);
-out:
+	if ((e = open_regular(&m, &fd)) != ERR_OK)
+		return e;
+	if ((e = read_all(&m, fd, &buf, &len)) == ERR_OK)
+		e = yamldoc_parse(path, buf, len, out, errbuf, errlen);
 	free(buf);
-	if (fd != -1)
-		close(fd);
+	close(fd);
 	return e;
 }
 

@@ -66,6 +66,26 @@ enum err	 yamldoc_parse(const char *name, const char *buf, size_t len,
 enum err	 yamldoc_load(const char *path, struct yamldoc **out,
 		    char *errbuf, size_t errlen);
 
+/*
+ * Where the messages about one document go: every message naming a place
+ * in a YAML file (here, in the configuration and in the registry) reads
+ * "name:line: what", or "name: what" about the whole file.
+ */
+struct yamldoc_msg {
+	const char	*name;		/* the file, as messages name it */
+	char		*errbuf;
+	size_t		 errlen;
+};
+
+/*
+ * Writes the message fmt about line (0: the whole file) into m->errbuf;
+ * the "what" part is cut at 255 bytes.  Returns e, so that a failure is
+ * written and returned in one statement.
+ */
+enum err	 yamldoc_fail(const struct yamldoc_msg *m, enum err e,
+		    unsigned long line, const char *fmt, ...)
+		    __attribute__((format(printf, 4, 5)));
+
 /* Accepts NULL; sets *doc to NULL. */
 void		 yamldoc_free(struct yamldoc **doc);
 
