@@ -15,6 +15,7 @@
 
 #include "config.h"
 #include "db.h"
+#include "err.h"
 #include "hfcache.h"
 #include "redisconn.h"
 #include "registry.h"
@@ -162,12 +163,10 @@ const char	*const *list_embedding_ids(const struct app *app, size_t *n);
 
 /* tasks.c */
 struct ts_claim;
-struct ts_task;
 cJSON		*conflict_json(const char *type, const char *detail,
 		    const char *model_id, const struct ts_claim *active);
 cJSON		*task_start_json(const char *task_id, const char *model_id,
 		    enum ts_op op, const char *status, cJSON *warnings);
-cJSON		*task_json(const struct ts_task *t);
 void		 resp_not_curated(struct req *r, const char *model_id);
 void		 current_scan(struct req *r, struct scanview *sv);
 void		 start_task(struct req *r, const char *model_id,

@@ -97,8 +97,10 @@ void
 resp_text(struct req *r, int status, char *text, const char *extra_headers)
 {
 
-	if (text == NULL)
+	if (text == NULL) {
+		log_warnx("%s: cid=%s: out of memory", __func__, r->cid);
 		status = answers[ERR_NOMEM].status;
+	}
 	FCGX_FPrintF(r->fcgi->out, "Status: %d %s\r\n"
 	    "Content-Type: application/json\r\n"
 	    "Cache-Control: no-store\r\n"
@@ -126,6 +128,10 @@ resp_answer(struct req *r, int code, cJSON *detail, const char *headers)
 	cJSON			*o;
 	char			 ref[CID_MAX + 8];
 
+	/* A 500 is where a failure lib/ passed up ends: logged here. */
+	if (a == &answers[ERR_NOMEM])
+		log_warnx("%s: cid=%s: %s", __func__, r->cid,
+		    err_str((enum err)code));
 	snprintf(ref, sizeof(ref), "ERR-%s", r->cid);
 	if ((o = cJSON_CreateObject()) == NULL ||
 	    !cJSON_AddItemToObject(o, "detail", detail)) {

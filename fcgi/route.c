@@ -504,6 +504,11 @@ validate(struct req *r, const struct route *rt)
 	return r->status;
 }
 
+/*
+ * Answers r: route (404/405), body (413/422), authentication (401/403),
+ * parameters (422), superuser (403), then the endpoint's handler.  This
+ * function can't fail: every outcome is an answer written on r.
+ */
 void
 route_request(struct req *r)
 {

@@ -190,7 +190,7 @@ add_known(cJSON *o, const char *name, double v)
 }
 
 /* The progress body of a task; NULL on out-of-memory. */
-cJSON *
+static cJSON *
 task_json(const struct ts_task *t)
 {
 	cJSON	*o = cJSON_CreateObject();
