@@ -122,8 +122,8 @@ enum ans {
 
 void		 resp_json(struct req *r, int status, cJSON *body,
 		    const char *extra_headers);
-void		 resp_text(struct req *r, int status, char *text,
-		    const char *extra_headers);
+void		 resp_ok(struct req *r, cJSON *body);
+void		 resp_ok_text(struct req *r, char *text);
 void		 resp_err(struct req *r, enum err e);
 void		 resp_err_detail(struct req *r, enum err e,
 		    const char *detail);

@@ -510,7 +510,7 @@ handle_list(struct req *r)
 	}
 	scancache_get(r->app, r->p.force_refresh_cache, have_gen, gen,
 	    &lc.sv);
-	resp_text(r, 200, list_text(r, &lc), NULL);
+	resp_ok_text(r, list_text(r, &lc));
 out:
 	free(lc.claims);
 	db_collections_free(&lc.cols);

@@ -75,25 +75,10 @@ reason_phrase(int status)
 }
 
 /*
- * Writes the response and consumes body (cJSON_Delete); NULL body means
- * out-of-memory.  extra_headers, when non-NULL, is one or more
- * "Name: value\r\n" lines.
- */
-void
-resp_json(struct req *r, int status, cJSON *body, const char *extra_headers)
-{
-	char	*text;
-
-	text = body ? cJSON_PrintUnformatted(body) : NULL;
-	cJSON_Delete(body);
-	resp_text(r, status, text, extra_headers);
-}
-
-/*
  * Writes the response with text (JSON, malloc'd: freed here; NULL for
  * out-of-memory, answered 500) and records the status in r->status.
  */
-void
+static void
 resp_text(struct req *r, int status, char *text, const char *extra_headers)
 {
 
@@ -114,6 +99,37 @@ resp_text(struct req *r, int status, char *text, const char *extra_headers)
 		    r->cid);
 	free(text);
 	r->status = status;
+}
+
+/*
+ * Writes the response and consumes body (cJSON_Delete); NULL body means
+ * out-of-memory.  extra_headers, when non-NULL, is one or more
+ * "Name: value\r\n" lines.
+ */
+void
+resp_json(struct req *r, int status, cJSON *body, const char *extra_headers)
+{
+	char	*text;
+
+	text = body ? cJSON_PrintUnformatted(body) : NULL;
+	cJSON_Delete(body);
+	resp_text(r, status, text, extra_headers);
+}
+
+/* Answers 200 with body, which it consumes (NULL: out-of-memory, 500). */
+void
+resp_ok(struct req *r, cJSON *body)
+{
+
+	resp_json(r, 200, body, NULL);
+}
+
+/* Answers 200 with text (malloc'd JSON, freed here; NULL: 500). */
+void
+resp_ok_text(struct req *r, char *text)
+{
+
+	resp_text(r, 200, text, NULL);
 }
 
 /*

@@ -142,14 +142,14 @@ start_task(struct req *r, const char *model_id, enum ts_op op,
 	else if (outcome == TS_CLAIM_OTHER_OP)
 		claim_conflict(r, model_id, op, &held);
 	else if (outcome == TS_CLAIM_SAME_OP) {
-		resp_json(r, 200, task_start_json(held.task_id, model_id, op,
-		    TS_RUNNING, warnings), NULL);
+		resp_ok(r, task_start_json(held.task_id, model_id, op,
+		    TS_RUNNING, warnings));
 		return;
 	} else if (task_enqueue(r, id, model_id, op) == 0) {
 		log_info("cid=%s task=%s op=%s model=%s event=task.created",
 		    r->cid, id, ts_op_str(op), model_id);
-		resp_json(r, 200, task_start_json(id, model_id, op,
-		    TS_PENDING, warnings), NULL);
+		resp_ok(r, task_start_json(id, model_id, op,
+		    TS_PENDING, warnings));
 		return;
 	}
 	cJSON_Delete(warnings);
@@ -171,8 +171,8 @@ handle_download(struct req *r)
 	if (sv.scan != NULL && sv.error == NULL &&
 	    (repo = hfcache_find(sv.scan, "model", m->id)) != NULL &&
 	    repo->nrevisions > 0) {
-		resp_json(r, 200, task_start_json(NULL, m->id,
-		    TS_OP_DOWNLOAD, TS_ALREADY_INSTALLED, NULL), NULL);
+		resp_ok(r, task_start_json(NULL, m->id,
+		    TS_OP_DOWNLOAD, TS_ALREADY_INSTALLED, NULL));
 		return;
 	}
 	start_task(r, m->id, TS_OP_DOWNLOAD, NULL);
@@ -242,7 +242,7 @@ handle_task(struct req *r)
 	struct ts_task	 t;
 
 	if (task_load(r, &t) == 0)
-		resp_json(r, 200, task_json(&t), NULL);
+		resp_ok(r, task_json(&t));
 }
 
 /* Answers 200 with the progress body of a task just cancelled (it was
@@ -255,7 +255,7 @@ resp_cancelled(struct req *r)
 	if (ts_task_get(r->app->redis, r->p.task_id, &t) != ERR_OK)
 		resp_err(r, ERR_REDIS);
 	else
-		resp_json(r, 200, task_json(&t), NULL);
+		resp_ok(r, task_json(&t));
 }
 
 /* Answers 409 with a conflict of type about t; with_active names t as

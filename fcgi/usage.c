@@ -241,7 +241,7 @@ handle_usage(struct req *r)
 
 	if (usage_load(r, &u) == -1)
 		return;
-	resp_json(r, 200, usage_json(&u), NULL);
+	resp_ok(r, usage_json(&u));
 	db_usage_free(&u.db);
 }
 
@@ -275,8 +275,8 @@ handle_delete(struct req *r)
 	if (usage_load(r, &u) == -1)
 		return;
 	if (!u.present && u.estimate_ok && u.sv.error == NULL) {
-		resp_json(r, 200, task_start_json(NULL, u.m->id, TS_OP_DELETE,
-		    TS_NOT_INSTALLED, NULL), NULL);
+		resp_ok(r, task_start_json(NULL, u.m->id, TS_OP_DELETE,
+		    TS_NOT_INSTALLED, NULL));
 		goto out;
 	}
 	if (u.db.cols.n > 0) {
