@@ -15,26 +15,51 @@
 
 #define TOKEN_MAX	8192
 
-/* Answers a lookup failure; returns the status. */
+/* Answers a failed user lookup: notfound when there is no such user,
+ * else the error's own answer (503 for the database).  Returns the
+ * status. */
 static int
-auth_lookup_failed(struct req *r, enum err e, const char *notfound)
+auth_lookup_failed(struct req *r, enum err e, enum ans notfound)
 {
 
 	if (e == ERR_NOTFOUND)
-		resp_error(r, 401, notfound);
-	else if (e == ERR_DB)
-		resp_error(r, 503, "Database unavailable");
+		resp_ans(r, notfound);
 	else
-		resp_error(r, 500, "Internal Server Error");
+		resp_err(r, e);
 	return r->status;
+}
+
+/* Answers the refusal a; returns its status. */
+static int
+auth_refuse(struct req *r, enum ans a)
+{
+
+	resp_ans(r, a);
+	return r->status;
+}
+
+/* Loads the user named by the JWT's subject, with the list's collections
+ * in the same round trip when the route wants them. */
+static enum err
+auth_load_user(struct req *r, const char *username)
+{
+	const char *const	*ids;
+	size_t			 n;
+	enum err		 e;
+
+	if (!r->want_cols)
+		return db_user_by_name(r->app->db, username, &r->user);
+	ids = list_embedding_ids(r->app, &n);
+	e = db_user_with_collections(r->app->db, username, ids, n, &r->user,
+	    &r->cols);
+	r->have_cols = e == ERR_OK;
+	return e;
 }
 
 static int
 auth_jwt(struct req *r, const char *token)
 {
 	char		 sub[DB_USERNAME_MAX];
-	const char	*const *ids;
-	size_t		 n;
 	enum jwt_result	 jr;
 	enum err	 e;
 
@@ -43,23 +68,12 @@ auth_jwt(struct req *r, const char *token)
 	if (jr != JWT_OK) {
 		log_info("cid=%s auth=jwt rejected: %s", r->cid,
 		    jwt_result_str(jr));
-		resp_error(r, 401, "Invalid authentication credentials");
-		return r->status;
+		return auth_refuse(r, ANS_BAD_CREDENTIALS);
 	}
-	/* The list's collections come in the same round trip. */
-	if (r->want_cols && (ids = list_embedding_ids(r->app->reg, &n)) !=
-	    NULL) {
-		e = db_user_with_collections(r->app->db, sub, ids, n,
-		    &r->user, &r->cols);
-		r->have_cols = e == ERR_OK;
-	} else
-		e = db_user_by_name(r->app->db, sub, &r->user);
-	if (e != ERR_OK)
-		return auth_lookup_failed(r, e, "User not found");
-	if (!r->user.is_active) {
-		resp_error(r, 403, "Inactive user");
-		return r->status;
-	}
+	if ((e = auth_load_user(r, sub)) != ERR_OK)
+		return auth_lookup_failed(r, e, ANS_USER_NOT_FOUND);
+	if (!r->user.is_active)
+		return auth_refuse(r, ANS_INACTIVE_USER);
 	return 0;
 }
 
@@ -71,7 +85,7 @@ auth_api_key(struct req *r, const char *token)
 
 	hex_sha256(token, strlen(token), hash);
 	if ((e = db_user_by_api_key(r->app->db, hash, &r->user)) != ERR_OK)
-		return auth_lookup_failed(r, e, "Invalid API key");
+		return auth_lookup_failed(r, e, ANS_BAD_API_KEY);
 	return 0;
 }
 
@@ -87,19 +101,12 @@ auth_check(struct req *r)
 
 	/* FastAPI's HTTPBearer: scheme, " ", credentials (partition). */
 	if (h == NULL || (sp = strchr(h, ' ')) == NULL || sp == h ||
-	    sp[1] == '\0') {
-		resp_error(r, 401, "Not authenticated");
-		return r->status;
-	}
-	if ((size_t)(sp - h) != 6 || strncasecmp(h, "bearer", 6) != 0) {
-		resp_error(r, 401, "Invalid authentication credentials");
-		return r->status;
-	}
+	    sp[1] == '\0')
+		return auth_refuse(r, ANS_NOT_AUTHENTICATED);
 	token = sp + 1;
-	if (strlen(token) > TOKEN_MAX) {
-		resp_error(r, 401, "Invalid authentication credentials");
-		return r->status;
-	}
+	if ((size_t)(sp - h) != 6 || strncasecmp(h, "bearer", 6) != 0 ||
+	    strlen(token) > TOKEN_MAX)
+		return auth_refuse(r, ANS_BAD_CREDENTIALS);
 	return jwt_looks_like(token) ? auth_jwt(r, token) :
 	    auth_api_key(r, token);
 }

@@ -15,6 +15,7 @@
 
 #include "config.h"
 #include "db.h"
+#include "err.h"
 #include "hfcache.h"
 #include "redisconn.h"
 #include "registry.h"
@@ -26,12 +27,40 @@
 #define QUERY_PARAMS_MAX 64
 #define CID_MAX		64
 
-/* Long-lived state of one responder process. */
+/*
+ * The per-process cache of the HF cache scan (scancache.c): reused for
+ * scan_ttl seconds, dropped when the cache generation in Redis moves.
+ */
+struct scancache {
+	struct hfscan		*scan;		/* NULL until a scan succeeds */
+	double			 at;		/* mono_now() of the last scan */
+	unsigned long long	 gen;		/* generation of scan */
+	int			 have_gen;
+	int			 failed;	/* the last scan failed */
+	char			 error[512];	/* its message */
+};
+
+/*
+ * What the list prints the same way at every request, built once from the
+ * registry (list_init): a model's printed head and tail (list.c), every
+ * model id, and the ids of the embedding models.
+ */
+struct frag;
+struct listcache {
+	struct frag	 *frags;	/* one per registry model */
+	const char	**ids;		/* every model id, registry order */
+	const char	**emb_ids;	/* the embedding models' ids */
+	size_t		  nemb;
+};
+
+/* Everything one responder process keeps between requests. */
 struct app {
 	const struct config	*cfg;
 	struct registry		*reg;
 	struct db		*db;
 	struct rconn		*redis;
+	struct scancache	 scans;
+	struct listcache	 list;
 };
 
 /* Typed parameters, filled by route.c's validation table. */
@@ -70,21 +99,44 @@ struct req {
 enum err	 req_init(struct req *r, FCGX_Request *fcgi, struct app *app);
 void		 req_free(struct req *r);
 const char	*req_header(const struct req *r, const char *cgi_name);
-int		 req_read_body(struct req *r);
+enum err	 req_read_body(struct req *r);
 
-/* response.c */
+/*
+ * response.c.  Every error answer takes its status, default detail and
+ * extra headers from one table indexed by its code: an enum err, or one
+ * of the front line's own answers below, which continue enum err's
+ * numbering because lib/ has no code for them.  A code the table does
+ * not know is a 500.
+ */
+enum ans {
+	ANS_NOT_AUTHENTICATED = ERR__MAX, /* 401, no credentials */
+	ANS_BAD_CREDENTIALS,	/* 401, bad scheme, JWT or size */
+	ANS_USER_NOT_FOUND,	/* 401, the JWT's user is unknown */
+	ANS_BAD_API_KEY,	/* 401 */
+	ANS_INACTIVE_USER,	/* 403 */
+	ANS_NOT_SUPERUSER,	/* 403 */
+	ANS_METHOD_NOT_ALLOWED,	/* 405, with an Allow header */
+	ANS_INVALID,		/* 422, FastAPI's validation list */
+	ANS__MAX
+};
+
 void		 resp_json(struct req *r, int status, cJSON *body,
 		    const char *extra_headers);
-void		 resp_text(struct req *r, int status, char *text,
-		    const char *extra_headers);
-void		 resp_error(struct req *r, int status, const char *detail);
-void		 resp_error_json(struct req *r, int status, cJSON *detail,
-		    const char *extra_headers);
+void		 resp_ok(struct req *r, cJSON *body);
+void		 resp_ok_text(struct req *r, char *text);
+void		 resp_err(struct req *r, enum err e);
+void		 resp_err_detail(struct req *r, enum err e,
+		    const char *detail);
+void		 resp_err_json(struct req *r, enum err e, cJSON *detail);
+void		 resp_ans(struct req *r, enum ans a);
+void		 resp_not_allowed(struct req *r, const char *allow);
+void		 resp_invalid(struct req *r, cJSON *errs);
 cJSON		*verr_new(void);
 void		 verr_add(cJSON *list, const char *type, const char *where,
 		    const char *field, const char *msg, cJSON *input);
-int		 status_for_err(enum err e);
-char		*utf8_sanitize(const char *s);
+cJSON		*json_utf8(const char *s);
+void		 json_add_string_or_null(cJSON *o, const char *name,
+		    const char *s);
 
 /* auth.c */
 int		 auth_check(struct req *r);
@@ -99,22 +151,22 @@ struct scanview {
 };
 void		 scancache_get(struct app *app, int force, int have_gen,
 		    unsigned long long gen, struct scanview *out);
+void		 scancache_free(struct scancache *sc);
 
 /* list.c */
+enum err	 list_init(struct app *app);
+void		 list_free(struct app *app);
 void		 handle_list(struct req *r);
-void		 list_cleanup(void);
 void		 list_prefetch(struct req *r);
 void		 list_prefetch_end(struct req *r);
-const char	*const *list_embedding_ids(const struct registry *reg, size_t *n);
+const char	*const *list_embedding_ids(const struct app *app, size_t *n);
 
 /* tasks.c */
 struct ts_claim;
-struct ts_task;
 cJSON		*conflict_json(const char *type, const char *detail,
 		    const char *model_id, const struct ts_claim *active);
 cJSON		*task_start_json(const char *task_id, const char *model_id,
 		    enum ts_op op, const char *status, cJSON *warnings);
-cJSON		*task_json(const struct ts_task *t);
 void		 resp_not_curated(struct req *r, const char *model_id);
 void		 current_scan(struct req *r, struct scanview *sv);
 void		 start_task(struct req *r, const char *model_id,

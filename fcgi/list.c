@@ -20,6 +20,7 @@
 /* Everything one list request gathers before building the answer. */
 struct listctx {
 	const struct registry	*reg;
+	const struct listcache	*cache;
 	struct ts_claim		*claims;	/* per model, or NULL */
 	struct db_collections	 cols;
 	struct scanview		 sv;
@@ -70,53 +71,62 @@ memory_json(const struct model *m)
 }
 
 static void
+add_embedding_details(cJSON *o, const struct embedding_details *e)
+{
+	cJSON	*d;
+
+	if ((d = cJSON_AddObjectToObject(o, "embedding_details")) == NULL)
+		return;
+	add_int(d, "dimension", (long long)e->dimension);
+	add_int(d, "max_sequence_length", (long long)e->max_sequence_length);
+	cJSON_AddStringToObject(d, "pooling_method", e->pooling_method);
+	cJSON_AddBoolToObject(d, "is_asymmetric", e->is_asymmetric);
+	cJSON_AddStringToObject(d, "query_prefix", e->query_prefix);
+	cJSON_AddStringToObject(d, "document_prefix", e->document_prefix);
+	cJSON_AddStringToObject(d, "default_query_instruction",
+	    e->default_query_instruction);
+}
+
+static void
+add_llm_details(cJSON *o, const struct model *m)
+{
+	cJSON	*d;
+
+	if ((d = cJSON_AddObjectToObject(o, "llm_details")) == NULL)
+		return;
+	if (m->context_window > 0)
+		add_int(d, "context_window", (long long)m->context_window);
+	else
+		cJSON_AddNullToObject(d, "context_window");
+}
+
+/* embedding_details and llm_details: the object of the model's type, null
+ * for the other. */
+static void
 add_details(cJSON *o, const struct model *m)
 {
-	const struct embedding_details	*e = &m->emb;
-	cJSON				*d;
 
-	if (m->type == MT_EMBEDDING &&
-	    (d = cJSON_AddObjectToObject(o, "embedding_details")) != NULL) {
-		add_int(d, "dimension", (long long)e->dimension);
-		add_int(d, "max_sequence_length",
-		    (long long)e->max_sequence_length);
-		cJSON_AddStringToObject(d, "pooling_method",
-		    e->pooling_method);
-		cJSON_AddBoolToObject(d, "is_asymmetric", e->is_asymmetric);
-		cJSON_AddStringToObject(d, "query_prefix", e->query_prefix);
-		cJSON_AddStringToObject(d, "document_prefix",
-		    e->document_prefix);
-		cJSON_AddStringToObject(d, "default_query_instruction",
-		    e->default_query_instruction);
-	} else
+	if (m->type == MT_EMBEDDING)
+		add_embedding_details(o, &m->emb);
+	else
 		cJSON_AddNullToObject(o, "embedding_details");
-	if (m->type == MT_LLM &&
-	    (d = cJSON_AddObjectToObject(o, "llm_details")) != NULL) {
-		if (m->context_window > 0)
-			add_int(d, "context_window",
-			    (long long)m->context_window);
-		else
-			cJSON_AddNullToObject(d, "context_window");
-	} else
+	if (m->type == MT_LLM)
+		add_llm_details(o, m);
+	else
 		cJSON_AddNullToObject(o, "llm_details");
 }
 
 /*
  * What never changes in a model's object, printed once per process by
- * cJSON: its head, from "{" to "\"is_installed\":", and its tail, from
- * ",\"embedding_details\"" to "}".  A request prints only what lies
- * between: building, printing and freeing the whole tree with cJSON was
- * a third of the responder's time.
+ * cJSON (list_init): its head, from "{" to "\"is_installed\":", and its
+ * tail, from ",\"embedding_details\"" to "}".  A request prints only what
+ * lies between: building, printing and freeing the whole tree with cJSON
+ * was a third of the responder's time.
  */
 struct frag {
 	char	*head;
 	char	*tail;
 };
-static struct frag	*frags;
-static size_t		 nfrags;
-static const char	**emb_ids;
-static size_t		 nemb_ids;
-static const char	**model_ids;
 
 /* The object o printed and deleted; NULL on out-of-memory. */
 static char *
@@ -128,8 +138,9 @@ print_object(cJSON *o)
 	return s;
 }
 
-static int
-frag_build(struct frag *f, const struct model *m)
+/* The head: the fields before is_installed, without the closing "}". */
+static char *
+frag_head(const struct model *m)
 {
 	struct sbuf	 b = SBUF_INIT;
 	cJSON		*o;
@@ -144,56 +155,87 @@ frag_build(struct frag *f, const struct model *m)
 		cJSON_AddItemToObject(o, "memory_mb", memory_json(m));
 	}
 	if ((s = print_object(o)) == NULL)
-		return -1;
+		return NULL;
 	sbuf_add(&b, s, strlen(s) - 1);		/* without its "}" */
 	sbuf_adds(&b, ",\"is_installed\":");
 	free(s);
-	if ((f->head = sbuf_finish(&b)) == NULL)
-		return -1;
+	return sbuf_finish(&b);
+}
+
+/* The tail: the details, with "," instead of the opening "{". */
+static char *
+frag_tail(const struct model *m)
+{
+	cJSON	*o;
+	char	*s;
+
 	if ((o = cJSON_CreateObject()) != NULL)
 		add_details(o, m);
-	if ((s = print_object(o)) == NULL)
-		return -1;
-	s[0] = ',';				/* instead of its "{" */
-	f->tail = s;
-	return 0;
+	if ((s = print_object(o)) != NULL)
+		s[0] = ',';
+	return s;
 }
 
-static int
-frags_ready(const struct registry *reg)
+/*
+ * Builds app->list from app->reg: the printed parts of every model and
+ * the id arrays.  Returns ERR_OK, or ERR_NOMEM with nothing left to free.
+ * The cache borrows the registry's strings: list_free it first.
+ */
+enum err
+list_init(struct app *app)
 {
-	size_t	 i;
+	const struct registry	*reg = app->reg;
+	struct listcache	*lc = &app->list;
+	size_t			 i, n = reg->n ? reg->n : 1;
+	enum err		 e = ERR_NOMEM;
 
-	if (frags != NULL)
-		return 0;
-	if ((frags = calloc(reg->n ? reg->n : 1, sizeof(*frags))) == NULL)
-		return -1;
-	nfrags = reg->n;
-	for (i = 0; i < reg->n; i++)
-		if (frag_build(&frags[i], &reg->models[i]) == -1) {
-			list_cleanup();
-			return -1;
-		}
-	return 0;
-}
-
-void
-list_cleanup(void)
-{
-	size_t	 i;
-
-	for (i = 0; frags != NULL && i < nfrags; i++) {
-		free(frags[i].head);
-		free(frags[i].tail);
+	memset(lc, 0, sizeof(*lc));
+	if ((lc->frags = calloc(n, sizeof(*lc->frags))) == NULL ||
+	    (lc->ids = calloc(n, sizeof(*lc->ids))) == NULL ||
+	    (lc->emb_ids = calloc(n, sizeof(*lc->emb_ids))) == NULL)
+		goto out;
+	for (i = 0; i < reg->n; i++) {
+		lc->ids[i] = reg->models[i].id;
+		if (reg->models[i].type == MT_EMBEDDING)
+			lc->emb_ids[lc->nemb++] = reg->models[i].id;
+		if ((lc->frags[i].head = frag_head(&reg->models[i])) == NULL ||
+		    (lc->frags[i].tail = frag_tail(&reg->models[i])) == NULL)
+			goto out;
 	}
-	free(frags);
-	frags = NULL;
-	nfrags = 0;
-	free(emb_ids);
-	emb_ids = NULL;
-	nemb_ids = 0;
-	free(model_ids);
-	model_ids = NULL;
+	e = ERR_OK;
+out:
+	if (e != ERR_OK)
+		list_free(app);
+	return e;
+}
+
+/* Frees app->list (built or not); app->reg must still be there. */
+void
+list_free(struct app *app)
+{
+	struct listcache	*lc = &app->list;
+	size_t			 i;
+
+	for (i = 0; lc->frags != NULL && i < app->reg->n; i++) {
+		free(lc->frags[i].head);
+		free(lc->frags[i].tail);
+	}
+	free(lc->frags);
+	free(lc->ids);
+	free(lc->emb_ids);
+	memset(lc, 0, sizeof(*lc));
+}
+
+/*
+ * The ids of the embedding models, the models whose collections the list
+ * shows; *n is their number.  Borrowed from app: valid until list_free.
+ */
+const char *const *
+list_embedding_ids(const struct app *app, size_t *n)
+{
+
+	*n = app->list.nemb;
+	return app->list.emb_ids;
 }
 
 /* A JSON string as cJSON prints it (the same escapes as the rest). */
@@ -210,6 +252,17 @@ add_string(struct sbuf *b, const char *s)
 	free(p);
 }
 
+/* The string s, or null when s is NULL. */
+static void
+add_string_or_null(struct sbuf *b, const char *s)
+{
+
+	if (s != NULL)
+		add_string(b, s);
+	else
+		sbuf_adds(b, "null");
+}
+
 static void
 add_uint(struct sbuf *b, unsigned long long v)
 {
@@ -219,6 +272,34 @@ add_uint(struct sbuf *b, unsigned long long v)
 	sbuf_adds(b, buf);
 }
 
+/* The names of the collections using m, as a JSON array. */
+static void
+add_collections(struct sbuf *b, const struct listctx *lc,
+    const struct model *m)
+{
+	size_t	 k;
+	int	 first = 1;
+
+	sbuf_adds(b, "[");
+	for (k = 0; m->type == MT_EMBEDDING && k < lc->cols.n; k++) {
+		if (strcmp(lc->cols.v[k].model, m->id) != 0)
+			continue;
+		if (!first)
+			sbuf_adds(b, ",");
+		add_string(b, lc->cols.v[k].name);
+		first = 0;
+	}
+	sbuf_adds(b, "]");
+}
+
+/* The claim's task id when it is for op, else null. */
+static void
+add_task_id(struct sbuf *b, const struct ts_claim *c, enum ts_op op)
+{
+
+	add_string_or_null(b, c != NULL && c->op == op ? c->task_id : NULL);
+}
+
 /* A model's object, fields in the contract's order. */
 static void
 add_model(struct sbuf *b, const struct listctx *lc, size_t i)
@@ -226,33 +307,19 @@ add_model(struct sbuf *b, const struct listctx *lc, size_t i)
 	const struct model	*m = &lc->reg->models[i];
 	const struct hfrepo	*repo = installed_repo(lc, m);
 	const struct ts_claim	*c = lc->claims ? &lc->claims[i] : NULL;
-	size_t			 k;
-	int			 first = 1;
 
-	sbuf_adds(b, frags[i].head);
+	sbuf_adds(b, lc->cache->frags[i].head);
 	sbuf_adds(b, repo != NULL ? "true,\"size_on_disk_mb\":" :
 	    "false,\"size_on_disk_mb\":null");
 	if (repo != NULL)
 		add_uint(b, repo->size_on_disk / MIB);
-	sbuf_adds(b, ",\"used_by_collections\":[");
-	for (k = 0; m->type == MT_EMBEDDING && k < lc->cols.n; k++)
-		if (strcmp(lc->cols.v[k].model, m->id) == 0) {
-			if (!first)
-				sbuf_adds(b, ",");
-			add_string(b, lc->cols.v[k].name);
-			first = 0;
-		}
-	sbuf_adds(b, "],\"active_download_task_id\":");
-	if (c != NULL && c->op == TS_OP_DOWNLOAD)
-		add_string(b, c->task_id);
-	else
-		sbuf_adds(b, "null");
+	sbuf_adds(b, ",\"used_by_collections\":");
+	add_collections(b, lc, m);
+	sbuf_adds(b, ",\"active_download_task_id\":");
+	add_task_id(b, c, TS_OP_DOWNLOAD);
 	sbuf_adds(b, ",\"active_delete_task_id\":");
-	if (c != NULL && c->op == TS_OP_DELETE)
-		add_string(b, c->task_id);
-	else
-		sbuf_adds(b, "null");
-	sbuf_adds(b, frags[i].tail);
+	add_task_id(b, c, TS_OP_DELETE);
+	sbuf_adds(b, lc->cache->frags[i].tail);
 }
 
 /* 1 if the repo is a curated model (any type). */
@@ -294,21 +361,6 @@ cache_size_json(const struct listctx *lc)
 	return o;
 }
 
-/* The ids of every curated model, in the registry's order (built once
- * per process); NULL on out-of-memory. */
-static const char *const *
-all_ids(const struct registry *reg)
-{
-	size_t	 i;
-
-	if (model_ids == NULL &&
-	    (model_ids = calloc(reg->n ? reg->n : 1, sizeof(*model_ids))) !=
-	    NULL)
-		for (i = 0; i < reg->n; i++)
-			model_ids[i] = reg->models[i].id;
-	return model_ids;
-}
-
 /*
  * Sends the list's MGET before authentication queries PostgreSQL, so
  * that both servers work at once (route.c); list_prefetch_end drops the
@@ -317,12 +369,12 @@ all_ids(const struct registry *reg)
 void
 list_prefetch(struct req *r)
 {
-	const char *const	*ids = all_ids(r->app->reg);
 
-	r->claims_sent = ids != NULL && ts_active_send(r->app->redis, ids,
+	r->claims_sent = ts_active_send(r->app->redis, r->app->list.ids,
 	    r->app->reg->n) == ERR_OK ? 1 : -1;
 }
 
+/* Reads and drops the reply of list_prefetch if the list did not. */
 void
 list_prefetch_end(struct req *r)
 {
@@ -340,18 +392,17 @@ load_claims(struct req *r, struct listctx *lc, int *have_gen,
     unsigned long long *gen)
 {
 	const struct registry	*reg = lc->reg;
-	const char *const	*ids = all_ids(reg);
 	enum err		 e = ERR_REDIS;
 
 	*have_gen = 0;
-	lc->claims = calloc(reg->n ? reg->n : 1, sizeof(*lc->claims));
-	if (ids == NULL || lc->claims == NULL)
+	if ((lc->claims = calloc(reg->n ? reg->n : 1,
+	    sizeof(*lc->claims))) == NULL)
 		e = ERR_NOMEM;
 	else if (r->claims_sent == 1)
 		e = ts_active_recv(r->app->redis, reg->n, lc->claims, gen);
 	else if (r->claims_sent == 0)
-		e = ts_active_many(r->app->redis, ids, reg->n, lc->claims,
-		    gen);
+		e = ts_active_many(r->app->redis, lc->cache->ids, reg->n,
+		    lc->claims, gen);
 	if (r->claims_sent == 1 && e == ERR_NOMEM)
 		list_prefetch_end(r);
 	r->claims_sent = 0;
@@ -363,30 +414,10 @@ load_claims(struct req *r, struct listctx *lc, int *have_gen,
 	lc->claims = NULL;
 }
 
-/*
- * The ids of the embedding models, the models whose collections the list
- * shows (built once per process); NULL on out-of-memory.
- */
-const char *const *
-list_embedding_ids(const struct registry *reg, size_t *n)
-{
-	size_t	 i;
-
-	if (emb_ids == NULL &&
-	    (emb_ids = calloc(reg->n ? reg->n : 1, sizeof(*emb_ids))) != NULL)
-		for (i = 0; i < reg->n; i++)
-			if (reg->models[i].type == MT_EMBEDDING)
-				emb_ids[nemb_ids++] = reg->models[i].id;
-	*n = nemb_ids;
-	return emb_ids;
-}
-
 /* The collections, unless authentication fetched them already. */
 static enum err
 load_collections(struct req *r, struct listctx *lc)
 {
-	const char *const	*ids;
-	size_t			 n;
 
 	if (r->have_cols) {		/* taken over */
 		lc->cols = r->cols;
@@ -396,24 +427,18 @@ load_collections(struct req *r, struct listctx *lc)
 	}
 	if (r->p.has_model_type && r->p.model_type != MT_EMBEDDING)
 		return ERR_OK;
-	if ((ids = list_embedding_ids(lc->reg, &n)) == NULL)
-		return ERR_NOMEM;
-	return db_collections_using(r->app->db, ids, n, &lc->cols);
+	return db_collections_using(r->app->db, lc->cache->emb_ids,
+	    lc->cache->nemb, &lc->cols);
 }
 
-/* The answer, or NULL on out-of-memory. */
-static char *
-list_text(struct req *r, const struct listctx *lc)
+/* The selected models, comma-separated. */
+static void
+add_models(struct sbuf *b, const struct req *r, const struct listctx *lc)
 {
 	const struct registry	*reg = lc->reg;
-	struct sbuf		 b = SBUF_INIT;
 	size_t			 i;
 	int			 first = 1;
-	char			*s;
 
-	if (frags_ready(reg) == -1)
-		return NULL;
-	sbuf_adds(&b, "{\"models\":[");
 	for (i = 0; i < reg->n; i++) {
 		if (!model_selected(r, &reg->models[i]))
 			continue;
@@ -421,28 +446,47 @@ list_text(struct req *r, const struct listctx *lc)
 		    installed_repo(lc, &reg->models[i]) == NULL)
 			continue;
 		if (!first)
-			sbuf_adds(&b, ",");
-		add_model(&b, lc, i);
+			sbuf_adds(b, ",");
+		add_model(b, lc, i);
 		first = 0;
 	}
-	sbuf_adds(&b, "],\"cache_size\":");
-	if (r->p.include_cache_size) {
-		if ((s = print_object(cache_size_json(lc))) == NULL)
-			b.nomem = true;
-		else
-			sbuf_adds(&b, s);
-		free(s);
-	} else
-		sbuf_adds(&b, "null");
-	sbuf_adds(&b, ",\"hf_cache_scan_error\":");
-	if (lc->sv.error != NULL)
-		add_string(&b, lc->sv.error);
+}
+
+/* cache_size when asked for, else null. */
+static void
+add_cache_size(struct sbuf *b, const struct req *r,
+    const struct listctx *lc)
+{
+	char	*s;
+
+	if (!r->p.include_cache_size) {
+		sbuf_adds(b, "null");
+		return;
+	}
+	if ((s = print_object(cache_size_json(lc))) == NULL)
+		b->nomem = true;
 	else
-		sbuf_adds(&b, "null");
+		sbuf_adds(b, s);
+	free(s);
+}
+
+/* The answer, or NULL on out-of-memory. */
+static char *
+list_text(const struct req *r, const struct listctx *lc)
+{
+	struct sbuf	 b = SBUF_INIT;
+
+	sbuf_adds(&b, "{\"models\":[");
+	add_models(&b, r, lc);
+	sbuf_adds(&b, "],\"cache_size\":");
+	add_cache_size(&b, r, lc);
+	sbuf_adds(&b, ",\"hf_cache_scan_error\":");
+	add_string_or_null(&b, lc->sv.error);
 	sbuf_adds(&b, "}");
 	return sbuf_finish(&b);
 }
 
+/* GET /api/v2/models. */
 void
 handle_list(struct req *r)
 {
@@ -453,6 +497,7 @@ handle_list(struct req *r)
 
 	memset(&lc, 0, sizeof(lc));
 	lc.reg = r->app->reg;
+	lc.cache = &r->app->list;
 	load_claims(r, &lc, &have_gen, &gen);
 	/* A forced refresh is for every responder: bump the generation so
 	 * the others drop their scan too (ours is then as new as that). */
@@ -460,13 +505,12 @@ handle_list(struct req *r)
 	    ts_bump_generation(r->app->redis, &gen) == ERR_OK)
 		have_gen = 1;
 	if ((e = load_collections(r, &lc)) != ERR_OK) {
-		resp_error(r, status_for_err(e), e == ERR_DB ?
-		    "Database unavailable" : "Internal Server Error");
+		resp_err(r, e);
 		goto out;
 	}
 	scancache_get(r->app, r->p.force_refresh_cache, have_gen, gen,
 	    &lc.sv);
-	resp_text(r, 200, list_text(r, &lc), NULL);
+	resp_ok_text(r, list_text(r, &lc));
 out:
 	free(lc.claims);
 	db_collections_free(&lc.cols);

@@ -37,13 +37,56 @@ mint_token(const struct config *cfg, const char *username)
 	free(tok);
 }
 
+/* The command line. */
+struct opts {
+	const char	*conf;		/* -f, else $MM_CONFIG, else the default */
+	const char	*mint;		/* -T username */
+	int		 check;		/* -n */
+	int		 fg;		/* -d */
+};
+
+static void
+opts_parse(int argc, char *argv[], struct opts *o)
+{
+	int	 ch;
+
+	memset(o, 0, sizeof(*o));
+	if ((o->conf = getenv("MM_CONFIG")) == NULL || *o->conf == '\0')
+		o->conf = "conf/mm.yaml";
+	while ((ch = getopt(argc, argv, "df:nT:")) != -1) {
+		switch (ch) {
+		case 'd': o->fg = 1; break;
+		case 'f': o->conf = optarg; break;
+		case 'n': o->check = 1; break;
+		case 'T': o->mint = optarg; break;
+		default: usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+}
+
+/* Logs one access line.  A JWT pasted into the path is not logged ("eyJ"
+ * is base64url for '{"'). */
+static void
+log_access(const struct req *r, double t0)
+{
+	char	 path[256], method[32];
+
+	log_info("cid=%s %s %s %d %.1fms", r->cid,
+	    log_escape(method, sizeof(method), r->method),
+	    r->path != NULL && strstr(r->path, "eyJ") != NULL ?
+	    "[redacted]" : log_escape(path, sizeof(path), r->path),
+	    r->status, (mono_now() - t0) * 1e3);
+}
+
+/* Answers requests until accept fails. */
 static void
 serve(struct app *app)
 {
 	FCGX_Request	 fr;
 	struct req	 r;
 	double		 t0;
-	char		 path[256], method[32];
 
 	if (FCGX_Init() != 0 || FCGX_InitRequest(&fr, 0, 0) != 0)
 		fatalx("FCGX_Init failed");
@@ -51,20 +94,47 @@ serve(struct app *app)
 	while (FCGX_Accept_r(&fr) >= 0) {
 		t0 = mono_now();
 		if (req_init(&r, &fr, app) != ERR_OK)
-			resp_error(&r, 400, "Invalid query string");
+			resp_err_detail(&r, ERR_INVAL, "Invalid query string");
 		else
 			route_request(&r);
-		/* A JWT pasted into the path is not logged ("eyJ" is
-		 * base64url for '{"'). */
-		log_info("cid=%s %s %s %d %.1fms", r.cid,
-		    log_escape(method, sizeof(method), r.method),
-		    r.path != NULL && strstr(r.path, "eyJ") != NULL ?
-		    "[redacted]" : log_escape(path, sizeof(path), r.path),
-		    r.status, (mono_now() - t0) * 1e3);
+		log_access(&r, t0);
 		req_free(&r);
 		FCGX_Finish_r(&fr);
 	}
 	log_info("accept failed: exiting");
+}
+
+/* Opens the log file, the database, Redis and the list's cache; exits on
+ * failure. */
+static void
+app_open(struct app *app, const struct opts *o)
+{
+	const struct config	*cfg = app->cfg;
+	char			 err[1024];
+
+	if (!o->fg && cfg->log_file != NULL &&
+	    log_init("mm-api", cfg->log_file) == -1)
+		log_warn("cannot open log file %s", cfg->log_file);
+	log_setdebug(cfg->debug);
+	signal(SIGPIPE, SIG_IGN);
+	app->db = db_open(cfg->database_url, cfg->db_connect_timeout,
+	    cfg->db_statement_timeout_ms, "mm-api");
+	app->redis = rconn_open(cfg->redis_url, cfg->redis_timeout_ms, err,
+	    sizeof(err));
+	if (app->db == NULL || app->redis == NULL)
+		fatalx("%s", app->redis ? "out of memory" : err);
+	if (list_init(app) != ERR_OK)
+		fatalx("out of memory");
+}
+
+static void
+app_close(struct app *app)
+{
+
+	scancache_free(&app->scans);
+	list_free(app);
+	rconn_close(&app->redis);
+	db_close(&app->db);
 }
 
 int
@@ -72,57 +142,29 @@ main(int argc, char *argv[])
 {
 	struct config	*cfg = NULL;
 	struct app	 app;
-	const char	*conf = getenv("MM_CONFIG"), *mint = NULL;
+	struct opts	 o;
 	char		 err[1024];
-	int		 ch, check = 0, fg = 0;
 
-	if (conf == NULL || *conf == '\0')
-		conf = "conf/mm.yaml";
-	while ((ch = getopt(argc, argv, "df:nT:")) != -1) {
-		switch (ch) {
-		case 'd': fg = 1; break;
-		case 'f': conf = optarg; break;
-		case 'n': check = 1; break;
-		case 'T': mint = optarg; break;
-		default: usage();
-		}
-	}
-	if (optind != argc)
-		usage();
+	opts_parse(argc, argv, &o);
 	log_init("mm-api", NULL);
-	if (config_load(conf, config_getenv, &cfg, err, sizeof(err)) != ERR_OK)
+	if (config_load(o.conf, config_getenv, &cfg, err, sizeof(err)) !=
+	    ERR_OK)
 		fatalx("%s", err);
-	if (mint != NULL) {
-		mint_token(cfg, mint);
-		config_free(&cfg);
-		return 0;
-	}
 	memset(&app, 0, sizeof(app));
 	app.cfg = cfg;
-	if (registry_load(cfg->sources, cfg->nsources,
-	    cfg->default_embedding_model, &app.reg, err, sizeof(err)) != ERR_OK)
+	if (o.mint != NULL)
+		mint_token(cfg, o.mint);
+	else if (registry_load(cfg->sources, cfg->nsources,
+	    cfg->default_embedding_model, &app.reg, err, sizeof(err)) !=
+	    ERR_OK)
 		fatalx("%s", err);
-	if (check) {
+	else if (o.check)
 		printf("configuration OK\n");
-		registry_free(&app.reg);
-		config_free(&cfg);
-		return 0;
+	else {
+		app_open(&app, &o);
+		serve(&app);
+		app_close(&app);
 	}
-	if (!fg && cfg->log_file != NULL &&
-	    log_init("mm-api", cfg->log_file) == -1)
-		log_warn("cannot open log file %s", cfg->log_file);
-	log_setdebug(cfg->debug);
-	signal(SIGPIPE, SIG_IGN);
-	app.db = db_open(cfg->database_url, cfg->db_connect_timeout,
-	    cfg->db_statement_timeout_ms, "mm-api");
-	app.redis = rconn_open(cfg->redis_url, cfg->redis_timeout_ms, err,
-	    sizeof(err));
-	if (app.db == NULL || app.redis == NULL)
-		fatalx("%s", app.redis ? "out of memory" : err);
-	serve(&app);
-	rconn_close(&app.redis);
-	db_close(&app.db);
-	list_cleanup();
 	registry_free(&app.reg);
 	config_free(&cfg);
 	return 0;

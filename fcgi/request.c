@@ -15,6 +15,8 @@
 #include "log.h"
 #include "num.h"
 
+/* The FastCGI parameter cgi_name ("HTTP_AUTHORIZATION"), or NULL; valid
+ * until the request is finished. */
 const char *
 req_header(const struct req *r, const char *cgi_name)
 {
@@ -34,6 +36,12 @@ cid_generate(char *out, size_t len)
 	    out);
 }
 
+/*
+ * Fills r from the FastCGI request: method, path, correlation id (the
+ * client's when valid, else a new one) and the parsed query.  Returns
+ * ERR_OK, or ERR_INVAL for a query string that does not parse (r is then
+ * still fit to answer and to req_free).
+ */
 enum err
 req_init(struct req *r, FCGX_Request *fcgi, struct app *app)
 {
@@ -58,6 +66,8 @@ req_init(struct req *r, FCGX_Request *fcgi, struct app *app)
 	return ERR_OK;
 }
 
+/* Frees what r owns (query, body, JSON, collections); r stays
+ * reusable. */
 void
 req_free(struct req *r)
 {
@@ -71,11 +81,11 @@ req_free(struct req *r)
 }
 
 /*
- * Reads the body announced by CONTENT_LENGTH.  Returns 0, or the HTTP
- * status to answer: 413 past BODY_MAX, 400 on a malformed length or a
- * short body.
+ * Reads the body announced by CONTENT_LENGTH into r->body (NUL-terminated)
+ * and r->bodylen.  Returns ERR_OK; ERR_TOOBIG past BODY_MAX; ERR_INVAL on
+ * a malformed length or a short body; ERR_NOMEM.
  */
-int
+enum err
 req_read_body(struct req *r)
 {
 	const char	*cl = req_header(r, "CONTENT_LENGTH");
@@ -84,15 +94,15 @@ req_read_body(struct req *r)
 
 	if (cl != NULL && *cl != '\0' &&
 	    num_parse(cl, 0, LLONG_MAX, &len, NULL) == -1)
-		return 400;
+		return ERR_INVAL;
 	if (len > BODY_MAX)
-		return 413;
+		return ERR_TOOBIG;
 	if ((r->body = malloc(len + 1)) == NULL)
-		return 500;
+		return ERR_NOMEM;
 	got = len ? FCGX_GetStr(r->body, (int)len, r->fcgi->in) : 0;
 	if (got < 0 || got != len)
-		return 400;
+		return ERR_INVAL;
 	r->body[len] = '\0';
 	r->bodylen = len;
-	return 0;
+	return ERR_OK;
 }

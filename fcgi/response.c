@@ -1,7 +1,8 @@
 /*
  * Writing responses: the status line, X-Correlation-ID on every answer,
  * JSON bodies, and the error shapes of the contract ({"detail",
- * "reference"} and FastAPI's 422 list).
+ * "reference"} and FastAPI's 422 list).  This is the one place where an
+ * error becomes an HTTP status.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +10,49 @@
 
 #include "extern.h"
 #include "log.h"
+
+/* What an error answer is made of. */
+struct answer {
+	int		 status;
+	const char	*detail;	/* the contract's default detail */
+	const char	*headers;	/* extra "Name: value\r\n" lines */
+};
+
+#define BEARER	"WWW-Authenticate: Bearer\r\n"
+
+/* Indexed by enum err, then enum ans; a missing entry (status 0) is a
+ * 500, as is ERR_NOMEM. */
+static const struct answer answers[ANS__MAX] = {
+	[ERR_NOMEM] =		{ 500, "Internal Server Error", NULL },
+	[ERR_INVAL] =		{ 400, "Bad Request", NULL },
+	[ERR_NOTFOUND] =	{ 404, "Not Found", NULL },
+	[ERR_CONFLICT] =	{ 409, "Conflict", NULL },
+	[ERR_DB] =		{ 503, "Database unavailable", NULL },
+	[ERR_REDIS] =		{ 503, "Task store unavailable", NULL },
+	[ERR_TIMEOUT] =		{ 504, "Gateway Timeout", NULL },
+	[ERR_UPSTREAM] =	{ 504, "Gateway Timeout", NULL },
+	[ERR_TOOBIG] =		{ 413, "Request Entity Too Large", NULL },
+	[ANS_NOT_AUTHENTICATED] = { 401, "Not authenticated", BEARER },
+	[ANS_BAD_CREDENTIALS] =	{ 401, "Invalid authentication credentials",
+				    BEARER },
+	[ANS_USER_NOT_FOUND] =	{ 401, "User not found", BEARER },
+	[ANS_BAD_API_KEY] =	{ 401, "Invalid API key", BEARER },
+	[ANS_INACTIVE_USER] =	{ 403, "Inactive user", NULL },
+	[ANS_NOT_SUPERUSER] =	{ 403, "Superuser access required for model "
+				    "management", NULL },
+	[ANS_METHOD_NOT_ALLOWED] = { 405, "Method Not Allowed", NULL },
+	[ANS_INVALID] =		{ 422, "Unprocessable Entity", NULL },
+};
+
+/* The answer of code (an enum err or enum ans); never NULL. */
+static const struct answer *
+answer_for(int code)
+{
+
+	if (code < 0 || code >= ANS__MAX || answers[code].status == 0)
+		return &answers[ERR_NOMEM];
+	return &answers[code];
+}
 
 static const char *
 reason_phrase(int status)
@@ -25,30 +69,43 @@ reason_phrase(int status)
 	case 413: return "Request Entity Too Large";
 	case 422: return "Unprocessable Entity";
 	case 503: return "Service Unavailable";
+	case 504: return "Gateway Timeout";
 	default: return "Internal Server Error";
 	}
 }
 
-int
-status_for_err(enum err e)
+/*
+ * Writes the response with text (JSON, malloc'd: freed here; NULL for
+ * out-of-memory, answered 500) and records the status in r->status.
+ */
+static void
+resp_text(struct req *r, int status, char *text, const char *extra_headers)
 {
 
-	switch (e) {
-	case ERR_OK: return 200;
-	case ERR_INVAL: return 400;
-	case ERR_NOTFOUND: return 404;
-	case ERR_CONFLICT: return 409;
-	case ERR_TOOBIG: return 413;
-	case ERR_DB:
-	case ERR_REDIS: return 503;
-	case ERR_TIMEOUT:
-	case ERR_UPSTREAM: return 504;
-	default: return 500;
+	if (text == NULL) {
+		log_warnx("%s: cid=%s: out of memory", __func__, r->cid);
+		status = answers[ERR_NOMEM].status;
 	}
+	FCGX_FPrintF(r->fcgi->out, "Status: %d %s\r\n"
+	    "Content-Type: application/json\r\n"
+	    "Cache-Control: no-store\r\n"
+	    "X-Correlation-ID: %s\r\n%s\r\n", status, reason_phrase(status),
+	    r->cid, extra_headers ? extra_headers : "");
+	if (text != NULL)
+		FCGX_PutS(text, r->fcgi->out);
+	else
+		FCGX_FPrintF(r->fcgi->out, "{\"detail\":\"%s\","
+		    "\"reference\":\"ERR-%s\"}", answers[ERR_NOMEM].detail,
+		    r->cid);
+	free(text);
+	r->status = status;
 }
 
-/* Writes the response and consumes body (cJSON_Delete).  extra_headers,
- * when non-NULL, is one or more "Name: value\r\n" lines. */
+/*
+ * Writes the response and consumes body (cJSON_Delete); NULL body means
+ * out-of-memory.  extra_headers, when non-NULL, is one or more
+ * "Name: value\r\n" lines.
+ */
 void
 resp_json(struct req *r, int status, cJSON *body, const char *extra_headers)
 {
@@ -59,55 +116,116 @@ resp_json(struct req *r, int status, cJSON *body, const char *extra_headers)
 	resp_text(r, status, text, extra_headers);
 }
 
-/* Writes the response with text (JSON, malloc'd: freed here; NULL for
- * out-of-memory, answered 500). */
+/* Answers 200 with body, which it consumes (NULL: out-of-memory, 500). */
 void
-resp_text(struct req *r, int status, char *text, const char *extra_headers)
+resp_ok(struct req *r, cJSON *body)
 {
 
-	if (text == NULL)
-		status = 500;
-	FCGX_FPrintF(r->fcgi->out, "Status: %d %s\r\n"
-	    "Content-Type: application/json\r\n"
-	    "Cache-Control: no-store\r\n"
-	    "X-Correlation-ID: %s\r\n%s\r\n", status, reason_phrase(status),
-	    r->cid, extra_headers ? extra_headers : "");
-	if (text != NULL)
-		FCGX_PutS(text, r->fcgi->out);
-	else
-		FCGX_FPrintF(r->fcgi->out, "{\"detail\":\"Internal Server "
-		    "Error\",\"reference\":\"ERR-%s\"}", r->cid);
-	free(text);
-	r->status = status;
+	resp_json(r, 200, body, NULL);
 }
 
+/* Answers 200 with text (malloc'd JSON, freed here; NULL: 500). */
 void
-resp_error_json(struct req *r, int status, cJSON *detail,
-    const char *extra_headers)
+resp_ok_text(struct req *r, char *text)
 {
-	cJSON	*o;
-	char	 ref[CID_MAX + 8];
 
+	resp_text(r, 200, text, NULL);
+}
+
+/*
+ * Writes the error answer of code: {"detail": detail, "reference":
+ * "ERR-<cid>"} with the table's status, and headers (NULL: the table's).
+ * Consumes detail; NULL means out-of-memory.
+ */
+static void
+resp_answer(struct req *r, int code, cJSON *detail, const char *headers)
+{
+	const struct answer	*a = answer_for(code);
+	cJSON			*o;
+	char			 ref[CID_MAX + 8];
+
+	/* A 500 is where a failure lib/ passed up ends: logged here. */
+	if (a == &answers[ERR_NOMEM])
+		log_warnx("%s: cid=%s: %s", __func__, r->cid,
+		    err_str((enum err)code));
 	snprintf(ref, sizeof(ref), "ERR-%s", r->cid);
 	if ((o = cJSON_CreateObject()) == NULL ||
-	    !cJSON_AddItemToObject(o, "detail", detail) ||
-	    cJSON_AddStringToObject(o, "reference", ref) == NULL) {
+	    !cJSON_AddItemToObject(o, "detail", detail)) {
+		cJSON_Delete(detail);
+		cJSON_Delete(o);
+		o = NULL;
+	} else if (cJSON_AddStringToObject(o, "reference", ref) == NULL) {
 		cJSON_Delete(o);
 		o = NULL;
 	}
-	resp_json(r, status, o, extra_headers);
+	resp_json(r, a->status, o, headers != NULL ? headers : a->headers);
 }
 
-void
-resp_error(struct req *r, int status, const char *detail)
+/* The error answer of code with the table's detail. */
+static void
+resp_code(struct req *r, int code)
 {
-	char	*clean = utf8_sanitize(detail);
 
-	resp_error_json(r, status, cJSON_CreateString(clean ? clean : ""),
-	    status == 401 ? "WWW-Authenticate: Bearer\r\n" : NULL);
-	free(clean);
+	resp_answer(r, code, cJSON_CreateString(answer_for(code)->detail),
+	    NULL);
 }
 
+/* Answers e with the contract's detail for it (ERR_DB: 503 "Database
+ * unavailable", ...); any code the table lacks is a 500. */
+void
+resp_err(struct req *r, enum err e)
+{
+
+	resp_code(r, (int)e);
+}
+
+/* Answers e with its status and detail instead of the table's (made
+ * valid UTF-8 first; the caller keeps detail). */
+void
+resp_err_detail(struct req *r, enum err e, const char *detail)
+{
+
+	resp_answer(r, (int)e, json_utf8(detail), NULL);
+}
+
+/* Answers e with its status and a JSON detail (a 409 conflict object),
+ * which it consumes; NULL means out-of-memory. */
+void
+resp_err_json(struct req *r, enum err e, cJSON *detail)
+{
+
+	resp_answer(r, (int)e, detail, NULL);
+}
+
+/* Answers one of the front line's own refusals (401, 403). */
+void
+resp_ans(struct req *r, enum ans a)
+{
+
+	resp_code(r, (int)a);
+}
+
+/* Answers 405 with "Allow: <allow>", allow being the route's methods
+ * ("GET, POST"). */
+void
+resp_not_allowed(struct req *r, const char *allow)
+{
+	char	 hdr[96];
+
+	snprintf(hdr, sizeof(hdr), "Allow: %s\r\n", allow);
+	resp_answer(r, ANS_METHOD_NOT_ALLOWED, cJSON_CreateString(
+	    answer_for(ANS_METHOD_NOT_ALLOWED)->detail), hdr);
+}
+
+/* Answers 422 with errs, FastAPI's list (verr_new), which it consumes. */
+void
+resp_invalid(struct req *r, cJSON *errs)
+{
+
+	resp_answer(r, ANS_INVALID, errs, NULL);
+}
+
+/* An empty list of validation errors; NULL on out-of-memory. */
 cJSON *
 verr_new(void)
 {
@@ -137,31 +255,39 @@ verr_add(cJSON *list, const char *type, const char *where, const char *field,
 	cJSON_AddItemToArray(list, e);
 }
 
+/* The length of the UTF-8 sequence that *p starts, by its lead byte; 0
+ * for a byte no sequence starts with. */
+static size_t
+utf8_seqlen(unsigned char c)
+{
+
+	if (c < 0x80)
+		return 1;
+	if ((c & 0xe0) == 0xc0)
+		return 2;
+	if ((c & 0xf0) == 0xe0)
+		return 3;
+	if ((c & 0xf8) == 0xf0)
+		return 4;
+	return 0;
+}
+
 /*
  * A copy of s where every byte sequence that is not valid UTF-8 becomes
  * U+FFFD, as Starlette decodes a query string.  malloc'd; NULL on
  * out-of-memory.
  */
-char *
+static char *
 utf8_sanitize(const char *s)
 {
 	const unsigned char	*p = (const unsigned char *)s;
 	char			*out, *o;
-	size_t			 n, len = strlen(s);
+	size_t			 n;
 
-	if ((out = o = malloc(len * 3 + 1)) == NULL)
+	if ((out = o = malloc(strlen(s) * 3 + 1)) == NULL)
 		return NULL;
 	while (*p != '\0') {
-		if (*p < 0x80)
-			n = 1;
-		else if ((*p & 0xe0) == 0xc0)
-			n = 2;
-		else if ((*p & 0xf0) == 0xe0)
-			n = 3;
-		else if ((*p & 0xf8) == 0xf0)
-			n = 4;
-		else
-			n = 0;
+		n = utf8_seqlen(*p);
 		if (n == 0 || valid_utf8((const char *)p, n) == -1) {
 			memcpy(o, "\xef\xbf\xbd", 3);
 			o += 3;
@@ -174,4 +300,29 @@ utf8_sanitize(const char *s)
 	}
 	*o = '\0';
 	return out;
+}
+
+/*
+ * A JSON string of s made valid UTF-8 (utf8_sanitize); "" when that runs
+ * out of memory.  The caller owns the item; NULL on out-of-memory.
+ */
+cJSON *
+json_utf8(const char *s)
+{
+	char	*clean = utf8_sanitize(s);
+	cJSON	*v = cJSON_CreateString(clean != NULL ? clean : "");
+
+	free(clean);
+	return v;
+}
+
+/* Adds the member name: the string s, or null when s is NULL. */
+void
+json_add_string_or_null(cJSON *o, const char *name, const char *s)
+{
+
+	if (s != NULL)
+		cJSON_AddStringToObject(o, name, s);
+	else
+		cJSON_AddNullToObject(o, name);
 }

@@ -3,6 +3,7 @@
  * (401/403/503), parameter validation (422), superuser (403), then the
  * endpoint's handler.  This is the reference's order of checks.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,67 +12,100 @@
 #include "extern.h"
 #include "log.h"
 
-enum pkind {
-	PK_BOOL,		/* optional boolean, default false */
-	PK_MODEL_TYPE,		/* optional enum */
-	PK_MODEL_ID,		/* required string */
-	PK_TASK_ID		/* required UUID (path) */
-};
-
+/* Where a parameter is read: FastAPI's loc[0]. */
 enum pwhere { IN_QUERY, IN_BODY, IN_PATH };
 
+static const char *const where_names[] = {
+	[IN_QUERY] = "query",
+	[IN_BODY] = "body",
+	[IN_PATH] = "path",
+};
+
+/*
+ * One parameter: its name, where it is read, the field of struct params
+ * it fills, and its validator.  A validator reads the value v (NULL when
+ * absent; unused for IN_BODY, which reads r->json) into that field, or
+ * adds its error to errs.  Validators do no I/O.
+ */
 struct pspec {
 	const char	*name;
-	enum pkind	 kind;
 	enum pwhere	 where;
+	size_t		 off;		/* offsetof(struct params, field) */
+	void		(*check)(struct req *r, const struct pspec *ps,
+			    const char *v, cJSON *errs);
 };
+
+static void	check_bool(struct req *, const struct pspec *, const char *,
+		    cJSON *);
+static void	check_model_type(struct req *, const struct pspec *,
+		    const char *, cJSON *);
+static void	check_required(struct req *, const struct pspec *,
+		    const char *, cJSON *);
+static void	check_uuid(struct req *, const struct pspec *, const char *,
+		    cJSON *);
+static void	check_body_string(struct req *, const struct pspec *,
+		    const char *, cJSON *);
+
+/* The parameters of every endpoint. */
+enum pid {
+	P_END = 0,		/* ends a route's list */
+	P_MODEL_TYPE,
+	P_INSTALLED_ONLY,
+	P_INCLUDE_CACHE_SIZE,
+	P_FORCE_REFRESH_CACHE,
+	P_MODEL_ID_QUERY,
+	P_MODEL_ID_BODY,
+	P_CONFIRM,
+	P_TASK_ID,
+	P__MAX
+};
+
+#define PSPEC(n, w, field, fn) { .name = (n), .where = (w), \
+	.off = offsetof(struct params, field), .check = (fn) }
+
+static const struct pspec pspecs[P__MAX] = {
+	[P_MODEL_TYPE] = PSPEC("model_type", IN_QUERY, model_type,
+	    check_model_type),
+	[P_INSTALLED_ONLY] = PSPEC("installed_only", IN_QUERY,
+	    installed_only, check_bool),
+	[P_INCLUDE_CACHE_SIZE] = PSPEC("include_cache_size", IN_QUERY,
+	    include_cache_size, check_bool),
+	[P_FORCE_REFRESH_CACHE] = PSPEC("force_refresh_cache", IN_QUERY,
+	    force_refresh_cache, check_bool),
+	[P_MODEL_ID_QUERY] = PSPEC("model_id", IN_QUERY, model_id,
+	    check_required),
+	[P_MODEL_ID_BODY] = PSPEC("model_id", IN_BODY, model_id,
+	    check_body_string),
+	[P_CONFIRM] = PSPEC("confirm", IN_QUERY, confirm, check_bool),
+	[P_TASK_ID] = PSPEC("task_id", IN_PATH, task_id, check_uuid),
+};
+
+#define ROUTE_PARAMS_MAX	4
 
 struct route {
-	const char		*method;
-	const char		*suffix;	/* after API_PREFIX */
-	int			 has_arg;	/* "/tasks/{id}..." */
-	int			 body;		/* JSON body expected */
-	void			(*handler)(struct req *);
-	const struct pspec	*params;	/* ends with name NULL */
-	int			 cols;		/* collections with the user */
-};
-
-static const struct pspec list_params[] = {
-	{ "model_type", PK_MODEL_TYPE, IN_QUERY },
-	{ "installed_only", PK_BOOL, IN_QUERY },
-	{ "include_cache_size", PK_BOOL, IN_QUERY },
-	{ "force_refresh_cache", PK_BOOL, IN_QUERY },
-	{ NULL, 0, 0 }
-};
-
-static const struct pspec download_params[] = {
-	{ "model_id", PK_MODEL_ID, IN_BODY },
-	{ NULL, 0, 0 }
-};
-
-static const struct pspec usage_params[] = {
-	{ "model_id", PK_MODEL_ID, IN_QUERY },
-	{ NULL, 0, 0 }
-};
-
-static const struct pspec delete_params[] = {
-	{ "model_id", PK_MODEL_ID, IN_QUERY },
-	{ "confirm", PK_BOOL, IN_QUERY },
-	{ NULL, 0, 0 }
-};
-
-static const struct pspec task_params[] = {
-	{ "task_id", PK_TASK_ID, IN_PATH },
-	{ NULL, 0, 0 }
+	const char	*method;
+	const char	*suffix;	/* after API_PREFIX (and the task id) */
+	int		 has_arg;	/* "/tasks/{id}..." */
+	int		 body;		/* JSON body expected */
+	int		 cols;		/* collections with the user */
+	void		(*handler)(struct req *);
+	enum pid	 params[ROUTE_PARAMS_MAX + 1];	/* validation order */
 };
 
 static const struct route routes[] = {
-	{ "GET", "", 0, 0, handle_list, list_params, 1 },
-	{ "POST", "/download", 0, 1, handle_download, download_params, 0 },
-	{ "GET", "/usage", 0, 0, handle_usage, usage_params, 0 },
-	{ "DELETE", "/cache", 0, 0, handle_delete, delete_params, 0 },
-	{ "GET", "", 1, 0, handle_task, task_params, 0 },
-	{ "POST", "/cancel", 1, 0, handle_cancel, task_params, 0 },
+	{ .method = "GET", .suffix = "", .cols = 1, .handler = handle_list,
+	  .params = { P_MODEL_TYPE, P_INSTALLED_ONLY, P_INCLUDE_CACHE_SIZE,
+	  P_FORCE_REFRESH_CACHE } },
+	{ .method = "POST", .suffix = "/download", .body = 1,
+	  .handler = handle_download, .params = { P_MODEL_ID_BODY } },
+	{ .method = "GET", .suffix = "/usage", .handler = handle_usage,
+	  .params = { P_MODEL_ID_QUERY } },
+	{ .method = "DELETE", .suffix = "/cache", .handler = handle_delete,
+	  .params = { P_MODEL_ID_QUERY, P_CONFIRM } },
+	{ .method = "GET", .suffix = "", .has_arg = 1,
+	  .handler = handle_task, .params = { P_TASK_ID } },
+	{ .method = "POST", .suffix = "/cancel", .has_arg = 1,
+	  .handler = handle_cancel, .params = { P_TASK_ID } },
 };
 
 #define NROUTES	(sizeof(routes) / sizeof(routes[0]))
@@ -104,7 +138,7 @@ path_matches(struct req *r, const struct route *rt)
 static const struct route *
 route_find(struct req *r)
 {
-	char		 allow[64] = "", hdr[96];
+	char		 allow[64] = "";
 	size_t		 i, n;
 
 	for (i = 0; i < NROUTES; i++) {
@@ -118,12 +152,10 @@ route_find(struct req *r)
 		snprintf(allow + n, sizeof(allow) - n, "%s%s",
 		    n ? ", " : "", routes[i].method);
 	}
-	if (*allow == '\0') {
-		resp_error(r, 404, "Not Found");
-		return NULL;
-	}
-	snprintf(hdr, sizeof(hdr), "Allow: %s\r\n", allow);
-	resp_error_json(r, 405, cJSON_CreateString("Method Not Allowed"), hdr);
+	if (*allow == '\0')
+		resp_err(r, ERR_NOTFOUND);
+	else
+		resp_not_allowed(r, allow);
 	return NULL;
 }
 
@@ -180,6 +212,25 @@ json_prescan(char *s, size_t len)
 	return -1;
 }
 
+/* Answers 422 json_invalid, FastAPI's loc being ["body", <position of
+ * end in the body>]. */
+static void
+resp_json_invalid(struct req *r, const char *end)
+{
+	cJSON	*errs;
+
+	if ((errs = verr_new()) == NULL) {
+		resp_err(r, ERR_NOMEM);
+		return;
+	}
+	verr_add(errs, "json_invalid", "body", NULL, "JSON decode error",
+	    cJSON_CreateObject());
+	cJSON_AddItemToArray(cJSON_GetObjectItemCaseSensitive(
+	    cJSON_GetArrayItem(errs, 0), "loc"), cJSON_CreateNumber(
+	    end != NULL && end >= r->body ? (double)(end - r->body) : 0));
+	resp_invalid(r, errs);
+}
+
 /*
  * Reads and parses the body of a JSON endpoint.  Returns 0 (r->json set
  * when the body is JSON), or the status already answered (413, 422
@@ -189,16 +240,15 @@ static int
 body_load(struct req *r)
 {
 	const char	*end = NULL;
-	cJSON		*errs;
 	long		 bad = -1;
-	int		 st;
+	enum err	 e;
 
-	if ((st = req_read_body(r)) != 0) {
-		resp_error(r, st, st == 413 ? "Request Entity Too Large" :
-		    st == 400 ? "There was an error parsing the body" :
-		    "Internal Server Error");
+	if ((e = req_read_body(r)) == ERR_INVAL)
+		resp_err_detail(r, e, "There was an error parsing the body");
+	else if (e != ERR_OK)
+		resp_err(r, e);
+	if (e != ERR_OK)
 		return r->status;
-	}
 	if (r->bodylen == 0 ||
 	    !content_is_json(req_header(r, "CONTENT_TYPE")))
 		return 0;
@@ -208,16 +258,7 @@ body_load(struct req *r)
 		    &end, 1);	/* + its NUL, which valid_utf8 kept out */
 	if (r->json != NULL)
 		return 0;
-	if (bad != -1)
-		end = r->body + bad;
-	errs = verr_new();
-	verr_add(errs, "json_invalid", "body", NULL, "JSON decode error",
-	    cJSON_CreateObject());
-	/* FastAPI's loc is ["body", <position>]. */
-	cJSON_AddItemToArray(cJSON_GetObjectItemCaseSensitive(
-	    cJSON_GetArrayItem(errs, 0), "loc"), cJSON_CreateNumber(
-	    end != NULL && end >= r->body ? (double)(end - r->body) : 0));
-	resp_error_json(r, 422, errs, NULL);
+	resp_json_invalid(r, bad != -1 ? r->body + bad : end);
 	return r->status;
 }
 
@@ -289,28 +330,131 @@ json_dict_values(const cJSON *obj, size_t *np)
 	return vals;
 }
 
-static cJSON	*input_string(const char *);
-
-/* The body model {"model_id": str} with extra fields forbidden. */
-static void
-validate_body(struct req *r, const struct pspec *ps, cJSON *errs)
+/* The field of r->p that ps fills. */
+static void *
+pfield(struct req *r, const struct pspec *ps)
 {
-	const cJSON	**vals;
-	cJSON		*c, *v;
-	size_t		 i, n;
+
+	return (char *)&r->p + ps->off;
+}
+
+/* An optional boolean: absent is false (struct params is zeroed). */
+static void
+check_bool(struct req *r, const struct pspec *ps, const char *v, cJSON *errs)
+{
+	int	 b;
+
+	if (v == NULL)
+		return;
+	if (valid_bool(v, &b) == -1)
+		verr_add(errs, "bool_parsing", where_names[ps->where],
+		    ps->name, "Input should be a valid boolean, unable to "
+		    "interpret input", json_utf8(v));
+	else
+		*(int *)pfield(r, ps) = b;
+}
+
+/* An optional model type; sets has_model_type when present. */
+static void
+check_model_type(struct req *r, const struct pspec *ps, const char *v,
+    cJSON *errs)
+{
+
+	if (v == NULL)
+		return;
+	if (model_type_parse(v, pfield(r, ps)) == -1)
+		verr_add(errs, "enum", where_names[ps->where], ps->name,
+		    "Input should be 'embedding', 'llm', 'reranker' or "
+		    "'splade'", json_utf8(v));
+	else
+		r->p.has_model_type = 1;
+}
+
+/* A required string, borrowed from the query. */
+static void
+check_required(struct req *r, const struct pspec *ps, const char *v,
+    cJSON *errs)
+{
+
+	if (v == NULL)
+		verr_add(errs, "missing", where_names[ps->where], ps->name,
+		    "Field required", NULL);
+	else
+		*(const char **)pfield(r, ps) = v;
+}
+
+/* A UUID, stored in its canonical form (char[37]). */
+static void
+check_uuid(struct req *r, const struct pspec *ps, const char *v,
+    cJSON *errs)
+{
+	char	 reason[160], msg[200];
+
+	if (valid_uuid(v, pfield(r, ps), reason, sizeof(reason)) == 0)
+		return;
+	snprintf(msg, sizeof(msg), "Input should be a valid UUID, %s", reason);
+	verr_add(errs, "uuid_parsing", where_names[ps->where], ps->name, msg,
+	    json_utf8(v));
+}
+
+/* 0 if the body is a JSON object, else -1 with its error added. */
+static int
+body_is_object(const struct req *r, cJSON *errs)
+{
 
 	if (r->json == NULL && r->bodylen == 0) {
 		verr_add(errs, "missing", "body", NULL, "Field required",
 		    NULL);
-		return;
+		return -1;
 	}
 	if (r->json == NULL || !cJSON_IsObject(r->json)) {
 		verr_add(errs, "model_attributes_type", "body", NULL,
 		    "Input should be a valid dictionary or object to extract "
 		    "fields from", r->json ? cJSON_Duplicate(r->json, 1) :
-		    input_string(r->body));
+		    json_utf8(r->body));
+		return -1;
+	}
+	return 0;
+}
+
+static void
+add_extra(cJSON *errs, const cJSON *member)
+{
+
+	verr_add(errs, "extra_forbidden", "body", member->string,
+	    "Extra inputs are not permitted", cJSON_Duplicate(member, 1));
+}
+
+/* One error per member other than name, with its last value (Python's
+ * dict); out of memory, one per member, duplicates too. */
+static void
+body_extras(const struct req *r, const char *name, cJSON *errs)
+{
+	const cJSON	**vals, *c;
+	size_t		 i, n;
+
+	if ((vals = json_dict_values(r->json, &n)) == NULL) {
+		cJSON_ArrayForEach(c, r->json)
+			if (strcmp(c->string, name) != 0)
+				add_extra(errs, c);
 		return;
 	}
+	for (i = 0; i < n; i++)
+		if (vals[i] != NULL && strcmp(vals[i]->string, name) != 0)
+			add_extra(errs, vals[i]);
+	free(vals);
+}
+
+/* The body model {"<name>": str} with extra fields forbidden; the string
+ * is borrowed from r->json. */
+static void
+check_body_string(struct req *r, const struct pspec *ps, const char *unused,
+    cJSON *errs)
+{
+	cJSON	*v;
+
+	if (body_is_object(r, errs) == -1)
+		return;
 	if ((v = json_last(r->json, ps->name)) == NULL)
 		verr_add(errs, "missing", "body", ps->name, "Field required",
 		    cJSON_Duplicate(r->json, 1));
@@ -318,119 +462,53 @@ validate_body(struct req *r, const struct pspec *ps, cJSON *errs)
 		verr_add(errs, "string_type", "body", ps->name,
 		    "Input should be a valid string", cJSON_Duplicate(v, 1));
 	else
-		r->p.model_id = v->valuestring;
-	/* One error per extra key, with its last value (Python's dict). */
-	if ((vals = json_dict_values(r->json, &n)) == NULL) {
-		/* Out of memory: every extra member, duplicates too. */
-		cJSON_ArrayForEach(c, r->json)
-			if (strcmp(c->string, ps->name) != 0)
-				verr_add(errs, "extra_forbidden", "body",
-				    c->string, "Extra inputs are not "
-				    "permitted", cJSON_Duplicate(c, 1));
-		return;
-	}
-	for (i = 0; i < n; i++)
-		if (vals[i] != NULL && strcmp(vals[i]->string, ps->name) != 0)
-			verr_add(errs, "extra_forbidden", "body",
-			    vals[i]->string, "Extra inputs are not permitted",
-			    cJSON_Duplicate(vals[i], 1));
-	free(vals);
+		*(const char **)pfield(r, ps) = v->valuestring;
+	body_extras(r, ps->name, errs);
 }
 
-static cJSON *
-input_string(const char *s)
-{
-	char	*clean = utf8_sanitize(s);
-	cJSON	*v = cJSON_CreateString(clean ? clean : "");
-
-	free(clean);
-	return v;
-}
-
+/* Reads the parameter ps from where it lives and validates it. */
 static void
 validate_one(struct req *r, const struct pspec *ps, cJSON *errs)
 {
-	const char	*v = NULL, *where = "query";
-	char		 reason[160], msg[200], arg[128];
-	int		 b = 0;
+	const char	*v = NULL;
+	char		 arg[128];
 
-	if (ps->where == IN_BODY) {
-		validate_body(r, ps, errs);
-		return;
-	}
-	if (ps->where == IN_PATH) {
-		where = "path";
+	if (ps->where == IN_QUERY)
+		v = query_get(&r->query, ps->name);
+	else if (ps->where == IN_PATH) {
 		snprintf(arg, sizeof(arg), "%.*s",
 		    (int)strcspn(r->path_arg, "/"), r->path_arg);
 		v = arg;
-	} else
-		v = query_get(&r->query, ps->name);
-	switch (ps->kind) {
-	case PK_BOOL:
-		if (v == NULL)
-			break;
-		if (valid_bool(v, &b) == -1)
-			verr_add(errs, "bool_parsing", where, ps->name,
-			    "Input should be a valid boolean, unable to "
-			    "interpret input", input_string(v));
-		else if (strcmp(ps->name, "confirm") == 0)
-			r->p.confirm = b;
-		else if (strcmp(ps->name, "installed_only") == 0)
-			r->p.installed_only = b;
-		else if (strcmp(ps->name, "include_cache_size") == 0)
-			r->p.include_cache_size = b;
-		else
-			r->p.force_refresh_cache = b;
-		break;
-	case PK_MODEL_TYPE:
-		if (v == NULL)
-			break;
-		if (model_type_parse(v, &r->p.model_type) == -1)
-			verr_add(errs, "enum", where, ps->name,
-			    "Input should be 'embedding', 'llm', 'reranker' "
-			    "or 'splade'", input_string(v));
-		else
-			r->p.has_model_type = 1;
-		break;
-	case PK_MODEL_ID:
-		if (v == NULL)
-			verr_add(errs, "missing", where, ps->name,
-			    "Field required", NULL);
-		else
-			r->p.model_id = v;
-		break;
-	case PK_TASK_ID:
-		if (valid_uuid(v, r->p.task_id, reason, sizeof(reason)) == -1) {
-			snprintf(msg, sizeof(msg), "Input should be a valid "
-			    "UUID, %s", reason);
-			verr_add(errs, "uuid_parsing", where, ps->name, msg,
-			    input_string(v));
-		}
-		break;
 	}
+	ps->check(r, ps, v, errs);
 }
 
 /* Runs the route's validation table; 0, or 422 already answered. */
 static int
 validate(struct req *r, const struct route *rt)
 {
-	const struct pspec	*ps;
-	cJSON			*errs;
+	const enum pid	*p;
+	cJSON		*errs;
 
 	if ((errs = verr_new()) == NULL) {
-		resp_error(r, 500, "Internal Server Error");
+		resp_err(r, ERR_NOMEM);
 		return r->status;
 	}
-	for (ps = rt->params; ps->name != NULL; ps++)
-		validate_one(r, ps, errs);
+	for (p = rt->params; *p != P_END; p++)
+		validate_one(r, &pspecs[*p], errs);
 	if (cJSON_GetArraySize(errs) == 0) {
 		cJSON_Delete(errs);
 		return 0;
 	}
-	resp_error_json(r, 422, errs, NULL);
+	resp_invalid(r, errs);
 	return r->status;
 }
 
+/*
+ * Answers r: route (404/405), body (413/422), authentication (401/403),
+ * parameters (422), superuser (403), then the endpoint's handler.  This
+ * function can't fail: every outcome is an answer written on r.
+ */
 void
 route_request(struct req *r)
 {
@@ -447,8 +525,7 @@ route_request(struct req *r)
 		list_prefetch(r);
 	if (auth_check(r) == 0 && validate(r, rt) == 0) {
 		if (!r->user.is_superuser)
-			resp_error(r, 403, "Superuser access required for "
-			    "model management");
+			resp_ans(r, ANS_NOT_SUPERUSER);
 		else
 			rt->handler(r);
 	}

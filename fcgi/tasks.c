@@ -1,6 +1,8 @@
 /*
- * Task endpoints: POST /download (claim, create, enqueue) and
- * GET /tasks/{task_id} (progress).
+ * Task endpoints: POST /download (claim, create, enqueue),
+ * GET /tasks/{task_id} (progress) and POST /tasks/{task_id}/cancel.
+ * Whatever way a task store call fails, the answer is the contract's 503
+ * "Task store unavailable" (ERR_REDIS).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,7 +12,8 @@
 #include "log.h"
 #include "taskstate.h"
 
-/* The 409 conflict object of the contract; every field present. */
+/* The 409 conflict object of the contract, every field present (active
+ * may be NULL: no active operation); NULL on out-of-memory. */
 cJSON *
 conflict_json(const char *type, const char *detail, const char *model_id,
     const struct ts_claim *active)
@@ -22,21 +25,21 @@ conflict_json(const char *type, const char *detail, const char *model_id,
 	cJSON_AddStringToObject(o, "conflict_type", type);
 	cJSON_AddStringToObject(o, "detail", detail);
 	cJSON_AddStringToObject(o, "model_id", model_id);
-	if (active != NULL && active->op != TS_OP_NONE) {
-		cJSON_AddStringToObject(o, "active_operation",
-		    ts_op_str(active->op));
-		cJSON_AddStringToObject(o, "active_task_id", active->task_id);
-	} else {
-		cJSON_AddNullToObject(o, "active_operation");
-		cJSON_AddNullToObject(o, "active_task_id");
-	}
+	if (active != NULL && active->op == TS_OP_NONE)
+		active = NULL;
+	json_add_string_or_null(o, "active_operation",
+	    active != NULL ? ts_op_str(active->op) : NULL);
+	json_add_string_or_null(o, "active_task_id",
+	    active != NULL ? active->task_id : NULL);
 	cJSON_AddArrayToObject(o, "blocked_by_collections");
 	cJSON_AddFalseToObject(o, "requires_confirmation");
 	cJSON_AddArrayToObject(o, "warnings");
 	return o;
 }
 
-/* {task_id, model_id, operation, status, warnings} of a start answer. */
+/* {task_id, model_id, operation, status, warnings} of a start answer
+ * (task_id NULL: null); consumes warnings (NULL: []).  NULL on
+ * out-of-memory. */
 cJSON *
 task_start_json(const char *task_id, const char *model_id, enum ts_op op,
     const char *status, cJSON *warnings)
@@ -47,10 +50,7 @@ task_start_json(const char *task_id, const char *model_id, enum ts_op op,
 		cJSON_Delete(warnings);
 		return NULL;
 	}
-	if (task_id != NULL)
-		cJSON_AddStringToObject(o, "task_id", task_id);
-	else
-		cJSON_AddNullToObject(o, "task_id");
+	json_add_string_or_null(o, "task_id", task_id);
 	cJSON_AddStringToObject(o, "model_id", model_id);
 	cJSON_AddStringToObject(o, "operation", ts_op_str(op));
 	cJSON_AddStringToObject(o, "status", status);
@@ -59,6 +59,7 @@ task_start_json(const char *task_id, const char *model_id, enum ts_op op,
 	return o;
 }
 
+/* Answers 400: model_id is not curated. */
 void
 resp_not_curated(struct req *r, const char *model_id)
 {
@@ -67,12 +68,13 @@ resp_not_curated(struct req *r, const char *model_id)
 	if (asprintf(&msg, "Model '%s' is not in the curated model list",
 	    model_id) == -1)
 		msg = NULL;
-	resp_error(r, 400, msg ? msg : "Model is not in the curated model "
-	    "list");
+	resp_err_detail(r, ERR_INVAL, msg ? msg : "Model is not in the "
+	    "curated model list");
 	free(msg);
 }
 
-/* The scan of the cache through the per-process cache. */
+/* The scan of the cache through the per-process cache, at the cache
+ * generation Redis has (if it answers).  sv borrows from r->app. */
 void
 current_scan(struct req *r, struct scanview *sv)
 {
@@ -83,9 +85,46 @@ current_scan(struct req *r, struct scanview *sv)
 	scancache_get(r->app, 0, have_gen, gen, sv);
 }
 
+/* Answers 409 cross_op_exclusion: held, another operation, has it. */
+static void
+claim_conflict(struct req *r, const char *model_id, enum ts_op op,
+    const struct ts_claim *held)
+{
+	char	 msg[256];
+
+	snprintf(msg, sizeof(msg), "Cannot %s: %s is active for this model",
+	    ts_op_str(op), ts_op_str(held->op));
+	resp_err_json(r, ERR_CONFLICT, conflict_json("cross_op_exclusion",
+	    msg, model_id, held));
+}
+
+/*
+ * Creates the task hash of id and queues it.  On failure, marks the task
+ * failed, releases its claim, answers 503 and returns -1.
+ */
+static int
+task_enqueue(struct req *r, const char *id, const char *model_id,
+    enum ts_op op)
+{
+	char	 msg[256];
+
+	if (ts_task_create(r->app->redis, id, model_id, op) == ERR_OK &&
+	    ts_enqueue(r->app->redis, id) == ERR_OK)
+		return 0;
+	snprintf(msg, sizeof(msg), "Failed to enqueue task: %s",
+	    err_str(ERR_REDIS));
+	(void)ts_task_finish(r->app->redis, id, model_id, op, TS_FAILED, msg);
+	(void)ts_release(r->app->redis, model_id, op, id);
+	snprintf(msg, sizeof(msg), "Failed to enqueue background %s task",
+	    ts_op_str(op));
+	resp_err_detail(r, ERR_REDIS, msg);
+	return -1;
+}
+
 /*
  * Claims model_id for op and enqueues a new task; answers every outcome
- * of steps 3-5 of the contract.
+ * of steps 3-5 of the contract.  Consumes warnings (the start answer's
+ * list; NULL for an empty one).
  */
 void
 start_task(struct req *r, const char *model_id, enum ts_op op,
@@ -93,48 +132,30 @@ start_task(struct req *r, const char *model_id, enum ts_op op,
 {
 	struct ts_claim		 held;
 	enum ts_claim_outcome	 outcome;
-	char			 id[37], msg[256];
+	char			 id[37];
 	enum err		 e;
 
 	ts_new_task_id(id);
 	e = ts_claim(r->app->redis, model_id, op, id, &outcome, &held);
-	if (e != ERR_OK) {
-		cJSON_Delete(warnings);
-		resp_error(r, 503, "Task store unavailable");
+	if (e != ERR_OK)
+		resp_err(r, ERR_REDIS);
+	else if (outcome == TS_CLAIM_OTHER_OP)
+		claim_conflict(r, model_id, op, &held);
+	else if (outcome == TS_CLAIM_SAME_OP) {
+		resp_ok(r, task_start_json(held.task_id, model_id, op,
+		    TS_RUNNING, warnings));
+		return;
+	} else if (task_enqueue(r, id, model_id, op) == 0) {
+		log_info("cid=%s task=%s op=%s model=%s event=task.created",
+		    r->cid, id, ts_op_str(op), model_id);
+		resp_ok(r, task_start_json(id, model_id, op,
+		    TS_PENDING, warnings));
 		return;
 	}
-	if (outcome == TS_CLAIM_OTHER_OP) {
-		cJSON_Delete(warnings);
-		snprintf(msg, sizeof(msg), "Cannot %s: %s is active for this "
-		    "model", ts_op_str(op), ts_op_str(held.op));
-		resp_error_json(r, 409, conflict_json("cross_op_exclusion",
-		    msg, model_id, &held), NULL);
-		return;
-	}
-	if (outcome == TS_CLAIM_SAME_OP) {
-		resp_json(r, 200, task_start_json(held.task_id, model_id, op,
-		    TS_RUNNING, warnings), NULL);
-		return;
-	}
-	if (ts_task_create(r->app->redis, id, model_id, op) != ERR_OK ||
-	    ts_enqueue(r->app->redis, id) != ERR_OK) {
-		cJSON_Delete(warnings);
-		snprintf(msg, sizeof(msg), "Failed to enqueue task: %s",
-		    err_str(ERR_REDIS));
-		(void)ts_task_finish(r->app->redis, id, model_id, op,
-		    TS_FAILED, msg);
-		(void)ts_release(r->app->redis, model_id, op, id);
-		snprintf(msg, sizeof(msg), "Failed to enqueue background %s "
-		    "task", ts_op_str(op));
-		resp_error(r, 503, msg);
-		return;
-	}
-	log_info("cid=%s task=%s op=%s model=%s event=task.created", r->cid,
-	    id, ts_op_str(op), model_id);
-	resp_json(r, 200, task_start_json(id, model_id, op, TS_PENDING,
-	    warnings), NULL);
+	cJSON_Delete(warnings);
 }
 
+/* POST /api/v2/models/download. */
 void
 handle_download(struct req *r)
 {
@@ -150,19 +171,29 @@ handle_download(struct req *r)
 	if (sv.scan != NULL && sv.error == NULL &&
 	    (repo = hfcache_find(sv.scan, "model", m->id)) != NULL &&
 	    repo->nrevisions > 0) {
-		resp_json(r, 200, task_start_json(NULL, m->id,
-		    TS_OP_DOWNLOAD, TS_ALREADY_INSTALLED, NULL), NULL);
+		resp_ok(r, task_start_json(NULL, m->id,
+		    TS_OP_DOWNLOAD, TS_ALREADY_INSTALLED, NULL));
 		return;
 	}
 	start_task(r, m->id, TS_OP_DOWNLOAD, NULL);
 }
 
-/* The progress body of a task. */
-cJSON *
+/* A number member, or null when v is negative (unknown). */
+static void
+add_known(cJSON *o, const char *name, double v)
+{
+
+	if (v >= 0)
+		cJSON_AddNumberToObject(o, name, v);
+	else
+		cJSON_AddNullToObject(o, name);
+}
+
+/* The progress body of a task; NULL on out-of-memory. */
+static cJSON *
 task_json(const struct ts_task *t)
 {
 	cJSON	*o = cJSON_CreateObject();
-	char	*err;
 
 	if (o == NULL)
 		return NULL;
@@ -173,122 +204,143 @@ task_json(const struct ts_task *t)
 	cJSON_AddNumberToObject(o, "bytes_downloaded",
 	    (double)t->bytes_downloaded);
 	cJSON_AddNumberToObject(o, "bytes_total", (double)t->bytes_total);
-	if (strcmp(t->status, TS_FAILED) == 0) {
-		/* It may quote what a hub sent: UTF-8 only in the answer. */
-		err = utf8_sanitize(t->error);
-		cJSON_AddStringToObject(o, "error", err != NULL ? err : "");
-		free(err);
-	} else
+	/* It may quote what a hub sent: UTF-8 only in the answer. */
+	if (strcmp(t->status, TS_FAILED) == 0)
+		cJSON_AddItemToObject(o, "error", json_utf8(t->error));
+	else
 		cJSON_AddNullToObject(o, "error");
 	cJSON_AddNumberToObject(o, "updated_at", t->updated_at);
-	if (t->bytes_per_second >= 0)
-		cJSON_AddNumberToObject(o, "bytes_per_second",
-		    t->bytes_per_second);
-	else
-		cJSON_AddNullToObject(o, "bytes_per_second");
-	if (t->eta_seconds >= 0)
-		cJSON_AddNumberToObject(o, "eta_seconds",
-		    (double)t->eta_seconds);
-	else
-		cJSON_AddNullToObject(o, "eta_seconds");
+	add_known(o, "bytes_per_second", t->bytes_per_second);
+	add_known(o, "eta_seconds", (double)t->eta_seconds);
 	cJSON_AddNumberToObject(o, "files_done", (double)t->files_done);
 	cJSON_AddNumberToObject(o, "files_total", (double)t->files_total);
 	return o;
 }
 
+/* Reads the task of the path into t; answers 404 or 503 and returns -1
+ * when there is none to read. */
+static int
+task_load(struct req *r, struct ts_task *t)
+{
+	char		 msg[96];
+	enum err	 e;
+
+	if ((e = ts_task_get(r->app->redis, r->p.task_id, t)) == ERR_OK)
+		return 0;
+	if (e == ERR_NOTFOUND) {
+		snprintf(msg, sizeof(msg), "Task %s not found", r->p.task_id);
+		resp_err_detail(r, e, msg);
+	} else
+		resp_err(r, ERR_REDIS);
+	return -1;
+}
+
+/* GET /api/v2/models/tasks/{task_id}. */
 void
 handle_task(struct req *r)
 {
 	struct ts_task	 t;
-	char		 msg[96];
-	enum err	 e;
 
-	e = ts_task_get(r->app->redis, r->p.task_id, &t);
-	if (e == ERR_NOTFOUND) {
-		snprintf(msg, sizeof(msg), "Task %s not found", r->p.task_id);
-		resp_error(r, 404, msg);
-	} else if (e != ERR_OK)
-		resp_error(r, 503, "Task store unavailable");
-	else
-		resp_json(r, 200, task_json(&t), NULL);
+	if (task_load(r, &t) == 0)
+		resp_ok(r, task_json(&t));
 }
 
-/* Answers 200 with the task's current progress body. */
+/* Answers 200 with the progress body of a task just cancelled (it was
+ * there a moment ago: any failure to read it is the task store's). */
 static void
-resp_task(struct req *r)
+resp_cancelled(struct req *r)
 {
 	struct ts_task	 t;
 
 	if (ts_task_get(r->app->redis, r->p.task_id, &t) != ERR_OK)
-		resp_error(r, 503, "Task store unavailable");
+		resp_err(r, ERR_REDIS);
 	else
-		resp_json(r, 200, task_json(&t), NULL);
+		resp_ok(r, task_json(&t));
 }
 
+/* Answers 409 with a conflict of type about t; with_active names t as
+ * the active operation. */
 static void
 cancel_conflict(struct req *r, const struct ts_task *t, const char *type,
-    const char *detail)
+    const char *detail, int with_active)
 {
 	struct ts_claim	 c;
 
 	memset(&c, 0, sizeof(c));
 	c.op = t->op;
 	snprintf(c.task_id, sizeof(c.task_id), "%s", t->task_id);
-	resp_error_json(r, 409, conflict_json(type, detail, t->model_id,
-	    strcmp(type, "not_cancellable") == 0 ? &c : NULL), NULL);
+	resp_err_json(r, ERR_CONFLICT, conflict_json(type, detail,
+	    t->model_id, with_active ? &c : NULL));
 }
 
+/* Answers 409 task_finished; with_status names t's final status. */
+static void
+cancel_finished(struct req *r, const struct ts_task *t, int with_status)
+{
+	char	 msg[160];
+
+	if (with_status)
+		snprintf(msg, sizeof(msg), "Task %s has already finished "
+		    "(%s)", t->task_id, t->status);
+	else
+		snprintf(msg, sizeof(msg), "Task %s has already finished",
+		    t->task_id);
+	cancel_conflict(r, t, "task_finished", msg, 0);
+}
+
+/* Cancels t if it still waits in the queue.  Returns 0 when a runner has
+ * it already (nothing answered), else 1 (answered). */
+static int
+cancel_pending(struct req *r, const struct ts_task *t)
+{
+	enum err	 e;
+
+	e = ts_cancel_queued(r->app->redis, t->task_id, t->model_id, t->op);
+	if (e == ERR_NOTFOUND)
+		return 0;
+	if (e != ERR_OK) {
+		resp_err(r, ERR_REDIS);
+		return 1;
+	}
+	log_info("cid=%s task=%s event=task.cancelled state=pending",
+	    r->cid, t->task_id);
+	resp_cancelled(r);
+	return 1;
+}
+
+/* Asks the runner of t to stop it, unless it is a running delete. */
+static void
+cancel_running(struct req *r, const struct ts_task *t)
+{
+	enum err	 e;
+
+	if (t->op == TS_OP_DELETE && strcmp(t->status, TS_RUNNING) == 0) {
+		cancel_conflict(r, t, "not_cancellable", "Cannot cancel: a "
+		    "running delete cannot be interrupted safely", 1);
+		return;
+	}
+	e = ts_request_cancel(r->app->redis, t->task_id, t->model_id, t->op);
+	if (e == ERR_CONFLICT)		/* finished meanwhile */
+		cancel_finished(r, t, 0);
+	else if (e != ERR_OK && e != ERR_NOTFOUND)
+		resp_err(r, ERR_REDIS);
+	else {
+		log_info("cid=%s task=%s event=task.cancel_requested",
+		    r->cid, t->task_id);
+		resp_cancelled(r);
+	}
+}
+
+/* POST /api/v2/models/tasks/{task_id}/cancel. */
 void
 handle_cancel(struct req *r)
 {
 	struct ts_task	 t;
-	char		 msg[160];
-	enum err	 e;
 
-	e = ts_task_get(r->app->redis, r->p.task_id, &t);
-	if (e == ERR_NOTFOUND) {
-		snprintf(msg, sizeof(msg), "Task %s not found", r->p.task_id);
-		resp_error(r, 404, msg);
+	if (task_load(r, &t) == -1)
 		return;
-	}
-	if (e != ERR_OK) {
-		resp_error(r, 503, "Task store unavailable");
-		return;
-	}
-	if (ts_status_terminal(t.status)) {
-		snprintf(msg, sizeof(msg), "Task %s has already finished "
-		    "(%s)", t.task_id, t.status);
-		cancel_conflict(r, &t, "task_finished", msg);
-		return;
-	}
-	e = ts_cancel_queued(r->app->redis, t.task_id, t.model_id, t.op);
-	if (e == ERR_OK) {
-		log_info("cid=%s task=%s event=task.cancelled state=pending",
-		    r->cid, t.task_id);
-		resp_task(r);
-		return;
-	}
-	if (e != ERR_NOTFOUND) {
-		resp_error(r, 503, "Task store unavailable");
-		return;
-	}
-	if (t.op == TS_OP_DELETE && strcmp(t.status, TS_RUNNING) == 0) {
-		cancel_conflict(r, &t, "not_cancellable", "Cannot cancel: a "
-		    "running delete cannot be interrupted safely");
-		return;
-	}
-	e = ts_request_cancel(r->app->redis, t.task_id, t.model_id, t.op);
-	if (e == ERR_CONFLICT) {	/* finished meanwhile */
-		snprintf(msg, sizeof(msg), "Task %s has already finished",
-		    t.task_id);
-		cancel_conflict(r, &t, "task_finished", msg);
-		return;
-	}
-	if (e != ERR_OK && e != ERR_NOTFOUND) {
-		resp_error(r, 503, "Task store unavailable");
-		return;
-	}
-	log_info("cid=%s task=%s event=task.cancel_requested", r->cid,
-	    t.task_id);
-	resp_task(r);
+	if (ts_status_terminal(t.status))
+		cancel_finished(r, &t, 1);
+	else if (!cancel_pending(r, &t))
+		cancel_running(r, &t);
 }

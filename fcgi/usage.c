@@ -28,12 +28,40 @@ struct usage {
 	char			 vp_err[256];
 };
 
+/* Whether VecPipe has the model loaded (best effort: a failure is only
+ * logged here, and becomes a warning of the answer). */
+static void
+usage_probe_vecpipe(struct req *r, struct usage *u)
+{
+	const struct config	*cfg = r->app->cfg;
+
+	u->vp_ok = vecpipe_loaded(cfg->search_api_url,
+	    cfg->vecpipe_timeout_ms, u->m->id, &u->vp, u->vp_err,
+	    sizeof(u->vp_err)) == ERR_OK;
+	if (!u->vp_ok)
+		log_info("cid=%s vecpipe probe failed: %s", r->cid, u->vp_err);
+}
+
+/* What the cache holds of the model: installed repo, anything at all on
+ * disk, and what removing it would free. */
+static void
+usage_scan_cache(struct req *r, struct usage *u)
+{
+
+	current_scan(r, &u->sv);
+	if (u->sv.scan != NULL)
+		u->installed = hfcache_find(u->sv.scan, "model", u->m->id);
+	if (u->installed != NULL && u->installed->nrevisions == 0)
+		u->installed = NULL;
+	u->estimate_ok = hfdelete_estimate(r->app->cfg->hf_hub_cache, "model",
+	    u->m->id, &u->freed, &u->present) == ERR_OK;
+}
+
 /* Gathers everything; answers 400/503 itself and returns -1 then. */
 static int
 usage_load(struct req *r, struct usage *u)
 {
-	const struct config	*cfg = r->app->cfg;
-	enum err		 e;
+	enum err	 e;
 
 	memset(u, 0, sizeof(*u));
 	if ((u->m = registry_find_id(r->app->reg, r->p.model_id)) == NULL) {
@@ -41,24 +69,13 @@ usage_load(struct req *r, struct usage *u)
 		return -1;
 	}
 	if ((e = db_model_usage(r->app->db, u->m->id, &u->db)) != ERR_OK) {
-		resp_error(r, status_for_err(e), e == ERR_DB ?
-		    "Database unavailable" : "Internal Server Error");
+		resp_err(r, e);
 		return -1;
 	}
-	current_scan(r, &u->sv);
-	if (u->sv.scan != NULL)
-		u->installed = hfcache_find(u->sv.scan, "model", u->m->id);
-	if (u->installed != NULL && u->installed->nrevisions == 0)
-		u->installed = NULL;
-	u->estimate_ok = hfdelete_estimate(cfg->hf_hub_cache, "model",
-	    u->m->id, &u->freed, &u->present) == ERR_OK;
+	usage_scan_cache(r, u);
 	u->is_default = strcmp(u->m->id,
 	    r->app->reg->default_embedding_model) == 0;
-	u->vp_ok = vecpipe_loaded(cfg->search_api_url,
-	    cfg->vecpipe_timeout_ms, u->m->id, &u->vp, u->vp_err,
-	    sizeof(u->vp_err)) == ERR_OK;
-	if (!u->vp_ok)
-		log_info("cid=%s vecpipe probe failed: %s", r->cid, u->vp_err);
+	usage_probe_vecpipe(r, u);
 	return 0;
 }
 
@@ -78,26 +95,52 @@ add_warning(cJSON *w, const char *fmt, ...)
 	cJSON_AddItemToArray(w, cJSON_CreateString(buf));
 }
 
+/* Appends s to the list in buf, after ", " unless it is item 0. */
+static void
+join_item(char *buf, size_t len, size_t i, const char *s)
+{
+	size_t	 n = strlen(buf);
+
+	snprintf(buf + n, len - n, "%s%s", i ? ", " : "", s);
+}
+
+/* "Model is used by N collection(s): a, b, c" (the first three). */
+static void
+warn_collections(cJSON *w, const struct usage *u)
+{
+	char	 names[768] = "";
+	size_t	 i;
+
+	for (i = 0; i < u->db.cols.n && i < 3; i++)
+		join_item(names, sizeof(names), i, u->db.cols.v[i].name);
+	add_warning(w, "Model is used by %zu collection(s): %s",
+	    u->db.cols.n, names);
+}
+
+/* "Model is currently loaded in VecPipe GPU memory (embedding, ...)". */
+static void
+warn_vecpipe(cJSON *w, const struct usage *u)
+{
+	char	 types[128] = "";
+	size_t	 i;
+
+	for (i = 0; i < u->vp.ntypes; i++)
+		join_item(types, sizeof(types), i, u->vp.types[i]);
+	add_warning(w, "Model is currently loaded in VecPipe GPU memory "
+	    "(%s)", types);
+}
+
 /* The warnings of the contract, in order; the collections line only when
- * with_collections. */
+ * with_collections.  NULL on out-of-memory. */
 static cJSON *
 usage_warnings(const struct usage *u, int with_collections)
 {
 	cJSON	*w = cJSON_CreateArray();
-	char	 names[768] = "", types[128] = "";
-	size_t	 i, n;
 
 	if (w == NULL)
 		return NULL;
-	if (with_collections && u->db.cols.n > 0) {
-		for (i = 0; i < u->db.cols.n && i < 3; i++) {
-			n = strlen(names);
-			snprintf(names + n, sizeof(names) - n, "%s%s",
-			    i ? ", " : "", u->db.cols.v[i].name);
-		}
-		add_warning(w, "Model is used by %zu collection(s): %s",
-		    u->db.cols.n, names);
-	}
+	if (with_collections && u->db.cols.n > 0)
+		warn_collections(w, u);
 	if (u->db.preferences > 0)
 		add_warning(w, "%ld user(s) have this as their default "
 		    "embedding model", u->db.preferences);
@@ -106,15 +149,8 @@ usage_warnings(const struct usage *u, int with_collections)
 		    "model", u->db.llm_configs);
 	if (u->is_default)
 		add_warning(w, "This is the system default embedding model");
-	if (u->vp_ok && u->vp.ntypes > 0) {
-		for (i = 0; i < u->vp.ntypes; i++) {
-			n = strlen(types);
-			snprintf(types + n, sizeof(types) - n, "%s%s",
-			    i ? ", " : "", u->vp.types[i]);
-		}
-		add_warning(w, "Model is currently loaded in VecPipe GPU "
-		    "memory (%s)", types);
-	}
+	if (u->vp_ok && u->vp.ntypes > 0)
+		warn_vecpipe(w, u);
 	if (!u->vp_ok)
 		add_warning(w, "Unable to verify whether the model is "
 		    "currently loaded in VecPipe (status unknown)");
@@ -136,17 +172,26 @@ collection_names(const struct usage *u)
 	return a;
 }
 
-static cJSON *
-usage_json(const struct usage *u)
+/* loaded_in_vecpipe and loaded_vecpipe_model_types. */
+static void
+add_vecpipe(cJSON *o, const struct usage *u)
 {
-	cJSON	*o = cJSON_CreateObject(), *w, *types;
+	cJSON	*types;
 	size_t	 i;
-	int	 can_delete = u->db.cols.n == 0;
 
-	if (o == NULL)
-		return NULL;
-	w = usage_warnings(u, 1);
-	cJSON_AddStringToObject(o, "model_id", u->m->id);
+	cJSON_AddBoolToObject(o, "loaded_in_vecpipe",
+	    u->vp_ok && u->vp.ntypes > 0);
+	types = cJSON_AddArrayToObject(o, "loaded_vecpipe_model_types");
+	for (i = 0; u->vp_ok && i < u->vp.ntypes; i++)
+		cJSON_AddItemToArray(types,
+		    cJSON_CreateString(u->vp.types[i]));
+}
+
+/* is_installed, size_on_disk_mb and estimated_freed_size_mb. */
+static void
+add_sizes(cJSON *o, const struct usage *u)
+{
+
 	cJSON_AddBoolToObject(o, "is_installed", u->installed != NULL);
 	if (u->installed != NULL)
 		cJSON_AddNumberToObject(o, "size_on_disk_mb",
@@ -155,6 +200,21 @@ usage_json(const struct usage *u)
 		cJSON_AddNullToObject(o, "size_on_disk_mb");
 	cJSON_AddNumberToObject(o, "estimated_freed_size_mb",
 	    (double)(u->freed / MIB));
+}
+
+/* The preflight's answer, fields in the contract's order; NULL on
+ * out-of-memory. */
+static cJSON *
+usage_json(const struct usage *u)
+{
+	cJSON	*o = cJSON_CreateObject(), *w;
+	int	 can_delete = u->db.cols.n == 0;
+
+	if (o == NULL)
+		return NULL;
+	w = usage_warnings(u, 1);
+	cJSON_AddStringToObject(o, "model_id", u->m->id);
+	add_sizes(o, u);
 	cJSON_AddItemToObject(o, "blocked_by_collections",
 	    collection_names(u));
 	cJSON_AddNumberToObject(o, "user_preferences_count",
@@ -162,20 +222,10 @@ usage_json(const struct usage *u)
 	cJSON_AddNumberToObject(o, "llm_config_count",
 	    (double)u->db.llm_configs);
 	cJSON_AddBoolToObject(o, "is_default_embedding_model", u->is_default);
-	cJSON_AddBoolToObject(o, "loaded_in_vecpipe",
-	    u->vp_ok && u->vp.ntypes > 0);
-	types = cJSON_AddArrayToObject(o, "loaded_vecpipe_model_types");
-	for (i = 0; u->vp_ok && i < u->vp.ntypes; i++)
-		cJSON_AddItemToArray(types,
-		    cJSON_CreateString(u->vp.types[i]));
-	if (u->sv.error != NULL)
-		cJSON_AddStringToObject(o, "hf_cache_scan_error", u->sv.error);
-	else
-		cJSON_AddNullToObject(o, "hf_cache_scan_error");
-	if (!u->vp_ok)
-		cJSON_AddStringToObject(o, "vecpipe_query_error", u->vp_err);
-	else
-		cJSON_AddNullToObject(o, "vecpipe_query_error");
+	add_vecpipe(o, u);
+	json_add_string_or_null(o, "hf_cache_scan_error", u->sv.error);
+	json_add_string_or_null(o, "vecpipe_query_error",
+	    u->vp_ok ? NULL : u->vp_err);
 	cJSON_AddItemToObject(o, "warnings", w);
 	cJSON_AddBoolToObject(o, "can_delete", can_delete);
 	cJSON_AddBoolToObject(o, "requires_confirmation",
@@ -183,6 +233,7 @@ usage_json(const struct usage *u)
 	return o;
 }
 
+/* GET /api/v2/models/usage. */
 void
 handle_usage(struct req *r)
 {
@@ -190,7 +241,7 @@ handle_usage(struct req *r)
 
 	if (usage_load(r, &u) == -1)
 		return;
-	resp_json(r, 200, usage_json(&u), NULL);
+	resp_ok(r, usage_json(&u));
 	db_usage_free(&u.db);
 }
 
@@ -210,9 +261,10 @@ delete_conflict(struct req *r, const struct usage *u, const char *type,
 		    warnings);
 	} else
 		cJSON_Delete(warnings);
-	resp_error_json(r, 409, c, NULL);
+	resp_err_json(r, ERR_CONFLICT, c);
 }
 
+/* DELETE /api/v2/models/cache. */
 void
 handle_delete(struct req *r)
 {
@@ -223,8 +275,8 @@ handle_delete(struct req *r)
 	if (usage_load(r, &u) == -1)
 		return;
 	if (!u.present && u.estimate_ok && u.sv.error == NULL) {
-		resp_json(r, 200, task_start_json(NULL, u.m->id, TS_OP_DELETE,
-		    TS_NOT_INSTALLED, NULL), NULL);
+		resp_ok(r, task_start_json(NULL, u.m->id, TS_OP_DELETE,
+		    TS_NOT_INSTALLED, NULL));
 		goto out;
 	}
 	if (u.db.cols.n > 0) {
