@@ -28,8 +28,8 @@ struct usage {
 	char			 vp_err[256];
 };
 
-/* Whether VecPipe has the model loaded (best effort: a failure is only
- * logged here, and becomes a warning of the answer). */
+/* Whether VecPipe has the model loaded (best effort: vecpipe_loaded logs
+ * a failure, which becomes a warning of the answer). */
 static void
 usage_probe_vecpipe(struct req *r, struct usage *u)
 {
@@ -38,8 +38,6 @@ usage_probe_vecpipe(struct req *r, struct usage *u)
 	u->vp_ok = vecpipe_loaded(cfg->search_api_url,
 	    cfg->vecpipe_timeout_ms, u->m->id, &u->vp, u->vp_err,
 	    sizeof(u->vp_err)) == ERR_OK;
-	if (!u->vp_ok)
-		log_info("cid=%s vecpipe probe failed: %s", r->cid, u->vp_err);
 }
 
 /* What the cache holds of the model: installed repo, anything at all on

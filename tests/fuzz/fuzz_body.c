@@ -311,7 +311,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fr.envp = env;
 	memset(&app, 0, sizeof(app));
 	if (req_init(&r, &fr, &app) != ERR_OK)
-		resp_error(&r, 400, "Invalid query string");
+		resp_err_detail(&r, ERR_INVAL, "Invalid query string");
 	else
 		route_request(&r);
 	check_answer(&r);
