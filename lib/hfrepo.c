@@ -46,6 +46,7 @@
 
 #include "array.h"
 #include "dirat.h"
+#include "fdio.h"
 #include "hfrefs.h"
 #include "hfrepo.h"
 #include "pypath.h"
@@ -518,20 +519,9 @@ static enum err
 ref_read(struct repoctx *c, int fd, const char *name, char *buf,
     size_t *len)
 {
-	size_t	 got = 0;
-	ssize_t	 n;
 
-	while (got < *len) {
-		n = read(fd, buf + got, *len - got);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1)
-			return repo_warn_errno(c, "ref", name);
-		if (n == 0)
-			break;
-		got += (size_t)n;
-	}
-	*len = got;
+	if (fdio_read(fd, buf, *len, len) == -1)
+		return repo_warn_errno(c, "ref", name);
 	return ERR_OK;
 }
 
