@@ -12,6 +12,8 @@
  */
 #include "../../lib/hubmeta.c"
 
+#include "hfwrite.h"
+
 int	LLVMFuzzerInitialize(int *argc, char ***argv);
 int	LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
