@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "array.h"
 #include "hex.h"
 #include "hfwrite.h"
 #include "hubname.h"
@@ -351,22 +352,13 @@ struct jbuf {
 static void
 jb_put(struct jbuf *b, const char *s, size_t n)
 {
-	char	*np;
-	size_t	 ncap;
 
 	if (b->failed)
 		return;
-	if (b->len + n + 1 > b->cap) {
-		ncap = b->cap == 0 ? 4096 : b->cap;
-		while (ncap < b->len + n + 1)
-			ncap *= 2;
-		if (ncap > TREES_JSON_MAX || (np = realloc(b->p, ncap)) ==
-		    NULL) {
-			b->failed = ENOMEM;
-			return;
-		}
-		b->p = np;
-		b->cap = ncap;
+	if (array_grow(&b->p, &b->cap, b->len + n + 1, 1, TREES_JSON_MAX) !=
+	    ERR_OK) {
+		b->failed = ENOMEM;
+		return;
 	}
 	memcpy(b->p + b->len, s, n);
 	b->len += n;
@@ -409,12 +401,41 @@ utf8_decode(const unsigned char *s, uint32_t *cp)
 	return n;
 }
 
+/* One code point as Python's json.dumps(ensure_ascii=True) writes it. */
+static void
+jb_codepoint(struct jbuf *b, uint32_t cp)
+{
+	/* Pairs: a character, the letter of its two-character escape. */
+	static const char	 named[] = "\"\"\\\\\nn\rr\tt\bb\ff";
+	const char		*e;
+	char			 esc[16];
+
+	for (e = named; *e != '\0'; e += 2)
+		if ((uint32_t)(unsigned char)e[0] == cp) {
+			esc[0] = '\\';
+			esc[1] = e[1];
+			jb_put(b, esc, 2);
+			return;
+		}
+	if (cp >= 0x20 && cp < 0x7f) {
+		esc[0] = (char)cp;
+		jb_put(b, esc, 1);
+	} else if (cp < 0x10000) {
+		snprintf(esc, sizeof(esc), "\\u%04" PRIx32, cp);
+		jb_str(b, esc);
+	} else {
+		cp -= 0x10000;
+		snprintf(esc, sizeof(esc), "\\u%04" PRIx32 "\\u%04" PRIx32,
+		    0xd800 + (cp >> 10), 0xdc00 + (cp & 0x3ff));
+		jb_str(b, esc);
+	}
+}
+
 /* A JSON string as Python's json.dumps(ensure_ascii=True) writes it. */
 static void
 jb_jstring(struct jbuf *b, const char *s)
 {
 	const unsigned char	*p = (const unsigned char *)s;
-	char			 esc[16];
 	uint32_t		 cp;
 	size_t			 n;
 
@@ -425,32 +446,7 @@ jb_jstring(struct jbuf *b, const char *s)
 			return;
 		}
 		p += n;
-		if (cp == '"')
-			jb_put(b, "\\\"", 2);
-		else if (cp == '\\')
-			jb_put(b, "\\\\", 2);
-		else if (cp == '\n')
-			jb_put(b, "\\n", 2);
-		else if (cp == '\r')
-			jb_put(b, "\\r", 2);
-		else if (cp == '\t')
-			jb_put(b, "\\t", 2);
-		else if (cp == '\b')
-			jb_put(b, "\\b", 2);
-		else if (cp == '\f')
-			jb_put(b, "\\f", 2);
-		else if (cp >= 0x20 && cp < 0x7f) {
-			esc[0] = (char)cp;
-			jb_put(b, esc, 1);
-		} else if (cp < 0x10000) {
-			snprintf(esc, sizeof(esc), "\\u%04" PRIx32, cp);
-			jb_str(b, esc);
-		} else {
-			cp -= 0x10000;
-			snprintf(esc, sizeof(esc), "\\u%04" PRIx32 "\\u%04"
-			    PRIx32, 0xd800 + (cp >> 10), 0xdc00 + (cp & 0x3ff));
-			jb_str(b, esc);
-		}
+		jb_codepoint(b, cp);
 	}
 	jb_put(b, "\"", 1);
 }

@@ -133,17 +133,15 @@ out:
  * The end: the snapshot, once every blob is in place.
  */
 
-static enum err
-dl_snapshot(struct hubdl *d)
+/* The listing as trees/<commit>.json stores it, or NULL (errno). */
+static struct hfwrite_tree *
+dl_tree(const struct hubdl *d)
 {
-	struct hfwrite_tree	*t = NULL;
-	char			 what[HUBNAME_PATH_MAX + 128];
-	char			 where[HUBNAME_PATH_MAX + 512];
+	struct hfwrite_tree	*t;
 	size_t			 i;
-	int			 rc, saved;
 
-	if (d->nfiles > 0 && (t = calloc(d->nfiles, sizeof(*t))) == NULL)
-		return hubdl_fail(d, ERR_NOMEM, "out of memory");
+	if ((t = calloc(d->nfiles + 1, sizeof(*t))) == NULL)
+		return NULL;
 	for (i = 0; i < d->nfiles; i++) {
 		const struct hfile	*f = &d->files[i];
 
@@ -154,6 +152,19 @@ dl_snapshot(struct hubdl *d)
 		t[i].lfs_size = f->lfs_size;
 		t[i].xet_hash = f->xet;
 	}
+	return t;
+}
+
+static enum err
+dl_snapshot(struct hubdl *d)
+{
+	struct hfwrite_tree	*t;
+	char			 what[HUBNAME_PATH_MAX + 128];
+	char			 where[HUBNAME_PATH_MAX + 512];
+	int			 rc, saved;
+
+	if ((t = dl_tree(d)) == NULL)
+		return hubdl_fail(d, ERR_NOMEM, "out of memory");
 	rc = hubsnap_write(d->repofd, d->commit, d->revision, t, d->nfiles,
 	    what, sizeof(what));
 	saved = errno;

@@ -4,6 +4,7 @@
  * mapping.
  */
 #include <inttypes.h>
+#include <stddef.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -100,6 +101,49 @@ hdr_status(struct hubhttp_hdrs *h, const char *buf, size_t n)
 	h->status = st;
 }
 
+#define FIELD(f)	offsetof(struct hubhttp_hdrs, f), \
+			sizeof(((struct hubhttp_hdrs *)0)->f)
+
+/* The headers kept; strict: a value cut to fit marks an overflow. */
+static const struct hdr_field {
+	const char	*name;
+	size_t		 off, len;
+	int		 strict;
+} hdr_fields[] = {
+	{ "etag", FIELD(etag), 0 },
+	{ "x-linked-etag", FIELD(linked_etag), 0 },
+	{ "location", FIELD(location), 1 },
+	{ "content-range", FIELD(content_range), 0 },
+	{ "retry-after", FIELD(retry_after), 0 },
+	{ "x-error-code", FIELD(error_code), 0 },
+	{ "x-error-message", FIELD(error_message), 0 },
+	{ "x-repo-commit", FIELD(repo_commit), 0 },
+	{ "x-request-id", FIELD(request_id), 0 },
+};
+
+/* Stores the value v (vl bytes) of the header named buf (nl bytes). */
+static void
+hdr_store(struct hubhttp_hdrs *h, const char *buf, size_t nl, const char *v,
+    size_t vl)
+{
+	const struct hdr_field	*f;
+	size_t			 i;
+
+	if (nl == 4 && strncasecmp(buf, "link", 4) == 0) {
+		hdr_link(h, v, vl);
+		return;
+	}
+	for (i = 0; i < sizeof(hdr_fields) / sizeof(hdr_fields[0]); i++) {
+		f = &hdr_fields[i];
+		if (strlen(f->name) != nl || strncasecmp(buf, f->name, nl) != 0)
+			continue;
+		if (hdr_copy((char *)h + f->off, f->len, v, vl) == -1 &&
+		    f->strict)
+			h->overflow = 1;
+		return;
+	}
+}
+
 size_t
 hubhttp_header_cb(char *buf, size_t size, size_t n, void *arg)
 {
@@ -121,31 +165,7 @@ hubhttp_header_cb(char *buf, size_t size, size_t n, void *arg)
 	while (vl > 0 && (v[vl - 1] == '\r' || v[vl - 1] == '\n' ||
 	    v[vl - 1] == ' ' || v[vl - 1] == '\t'))
 		vl--;
-#define IS(name) (nl == sizeof(name) - 1 && strncasecmp(buf, name, nl) == 0)
-	if (IS("etag"))
-		(void)hdr_copy(h->etag, sizeof(h->etag), v, vl);
-	else if (IS("x-linked-etag"))
-		(void)hdr_copy(h->linked_etag, sizeof(h->linked_etag), v, vl);
-	else if (IS("location")) {
-		if (hdr_copy(h->location, sizeof(h->location), v, vl) == -1)
-			h->overflow = 1;
-	} else if (IS("content-range"))
-		(void)hdr_copy(h->content_range, sizeof(h->content_range), v,
-		    vl);
-	else if (IS("retry-after"))
-		(void)hdr_copy(h->retry_after, sizeof(h->retry_after), v, vl);
-	else if (IS("x-error-code"))
-		(void)hdr_copy(h->error_code, sizeof(h->error_code), v, vl);
-	else if (IS("x-error-message"))
-		(void)hdr_copy(h->error_message, sizeof(h->error_message), v,
-		    vl);
-	else if (IS("x-repo-commit"))
-		(void)hdr_copy(h->repo_commit, sizeof(h->repo_commit), v, vl);
-	else if (IS("x-request-id"))
-		(void)hdr_copy(h->request_id, sizeof(h->request_id), v, vl);
-	else if (IS("link"))
-		hdr_link(h, v, vl);
-#undef IS
+	hdr_store(h, buf, nl, v, vl);
 	return len;
 }
 
@@ -188,38 +208,56 @@ hubhttp_sends_auth(const struct hubhttp_opts *o, const char *url)
 	    hubhttp_same_origin(url, o->endpoint) == 1;
 }
 
+/* Appends "Authorization: Bearer <token>" to *l; 0, or -1. */
+static int
+slist_auth(struct curl_slist **l, const char *token)
+{
+	struct curl_slist	*t;
+	char			*hdr;
+
+	if (asprintf(&hdr, "Authorization: Bearer %s", token) == -1)
+		return -1;
+	t = curl_slist_append(*l, hdr);
+	explicit_bzero(hdr, strlen(hdr));
+	free(hdr);
+	if (t == NULL)
+		return -1;
+	*l = t;
+	return 0;
+}
+
+/* Appends "Range: bytes=<from>-" to *l; 0, or -1 (*l then freed). */
+static int
+slist_range(struct curl_slist **l, uint64_t from)
+{
+	struct curl_slist	*t;
+	char			 range[64];
+
+	snprintf(range, sizeof(range), "Range: bytes=%" PRIu64 "-", from);
+	if ((t = curl_slist_append(*l, range)) == NULL) {
+		curl_slist_free_all(*l);
+		*l = NULL;
+		return -1;
+	}
+	*l = t;
+	return 0;
+}
+
 int
 hubhttp_request(CURL *e, const struct hubhttp_opts *o, const char *url,
     uint64_t range_from, uint64_t maxsize, struct curl_slist **slist,
     int *auth)
 {
-	struct curl_slist	*l = NULL, *t;
-	char			 range[64], *hdr = NULL;
+	struct curl_slist	*l = NULL;
 	int			 sends = hubhttp_sends_auth(o, url);
 
 	curl_slist_free_all(*slist);
 	*slist = NULL;
 	if (auth != NULL)
 		*auth = sends;
-	if (sends) {
-		if (asprintf(&hdr, "Authorization: Bearer %s", o->token) == -1)
-			return -1;
-		t = curl_slist_append(l, hdr);
-		explicit_bzero(hdr, strlen(hdr));
-		free(hdr);
-		if (t == NULL)
-			return -1;
-		l = t;
-	}
-	if (range_from > 0) {
-		snprintf(range, sizeof(range), "Range: bytes=%" PRIu64 "-",
-		    range_from);
-		if ((t = curl_slist_append(l, range)) == NULL) {
-			curl_slist_free_all(l);
-			return -1;
-		}
-		l = t;
-	}
+	if ((sends && slist_auth(&l, o->token) == -1) ||
+	    (range_from > 0 && slist_range(&l, range_from) == -1))
+		return -1;
 	*slist = l;
 	if (curl_easy_setopt(e, CURLOPT_URL, url) != CURLE_OK)
 		return -1;
