@@ -247,26 +247,43 @@ file_holds(int dirfd, const char *name, const char *want)
 	    memcmp(buf, want, (size_t)n) == 0;
 }
 
-int
-hfwrite_ref(int refsfd, const char *revision, const char *commit)
+/*
+ * Opens (creating) the directory part of the relative path inside dirfd,
+ * one segment at a time; *base then points at the last segment of path.
+ * Returns the descriptor, or -1.
+ */
+static int
+open_parent(int dirfd, const char *path, const char **base)
 {
-	char		 dir[HUBNAME_REV_MAX + 1];
-	const char	*base;
-	int		 fd, rc, saved;
+	char		 dir[HUBNAME_PATH_MAX + 1];
+	const char	*slash;
+	size_t		 n;
 
-	if (strlen(revision) >= sizeof(dir)) {
+	if ((slash = strrchr(path, '/')) == NULL) {
+		*base = path;
+		return hfwrite_dirs(dirfd, "", 1);
+	}
+	if ((n = (size_t)(slash - path)) >= sizeof(dir)) {
 		errno = ENAMETOOLONG;
 		return -1;
 	}
-	strcpy(dir, revision);
-	if ((base = strrchr(revision, '/')) != NULL) {
-		dir[base - revision] = '\0';
-		base++;
-	} else {
-		dir[0] = '\0';
-		base = revision;
+	memcpy(dir, path, n);
+	dir[n] = '\0';
+	*base = slash + 1;
+	return hfwrite_dirs(dirfd, dir, 1);
+}
+
+int
+hfwrite_ref(int refsfd, const char *revision, const char *commit)
+{
+	const char	*base;
+	int		 fd, rc, saved;
+
+	if (strlen(revision) > HUBNAME_REV_MAX) {
+		errno = ENAMETOOLONG;
+		return -1;
 	}
-	if ((fd = hfwrite_dirs(refsfd, dir, 1)) == -1)
+	if ((fd = open_parent(refsfd, revision, &base)) == -1)
 		return -1;
 	rc = file_holds(fd, base, commit) ? 0 :
 	    hfwrite_atomic(fd, base, commit, strlen(commit), 0);
@@ -306,7 +323,7 @@ link_replace(int fd, const char *name, const char *target)
 int
 hfwrite_link(int snapfd, const char *path, const char *etag)
 {
-	char		 target[HUBNAME_PATH_MAX], dir[HUBNAME_PATH_MAX + 1];
+	char		 target[HUBNAME_PATH_MAX];
 	const char	*base;
 	int		 fd, rc, saved;
 
@@ -314,24 +331,17 @@ hfwrite_link(int snapfd, const char *path, const char *etag)
 		errno = EINVAL;
 		return -1;
 	}
-	if (strlen(path) >= sizeof(dir) || hubname_link_target(path, etag,
+	if (strlen(path) > HUBNAME_PATH_MAX || hubname_link_target(path, etag,
 	    target, sizeof(target)) == -1) {
 		errno = ENAMETOOLONG;
 		return -1;
 	}
-	strcpy(dir, path);
-	if ((base = strrchr(path, '/')) != NULL) {
-		dir[base - path] = '\0';
-		base++;
-	} else {
-		dir[0] = '\0';
-		base = path;
-	}
+	base = strrchr(path, '/') != NULL ? strrchr(path, '/') + 1 : path;
 	if (*base == '\0' || strcmp(base, ".") == 0 || strcmp(base, "..") == 0) {
 		errno = EINVAL;
 		return -1;
 	}
-	if ((fd = hfwrite_dirs(snapfd, dir, 1)) == -1)
+	if ((fd = open_parent(snapfd, path, &base)) == -1)
 		return -1;
 	rc = link_replace(fd, base, target);
 	saved = errno;

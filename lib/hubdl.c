@@ -44,13 +44,8 @@ hubdl_free(struct hubdl *d)
 		free(d->files[i].xet);
 	}
 	free(d->files);
-	d->files = NULL;
-	d->nfiles = d->capfiles = 0;
 	free(d->blobs);
-	d->blobs = NULL;
-	d->nblobs = 0;
 	free(d->endpoint);
-	d->endpoint = NULL;
 	close_fd(&d->locksfd);
 	close_fd(&d->blobsfd);
 	close_fd(&d->repofd);

@@ -72,8 +72,7 @@ struct hubdl {
  */
 void	 hubdl_init(struct hubdl *d, char *msg, size_t msglen);
 
-/* Frees what d holds and closes its descriptors; d may be reused after
- * hubdl_init. */
+/* Frees what d holds and closes its descriptors. */
 void	 hubdl_free(struct hubdl *d);
 
 /* Records the first failure: its code and message.  Returns d->err. */
