@@ -76,8 +76,8 @@ enum hubretry_next hubretry_again(struct hubretry *r, CURLcode cc,
 /*
  * Moves r->url to the Location of the 3xx answer in h.  Returns ERR_OK,
  * or ERR_UPSTREAM (also in r->err, the message in r->msg) after
- * HUBRETRY_HOPS_MAX hops or for a Location that is not an http(s) URL;
- * ERR_NOMEM.
+ * HUBRETRY_HOPS_MAX hops or for a Location that is not an http(s) URL
+ * (out of memory while resolving it counts as such).
  */
 enum err hubretry_follow(struct hubretry *r, const struct hubhttp_hdrs *h);
 
