@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "array.h"
 #include "hex.h"
 #include "hfwrite.h"
 #include "hubname.h"
@@ -246,26 +247,43 @@ file_holds(int dirfd, const char *name, const char *want)
 	    memcmp(buf, want, (size_t)n) == 0;
 }
 
-int
-hfwrite_ref(int refsfd, const char *revision, const char *commit)
+/*
+ * Opens (creating) the directory part of the relative path inside dirfd,
+ * one segment at a time; *base then points at the last segment of path.
+ * Returns the descriptor, or -1.
+ */
+static int
+open_parent(int dirfd, const char *path, const char **base)
 {
-	char		 dir[HUBNAME_REV_MAX + 1];
-	const char	*base;
-	int		 fd, rc, saved;
+	char		 dir[HUBNAME_PATH_MAX + 1];
+	const char	*slash;
+	size_t		 n;
 
-	if (strlen(revision) >= sizeof(dir)) {
+	if ((slash = strrchr(path, '/')) == NULL) {
+		*base = path;
+		return hfwrite_dirs(dirfd, "", 1);
+	}
+	if ((n = (size_t)(slash - path)) >= sizeof(dir)) {
 		errno = ENAMETOOLONG;
 		return -1;
 	}
-	strcpy(dir, revision);
-	if ((base = strrchr(revision, '/')) != NULL) {
-		dir[base - revision] = '\0';
-		base++;
-	} else {
-		dir[0] = '\0';
-		base = revision;
+	memcpy(dir, path, n);
+	dir[n] = '\0';
+	*base = slash + 1;
+	return hfwrite_dirs(dirfd, dir, 1);
+}
+
+int
+hfwrite_ref(int refsfd, const char *revision, const char *commit)
+{
+	const char	*base;
+	int		 fd, rc, saved;
+
+	if (strlen(revision) > HUBNAME_REV_MAX) {
+		errno = ENAMETOOLONG;
+		return -1;
 	}
-	if ((fd = hfwrite_dirs(refsfd, dir, 1)) == -1)
+	if ((fd = open_parent(refsfd, revision, &base)) == -1)
 		return -1;
 	rc = file_holds(fd, base, commit) ? 0 :
 	    hfwrite_atomic(fd, base, commit, strlen(commit), 0);
@@ -305,7 +323,7 @@ link_replace(int fd, const char *name, const char *target)
 int
 hfwrite_link(int snapfd, const char *path, const char *etag)
 {
-	char		 target[HUBNAME_PATH_MAX], dir[HUBNAME_PATH_MAX + 1];
+	char		 target[HUBNAME_PATH_MAX];
 	const char	*base;
 	int		 fd, rc, saved;
 
@@ -313,24 +331,17 @@ hfwrite_link(int snapfd, const char *path, const char *etag)
 		errno = EINVAL;
 		return -1;
 	}
-	if (strlen(path) >= sizeof(dir) || hubname_link_target(path, etag,
+	if (strlen(path) > HUBNAME_PATH_MAX || hubname_link_target(path, etag,
 	    target, sizeof(target)) == -1) {
 		errno = ENAMETOOLONG;
 		return -1;
 	}
-	strcpy(dir, path);
-	if ((base = strrchr(path, '/')) != NULL) {
-		dir[base - path] = '\0';
-		base++;
-	} else {
-		dir[0] = '\0';
-		base = path;
-	}
+	base = strrchr(path, '/') != NULL ? strrchr(path, '/') + 1 : path;
 	if (*base == '\0' || strcmp(base, ".") == 0 || strcmp(base, "..") == 0) {
 		errno = EINVAL;
 		return -1;
 	}
-	if ((fd = hfwrite_dirs(snapfd, dir, 1)) == -1)
+	if ((fd = open_parent(snapfd, path, &base)) == -1)
 		return -1;
 	rc = link_replace(fd, base, target);
 	saved = errno;
@@ -351,22 +362,13 @@ struct jbuf {
 static void
 jb_put(struct jbuf *b, const char *s, size_t n)
 {
-	char	*np;
-	size_t	 ncap;
 
 	if (b->failed)
 		return;
-	if (b->len + n + 1 > b->cap) {
-		ncap = b->cap == 0 ? 4096 : b->cap;
-		while (ncap < b->len + n + 1)
-			ncap *= 2;
-		if (ncap > TREES_JSON_MAX || (np = realloc(b->p, ncap)) ==
-		    NULL) {
-			b->failed = ENOMEM;
-			return;
-		}
-		b->p = np;
-		b->cap = ncap;
+	if (array_grow(&b->p, &b->cap, b->len + n + 1, 1, TREES_JSON_MAX) !=
+	    ERR_OK) {
+		b->failed = ENOMEM;
+		return;
 	}
 	memcpy(b->p + b->len, s, n);
 	b->len += n;
@@ -409,12 +411,41 @@ utf8_decode(const unsigned char *s, uint32_t *cp)
 	return n;
 }
 
+/* One code point as Python's json.dumps(ensure_ascii=True) writes it. */
+static void
+jb_codepoint(struct jbuf *b, uint32_t cp)
+{
+	/* Pairs: a character, the letter of its two-character escape. */
+	static const char	 named[] = "\"\"\\\\\nn\rr\tt\bb\ff";
+	const char		*e;
+	char			 esc[16];
+
+	for (e = named; *e != '\0'; e += 2)
+		if ((uint32_t)(unsigned char)e[0] == cp) {
+			esc[0] = '\\';
+			esc[1] = e[1];
+			jb_put(b, esc, 2);
+			return;
+		}
+	if (cp >= 0x20 && cp < 0x7f) {
+		esc[0] = (char)cp;
+		jb_put(b, esc, 1);
+	} else if (cp < 0x10000) {
+		snprintf(esc, sizeof(esc), "\\u%04" PRIx32, cp);
+		jb_str(b, esc);
+	} else {
+		cp -= 0x10000;
+		snprintf(esc, sizeof(esc), "\\u%04" PRIx32 "\\u%04" PRIx32,
+		    0xd800 + (cp >> 10), 0xdc00 + (cp & 0x3ff));
+		jb_str(b, esc);
+	}
+}
+
 /* A JSON string as Python's json.dumps(ensure_ascii=True) writes it. */
 static void
 jb_jstring(struct jbuf *b, const char *s)
 {
 	const unsigned char	*p = (const unsigned char *)s;
-	char			 esc[16];
 	uint32_t		 cp;
 	size_t			 n;
 
@@ -425,32 +456,7 @@ jb_jstring(struct jbuf *b, const char *s)
 			return;
 		}
 		p += n;
-		if (cp == '"')
-			jb_put(b, "\\\"", 2);
-		else if (cp == '\\')
-			jb_put(b, "\\\\", 2);
-		else if (cp == '\n')
-			jb_put(b, "\\n", 2);
-		else if (cp == '\r')
-			jb_put(b, "\\r", 2);
-		else if (cp == '\t')
-			jb_put(b, "\\t", 2);
-		else if (cp == '\b')
-			jb_put(b, "\\b", 2);
-		else if (cp == '\f')
-			jb_put(b, "\\f", 2);
-		else if (cp >= 0x20 && cp < 0x7f) {
-			esc[0] = (char)cp;
-			jb_put(b, esc, 1);
-		} else if (cp < 0x10000) {
-			snprintf(esc, sizeof(esc), "\\u%04" PRIx32, cp);
-			jb_str(b, esc);
-		} else {
-			cp -= 0x10000;
-			snprintf(esc, sizeof(esc), "\\u%04" PRIx32 "\\u%04"
-			    PRIx32, 0xd800 + (cp >> 10), 0xdc00 + (cp & 0x3ff));
-			jb_str(b, esc);
-		}
+		jb_codepoint(b, cp);
 	}
 	jb_put(b, "\"", 1);
 }

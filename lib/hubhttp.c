@@ -1,27 +1,46 @@
 /*
  * libcurl plumbing for the Hub download: common easy options, response
- * headers, our own redirect handling and Authorization policy, retry and
- * backoff rules, and Hub error mapping.
+ * headers, URL origins and the Authorization policy, and Hub error
+ * mapping.
  */
-#include <errno.h>
 #include <inttypes.h>
+#include <stddef.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 #include "hubhttp.h"
+#include "hubname.h"
 #include "log.h"
-#include "mono.h"
 
 #define DEFAULT_UA		"modelmgr/1.0; hf_hub-compatible"
 #define DEFAULT_CONNECT		10	/* seconds */
 #define DEFAULT_STALL		60	/* seconds */
-#define DEFAULT_BASE_MS		1000
-#define DEFAULT_MAX_MS		8000
-#define RETRY_AFTER_MAX		86400	/* seconds, sanity bound */
 #define WHAT_MAX		4200	/* "repository <id>" or a file path */
+
+static pthread_once_t	 global_once = PTHREAD_ONCE_INIT;
+static int		 global_failed;
+
+static void
+global_init(void)
+{
+
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		log_warnx("%s: curl_global_init failed", __func__);
+		global_failed = 1;
+	}
+}
+
+int
+hubhttp_global_init(void)
+{
+
+	if (pthread_once(&global_once, global_init) != 0)
+		return -1;
+	return global_failed ? -1 : 0;
+}
 
 void
 hubhttp_hdrs_reset(struct hubhttp_hdrs *h)
@@ -82,6 +101,49 @@ hdr_status(struct hubhttp_hdrs *h, const char *buf, size_t n)
 	h->status = st;
 }
 
+#define FIELD(f)	offsetof(struct hubhttp_hdrs, f), \
+			sizeof(((struct hubhttp_hdrs *)0)->f)
+
+/* The headers kept; strict: a value cut to fit marks an overflow. */
+static const struct hdr_field {
+	const char	*name;
+	size_t		 off, len;
+	int		 strict;
+} hdr_fields[] = {
+	{ "etag", FIELD(etag), 0 },
+	{ "x-linked-etag", FIELD(linked_etag), 0 },
+	{ "location", FIELD(location), 1 },
+	{ "content-range", FIELD(content_range), 0 },
+	{ "retry-after", FIELD(retry_after), 0 },
+	{ "x-error-code", FIELD(error_code), 0 },
+	{ "x-error-message", FIELD(error_message), 0 },
+	{ "x-repo-commit", FIELD(repo_commit), 0 },
+	{ "x-request-id", FIELD(request_id), 0 },
+};
+
+/* Stores the value v (vl bytes) of the header named buf (nl bytes). */
+static void
+hdr_store(struct hubhttp_hdrs *h, const char *buf, size_t nl, const char *v,
+    size_t vl)
+{
+	const struct hdr_field	*f;
+	size_t			 i;
+
+	if (nl == 4 && strncasecmp(buf, "link", 4) == 0) {
+		hdr_link(h, v, vl);
+		return;
+	}
+	for (i = 0; i < sizeof(hdr_fields) / sizeof(hdr_fields[0]); i++) {
+		f = &hdr_fields[i];
+		if (strlen(f->name) != nl || strncasecmp(buf, f->name, nl) != 0)
+			continue;
+		if (hdr_copy((char *)h + f->off, f->len, v, vl) == -1 &&
+		    f->strict)
+			h->overflow = 1;
+		return;
+	}
+}
+
 size_t
 hubhttp_header_cb(char *buf, size_t size, size_t n, void *arg)
 {
@@ -103,42 +165,18 @@ hubhttp_header_cb(char *buf, size_t size, size_t n, void *arg)
 	while (vl > 0 && (v[vl - 1] == '\r' || v[vl - 1] == '\n' ||
 	    v[vl - 1] == ' ' || v[vl - 1] == '\t'))
 		vl--;
-#define IS(name) (nl == sizeof(name) - 1 && strncasecmp(buf, name, nl) == 0)
-	if (IS("etag"))
-		(void)hdr_copy(h->etag, sizeof(h->etag), v, vl);
-	else if (IS("x-linked-etag"))
-		(void)hdr_copy(h->linked_etag, sizeof(h->linked_etag), v, vl);
-	else if (IS("location")) {
-		if (hdr_copy(h->location, sizeof(h->location), v, vl) == -1)
-			h->overflow = 1;
-	} else if (IS("content-range"))
-		(void)hdr_copy(h->content_range, sizeof(h->content_range), v,
-		    vl);
-	else if (IS("retry-after"))
-		(void)hdr_copy(h->retry_after, sizeof(h->retry_after), v, vl);
-	else if (IS("x-error-code"))
-		(void)hdr_copy(h->error_code, sizeof(h->error_code), v, vl);
-	else if (IS("x-error-message"))
-		(void)hdr_copy(h->error_message, sizeof(h->error_message), v,
-		    vl);
-	else if (IS("x-repo-commit"))
-		(void)hdr_copy(h->repo_commit, sizeof(h->repo_commit), v, vl);
-	else if (IS("x-request-id"))
-		(void)hdr_copy(h->request_id, sizeof(h->request_id), v, vl);
-	else if (IS("link"))
-		hdr_link(h, v, vl);
-#undef IS
+	hdr_store(h, buf, nl, v, vl);
 	return len;
 }
 
 CURL *
-hubhttp_easy(const struct hub_opts *o, struct hubhttp_hdrs *h)
+hubhttp_easy(const struct hubhttp_opts *o, struct hubhttp_hdrs *h)
 {
 	CURL	*e;
 	long	 stall = o->stall_seconds ? (long)o->stall_seconds :
 		    DEFAULT_STALL;
 
-	if ((e = curl_easy_init()) == NULL)
+	if (hubhttp_global_init() == -1 || (e = curl_easy_init()) == NULL)
 		return NULL;
 	if (curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https") !=
 	    CURLE_OK ||
@@ -163,45 +201,63 @@ hubhttp_easy(const struct hub_opts *o, struct hubhttp_hdrs *h)
 }
 
 int
-hubhttp_sends_auth(const struct hub_opts *o, const char *url)
+hubhttp_sends_auth(const struct hubhttp_opts *o, const char *url)
 {
 
 	return o->token != NULL && *o->token != '\0' && o->endpoint != NULL &&
 	    hubhttp_same_origin(url, o->endpoint) == 1;
 }
 
+/* Appends "Authorization: Bearer <token>" to *l; 0, or -1. */
+static int
+slist_auth(struct curl_slist **l, const char *token)
+{
+	struct curl_slist	*t;
+	char			*hdr;
+
+	if (asprintf(&hdr, "Authorization: Bearer %s", token) == -1)
+		return -1;
+	t = curl_slist_append(*l, hdr);
+	explicit_bzero(hdr, strlen(hdr));
+	free(hdr);
+	if (t == NULL)
+		return -1;
+	*l = t;
+	return 0;
+}
+
+/* Appends "Range: bytes=<from>-" to *l; 0, or -1 (*l then freed). */
+static int
+slist_range(struct curl_slist **l, uint64_t from)
+{
+	struct curl_slist	*t;
+	char			 range[64];
+
+	snprintf(range, sizeof(range), "Range: bytes=%" PRIu64 "-", from);
+	if ((t = curl_slist_append(*l, range)) == NULL) {
+		curl_slist_free_all(*l);
+		*l = NULL;
+		return -1;
+	}
+	*l = t;
+	return 0;
+}
+
 int
-hubhttp_request(CURL *e, const struct hub_opts *o, const char *url,
+hubhttp_request(CURL *e, const struct hubhttp_opts *o, const char *url,
     uint64_t range_from, uint64_t maxsize, struct curl_slist **slist,
     int *auth)
 {
-	struct curl_slist	*l = NULL, *t;
-	char			 range[64], *hdr = NULL;
+	struct curl_slist	*l = NULL;
 	int			 sends = hubhttp_sends_auth(o, url);
 
 	curl_slist_free_all(*slist);
 	*slist = NULL;
 	if (auth != NULL)
 		*auth = sends;
-	if (sends) {
-		if (asprintf(&hdr, "Authorization: Bearer %s", o->token) == -1)
-			return -1;
-		t = curl_slist_append(l, hdr);
-		explicit_bzero(hdr, strlen(hdr));
-		free(hdr);
-		if (t == NULL)
-			return -1;
-		l = t;
-	}
-	if (range_from > 0) {
-		snprintf(range, sizeof(range), "Range: bytes=%" PRIu64 "-",
-		    range_from);
-		if ((t = curl_slist_append(l, range)) == NULL) {
-			curl_slist_free_all(l);
-			return -1;
-		}
-		l = t;
-	}
+	if ((sends && slist_auth(&l, o->token) == -1) ||
+	    (range_from > 0 && slist_range(&l, range_from) == -1))
+		return -1;
 	*slist = l;
 	if (curl_easy_setopt(e, CURLOPT_URL, url) != CURLE_OK)
 		return -1;
@@ -421,79 +477,6 @@ hubhttp_link_next(const char *link, char *out, size_t outlen)
 }
 
 int
-hubhttp_retry_after(const char *v, unsigned *secs)
-{
-	unsigned long	 n = 0;
-	const char	*p;
-
-	if (v == NULL)
-		return -1;
-	p = skip_ws(v);
-	if (*p < '0' || *p > '9')
-		return -1;
-	for (; *p >= '0' && *p <= '9'; p++) {
-		n = n * 10 + (unsigned long)(*p - '0');
-		if (n > RETRY_AFTER_MAX)
-			return -1;
-	}
-	if (*skip_ws(p) != '\0')
-		return -1;
-	*secs = (unsigned)n;
-	return 0;
-}
-
-unsigned
-hubhttp_backoff_ms(const struct hub_opts *o, unsigned attempt,
-    const char *retry_after)
-{
-	uint64_t	 base = o->retry_base_ms ? o->retry_base_ms :
-			    DEFAULT_BASE_MS;
-	uint64_t	 max = o->retry_max_ms ? o->retry_max_ms :
-			    DEFAULT_MAX_MS;
-	uint64_t	 ms;
-	unsigned	 secs, i;
-
-	if (retry_after != NULL && hubhttp_retry_after(retry_after, &secs) ==
-	    0) {
-		ms = (uint64_t)secs * 1000;
-		return (unsigned)(ms > max * 4 ? max * 4 : ms);
-	}
-	ms = base;
-	for (i = 1; i < attempt && ms < max; i++)
-		ms *= 2;
-	return (unsigned)(ms > max ? max : ms);
-}
-
-int
-hubhttp_transient_status(long status)
-{
-
-	return status == 408 || status == 429 || (status >= 500 &&
-	    status <= 599);
-}
-
-int
-hubhttp_transient_curl(CURLcode rc)
-{
-
-	switch (rc) {
-	case CURLE_COULDNT_RESOLVE_HOST:
-	case CURLE_COULDNT_CONNECT:
-	case CURLE_OPERATION_TIMEDOUT:
-	case CURLE_SEND_ERROR:
-	case CURLE_RECV_ERROR:
-	case CURLE_PARTIAL_FILE:
-	case CURLE_GOT_NOTHING:
-	case CURLE_HTTP2:
-	case CURLE_HTTP2_STREAM:
-	case CURLE_SSL_CONNECT_ERROR:
-		return 1;
-	default:
-		return 0;
-	}
-}
-
-int
 hubhttp_content_range_start(const char *v, uint64_t *start)
 {
 	uint64_t	 n = 0;
@@ -515,76 +498,61 @@ hubhttp_content_range_start(const char *v, uint64_t *start)
 	return 0;
 }
 
-/* Copies untrusted text for a message, replacing control characters. */
-static void
-clean_text(char *dst, size_t dstlen, const char *src)
+void
+hubhttp_what(const struct hubhttp_errctx *e, char *out, size_t outlen)
 {
-	size_t	 i;
 
-	for (i = 0; src[i] != '\0' && i + 1 < dstlen; i++)
-		dst[i] = ((unsigned char)src[i] < 0x20 || src[i] == 0x7f) ?
-		    '?' : src[i];
-	if (dstlen > 0)
-		dst[i] = '\0';
+	if (e->file != NULL)
+		snprintf(out, outlen, "%s", e->file);
+	else
+		snprintf(out, outlen, "repository %s", e->repo_id);
 }
 
-enum err
-hubhttp_error(long status, const struct hubhttp_hdrs *h,
-    const struct hubhttp_errctx *e, char *msg, size_t msglen)
+/*
+ * The answers that name a missing repository, revision or file, or a
+ * disabled repository: their message in msg, or -1 for other answers.
+ */
+static int
+error_missing(long status, const char *code, const struct hubhttp_hdrs *h,
+    const struct hubhttp_errctx *e, const char *ep, char *msg, size_t msglen)
 {
-	char		 ep[512], what[WHAT_MAX], detail[300];
-	const char	*code = h != NULL ? h->error_code : "";
 
-	hubhttp_redact(e->endpoint, ep, sizeof(ep));
-	if (e->file != NULL)
-		snprintf(what, sizeof(what), "%s", e->file);
-	else
-		snprintf(what, sizeof(what), "repository %s", e->repo_id);
-	detail[0] = '\0';
-	if (h != NULL && h->error_message[0] != '\0') {
-		char	 t[260];
-
-		clean_text(t, sizeof(t), h->error_message);
-		snprintf(detail, sizeof(detail), ": %s", t);
-	}
-	if (strcmp(code, "RevisionNotFound") == 0) {
+	if (strcmp(code, "RevisionNotFound") == 0)
 		snprintf(msg, msglen, "Revision %s not found in repository "
 		    "%s on %s", e->revision, e->repo_id, ep);
-		return ERR_NOTFOUND;
-	}
-	if (strcmp(code, "EntryNotFound") == 0) {
+	else if (strcmp(code, "EntryNotFound") == 0)
 		snprintf(msg, msglen, "File %s not found in repository %s on "
 		    "%s", e->file != NULL ? e->file : "(listing)", e->repo_id,
 		    ep);
-		return ERR_NOTFOUND;
-	}
-	if (strcmp(code, "GatedRepo") == 0 || (strcmp(code,
-	    "RepoNotFound") != 0 && (status == 401 || status == 403))) {
-		snprintf(msg, msglen, "Repository %s is gated or requires "
-		    "authorisation: accept its licence on the Hub and set "
-		    "HF_TOKEN (%s; HTTP %ld)", e->repo_id, e->token_sent ?
-		    "a token was sent and refused" : "no token was sent",
-		    status);
-		return ERR_CONFLICT;
-	}
-	if (h != NULL && strcmp(h->error_message,
-	    "Access to this resource is disabled.") == 0) {
+	else if (h != NULL && strcmp(h->error_message,
+	    "Access to this resource is disabled.") == 0)
 		snprintf(msg, msglen, "Repository %s is disabled on %s",
 		    e->repo_id, ep);
-		return ERR_NOTFOUND;
-	}
-	if (strcmp(code, "RepoNotFound") == 0 || (status == 404 &&
-	    e->file == NULL)) {
+	else if (strcmp(code, "RepoNotFound") == 0 || (status == 404 &&
+	    e->file == NULL))
 		snprintf(msg, msglen, "Repository %s not found on %s%s",
 		    e->repo_id, ep, e->token_sent ? "" :
 		    " (if it is private or gated, set HF_TOKEN)");
-		return ERR_NOTFOUND;
-	}
-	if (status == 404) {
+	else if (status == 404)
 		snprintf(msg, msglen, "File %s not found in repository %s on "
 		    "%s (HTTP 404)", e->file, e->repo_id, ep);
-		return ERR_NOTFOUND;
-	}
+	else
+		return -1;
+	return 0;
+}
+
+/* Any other failing status, with the hub's own message quoted. */
+static void
+error_status(long status, const struct hubhttp_hdrs *h,
+    const struct hubhttp_errctx *e, char *msg, size_t msglen)
+{
+	char	 what[WHAT_MAX], detail[300], t[260];
+
+	hubhttp_what(e, what, sizeof(what));
+	detail[0] = '\0';
+	if (h != NULL && h->error_message[0] != '\0')
+		snprintf(detail, sizeof(detail), ": %s",
+		    hubname_clean(t, sizeof(t), h->error_message));
 	if (status == 429)
 		snprintf(msg, msglen, "The hub is rate-limiting requests for "
 		    "%s (HTTP 429), retry later%s", what, detail);
@@ -594,6 +562,39 @@ hubhttp_error(long status, const struct hubhttp_hdrs *h,
 	else
 		snprintf(msg, msglen, "The hub answered HTTP %ld for %s%s",
 		    status, what, detail);
+}
+
+/* 1 when the answer refuses access (gated, or 401/403). */
+static int
+auth_refused(const char *code, long status)
+{
+
+	if (strcmp(code, "RevisionNotFound") == 0 ||
+	    strcmp(code, "EntryNotFound") == 0)
+		return 0;	/* the repository itself was readable */
+	return strcmp(code, "GatedRepo") == 0 || (strcmp(code,
+	    "RepoNotFound") != 0 && (status == 401 || status == 403));
+}
+
+enum err
+hubhttp_error(long status, const struct hubhttp_hdrs *h,
+    const struct hubhttp_errctx *e, char *msg, size_t msglen)
+{
+	char		 ep[512];
+	const char	*code = h != NULL ? h->error_code : "";
+
+	hubhttp_redact(e->endpoint, ep, sizeof(ep));
+	if (auth_refused(code, status)) {
+		snprintf(msg, msglen, "Repository %s is gated or requires "
+		    "authorisation: accept its licence on the Hub and set "
+		    "HF_TOKEN (%s; HTTP %ld)", e->repo_id, e->token_sent ?
+		    "a token was sent and refused" : "no token was sent",
+		    status);
+		return ERR_CONFLICT;
+	}
+	if (error_missing(status, code, h, e, ep, msg, msglen) == 0)
+		return ERR_NOTFOUND;
+	error_status(status, h, e, msg, msglen);
 	return ERR_UPSTREAM;
 }
 
@@ -611,10 +612,7 @@ hubhttp_curl_error(CURLcode rc, const char *url,
 		origin_free(&o);
 	} else
 		snprintf(host, sizeof(host), "(invalid URL)");
-	if (e->file != NULL)
-		snprintf(what, sizeof(what), "%s", e->file);
-	else
-		snprintf(what, sizeof(what), "repository %s", e->repo_id);
+	hubhttp_what(e, what, sizeof(what));
 	if (rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST)
 		snprintf(msg, msglen, "Cannot connect to %s (%s) after %u "
 		    "attempt%s", host, curl_easy_strerror(rc), attempts,
@@ -630,246 +628,3 @@ hubhttp_curl_error(CURLcode rc, const char *url,
 	return ERR_UPSTREAM;
 }
 
-int
-hubhttp_sleep(unsigned ms, int (*stop)(void *), void *arg)
-{
-	uint64_t	 end = mono_ms() + ms, t;
-	struct timespec	 ts;
-
-	for (;;) {
-		if (stop != NULL && stop(arg) != 0)
-			return -1;
-		if ((t = mono_ms()) >= end)
-			return 0;
-		t = end - t > 50 ? 50 : end - t;
-		ts.tv_sec = 0;
-		ts.tv_nsec = (long)t * 1000000L;
-		nanosleep(&ts, NULL);
-	}
-}
-
-/* The body of one fetch, capped. */
-struct fetchbuf {
-	char	*p;
-	size_t	 len, cap, max;
-	int	 toobig, nomem;
-};
-
-static size_t
-fetch_write(char *data, size_t size, size_t n, void *arg)
-{
-	struct fetchbuf	*b = arg;
-	size_t		 len = size * n, ncap;
-	char		*np;
-
-	if (b->len + len + 1 > b->max) {
-		b->toobig = 1;
-		return 0;
-	}
-	if (b->len + len + 1 > b->cap) {
-		ncap = b->cap ? b->cap : 16384;
-		while (ncap < b->len + len + 1)
-			ncap *= 2;
-		if (ncap > b->max)
-			ncap = b->max;
-		if ((np = realloc(b->p, ncap)) == NULL) {
-			b->nomem = 1;
-			return 0;
-		}
-		b->p = np;
-		b->cap = ncap;
-	}
-	memcpy(b->p + b->len, data, len);
-	b->len += len;
-	b->p[b->len] = '\0';
-	return len;
-}
-
-static int
-fetch_xferinfo(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut,
-    curl_off_t un)
-{
-	const struct hubhttp_call	*c = arg;
-
-	return c->stop != NULL && c->stop(c->stop_arg) != 0;
-}
-
-/* The state of one hubhttp_fetch. */
-struct fetch {
-	struct fetchbuf		 b;
-	struct curl_slist	*sl;
-	char			*cur;		/* URL being fetched */
-	unsigned		 hops, attempts;
-	int			 auth;		/* it carried the token */
-};
-
-/* One GET of f->cur into f->b; the transfer's result. */
-static CURLcode
-fetch_once(const struct hubhttp_call *c, struct fetch *f)
-{
-
-	f->b.len = 0;
-	f->b.toobig = f->b.nomem = 0;
-	if (f->b.p != NULL)
-		f->b.p[0] = '\0';
-	hubhttp_hdrs_reset(c->hdrs);
-	if (hubhttp_request(c->easy, c->opts, f->cur, 0, f->b.max, &f->sl,
-	    &f->auth) == -1)
-		return CURLE_OUT_OF_MEMORY;
-	curl_easy_setopt(c->easy, CURLOPT_WRITEFUNCTION, fetch_write);
-	curl_easy_setopt(c->easy, CURLOPT_WRITEDATA, &f->b);
-	curl_easy_setopt(c->easy, CURLOPT_XFERINFOFUNCTION, fetch_xferinfo);
-	curl_easy_setopt(c->easy, CURLOPT_XFERINFODATA, (void *)c);
-	curl_easy_setopt(c->easy, CURLOPT_NOPROGRESS, 0L);
-	return curl_easy_perform(c->easy);
-}
-
-static enum err
-fetch_stopped(char *msg, size_t msglen)
-{
-
-	snprintf(msg, msglen, "stopped");
-	return ERR_TIMEOUT;
-}
-
-/*
- * A transient failure (cc, or a retryable status): waits, then ERR_OK to
- * try again; or the final error once the attempts are spent.
- */
-static enum err
-fetch_retry(const struct hubhttp_call *c, struct fetch *f, CURLcode cc,
-    char *msg, size_t msglen)
-{
-	struct hubhttp_errctx	 e = *c->ectx;
-	char			 red[512];
-	enum err		 rc;
-	size_t			 n;
-
-	e.token_sent = f->auth;
-	if ((cc != CURLE_OK && !hubhttp_transient_curl(cc)) ||
-	    ++f->attempts > c->opts->retry_max) {
-		if (cc != CURLE_OK)
-			return hubhttp_curl_error(cc, f->cur, &e, f->attempts,
-			    msg, msglen);
-		rc = hubhttp_error(c->hdrs->status, c->hdrs, &e, msg, msglen);
-		n = strlen(msg);
-		snprintf(msg + n, msglen - n, " (after %u attempts)",
-		    f->attempts);
-		return rc;
-	}
-	hubhttp_redact(f->cur, red, sizeof(red));
-	if (cc != CURLE_OK)
-		log_warnx("%s: %s (attempt %u), retrying", red,
-		    curl_easy_strerror(cc), f->attempts);
-	else
-		log_warnx("%s: HTTP %ld (attempt %u), retrying", red,
-		    c->hdrs->status, f->attempts);
-	if (hubhttp_sleep(hubhttp_backoff_ms(c->opts, f->attempts, cc ==
-	    CURLE_OK ? c->hdrs->retry_after : NULL), c->stop, c->stop_arg) ==
-	    -1)
-		return fetch_stopped(msg, msglen);
-	return ERR_OK;
-}
-
-/* A 3xx: moves f->cur to its target. */
-static enum err
-fetch_redirect(const struct hubhttp_call *c, struct fetch *f, char *msg,
-    size_t msglen)
-{
-	char	*next, red[512];
-
-	hubhttp_redact(f->cur, red, sizeof(red));
-	if (++f->hops > HUBHTTP_HOPS_MAX) {
-		snprintf(msg, msglen, "Too many redirects (more than %d) from "
-		    "%s: the hub is redirecting in a loop", HUBHTTP_HOPS_MAX,
-		    red);
-		return ERR_UPSTREAM;
-	}
-	if (c->hdrs->overflow ||
-	    (next = hubhttp_resolve(f->cur, c->hdrs->location)) == NULL) {
-		snprintf(msg, msglen, "Invalid redirect (HTTP %ld) from %s",
-		    c->hdrs->status, red);
-		return ERR_UPSTREAM;
-	}
-	free(f->cur);
-	f->cur = next;
-	return ERR_OK;
-}
-
-/*
- * Judges one attempt: ERR_OK with *again set to go on, ERR_OK with
- * *again clear on a 200, or the error.
- */
-static enum err
-fetch_step(const struct hubhttp_call *c, struct fetch *f, CURLcode cc,
-    size_t maxbytes, int *again, char *msg, size_t msglen)
-{
-	struct hubhttp_errctx	 e = *c->ectx;
-	long			 status = c->hdrs->status;
-	char			 red[512];
-
-	*again = 1;
-	if (cc == CURLE_ABORTED_BY_CALLBACK)
-		return fetch_stopped(msg, msglen);
-	if (cc == CURLE_OUT_OF_MEMORY || f->b.nomem) {
-		snprintf(msg, msglen, "out of memory");
-		return ERR_NOMEM;
-	}
-	if (f->b.toobig || cc == CURLE_FILESIZE_EXCEEDED) {
-		hubhttp_redact(f->cur, red, sizeof(red));
-		snprintf(msg, msglen, "The hub's answer from %s is larger "
-		    "than %zu bytes", red, maxbytes);
-		return ERR_TOOBIG;
-	}
-	if (cc != CURLE_OK || hubhttp_transient_status(status))
-		return fetch_retry(c, f, cc, msg, msglen);
-	if (status >= 300 && status <= 399)
-		return fetch_redirect(c, f, msg, msglen);
-	*again = 0;
-	if (status == 200)
-		return ERR_OK;
-	e.token_sent = f->auth;
-	return hubhttp_error(status, c->hdrs, &e, msg, msglen);
-}
-
-enum err
-hubhttp_fetch(const struct hubhttp_call *c, const char *url, size_t maxbytes,
-    char **body, size_t *len, char **final_url, char *msg, size_t msglen)
-{
-	struct fetch	 f;
-	enum err	 rc = ERR_NOMEM;
-	int		 again = 1;
-
-	memset(&f, 0, sizeof(f));
-	f.b.max = maxbytes + 1;
-	*body = NULL;
-	if (final_url != NULL)
-		*final_url = NULL;
-	if ((f.cur = strdup(url)) == NULL) {
-		snprintf(msg, msglen, "out of memory");
-		goto out;
-	}
-	while (again)
-		if ((rc = fetch_step(c, &f, fetch_once(c, &f), maxbytes,
-		    &again, msg, msglen)) != ERR_OK)
-			goto out;
-	rc = ERR_NOMEM;
-	if (f.b.p == NULL && (f.b.p = strdup("")) == NULL) {
-		snprintf(msg, msglen, "out of memory");
-		goto out;
-	}
-	*body = f.b.p;
-	*len = f.b.len;
-	f.b.p = NULL;
-	if (final_url != NULL) {
-		*final_url = f.cur;
-		f.cur = NULL;
-	}
-	rc = ERR_OK;
-out:
-	curl_slist_free_all(f.sl);
-	curl_easy_setopt(c->easy, CURLOPT_HTTPHEADER, NULL);
-	free(f.b.p);
-	free(f.cur);
-	return rc;
-}

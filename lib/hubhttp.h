@@ -7,20 +7,36 @@
 #include <curl/curl.h>
 
 #include "err.h"
-#include "hub.h"
 
 /*
  * libcurl plumbing for the Hub download: easy handles with the common
  * options (http/https only, no signals, connect timeout, stall limit,
  * identity encoding, user agent, no automatic redirects), the response
- * headers the protocol reads, redirect resolution, the Authorization
- * policy (the token goes only to the endpoint's own scheme+host+port),
- * retry and backoff rules, and the mapping of Hub errors to enum err with
- * an actionable message.  Messages never contain a token or a query
- * string.
+ * headers the protocol reads, URL resolution, the Authorization policy
+ * (the token goes only to the endpoint's own scheme+host+port), and the
+ * mapping of Hub errors to enum err with an actionable message.  Messages
+ * never contain a token or a query string.  The retry and redirect policy
+ * is in hubretry.h.
  */
 
-#define HUBHTTP_HOPS_MAX	10	/* redirects followed per request */
+/* What the requests need of the download's options. */
+struct hubhttp_opts {
+	const char	*endpoint;	/* no trailing '/' */
+	const char	*token;		/* NULL = anonymous */
+	unsigned	 connect_timeout; /* seconds, 0 = 10 */
+	unsigned	 stall_seconds;	/* no byte for this long, 0 = 60 */
+	unsigned	 retry_max;	/* transient failures, per request */
+	unsigned	 retry_base_ms;	/* 0 = 1000 */
+	unsigned	 retry_max_ms;	/* 0 = 8000 */
+	const char	*user_agent;	/* NULL = "modelmgr/1.0; ..." */
+};
+
+/*
+ * Initialises libcurl for the process, once whoever calls first (it is
+ * never cleaned up).  Thread-safe.  Returns 0, or -1 if libcurl failed
+ * (every later call then fails too).
+ */
+int	 hubhttp_global_init(void);
 
 /* The response headers of one HTTP response (the last one received). */
 struct hubhttp_hdrs {
@@ -49,10 +65,12 @@ size_t	 hubhttp_header_cb(char *buf, size_t size, size_t n, void *arg);
 
 /*
  * A new easy handle with the common options of opts, its headers going
- * into h (which must outlive it).  Returns NULL on out-of-memory; free
- * with curl_easy_cleanup().
+ * into h (which must outlive it); initialises libcurl first if needed
+ * (hubhttp_global_init).  Returns NULL on out-of-memory; free with
+ * curl_easy_cleanup().
  */
-CURL	*hubhttp_easy(const struct hub_opts *opts, struct hubhttp_hdrs *h);
+CURL	*hubhttp_easy(const struct hubhttp_opts *opts,
+	    struct hubhttp_hdrs *h);
 
 /*
  * Points e at url for a GET: the Authorization header only when
@@ -62,12 +80,13 @@ CURL	*hubhttp_easy(const struct hub_opts *opts, struct hubhttp_hdrs *h);
  * curl_slist_free_all() after the transfer.  Returns 0, or -1 on
  * out-of-memory.  *auth (may be NULL) tells whether a token was attached.
  */
-int	 hubhttp_request(CURL *e, const struct hub_opts *opts, const char *url,
+int	 hubhttp_request(CURL *e, const struct hubhttp_opts *opts, const char *url,
 	    uint64_t range_from, uint64_t maxsize, struct curl_slist **slist,
 	    int *auth);
 
 /* 1 if opts has a token and url has the endpoint's scheme, host, port. */
-int	 hubhttp_sends_auth(const struct hub_opts *opts, const char *url);
+int	 hubhttp_sends_auth(const struct hubhttp_opts *opts,
+	    const char *url);
 
 /*
  * 1 if URLs a and b share scheme, host (case-insensitive) and port
@@ -97,28 +116,6 @@ void	 hubhttp_redact(const char *url, char *out, size_t outlen);
 int	 hubhttp_link_next(const char *link, char *out, size_t outlen);
 
 /*
- * Parses a Retry-After value given in seconds (surrounding blanks
- * allowed; HTTP dates are not supported).  Returns 0 with *secs, or -1.
- */
-int	 hubhttp_retry_after(const char *v, unsigned *secs);
-
-/*
- * The wait before retry number attempt (1 for the first retry):
- * retry_base_ms doubled per attempt, capped at retry_max_ms; a valid
- * retry_after (may be NULL or "") wins, capped at 4 * retry_max_ms.
- * Zero opts fields mean 1000 and 8000 ms.
- */
-unsigned hubhttp_backoff_ms(const struct hub_opts *opts, unsigned attempt,
-	    const char *retry_after);
-
-/* 1 for statuses worth retrying: 408, 429 and 5xx. */
-int	 hubhttp_transient_status(long status);
-
-/* 1 for transport failures worth retrying (connect, timeout, stall,
- * broken stream). */
-int	 hubhttp_transient_curl(CURLcode rc);
-
-/*
  * The first byte position of a "bytes <first>-<last>/<total>"
  * Content-Range value.  Returns 0, or -1 if malformed.
  */
@@ -132,6 +129,10 @@ struct hubhttp_errctx {
 	const char	*file;		/* NULL for API requests */
 	int		 token_sent;	/* the failing request carried one */
 };
+
+/* What e names in messages: the file, else "repository <id>". */
+void	 hubhttp_what(const struct hubhttp_errctx *e, char *out,
+	    size_t outlen);
 
 /*
  * Maps a final non-2xx, non-3xx status (with X-Error-Code and
@@ -150,35 +151,5 @@ enum err hubhttp_error(long status, const struct hubhttp_hdrs *h,
 enum err hubhttp_curl_error(CURLcode rc, const char *url,
 	    const struct hubhttp_errctx *e, unsigned attempts, char *msg,
 	    size_t msglen);
-
-/* A blocking GET with redirects and retries (hubhttp_fetch). */
-struct hubhttp_call {
-	const struct hub_opts		*opts;
-	const struct hubhttp_errctx	*ectx;
-	CURL				*easy;	/* from hubhttp_easy */
-	struct hubhttp_hdrs		*hdrs;	/* the easy's headers */
-	int				(*stop)(void *arg); /* may be NULL */
-	void				*stop_arg;
-};
-
-/*
- * GETs url following up to HUBHTTP_HOPS_MAX redirects (auth dropped when
- * leaving the endpoint's origin), retrying transient failures with
- * backoff, polling c->stop while waiting.  On ERR_OK (a 200 answer),
- * *body is a malloc'd NUL-terminated copy of the body (at most maxbytes,
- * else ERR_TOOBIG) and *final_url (if final_url is not NULL) the malloc'd
- * URL that answered; the caller frees both.  Otherwise an error from
- * hubhttp_error / hubhttp_curl_error, ERR_TIMEOUT ("stopped") when
- * c->stop asked to stop, or ERR_NOMEM, with the message in msg.
- */
-enum err hubhttp_fetch(const struct hubhttp_call *c, const char *url,
-	    size_t maxbytes, char **body, size_t *len, char **final_url,
-	    char *msg, size_t msglen);
-
-/*
- * Sleeps ms milliseconds, polling stop(arg) every 50 ms.  Returns 0, or
- * -1 as soon as stop returned non-zero.
- */
-int	 hubhttp_sleep(unsigned ms, int (*stop)(void *), void *arg);
 
 #endif

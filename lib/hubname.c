@@ -208,3 +208,17 @@ toolong:
 		out[0] = '\0';
 	return -1;
 }
+
+char *
+hubname_clean(char *dst, size_t dstlen, const char *src)
+{
+	size_t	 i;
+
+	if (dstlen == 0)
+		return dst;
+	for (i = 0; src[i] != '\0' && i + 1 < dstlen; i++)
+		dst[i] = ((unsigned char)src[i] < 0x20 || src[i] == 0x7f) ?
+		    '?' : src[i];
+	dst[i] = '\0';
+	return dst;
+}

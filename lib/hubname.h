@@ -67,4 +67,11 @@ int	 hubname_link_target(const char *path, const char *etag, char *out,
 int	 hubname_quote(const char *s, int keep_slash, char *out,
 	    size_t outlen);
 
+/*
+ * Copies untrusted text (a name or a header the hub sent) into dst for a
+ * message, each control character (DEL included) replaced with '?' and
+ * the text cut to fit.  Returns dst; dst is untouched when dstlen is 0.
+ */
+char	*hubname_clean(char *dst, size_t dstlen, const char *src);
+
 #endif

@@ -15,6 +15,7 @@
 
 #include "hubhttp.h"
 #include "hubname.h"
+#include "hubretry.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -51,7 +52,7 @@ check_url(const char *url, const char *hidden)
 static void
 check_derived(const struct hubhttp_hdrs *h, const char *base, int secret)
 {
-	struct hub_opts		 o;
+	struct hubhttp_opts	 o;
 	struct hubhttp_errctx	 e;
 	char			 etag[65], next[sizeof(h->link)], msg[1024];
 	char			*url;
@@ -66,12 +67,12 @@ check_derived(const struct hubhttp_hdrs *h, const char *base, int secret)
 	    hubname_is_oid(etag) != 0)
 		abort();
 	(void)hubhttp_content_range_start(h->content_range, &start);
-	if (hubhttp_retry_after(h->retry_after, &secs) == 0 &&
+	if (hubretry_after(h->retry_after, &secs) == 0 &&
 	    secs > 86400)
 		abort();
 	memset(&o, 0, sizeof(o));
 	o.retry_max_ms = 2000;
-	if (hubhttp_backoff_ms(&o, 3, h->retry_after) > 4 * 2000)
+	if (hubretry_backoff_ms(&o, 3, h->retry_after) > 4 * 2000)
 		abort();
 	r = hubhttp_link_next(h->link, next, sizeof(next));
 	if (r < -1 || r > 1 || (r == 1 && next[0] == '\0'))

@@ -1,35 +1,34 @@
 /*
  * libFuzzer harness: the Hub's JSON answers as the download reads them,
- * through lib/hub.c's own static functions (the file is included).  The
+ * through lib/hubmeta.c's own static functions (the file is included).  The
  * input is split at NUL bytes: the first part is a revision answer
- * (dl_revision_body), each further part one page of the tree listing
- * (dl_page).  A listing that is accepted is then checked (dl_check_paths)
- * and grouped into blobs (dl_group); every file that survives must have
+ * (meta_revision_body), each further part one page of the tree listing
+ * (meta_page).  A listing that is accepted is then checked (meta_check_paths)
+ * and grouped into blobs (meta_group); every file that survives must have
  * a safe name, a blob named by 40 or 64 lowercase hex digits, one size
  * per blob, and trees/<commit>.json must be valid JSON with one member
  * per file.  A self-test at start-up checks that sizes adding up past
  * 2^53 bytes are refused rather than wrapped.
  */
-#include "../../lib/hub.c"
+#include "../../lib/hubmeta.c"
+
+#include "hfwrite.h"
 
 int	LLVMFuzzerInitialize(int *argc, char ***argv);
 int	LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void
-dl_init(struct dl *d, char *msg, size_t msglen)
+dl_init(struct hubdl *d, char *msg, size_t msglen)
 {
 
-	memset(d, 0, sizeof(*d));
-	d->cachefd = d->repofd = d->blobsfd = d->locksfd = -1;
-	d->msg = msg;
-	d->msglen = msglen;
+	hubdl_init(d, msg, msglen);
 	d->repo_id = "org/name";
 	d->revision = "main";
 	memcpy(d->commit, "0123456789abcdef0123456789abcdef01234567", 41);
 }
 
 static void
-check_message(const struct dl *d)
+check_message(const struct hubdl *d)
 {
 	const char	*p;
 
@@ -42,7 +41,7 @@ check_message(const struct dl *d)
 }
 
 static void
-check_listing(struct dl *d)
+check_listing(struct hubdl *d)
 {
 	struct hfwrite_tree	*t;
 	cJSON			*root;
@@ -99,7 +98,7 @@ check_listing(struct dl *d)
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	struct dl	 d;
+	struct hubdl	 d;
 	char		 msg[512];
 	size_t		 i, n = 2100;
 
@@ -114,17 +113,17 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 			abort();
 	}
 	d.nfiles = d.capfiles = n;
-	if (dl_group(&d) == ERR_OK)
+	if (meta_group(&d) == ERR_OK)
 		abort();	/* the total wrapped around */
 	check_message(&d);
-	dl_free(&d);
+	hubdl_free(&d);
 	return 0;
 }
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct dl	 d;
+	struct hubdl	 d;
 	char		 msg[1024], *buf, *part, *end;
 	size_t		 len;
 
@@ -136,7 +135,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	dl_init(&d, msg, sizeof(msg));
 	/* The revision answer. */
 	len = strlen(buf);
-	if (dl_revision_body(&d, buf, len) == ERR_OK) {
+	if (meta_revision_body(&d, buf, len) == ERR_OK) {
 		if (hubname_is_commit(d.commit) != 0)
 			abort();
 	} else
@@ -149,15 +148,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		len = (size_t)(end - part);
 		if (memchr(part, '\0', len) != NULL)
 			len = strlen(part);
-		(void)dl_page(&d, part, len);
+		(void)meta_page(&d, part, len);
 		part += len;
 	}
-	if (d.err == ERR_OK && dl_check_paths(&d) == ERR_OK &&
-	    dl_group(&d) == ERR_OK)
+	if (d.err == ERR_OK && meta_check_paths(&d) == ERR_OK &&
+	    meta_group(&d) == ERR_OK)
 		check_listing(&d);
 	else if (d.err != ERR_OK)
 		check_message(&d);
-	dl_free(&d);
+	hubdl_free(&d);
 	free(buf);
 	return 0;
 }

@@ -321,63 +321,6 @@ test_link_next(void)
 }
 
 static void
-test_retry_after(void)
-{
-	static const struct {
-		const char	*in;
-		int		 rc;
-		unsigned	 secs;
-	} cases[] = {
-		{ "5", 0, 5 }, { " 10 ", 0, 10 }, { "0", 0, 0 },
-		{ "86400", 0, 86400 }, { "86401", -1, 0 },
-		{ "99999999999999999999", -1, 0 }, { "-1", -1, 0 },
-		{ "1.5", -1, 0 }, { "", -1, 0 }, { "5s", -1, 0 },
-		{ "Wed, 21 Oct 2015 07:28:00 GMT", -1, 0 },
-	};
-	struct hub_opts	 o;
-	unsigned	 secs;
-	size_t		 i;
-
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		secs = 12345;
-		CU_ASSERT_EQUAL(hubhttp_retry_after(cases[i].in, &secs),
-		    cases[i].rc);
-		if (cases[i].rc == 0)
-			CU_ASSERT_EQUAL(secs, cases[i].secs);
-	}
-	CU_ASSERT_EQUAL(hubhttp_retry_after(NULL, &secs), -1);
-
-	memset(&o, 0, sizeof(o));
-	o.retry_base_ms = 100;
-	o.retry_max_ms = 1000;
-	CU_ASSERT_EQUAL(hubhttp_backoff_ms(&o, 1, NULL), 100);
-	CU_ASSERT_EQUAL(hubhttp_backoff_ms(&o, 2, NULL), 200);
-	CU_ASSERT_EQUAL(hubhttp_backoff_ms(&o, 4, NULL), 800);
-	CU_ASSERT_EQUAL(hubhttp_backoff_ms(&o, 5, NULL), 1000);
-	CU_ASSERT_EQUAL(hubhttp_backoff_ms(&o, 60, NULL), 1000);
-	CU_ASSERT_EQUAL(hubhttp_backoff_ms(&o, 1, "2"), 2000);
-	CU_ASSERT_EQUAL(hubhttp_backoff_ms(&o, 1, "3600"), 4000);
-	CU_ASSERT_EQUAL(hubhttp_backoff_ms(&o, 3, "soon"), 400);
-	CU_ASSERT_EQUAL(hubhttp_backoff_ms(&o, 3, ""), 400);
-	memset(&o, 0, sizeof(o));
-	CU_ASSERT_EQUAL(hubhttp_backoff_ms(&o, 1, NULL), 1000);
-	CU_ASSERT_EQUAL(hubhttp_backoff_ms(&o, 10, NULL), 8000);
-
-	CU_ASSERT_TRUE(hubhttp_transient_status(503));
-	CU_ASSERT_TRUE(hubhttp_transient_status(500));
-	CU_ASSERT_TRUE(hubhttp_transient_status(429));
-	CU_ASSERT_TRUE(hubhttp_transient_status(408));
-	CU_ASSERT_FALSE(hubhttp_transient_status(404));
-	CU_ASSERT_FALSE(hubhttp_transient_status(401));
-	CU_ASSERT_FALSE(hubhttp_transient_status(416));
-	CU_ASSERT_TRUE(hubhttp_transient_curl(CURLE_COULDNT_CONNECT));
-	CU_ASSERT_TRUE(hubhttp_transient_curl(CURLE_OPERATION_TIMEDOUT));
-	CU_ASSERT_TRUE(hubhttp_transient_curl(CURLE_PARTIAL_FILE));
-	CU_ASSERT_FALSE(hubhttp_transient_curl(CURLE_UNSUPPORTED_PROTOCOL));
-	CU_ASSERT_FALSE(hubhttp_transient_curl(CURLE_WRITE_ERROR));
-}
-
-static void
 test_error_map(void)
 {
 	static const struct {
@@ -466,7 +409,7 @@ test_origin(void)
 		{ "https://h/x", "https://h:8443/x", 0 },
 		{ "not a url", "http://h/", -1 },
 	};
-	struct hub_opts	 o;
+	struct hubhttp_opts	 o;
 	char		*r, red[256];
 	size_t		 i;
 
@@ -865,7 +808,6 @@ static const struct unit_test tests[] = {
 	{ "percent-encoding", test_quote },
 	{ "trees json as Python writes it", test_trees_json },
 	{ "Link rel=next", test_link_next },
-	{ "Retry-After and backoff", test_retry_after },
 	{ "error mapping", test_error_map },
 	{ "origins, redirects, auth", test_origin },
 	{ "response headers", test_headers },

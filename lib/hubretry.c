@@ -1,0 +1,229 @@
+/*
+ * The retry and redirect policy of Hub requests: transient failures,
+ * backoff and Retry-After, the final message once the attempts are spent,
+ * and redirects followed by hand.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hubretry.h"
+#include "log.h"
+#include "num.h"
+
+#define DEFAULT_BASE_MS		1000
+#define DEFAULT_MAX_MS		8000
+#define RETRY_AFTER_MAX		86400	/* seconds, sanity bound */
+#define NAME_MAX_LEN		4200	/* a file path or a redacted URL */
+
+void
+hubretry_restart(struct hubretry *r, char *url)
+{
+
+	free(r->url);
+	r->url = url;
+	r->hops = 0;
+}
+
+void
+hubretry_free(struct hubretry *r)
+{
+
+	free(r->url);
+	r->url = NULL;
+}
+
+/* What the request fetches, for messages: its file, else its URL. */
+static void
+req_name(const struct hubretry *r, char *out, size_t outlen)
+{
+
+	if (r->ectx->file != NULL)
+		snprintf(out, outlen, "%s", r->ectx->file);
+	else
+		hubhttp_redact(r->url, out, outlen);
+}
+
+/* 1 if r->url is not on the endpoint's origin (a CDN). */
+static int
+off_origin(const struct hubretry *r)
+{
+
+	return hubhttp_same_origin(r->url, r->opts->endpoint) != 1;
+}
+
+static enum hubretry_next
+fail(struct hubretry *r, enum err e)
+{
+
+	r->err = e;
+	return HUBRETRY_FAIL;
+}
+
+/* The final message of a request whose attempts are spent. */
+static enum hubretry_next
+spent(struct hubretry *r, CURLcode cc, const struct hubhttp_hdrs *h)
+{
+	struct hubhttp_errctx	 e = *r->ectx;
+	char			 name[NAME_MAX_LEN];
+	enum err		 rc;
+	size_t			 n;
+
+	e.token_sent = r->auth;
+	if (cc != CURLE_OK)
+		return fail(r, hubhttp_curl_error(cc, r->url, &e, r->attempts,
+		    r->msg, r->msglen));
+	rc = hubhttp_error(h->status, h, &e, r->msg, r->msglen);
+	if (r->cdn_retry && off_origin(r)) {
+		hubhttp_what(&e, name, sizeof(name));
+		snprintf(r->msg, r->msglen, "The CDN answered HTTP %ld for %s",
+		    h->status, name);
+	}
+	n = strlen(r->msg);
+	snprintf(r->msg + n, r->msglen - n, " (after %u attempts)",
+	    r->attempts);
+	return fail(r, rc);
+}
+
+enum hubretry_next
+hubretry_again(struct hubretry *r, CURLcode cc, const struct hubhttp_hdrs *h,
+    int progressed)
+{
+	char	 name[NAME_MAX_LEN], cause[64];
+
+	if (progressed)
+		r->attempts = 0;	/* bytes came: resume, uncounted */
+	else if (++r->attempts > r->opts->retry_max)
+		return spent(r, cc, h);
+	r->wait_ms = hubretry_backoff_ms(r->opts, r->attempts ? r->attempts :
+	    1, cc == CURLE_OK ? h->retry_after : NULL);
+	if (cc != CURLE_OK)
+		snprintf(cause, sizeof(cause), "%s", curl_easy_strerror(cc));
+	else
+		snprintf(cause, sizeof(cause), "HTTP %ld", h->status);
+	req_name(r, name, sizeof(name));
+	log_warnx("%s: %s: %s (attempt %u), retrying in %u ms",
+	    r->ectx->repo_id, name, cause, r->attempts, r->wait_ms);
+	return HUBRETRY_WAIT;
+}
+
+enum hubretry_next
+hubretry_judge(struct hubretry *r, CURLcode cc, const struct hubhttp_hdrs *h,
+    int progressed)
+{
+	struct hubhttp_errctx	 e = *r->ectx;
+	long			 st = h->status;
+
+	if (cc != CURLE_OK && !hubretry_transient_curl(cc)) {
+		r->attempts++;
+		return spent(r, cc, h);
+	}
+	if (cc != CURLE_OK)
+		return hubretry_again(r, cc, h, progressed);
+	if (st >= 300 && st <= 399)
+		return HUBRETRY_FOLLOW;
+	if (st == 200 || st == 206)
+		return HUBRETRY_DONE;
+	if (hubretry_transient_status(st) || (r->cdn_retry && off_origin(r)))
+		return hubretry_again(r, cc, h, progressed);
+	e.token_sent = r->auth;
+	return fail(r, hubhttp_error(st, h, &e, r->msg, r->msglen));
+}
+
+enum err
+hubretry_follow(struct hubretry *r, const struct hubhttp_hdrs *h)
+{
+	char	*next, name[NAME_MAX_LEN];
+
+	req_name(r, name, sizeof(name));
+	if (++r->hops > HUBRETRY_HOPS_MAX) {
+		snprintf(r->msg, r->msglen, "Too many redirects (more than %d) "
+		    "for %s: the hub or CDN is redirecting in a loop",
+		    HUBRETRY_HOPS_MAX, name);
+		return r->err = ERR_UPSTREAM;
+	}
+	if (h->overflow || (next = hubhttp_resolve(r->url, h->location)) ==
+	    NULL) {
+		snprintf(r->msg, r->msglen, "The hub sent an invalid redirect "
+		    "(HTTP %ld) for %s", h->status, name);
+		return r->err = ERR_UPSTREAM;
+	}
+	free(r->url);
+	r->url = next;
+	return ERR_OK;
+}
+
+int
+hubretry_after(const char *v, unsigned *secs)
+{
+	char		 buf[32];
+	long long	 n;
+	size_t		 len;
+
+	if (v == NULL)
+		return -1;
+	while (*v == ' ' || *v == '\t')
+		v++;
+	len = strlen(v);
+	while (len > 0 && (v[len - 1] == ' ' || v[len - 1] == '\t'))
+		len--;
+	if (len == 0 || len >= sizeof(buf) || v[0] < '0' || v[0] > '9')
+		return -1;
+	memcpy(buf, v, len);
+	buf[len] = '\0';
+	if (num_parse(buf, 0, RETRY_AFTER_MAX, &n, NULL) == -1)
+		return -1;
+	*secs = (unsigned)n;
+	return 0;
+}
+
+unsigned
+hubretry_backoff_ms(const struct hubhttp_opts *o, unsigned attempt,
+    const char *retry_after)
+{
+	uint64_t	 base = o->retry_base_ms ? o->retry_base_ms :
+			    DEFAULT_BASE_MS;
+	uint64_t	 max = o->retry_max_ms ? o->retry_max_ms :
+			    DEFAULT_MAX_MS;
+	uint64_t	 ms;
+	unsigned	 secs, i;
+
+	if (retry_after != NULL && hubretry_after(retry_after, &secs) == 0) {
+		ms = (uint64_t)secs * 1000;
+		return (unsigned)(ms > max * 4 ? max * 4 : ms);
+	}
+	ms = base;
+	for (i = 1; i < attempt && ms < max; i++)
+		ms *= 2;
+	return (unsigned)(ms > max ? max : ms);
+}
+
+int
+hubretry_transient_status(long status)
+{
+
+	return status == 408 || status == 429 || (status >= 500 &&
+	    status <= 599);
+}
+
+int
+hubretry_transient_curl(CURLcode rc)
+{
+
+	switch (rc) {
+	case CURLE_COULDNT_RESOLVE_HOST:
+	case CURLE_COULDNT_CONNECT:
+	case CURLE_OPERATION_TIMEDOUT:
+	case CURLE_SEND_ERROR:
+	case CURLE_RECV_ERROR:
+	case CURLE_PARTIAL_FILE:
+	case CURLE_GOT_NOTHING:
+	case CURLE_HTTP2:
+	case CURLE_HTTP2_STREAM:
+	case CURLE_SSL_CONNECT_ERROR:
+		return 1;
+	default:
+		return 0;
+	}
+}

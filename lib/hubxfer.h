@@ -1,0 +1,17 @@
+#ifndef MM_HUBXFER_H
+#define MM_HUBXFER_H
+
+#include "err.h"
+
+struct hubdl;
+
+/*
+ * Puts every blob of d that is not in place yet into d->blobsfd, up to
+ * d->o.parallel_files at once, crediting d->prog and calling the progress
+ * callback as bytes land.  Returns ERR_OK when every blob is in place,
+ * ERR_TIMEOUT ("stopped") when the callback asked to stop, or the first
+ * failure recorded in d.  Partial files are kept for a later resume.
+ */
+enum err	 hubxfer_run(struct hubdl *d);
+
+#endif
