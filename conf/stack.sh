@@ -3,7 +3,9 @@
 # The local stack: PostgreSQL, Redis, the mm-api responders (spawn-fcgi +
 # multiwatch), the mm-jobd job runner and nginx, all under $MM_VAR.
 #
-#   bash conf/stack.sh deps          install the missing Debian packages
+#   bash conf/stack.sh deps [run|test]  install the missing Debian packages
+#                                    to build and run the stack (run, the
+#                                    default), or also to test it (test)
 #   bash conf/stack.sh start         start the stack (harmless when it runs)
 #   bash conf/stack.sh stop          stop what start started
 #   bash conf/stack.sh status        exit 0 when the whole stack runs
@@ -35,13 +37,18 @@ set -euo pipefail
 # nginx, setpriv and runuser live in sbin, not on every user's PATH.
 PATH=$PATH:/usr/sbin:/sbin
 
-# One list of the Debian packages the project needs, in one place.  An
-# entry a|b|c is satisfied by any of them; the first one is installed.
-PACKAGES="libfcgi-dev libfcgi-bin libcjson-dev libhiredis-dev libpq-dev
-libcurl4-openssl-dev libyaml-dev libcunit1-dev libssl-dev pkg-config
+# The Debian packages the project needs, in one place.  An entry a|b|c is
+# satisfied by any of them; the first one is installed.
+# To build and run the stack (make run):
+RUN_PACKAGES="libfcgi-dev libfcgi-bin libcjson-dev libhiredis-dev libpq-dev
+libcurl4-openssl-dev libyaml-dev libssl-dev pkg-config
 nginx-light|nginx-core|nginx-full|nginx-extras spawn-fcgi multiwatch
-redis-server redis-tools postgresql wrk chromium fonts-dejavu-core clang
-libclang-rt-14-dev jq curl acl ca-certificates make gcc"
+redis-server redis-tools postgresql curl acl ca-certificates make gcc"
+# Only to test and measure it (make test, make bench): CUnit, clang and its
+# sanitizer runtime for the fuzzers, the browser, wrk, and the tools the
+# test scripts call.  Node 20 and npm come from outside Debian.
+TEST_PACKAGES="libcunit1-dev clang libclang-rt-14-dev chromium
+fonts-dejavu-core wrk jq openssl"
 
 PROG=stack
 
@@ -72,14 +79,18 @@ is_root && AS_PG=(runuser -u postgres --)
 
 # ---------------------------------------------------------------- deps
 
+# deps_missing PACKAGES: the entries of PACKAGES (a list as above) that
+# are not installed, one a line.
 deps_missing()
 {
 	local installed entry alt ok
+	# dpkg-query exits 1 when a package is unknown: it still lists the
+	# others.
 	# shellcheck disable=SC2046,SC2086
 	installed=$(dpkg-query -W -f='${Package} ${Status}\n' \
-	    $(printf '%s\n' $PACKAGES | tr '|' '\n') 2>/dev/null |
+	    $(printf '%s\n' $1 | tr '|' '\n') 2>/dev/null |
 	    awk '$NF == "installed" { print $1 }') || true
-	for entry in $PACKAGES; do
+	for entry in $1; do
 		ok=0
 		for alt in ${entry//|/ }; do
 			if printf '%s\n' "$installed" | grep -qx -- "$alt"; then
@@ -101,17 +112,24 @@ deps_node()
 	fi
 }
 
+# cmd_deps [run|test]: installs what is missing of RUN_PACKAGES, and for
+# test of TEST_PACKAGES too.
 cmd_deps()
 {
-	local missing rc made_policy=0
-	missing=$(deps_missing | tr '\n' ' ')
+	local set=${1:-run} packages=$RUN_PACKAGES missing rc made_policy=0
+	case $set in
+	run) ;;
+	test) packages="$RUN_PACKAGES $TEST_PACKAGES" ;;
+	*) die "deps: run or test, not '$set'" ;;
+	esac
+	missing=$(deps_missing "$packages" | tr '\n' ' ')
 	missing=${missing% }
 	if [ -z "$missing" ]; then
-		deps_node
+		[ "$set" = run ] || deps_node
 		return 0
 	fi
 	is_root || die "missing Debian packages: $missing;" \
-	    "install them as root: sudo bash conf/stack.sh deps"
+	    "install them as root: sudo bash conf/stack.sh deps $set"
 	say "installing: $missing"
 	# Keep the package scripts from starting the system nginx, Redis
 	# and PostgreSQL: we never use those.
@@ -133,7 +151,7 @@ cmd_deps()
 		trap - EXIT INT TERM
 	fi
 	[ "$rc" -eq 0 ] || die "apt-get failed (exit $rc)"
-	deps_node
+	[ "$set" = run ] || deps_node
 }
 
 # ------------------------------------------------------------ settings
@@ -1020,7 +1038,7 @@ cmd_status()
 }
 
 case ${1:-} in
-deps) cmd_deps ;;
+deps) shift; cmd_deps "$@" ;;
 start) cmd_start ;;
 stop) cmd_stop ;;
 status) cmd_status ;;
@@ -1028,7 +1046,7 @@ restart-redis) cmd_restart_redis ;;
 initdb) shift; cmd_initdb "$@" ;;
 *)
 	echo "usage: bash conf/stack.sh" \
-	    "deps|start|stop|status|restart-redis|initdb DIR" >&2
+	    "deps [run|test]|start|stop|status|restart-redis|initdb DIR" >&2
 	exit 2
 	;;
 esac

@@ -244,7 +244,7 @@ check_inputs()
 	done
 	for t in wrk nginx curl jq node spawn-fcgi multiwatch redis-cli \
 	    pg_config ss find awk; do
-		command -v "$t" >/dev/null || die "$t is missing (make deps)"
+		command -v "$t" >/dev/null || die "$t is missing (make test-deps)"
 	done
 	[ -d "$ROOT/tests/node_modules/@huggingface/hub" ] ||
 	    die "tests/node_modules is missing: run make bench"

@@ -22,7 +22,6 @@ IT_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)
 IT_STACK=$IT_ROOT/conf/stack.sh
 # shellcheck source=tests/free_port.sh
 . "$IT_ROOT/tests/free_port.sh"
-IT_FAILS=0
 IT_DIR=""
 IT_UP=0
 
@@ -35,47 +34,19 @@ unset DATABASE_URL REDIS_URL JWT_SECRET_KEY HF_HOME HF_HUB_CACHE \
     MM_BIN_API MM_BIN_JOBD MM_CONFIG MM_USER MM_SUPERUSER MM_RUNNER_ID \
     MM_PG_TEMPLATE MM_TOKEN MM_BASE_URL
 
-# ----------------------------------------------------------- verdicts
+# The assertions: pass, fail, assert_eq, assert_match, assert_status,
+# assert_json, assert_jq, assert_ok, assert_exit, assert_no_output,
+# assert_file_absent, assert_none_found, assert_empty_dir.
+# shellcheck source=tests/integration/assert.sh
+. "$IT_ROOT/tests/integration/assert.sh"
 
-fail()
+# skip REASON: the test does not apply here; exits 0.
+IT_SKIP=0
+skip()
 {
-	IT_FAILS=$((IT_FAILS + 1))
-	printf 'FAIL: %s\n' "$*"
-}
-
-pass()
-{
-	printf 'ok: %s\n' "$*"
-}
-
-# assert_eq EXPECTED ACTUAL MESSAGE
-assert_eq()
-{
-	if [ "$1" = "$2" ]; then
-		pass "$3"
-	else
-		fail "$3: expected '$1', got '$2'"
-	fi
-}
-
-# assert_match ERE ACTUAL MESSAGE
-assert_match()
-{
-	if grep -Eq -- "$1" <<<"$2"; then
-		pass "$3"
-	else
-		fail "$3: '$2' does not match /$1/"
-	fi
-}
-
-# assert_json JQ-EXPRESSION MESSAGE: the expression must be true on $body.
-assert_json()
-{
-	if jq -e "$1" >/dev/null 2>&1 <<<"$body"; then
-		pass "$2"
-	else
-		fail "$2: jq '$1' is not true on: ${body:0:600}"
-	fi
+	printf 'skipped: %s\n' "$*"
+	IT_SKIP=1
+	exit 0
 }
 
 # json JQ-EXPRESSION: prints the (raw) value of the expression on $body.
@@ -186,9 +157,9 @@ _it_exit()
 	if [ "$rc" -ne 0 ]; then
 		fail "the test script exited with status $rc"
 	fi
-	if [ "$IT_FAILS" -gt 0 ]; then
-		printf '%d failure(s)%s\n' "$IT_FAILS" \
-		    "${IT_DIR:+; kept $IT_DIR}"
+	[ "$IT_SKIP" -eq 0 ] || exit 0
+	if ! assert_verdict; then
+		[ -z "$IT_DIR" ] || printf 'kept %s\n' "$IT_DIR"
 		exit 1
 	fi
 	[ -z "$IT_DIR" ] || rm -rf "$IT_DIR"
@@ -242,6 +213,25 @@ token_for()
 	"$MM_BIN_API" -f "${MM_CONFIG:-$MM_RUN/stage/conf/mm.yaml}" -T "$1"
 }
 
+# b64url STRING: base64url without padding.
+b64url()
+{
+	printf '%s' "$1" | base64 -w0 | tr '+/' '-_' | tr -d '='
+}
+
+# jwt HEADER-JSON PAYLOAD-JSON [KEY]: an HS256-signed token (any header),
+# signed with KEY (default: the stack's JWT_SECRET_KEY).
+jwt()
+{
+	local h p sig
+	h=$(b64url "$1")
+	p=$(b64url "$2")
+	sig=$(printf '%s.%s' "$h" "$p" | openssl dgst -sha256 -hmac \
+	    "${3:-$JWT_SECRET_KEY}" -binary | base64 -w0 | tr '+/' '-_' |
+	    tr -d '=')
+	printf '%s.%s.%s' "$h" "$p" "$sig"
+}
+
 # psql_exec [SQL]: SQL (or stdin) as the database superuser on the
 # stack's own cluster; prints unaligned tuples.
 psql_exec()
@@ -265,11 +255,49 @@ redis_cli()
 	redis-cli -s "${REDIS_URL#unix://}" "$@"
 }
 
+# assert_redis_absent KEY MESSAGE: KEY does not exist (a Redis that does
+# not answer fails the check).
+assert_redis_absent()
+{
+	assert_eq 0 "$(redis_cli EXISTS "$1")" "$2"
+}
+
+# assert_no_redis_keys PATTERN MESSAGE: no key matches PATTERN.
+assert_no_redis_keys()
+{
+	assert_no_output "$2" redis_cli --scan --pattern "$1"
+}
+
+# processing_empty: every runner's processing list is empty (1 when one
+# is not, or Redis does not answer).
+processing_empty()
+{
+	local keys k
+	keys=$(redis_cli --scan --pattern 'model-manager:processing:*') ||
+	    return 1
+	for k in $keys; do
+		[ "$(redis_cli LLEN "$k")" = 0 ] || return 1
+	done
+}
+
 # pid_of NAME: the recorded pid of a stack component (nginx, api =
 # multiwatch, jobd, redis, postgres).
 pid_of()
 {
 	head -n 1 "$MM_VAR/run/$1.pid"
+}
+
+# responders: the pids of the responders (multiwatch's children), one a
+# line, sorted.
+responders()
+{
+	tr ' ' '\n' </proc/"$(pid_of api)"/task/*/children | grep . | sort -n
+}
+
+# repo_dir ID: the cache folder of model ID.
+repo_dir()
+{
+	printf '%s/models--%s' "$HF_HUB_CACHE" "${1//\//--}"
 }
 
 # wait_task TASK-ID STATUS [SECONDS]: polls the task (token $T) until it
@@ -419,4 +447,25 @@ test_config()
 hub_log()
 {
 	curl -sf "$HUB/_admin/log"
+}
+
+# hub_fault JSON: adds a fault to the fake hub ($HUB).
+hub_fault()
+{
+	curl -sf -X POST -d "$1" "$HUB/_admin/faults" >/dev/null ||
+	    fail "the fake hub refused the fault $1"
+}
+
+# hub_reset: clears the fake hub's faults and request log.
+hub_reset()
+{
+	curl -sf -X POST "$HUB/_admin/reset" >/dev/null ||
+	    fail "the fake hub did not reset"
+}
+
+# vecpipe_mode MODE [MODELS-JSON]: how the fake VecPipe ($VP) answers.
+vecpipe_mode()
+{
+	curl -sf -X POST -d "{\"mode\":\"$1\",\"models\":${2:-[]}}" \
+	    "$VP/_admin/mode" >/dev/null || fail "the fake VecPipe refused mode $1"
 }

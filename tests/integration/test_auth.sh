@@ -9,24 +9,6 @@
 
 stack_up
 
-# b64url STRING
-b64url()
-{
-	printf '%s' "$1" | base64 -w0 | tr '+/' '-_' | tr -d '='
-}
-
-# jwt HEADER-JSON PAYLOAD-JSON [KEY]: an HS256-signed token (any header).
-jwt()
-{
-	local h p sig
-	h=$(b64url "$1")
-	p=$(b64url "$2")
-	sig=$(printf '%s.%s' "$h" "$p" | openssl dgst -sha256 -hmac \
-	    "${3:-$JWT_SECRET_KEY}" -binary | base64 -w0 | tr '+/' '-_' |
-	    tr -d '=')
-	printf '%s.%s.%s' "$h" "$p" "$sig"
-}
-
 now=$(date +%s)
 later=$((now + 600))
 hs='{"alg":"HS256","typ":"JWT"}'

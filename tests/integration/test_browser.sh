@@ -15,7 +15,7 @@
 CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
 command -v node >/dev/null || { fail "node is not on PATH (Node 18+ needed)"; exit 1; }
 [ -x "$CHROMIUM" ] ||
-    { fail "$CHROMIUM is missing: bash conf/stack.sh deps installs it"; exit 1; }
+    { fail "$CHROMIUM is missing: make test-deps installs it"; exit 1; }
 if [ ! -d "$IT_ROOT/tests/node_modules/playwright-core" ]; then
 	echo "installing tests/node_modules (npm ci)"
 	(cd "$IT_ROOT/tests" && npm ci --no-audit --no-fund --loglevel=error) ||

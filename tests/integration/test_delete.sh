@@ -18,20 +18,9 @@ T=$(token_for admin)
 C1=1111111111111111111111111111111111111111
 C2=2222222222222222222222222222222222222222
 
-vecpipe()	# MODE [MODELS-JSON]
-{
-	curl -sf -X POST -d "{\"mode\":\"$1\",\"models\":${2:-[]}}" \
-	    "$VP/_admin/mode"
-}
-
-repo_dir()	# ID
-{
-	printf '%s/models--%s' "$HF_HUB_CACHE" "${1//\//--}"
-}
-
 # --- usage ------------------------------------------------------------
 
-vecpipe ok '[{"model_name":"Qwen/Qwen3-Embedding-0.6B","model_type":"embedding","quantization":"float16","location":"gpu","memory_mb":1200,"idle_seconds":3,"use_count":9},{"model_name":"Qwen/Qwen3-Embedding-0.6B","model_type":"reranker"},{"model_name":"other","model_type":"llm"}]'
+vecpipe_mode ok '[{"model_name":"Qwen/Qwen3-Embedding-0.6B","model_type":"embedding","quantization":"float16","location":"gpu","memory_mb":1200,"idle_seconds":3,"use_count":9},{"model_name":"Qwen/Qwen3-Embedding-0.6B","model_type":"reranker"},{"model_name":"other","model_type":"llm"}]'
 fx_repo model Qwen/Qwen3-Embedding-0.6B "$C1" model.safetensors:$((2 * MIB))
 api GET "/api/v2/models/usage?model_id=Qwen/Qwen3-Embedding-0.6B" "$T"
 assert_eq 200 "$status" "usage"
@@ -48,7 +37,7 @@ assert_json '.warnings == ["Model is used by 2 collection(s): Engineering Wiki, 
 assert_json '.can_delete == false and .requires_confirmation == false' \
     "blocked: cannot delete, no confirmation"
 
-vecpipe ok '[]'
+vecpipe_mode ok '[]'
 api GET "/api/v2/models/usage?model_id=BAAI/bge-large-en-v1.5" "$T"
 assert_json '.user_preferences_count == 1 and .llm_config_count == 0 and .is_installed == false and .size_on_disk_mb == null and .estimated_freed_size_mb == 0' \
     "preference count (aggregate), not installed"
@@ -58,13 +47,13 @@ assert_json '.llm_config_count == 1 and .warnings == ["1 LLM configuration(s) re
 assert_json '[.. | strings] | map(test("admin|alice")) | any | not' \
     "no user names in the answer"
 for mode in fail hang garbage shape; do
-	vecpipe "$mode"
+	vecpipe_mode "$mode"
 	api GET "/api/v2/models/usage?model_id=BAAI/bge-small-en-v1.5" "$T"
 	assert_eq 200 "$status" "VecPipe $mode: still 200"
 	assert_json '.loaded_in_vecpipe == false and (.vecpipe_query_error | length > 0) and .warnings == ["Unable to verify whether the model is currently loaded in VecPipe (status unknown)"]' \
 	    "VecPipe $mode: status unknown warning"
 done
-vecpipe ok '[]'
+vecpipe_mode ok '[]'
 api GET "/api/v2/models/usage" "$T"
 assert_eq 422 "$status" "usage without model_id"
 assert_json '.detail == [{"type":"missing","loc":["query","model_id"],"msg":"Field required","input":null}]' \
@@ -94,8 +83,8 @@ api DELETE "/api/v2/models/cache?model_id=Qwen/Qwen2.5-1.5B-Instruct" "$T"
 assert_eq 409 "$status" "warnings need confirmation"
 assert_json '.detail.conflict_type == "requires_confirmation" and .detail.detail == "Deletion requires confirmation due to active usage" and .detail.requires_confirmation == true and .detail.warnings == ["1 LLM configuration(s) reference this model"]' \
     "requires_confirmation conflict"
-assert_eq 1 "$(ls "$(repo_dir Qwen/Qwen2.5-1.5B-Instruct)/blobs" | wc -l)" \
-    "nothing removed before confirmation"
+assert_eq 1 "$(find "$(repo_dir Qwen/Qwen2.5-1.5B-Instruct)/blobs" -type f |
+    wc -l)" "nothing removed before confirmation"
 
 # A download claim blocks a delete, and the other way round.
 redis_cli SET model-manager:active:Qwen/Qwen2.5-1.5B-Instruct \
@@ -114,10 +103,9 @@ wait_task "$(json .task_id)" completed
 api GET /api/v2/models "$T"
 assert_json '.models[] | select(.id == "Qwen/Qwen2.5-1.5B-Instruct") | .is_installed == false and .active_delete_task_id == null' \
     "gone from the list at once, claim released"
-[ ! -e "$(repo_dir Qwen/Qwen2.5-1.5B-Instruct)" ] && pass "repo folder removed" ||
-    fail "repo folder still there"
-[ -d "$(repo_dir Qwen/Qwen3-Embedding-0.6B)/blobs" ] &&
-    pass "other repos untouched" || fail "another repo was touched"
+assert_file_absent "$(repo_dir Qwen/Qwen2.5-1.5B-Instruct)" "repo folder removed"
+assert_ok "other repos untouched" \
+    test -d "$(repo_dir Qwen/Qwen3-Embedding-0.6B)/blobs"
 
 # A delete claim blocks a download of a model that is not installed.
 redis_cli SET model-manager:active:BAAI/bge-m3 \
@@ -141,8 +129,7 @@ ln -s "$victim/file" "$(repo_dir BAAI/bge-small-en-v1.5)/refs/pr"
 api DELETE "/api/v2/models/cache?model_id=BAAI/bge-small-en-v1.5" "$T"
 assert_eq 200 "$status" "no reference: no confirmation needed"
 wait_task "$(json .task_id)" completed
-[ ! -e "$(repo_dir BAAI/bge-small-en-v1.5)" ] && pass "both revisions gone" ||
-    fail "repo still there"
+assert_file_absent "$(repo_dir BAAI/bge-small-en-v1.5)" "both revisions gone"
 assert_eq precious "$(cat "$victim/file")" "links were not followed"
 
 # --- a partial download is reclaimable ----------------------------------
@@ -154,8 +141,7 @@ assert_json '.is_installed == false and .estimated_freed_size_mb == 3' \
 api DELETE "/api/v2/models/cache?model_id=naver/splade-v3" "$T"
 assert_json '.status == "pending"' "a partial download is deletable"
 wait_task "$(json .task_id)" completed
-[ ! -e "$(repo_dir naver/splade-v3)" ] && pass "partial download reclaimed" ||
-    fail "partial download still there"
+assert_file_absent "$(repo_dir naver/splade-v3)" "partial download reclaimed"
 
 # --- the job re-checks collections; cancel -------------------------------
 
@@ -167,8 +153,11 @@ fx_repo model intfloat/e5-base-v2 "$C1" w.bin:100
 kill -STOP "$(pid_of jobd)"
 api DELETE "/api/v2/models/cache?model_id=intfloat/e5-small-v2" "$T"
 t_late=$(json .task_id)
-wait_for 5 test "$(redis_cli LLEN model-manager:queue)" = 0 ||
-    fail "the stopped runner did not take the first task"
+queue_empty()
+{
+	[ "$(redis_cli LLEN model-manager:queue)" = 0 ]
+}
+assert_ok "the stopped runner took the first task" wait_for 5 queue_empty
 api DELETE "/api/v2/models/cache?model_id=intfloat/e5-base-v2" "$T"
 t_queued=$(json .task_id)
 psql_exec "INSERT INTO collections (id, name, owner_id, vector_store_name,
@@ -179,7 +168,7 @@ api POST "/api/v2/models/tasks/$t_queued/cancel" "$T"
 assert_eq 200 "$status" "cancel a pending task"
 assert_json '.status == "cancelled" and .task_id == "'"$t_queued"'"' \
     "cancelled at once"
-assert_eq "" "$(redis_cli GET model-manager:active:intfloat/e5-base-v2)" \
+assert_redis_absent model-manager:active:intfloat/e5-base-v2 \
     "claim released"
 assert_eq 0 "$(redis_cli LLEN model-manager:queue)" "off the queue"
 api POST "/api/v2/models/tasks/$t_queued/cancel" "$T"
@@ -190,9 +179,8 @@ kill -CONT "$(pid_of jobd)"
 wait_task "$t_late" failed
 assert_json '.error == "Cannot delete: model is used by 1 collection(s): late-comer"' \
     "a collection created after the request stops the job"
-[ -e "$(repo_dir intfloat/e5-small-v2)/blobs" ] && pass "nothing deleted" ||
-    fail "deleted despite the collection"
-assert_eq "" "$(redis_cli GET model-manager:active:intfloat/e5-small-v2)" \
+assert_ok "nothing deleted" test -e "$(repo_dir intfloat/e5-small-v2)/blobs"
+assert_redis_absent model-manager:active:intfloat/e5-small-v2 \
     "claim released after the refusal"
 
 api POST /api/v2/models/tasks/0b9c7e1e-1111-4222-8333-000000000000/cancel "$T"
@@ -204,5 +192,5 @@ assert_eq 422 "$status" "task id not a UUID"
 assert_json '.detail[0].type == "uuid_parsing" and .detail[0].loc == ["path","task_id"]' \
     "uuid_parsing"
 sleep 1
-[ -e "$(repo_dir intfloat/e5-base-v2)/blobs" ] &&
-    pass "the cancelled delete never ran" || fail "cancelled delete ran"
+assert_ok "the cancelled delete never ran" \
+    test -e "$(repo_dir intfloat/e5-base-v2)/blobs"

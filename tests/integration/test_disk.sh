@@ -9,10 +9,7 @@
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-if [ "$(id -u)" -ne 0 ]; then
-	echo "skipped: mounting a tmpfs needs root"
-	exit 0
-fi
+[ "$(id -u)" -eq 0 ] || skip "mounting a tmpfs needs root"
 
 MIB=1048576
 HUBROOT=$(mktemp -d "${MM_IT_TMP:-/tmp}/mm-hub.XXXXXX")
@@ -38,11 +35,6 @@ test_config disk_reserve_mb 0 retry_base_ms 100 retry_max_ms 200 \
 stack_up
 T=$(token_for admin)
 
-fault()
-{
-	curl -sf -X POST -d "$1" "$HUB/_admin/faults" >/dev/null
-}
-
 start()
 {
 	api POST /api/v2/models/download "$T" "{\"model_id\":\"$1\"}"
@@ -65,7 +57,7 @@ assert_json '.bytes_total == 20972020' "bytes_total known before refusing"
 
 # --- two downloads that fit alone but not together ------------------------
 
-fault '{"type":"slow_body","rate":500000,"repo":"intfloat/e5-base-v2"}'
+hub_fault '{"type":"slow_body","rate":500000,"repo":"intfloat/e5-base-v2"}'
 start intfloat/e5-base-v2
 first=$tid
 api GET "/api/v2/models/tasks/$first" "$T"
@@ -76,7 +68,7 @@ start intfloat/e5-small-v2
 wait_task "$tid" failed 60
 assert_json '.error | test("other downloads still need")' \
     "the second is refused: the first reserved its remaining bytes"
-curl -sf -X POST "$HUB/_admin/reset" >/dev/null
+hub_reset
 tid=$first
 wait_task "$tid" completed 60
 api DELETE "/api/v2/models/cache?model_id=intfloat/e5-base-v2&confirm=true" "$T"
@@ -85,7 +77,7 @@ wait_task "$tid" completed 60
 
 # --- the disk fills up mid-write --------------------------------------------
 
-fault '{"type":"slow_body","rate":500000,"repo":"intfloat/e5-large-v2"}'
+hub_fault '{"type":"slow_body","rate":500000,"repo":"intfloat/e5-large-v2"}'
 start intfloat/e5-large-v2
 wait_for 20 sh -c "curl -s -H 'Authorization: Bearer $T' \
     '$MM_BASE_URL/api/v2/models/tasks/$tid' | jq -e '.bytes_downloaded > 1000000' \
@@ -97,14 +89,14 @@ assert_json '.error | test("Disk full") and test("resume")' \
 repo=$DISK/hub/models--intfloat--e5-large-v2
 [ -n "$(find "$repo/blobs" -name '*.incomplete' -size +0)" ] &&
     pass "the partial file is kept" || fail "no partial file kept"
-assert_eq "" "$(ls "$repo/snapshots")" "no snapshot link"
-assert_eq "" "$(ls "$repo/refs")" "no ref"
+assert_empty_dir "$repo/snapshots" "no snapshot link"
+assert_empty_dir "$repo/refs" "no ref"
 api GET /api/v2/models "$T"
 assert_json '.models[] | select(.id == "intfloat/e5-large-v2") | .is_installed == false' \
     "not installed"
 
 rm -f "$DISK/filler"
-curl -sf -X POST "$HUB/_admin/reset" >/dev/null
+hub_reset
 start intfloat/e5-large-v2
 wait_task "$tid" completed 60
 assert_match '^bytes=[1-9]' "$(hub_log | jq -r '.[] | select(.repo == "intfloat/e5-large-v2" and .file == "model.safetensors" and .range != null) | .range' | head -n 1)" \

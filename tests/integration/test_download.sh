@@ -30,16 +30,11 @@ export HF_ENDPOINT=$HUB HF_TOKEN=hf_wrongtoken
 stack_up
 T=$(token_for admin)
 
-fault()		# JSON: adds a fault to the fake hub
-{
-	curl -sf -X POST -d "$1" "$HUB/_admin/faults" >/dev/null
-}
-
 # --- a multi-file repo with LFS files and subfolders, slowed down so the
 # progress can be watched -------------------------------------------------
 
 total=$((2048 + 3145728 + 1536000 + 307200 + 200))
-fault '{"type":"slow_body","rate":2000000,"repo":"intfloat/e5-base-v2"}'
+hub_fault '{"type":"slow_body","rate":2000000,"repo":"intfloat/e5-base-v2"}'
 api POST /api/v2/models/download "$T" '{"model_id":"intfloat/e5-base-v2"}'
 assert_eq 200 "$status" "download started"
 assert_json 'keys_unsorted == ["task_id","model_id","operation","status","warnings"] and .status == "pending" and .operation == "download" and .warnings == []' \
@@ -53,8 +48,7 @@ assert_json '.bytes_downloaded == '"$total"' and .bytes_total == '"$total"' and 
     "completed: bytes_downloaded == bytes_total == the sum of the file sizes"
 assert_json '[keys_unsorted[]] == ["task_id","model_id","operation","status","bytes_downloaded","bytes_total","error","updated_at","bytes_per_second","eta_seconds","files_done","files_total"]' \
     "progress fields"
-sort -n -c "$IT_DIR/progress" 2>/dev/null && pass "bytes_downloaded never went backwards" ||
-    fail "bytes_downloaded went backwards: $(tr '\n' ' ' <"$IT_DIR/progress")"
+assert_ok "bytes_downloaded never went backwards" sort -n -c "$IT_DIR/progress"
 steps=$(sort -u "$IT_DIR/progress" | wc -l)
 [ "$steps" -ge 4 ] && pass "progress moved in $steps steps" ||
     fail "progress moved in only $steps steps"
@@ -70,21 +64,19 @@ assert_eq 40 "$(stat -c %s "$repo/refs/main")" "refs/main has no newline"
 assert_eq "../../../../blobs/" \
     "$(readlink "$repo/snapshots/$commit/sub/dir/data.bin" | cut -c1-18)" \
     "relative link from a subfolder"
-cmp -s "$repo/snapshots/$commit/model.safetensors" \
-    "$HUBROOT/intfloat/e5-base-v2/model.safetensors" &&
-    pass "LFS file byte-identical" || fail "LFS file differs"
-cmp -s "$repo/snapshots/$commit/sub/dir/data.bin" \
-    "$HUBROOT/intfloat/e5-base-v2/sub/dir/data.bin" &&
-    pass "subfolder file byte-identical" || fail "subfolder file differs"
+assert_ok "LFS file byte-identical" cmp "$repo/snapshots/$commit/model.safetensors" \
+    "$HUBROOT/intfloat/e5-base-v2/model.safetensors"
+assert_ok "subfolder file byte-identical" \
+    cmp "$repo/snapshots/$commit/sub/dir/data.bin" \
+    "$HUBROOT/intfloat/e5-base-v2/sub/dir/data.bin"
 lfs=$(readlink "$repo/snapshots/$commit/model.safetensors")
 assert_eq "$(sha256sum <"$HUBROOT/intfloat/e5-base-v2/model.safetensors" | cut -c1-64)" \
     "${lfs##*/}" "an LFS blob is named by its sha256"
 assert_eq "$(head -c 43 "$HF_HUB_CACHE/CACHEDIR.TAG")" \
     "Signature: 8a477f597d28d172789f06886806bc55" "CACHEDIR.TAG"
-jq -e '.format_version == 1 and (.files | length == 5)' \
-    "$repo/trees/$commit.json" >/dev/null && pass "trees/<commit>.json" ||
-    fail "trees json"
-assert_eq "" "$(find "$repo" -name '*.incomplete')" "no partial file left"
+assert_jq "$repo/trees/$commit.json" \
+    '.format_version == 1 and (.files | length == 5)' "trees/<commit>.json"
+assert_none_found "$repo" "no partial file left" -name '*.incomplete'
 
 # The CDN host never saw a token; the hub saw ours.
 curl -sf "$HUB/_admin/log" >"$IT_DIR/hublog"
@@ -108,7 +100,7 @@ api POST /api/v2/models/download "$T" '{"model_id":"intfloat/e5-base-v2"}'
 assert_json '. == {"task_id":null,"model_id":"intfloat/e5-base-v2","operation":"download","status":"already_installed","warnings":[]}' \
     "already_installed"
 
-fault '{"type":"slow_body","rate":1000000,"repo":"BAAI/bge-m3"}'
+hub_fault '{"type":"slow_body","rate":1000000,"repo":"BAAI/bge-m3"}'
 pids=""
 for i in $(seq 50); do
 	curl -s -H "Authorization: Bearer $T" -H 'Content-Type: application/json' \
@@ -171,9 +163,12 @@ assert_json '.detail[0].type == "json_invalid" and .detail[0].msg == "JSON decod
 # --- a cache written by @huggingface/hub is recognised by our scan ----------
 
 # A well-behaved client of a shared cache writes it group-writable.
-(umask 002; HF_TOKEN= node "$IT_ROOT/tests/interop/js_snapshot.mjs" "$HUB" \
-    naver/splade-v3 "$HF_HUB_CACHE" >/dev/null) && pass "JS snapshotDownload" ||
-    fail "JS snapshotDownload failed"
+js_snapshot()
+{
+	(umask 002; HF_TOKEN= node "$IT_ROOT/tests/interop/js_snapshot.mjs" \
+	    "$HUB" naver/splade-v3 "$HF_HUB_CACHE" >/dev/null)
+}
+assert_ok "JS snapshotDownload" js_snapshot
 api GET "/api/v2/models?force_refresh_cache=true&model_type=splade" "$T"
 assert_json '.models[] | select(.id == "naver/splade-v3") | .is_installed == true and .size_on_disk_mb == 1' \
     "a model downloaded by @huggingface/hub shows installed"

@@ -30,11 +30,6 @@ test_config stall_seconds 2 retry_base_ms 100 retry_max_ms 400 \
 stack_up
 T=$(token_for admin)
 
-fault()		# JSON
-{
-	curl -sf -X POST -d "$1" "$HUB/_admin/faults" >/dev/null
-}
-
 start()		# MODEL: starts a download, sets tid
 {
 	api POST /api/v2/models/download "$T" "{\"model_id\":\"$1\"}"
@@ -47,12 +42,12 @@ completed_ok()	# MODEL MESSAGE
 	wait_task "$tid" completed 60 || return 0
 	assert_json ".bytes_downloaded == $TOTAL and .bytes_total == $TOTAL" \
 	    "$2: completed with every byte"
-	local repo=$HF_HUB_CACHE/models--${1//\//--} c
+	local repo c
+	repo=$(repo_dir "$1")
 	c=$(cat "$repo/refs/main" 2>/dev/null)
-	cmp -s "$repo/snapshots/$c/model.safetensors" \
-	    "$HUBROOT/$1/model.safetensors" &&
-	    pass "$2: content byte-identical" || fail "$2: content differs"
-	assert_eq "" "$(find "$repo" -name '*.incomplete')" "$2: no partial left"
+	assert_ok "$2: content byte-identical" \
+	    cmp "$repo/snapshots/$c/model.safetensors" "$HUBROOT/$1/model.safetensors"
+	assert_none_found "$repo" "$2: no partial left" -name '*.incomplete'
 }
 
 # ranges MODEL FILE: the Range headers the hub saw for that file.
@@ -64,52 +59,51 @@ ranges()
 
 # --- transient failures -------------------------------------------------
 
-fault '{"type":"status500","times":2,"on":"info","repo":"intfloat/e5-small-v2"}'
+hub_fault '{"type":"status500","times":2,"on":"info","repo":"intfloat/e5-small-v2"}'
 start intfloat/e5-small-v2
 completed_ok intfloat/e5-small-v2 "two 500s then success"
 assert_eq 2 "$(hub_log | jq '[.[] | select(.repo == "intfloat/e5-small-v2" and .status == 500)] | length')" \
     "the hub answered 500 twice"
 
-fault '{"type":"status429","times":1,"retry_after":1,"on":"tree","repo":"intfloat/e5-base-v2"}'
+hub_fault '{"type":"status429","times":1,"retry_after":1,"on":"tree","repo":"intfloat/e5-base-v2"}'
 start intfloat/e5-base-v2
 completed_ok intfloat/e5-base-v2 "429 with Retry-After"
 
-fault '{"type":"reset_mid_body","times":1,"bytes":1000000,"repo":"intfloat/e5-large-v2","path":"model.safetensors"}'
+hub_fault '{"type":"reset_mid_body","times":1,"bytes":1000000,"repo":"intfloat/e5-large-v2","path":"model.safetensors"}'
 start intfloat/e5-large-v2
 completed_ok intfloat/e5-large-v2 "reset mid-body"
 assert_match '^bytes=[1-9][0-9]*-' "$(ranges intfloat/e5-large-v2 model.safetensors | head -n 1)" \
     "resumed with Range within the same job"
 
-fault '{"type":"stall","times":1,"bytes":500000,"seconds":20,"repo":"intfloat/multilingual-e5-base","path":"model.safetensors"}'
+hub_fault '{"type":"stall","times":1,"bytes":500000,"seconds":20,"repo":"intfloat/multilingual-e5-base","path":"model.safetensors"}'
 start intfloat/multilingual-e5-base
 completed_ok intfloat/multilingual-e5-base "a stall"
 assert_match '^bytes=[1-9]' "$(ranges intfloat/multilingual-e5-base model.safetensors | head -n 1)" \
     "the stalled transfer was resumed"
 
-fault '{"type":"wrong_bytes","times":1,"repo":"intfloat/multilingual-e5-large","path":"vocab.txt"}'
+hub_fault '{"type":"wrong_bytes","times":1,"repo":"intfloat/multilingual-e5-large","path":"vocab.txt"}'
 start intfloat/multilingual-e5-large
 completed_ok intfloat/multilingual-e5-large "wrong bytes once: retried"
 
-fault '{"type":"wrong_bytes","repo":"BAAI/bge-base-en-v1.5","path":"model.safetensors"}'
+hub_fault '{"type":"wrong_bytes","repo":"BAAI/bge-base-en-v1.5","path":"model.safetensors"}'
 start BAAI/bge-base-en-v1.5
 wait_task "$tid" failed 60
 assert_json '.error | test("model.safetensors") and test("match")' \
     "wrong bytes always: the error names the file and the mismatch"
 repo=$HF_HUB_CACHE/models--BAAI--bge-base-en-v1.5
 sha=$(sha256sum <"$HUBROOT/BAAI/bge-base-en-v1.5/model.safetensors" | cut -c1-64)
-[ ! -e "$repo/blobs/$sha" ] && pass "a corrupted file never enters blobs/" ||
-    fail "corrupted blob in the cache"
-assert_eq "" "$(ls "$repo/snapshots" 2>/dev/null)" "no snapshot for a failed download"
+assert_file_absent "$repo/blobs/$sha" "a corrupted file never enters blobs/"
+assert_empty_dir "$repo/snapshots" "no snapshot for a failed download"
 api GET /api/v2/models "$T"
 assert_json '.models[] | select(.id == "BAAI/bge-base-en-v1.5") | .is_installed == false' \
     "not installed"
 
-fault '{"type":"reset_mid_body","times":1,"bytes":1000000,"repo":"BAAI/bge-small-en-v1.5","path":"model.safetensors"}'
-fault '{"type":"ignore_range","times":1,"repo":"BAAI/bge-small-en-v1.5","path":"model.safetensors"}'
+hub_fault '{"type":"reset_mid_body","times":1,"bytes":1000000,"repo":"BAAI/bge-small-en-v1.5","path":"model.safetensors"}'
+hub_fault '{"type":"ignore_range","times":1,"repo":"BAAI/bge-small-en-v1.5","path":"model.safetensors"}'
 start BAAI/bge-small-en-v1.5
 completed_ok BAAI/bge-small-en-v1.5 "Range ignored: the file restarted cleanly"
 
-fault '{"type":"redirect_other_host","repo":"BAAI/bge-m3","path":"config.json"}'
+hub_fault '{"type":"redirect_other_host","repo":"BAAI/bge-m3","path":"config.json"}'
 start BAAI/bge-m3
 completed_ok BAAI/bge-m3 "a regular file redirected to another host"
 assert_eq 0 "$(hub_log | jq '[.[] | select(.role == "cdn" and .authorization)] | length')" \
@@ -118,17 +112,17 @@ assert_eq 0 "$(hub_log | jq '[.[] | select(.role == "cdn" and .authorization)] |
 # --- kill -9 of the job child, then a resume ---------------------------------
 
 M=sentence-transformers/all-mpnet-base-v2
-fault '{"type":"slow_body","rate":1000000,"repo":"'"$M"'","path":"model.safetensors"}'
+hub_fault '{"type":"slow_body","rate":1000000,"repo":"'"$M"'","path":"model.safetensors"}'
 start $M
 wait_bytes "$tid" $((2 * MIB))
 child=$(pgrep -P "$(pid_of jobd)" | head -n 1)
 kill -9 "$child"
 wait_task "$tid" failed 60
 assert_json '.error | test("killed by signal 9")' "killed child: failed with a clear error"
-assert_eq "" "$(redis_cli GET "model-manager:active:$M")" "claim released"
+assert_redis_absent "model-manager:active:$M" "claim released"
 [ -n "$(find "$HF_HUB_CACHE/models--${M//\//--}/blobs" -name '*.incomplete')" ] &&
     pass "the partial file is kept" || fail "no partial file kept"
-curl -sf -X POST "$HUB/_admin/reset" >/dev/null
+hub_reset
 start $M
 api GET "/api/v2/models/tasks/$tid" "$T"
 completed_ok $M "the second download"
@@ -141,19 +135,19 @@ M=intfloat/e5-small-v2
 api DELETE "/api/v2/models/cache?model_id=$M&confirm=true" "$T"
 tid=$(json .task_id)
 wait_task "$tid" completed 60
-curl -sf -X POST "$HUB/_admin/reset" >/dev/null
-fault '{"type":"slow_body","rate":1000000,"repo":"'"$M"'","path":"model.safetensors"}'
+hub_reset
+hub_fault '{"type":"slow_body","rate":1000000,"repo":"'"$M"'","path":"model.safetensors"}'
 start $M
 wait_bytes "$tid" $((2 * MIB))
 api POST "/api/v2/models/tasks/$tid/cancel" "$T"
 assert_eq 200 "$status" "cancel a running download"
 wait_task "$tid" cancelled 15
-assert_eq "" "$(redis_cli GET "model-manager:active:$M")" "cancelled: claim released"
+assert_redis_absent "model-manager:active:$M" "cancelled: claim released"
 [ -n "$(find "$HF_HUB_CACHE/models--${M//\//--}/blobs" -name '*.incomplete' -size +1000k)" ] &&
     pass "cancelled: the partial file is kept" || fail "cancelled: no partial file"
 api POST "/api/v2/models/tasks/$tid/cancel" "$T"
 assert_eq 409 "$status" "cancel again: task_finished"
-curl -sf -X POST "$HUB/_admin/reset" >/dev/null
+hub_reset
 start $M
 completed_ok $M "the download after a cancel"
 assert_match '^bytes=[1-9][0-9]{6,}-' "$(ranges $M model.safetensors | tail -n 1)" \
@@ -162,41 +156,35 @@ assert_match '^bytes=[1-9][0-9]{6,}-' "$(ranges $M model.safetensors | tail -n 1
 # --- kill -9 of mm-jobd: resumed after the restart, not run twice ------------
 
 M=nomic-ai/nomic-embed-text-v1.5
-fault '{"type":"slow_body","rate":1000000,"repo":"'"$M"'","path":"model.safetensors"}'
+hub_fault '{"type":"slow_body","rate":1000000,"repo":"'"$M"'","path":"model.safetensors"}'
 start $M
 wait_bytes "$tid" $((2 * MIB))
 kill -9 "$(pid_of jobd)"
-curl -sf -X POST "$HUB/_admin/reset" >/dev/null
+hub_reset
 stack_restart
 T=$(token_for admin)
 completed_ok $M "killed runner: the task resumed after the restart"
 assert_json '.error == null' "no error"
 assert_eq 2 "$(redis_cli HGET "model-manager:task:$tid" attempts)" \
     "two attempts, one after the other"
-processing_empty()
-{
-	[ -z "$(redis_cli LRANGE "model-manager:processing:$(hostname)-0" 0 -1)" ]
-}
-wait_for 5 processing_empty && pass "nothing left in the processing list" ||
-    fail "left in the processing list: $(redis_cli LRANGE \
-    "model-manager:processing:$(hostname)-0" 0 -1)"
+assert_ok "nothing left in the processing lists" wait_for 5 processing_empty
 
 # --- SIGTERM to mm-jobd: back to pending, completed after the restart --------
 
 M=google/embeddinggemma-300m
-fault '{"type":"slow_body","rate":1000000,"repo":"'"$M"'","path":"model.safetensors"}'
+hub_fault '{"type":"slow_body","rate":1000000,"repo":"'"$M"'","path":"model.safetensors"}'
 start $M
 wait_bytes "$tid" $((2 * MIB))
 jobd=$(pid_of jobd)
 kill -TERM "$jobd"
-wait_for 20 test ! -e "/proc/$jobd" || fail "mm-jobd did not stop on SIGTERM"
+assert_ok "mm-jobd stopped on SIGTERM" wait_for 20 test ! -e "/proc/$jobd"
 api GET "/api/v2/models/tasks/$tid" "$T"
 assert_json '.status == "pending"' "SIGTERM: the task is pending again"
 assert_eq "download:$tid" "$(redis_cli GET "model-manager:active:$M")" \
     "SIGTERM: the claim is kept"
 assert_eq "$tid" "$(redis_cli LRANGE model-manager:queue 0 -1)" \
     "SIGTERM: the task is back on the queue"
-curl -sf -X POST "$HUB/_admin/reset" >/dev/null
+hub_reset
 stack_restart
 T=$(token_for admin)
 completed_ok $M "SIGTERM: completed after the restart"

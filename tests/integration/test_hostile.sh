@@ -40,12 +40,18 @@ T=$(token_for admin)
 
 # --- helpers ------------------------------------------------------------
 
-# state: every Redis key and every entry of HF_HOME (type and size).
+# state: every Redis key and every entry of HF_HOME (type and size);
+# "unreadable" when Redis or the cache cannot be read, which fails the
+# comparison below.
 state()
 {
-	redis_cli --scan | sort
+	local keys files
+	keys=$(redis_cli --scan) || { echo "unreadable: Redis"; return; }
+	files=$(find "$HF_HOME" -printf '%P %y %s\n') ||
+	    { echo "unreadable: $HF_HOME"; return; }
+	sort <<<"$keys"
 	echo ---
-	find "$HF_HOME" -printf '%P %y %s\n' | sort
+	sort <<<"$files"
 }
 
 # hostile STATUS MESSAGE METHOD PATH [TOKEN [BODY [CURL-ARGS...]]]: the
@@ -59,7 +65,9 @@ hostile()
 	api "$@"
 	after=$(state)
 	assert_eq "$want" "$status" "$msg"
-	if [ "$before" != "$after" ]; then
+	if [[ $before == unreadable:* || $after == unreadable:* ]]; then
+		fail "$msg: the state cannot be read: $before / $after"
+	elif [ "$before" != "$after" ]; then
 		fail "$msg: Redis or the cache changed: $(diff <(echo "$before") \
 		    <(echo "$after") | head -n 5 | tr '\n' ' ')"
 	fi
@@ -83,11 +91,9 @@ not_curated()
 	    "$msg: not curated"
 }
 
-responders()
-{
-	cat /proc/"$(pid_of api)"/task/*/children | tr ' ' '\n' | sort | xargs
-}
 resp_before=$(responders)
+assert_eq "$MM_RESPONDERS" "$(grep -c . <<<"$resp_before")" \
+    "$MM_RESPONDERS responders before the hostile requests"
 
 # --- model ids: traversal, odd characters ---------------------------------
 
@@ -256,19 +262,6 @@ done
 
 # --- tokens: what test_auth.sh does not cover ---------------------------------
 
-b64url()
-{
-	printf '%s' "$1" | base64 -w0 | tr '+/' '-_' | tr -d '='
-}
-jwt()		# HEADER-JSON PAYLOAD-JSON: HS256-signed with the stack's key
-{
-	local h p sig
-	h=$(b64url "$1")
-	p=$(b64url "$2")
-	sig=$(printf '%s.%s' "$h" "$p" | openssl dgst -sha256 -hmac \
-	    "$JWT_SECRET_KEY" -binary | base64 -w0 | tr '+/' '-_' | tr -d '=')
-	printf '%s.%s.%s' "$h" "$p" "$sig"
-}
 later=$(($(date +%s) + 600))
 hs='{"alg":"HS256","typ":"JWT"}'
 claims()	# SUB-JSON [EXTRA]
@@ -313,16 +306,10 @@ bad_token "Invalid API key" "an SQL-looking API key" "x' OR '1'='1"
 bad_token "Invalid authentication credentials" "two spaces after Bearer" " $T"
 
 assert_eq "$resp_before" "$(responders)" "no responder died on the way"
-assert_eq "" "$(redis_cli --scan --pattern 'model-manager:active:*')" \
+assert_no_redis_keys 'model-manager:active:*' \
     "no claim was taken by any hostile request"
 
 # --- a hostile hub --------------------------------------------------------
-
-fault()		# JSON
-{
-	curl -sf -X POST -d "$1" "$HUB/_admin/faults" >/dev/null ||
-	    fail "fault $1 refused"
-}
 
 # download MODEL: starts it; waits for its end; $body holds the task.
 download()
@@ -350,17 +337,22 @@ cache_clean()
 {
 	local m=$1 msg=$2 repo=models--${1//\//--} l t
 	# Inside the stack's directory, beside it, at the root.
-	assert_eq "" "$({ find "$MM_VAR" -maxdepth 8 -iname '*evil*'
-	    find "$(dirname "$MM_VAR")" / -maxdepth 1 -iname '*evil*'; } \
-	    2>/dev/null)" "$msg: no file named evil anywhere"
-	assert_eq "" "$(find "$HF_HUB_CACHE" -mindepth 1 -maxdepth 1 \
-	    ! -name 'models--*' ! -name .locks ! -name CACHEDIR.TAG)" \
-	    "$msg: nothing beside the repo folders in the cache"
-	assert_eq "" "$(find "$HF_HUB_CACHE/.locks" -mindepth 1 -maxdepth 1 \
-	    ! -name 'models--*' 2>/dev/null)" \
-	    "$msg: nothing beside the repo folders in .locks"
-	assert_eq "" "$(find "$HF_HOME" -mindepth 1 -maxdepth 1 ! -name hub)" \
-	    "$msg: nothing beside hub/ in HF_HOME"
+	# (The directories of other stacks beside ours may be unreadable.)
+	assert_none_found "$MM_VAR" "$msg: no file named evil in the stack" \
+	    -maxdepth 8 -iname '*evil*'
+	assert_eq "" "$(find "$(dirname "$MM_VAR")" / -maxdepth 1 \
+	    -iname '*evil*' 2>/dev/null)" "$msg: no file named evil beside it"
+	assert_none_found "$HF_HUB_CACHE" \
+	    "$msg: nothing beside the repo folders in the cache" \
+	    -mindepth 1 -maxdepth 1 ! -name 'models--*' ! -name .locks \
+	    ! -name CACHEDIR.TAG
+	if [ -e "$HF_HUB_CACHE/.locks" ]; then
+		assert_none_found "$HF_HUB_CACHE/.locks" \
+		    "$msg: nothing beside the repo folders in .locks" \
+		    -mindepth 1 -maxdepth 1 ! -name 'models--*'
+	fi
+	assert_none_found "$HF_HOME" "$msg: nothing beside hub/ in HF_HOME" \
+	    -mindepth 1 -maxdepth 1 ! -name hub
 	while IFS= read -r l; do
 		[ -n "$l" ] || continue
 		t=$(realpath -m "$l")
@@ -369,9 +361,13 @@ cache_clean()
 		*) fail "$msg: link $l points at $t" ;;
 		esac
 	done <<<"$(find "$HF_HUB_CACHE/$repo" -type l 2>/dev/null)"
-	assert_eq "" "$(ls "$HF_HUB_CACHE/$repo/snapshots" 2>/dev/null)" \
-	    "$msg: no snapshot"
-	assert_eq "" "$(ls "$HF_HUB_CACHE/$repo/refs" 2>/dev/null)" "$msg: no ref"
+	if [ -d "$HF_HUB_CACHE/$repo" ]; then
+		assert_empty_dir "$HF_HUB_CACHE/$repo/snapshots" "$msg: no snapshot"
+		assert_empty_dir "$HF_HUB_CACHE/$repo/refs" "$msg: no ref"
+	else
+		assert_ok "$msg: no repo folder in the cache, so no snapshot" \
+		    test -d "$HF_HUB_CACHE"
+	fi
 	api GET "/api/v2/models?force_refresh_cache=true" "$T"
 	assert_json ".models[] | select(.id == \"$m\") | .is_installed == false and .active_download_task_id == null" \
 	    "$msg: not installed, claim released"
@@ -380,8 +376,9 @@ cache_clean()
 # evil_case MODEL VARIANT ERROR-ERE MESSAGE [EXTRA-FAULT-JSON-FIELDS]
 evil_case()
 {
-	curl -sf -X DELETE "$HUB/_admin/faults" >/dev/null
-	fault "{\"type\":\"evil\",\"variant\":\"$2\",\"repo\":\"$1\"${5:-}}"
+	curl -sf -X DELETE "$HUB/_admin/faults" >/dev/null ||
+	    fail "the fake hub did not clear its faults"
+	hub_fault "{\"type\":\"evil\",\"variant\":\"$2\",\"repo\":\"$1\"${5:-}}"
 	download "$1"
 	assert_json '.status == "failed"' "$4: the download failed"
 	assert_json ".error | test(\"$3\")" "$4: a clear message"
@@ -413,18 +410,18 @@ evil_case BAAI/bge-m3 commit 'no valid commit hash' 'a commit that is not hex'
 # A redirect to another host: the token never goes there (the CDN would
 # refuse a request that carries one).
 M=sentence-transformers/all-mpnet-base-v2
-fault '{"type":"redirect_other_host","repo":"'"$M"'","path":"config.json"}'
-fault '{"type":"cdn_reject_auth"}'
+hub_fault '{"type":"redirect_other_host","repo":"'"$M"'","path":"config.json"}'
+hub_fault '{"type":"cdn_reject_auth"}'
 download $M
 assert_json '.status == "completed"' "redirect to another host: completed"
 assert_eq 0 "$(hub_log | jq '[.[] | select(.role == "cdn" and .authorization)] | length')" \
     "redirect to another host: no token sent there"
 assert_eq 2 "$(hub_log | jq --arg m "$M" '[.[] | select(.role == "cdn" and .repo == $m)] | length')" \
     "redirect to another host: config.json and the LFS file from there"
-curl -sf -X POST "$HUB/_admin/reset" >/dev/null
+hub_reset
 
 M=nomic-ai/nomic-embed-text-v1.5
-fault '{"type":"redirect_loop","repo":"'"$M"'","path":"config.json"}'
+hub_fault '{"type":"redirect_loop","repo":"'"$M"'","path":"config.json"}'
 download $M
 assert_json '.status == "failed"' "a redirect loop: failed"
 assert_json '.error | test("Too many redirects.*config.json")' \
@@ -435,19 +432,19 @@ cache_clean $M "a redirect loop"
     fail "a redirect loop: $(hub_log | jq --arg m "$M" '[.[] | select(.repo == $m and .file == "config.json")] | length') requests"
 
 M=google/embeddinggemma-300m
-fault '{"type":"endless_body","repo":"'"$M"'","path":"model.safetensors"}'
+hub_fault '{"type":"endless_body","repo":"'"$M"'","path":"model.safetensors"}'
 download $M
 assert_json '.status == "failed"' "an endless body: failed"
 assert_json '.error | test("more than the 307200 bytes listed for model.safetensors")' \
     "an endless body: a clear message"
 cache_clean $M "an endless body"
-assert_eq "" "$(find "$HF_HUB_CACHE/models--google--embeddinggemma-300m" \
-    -type f -size +300k)" "an endless body: no file larger than the listing"
+assert_none_found "$(repo_dir $M)" \
+    "an endless body: no file larger than the listing" -type f -size +300k
 
 # More bytes than Content-Length: only the announced bytes are read, and
 # they are the file, verified by its hash.
 M=nomic-ai/nomic-embed-text-v1
-fault '{"type":"body_larger","extra":100000,"repo":"'"$M"'"}'
+hub_fault '{"type":"body_larger","extra":100000,"repo":"'"$M"'"}'
 download $M
 assert_json '.status == "completed"' "a body larger than announced: the extra bytes are never read"
 repo=$HF_HUB_CACHE/models--nomic-ai--nomic-embed-text-v1

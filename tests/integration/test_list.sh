@@ -108,7 +108,7 @@ assert_json '.models[] | select(.id == "BAAI/bge-small-en-v1.5") | .is_installed
     "the last good scan is kept"
 
 # Redis down: the list degrades (null task ids), still 200.
-redis_cli SHUTDOWN NOSAVE >/dev/null 2>&1 || true
+assert_ok "Redis stopped" redis_down
 api GET /api/v2/models "$T"
 assert_eq 200 "$status" "Redis down: the list still answers"
 assert_json '[.models[] | .active_download_task_id, .active_delete_task_id] | all(. == null)' \

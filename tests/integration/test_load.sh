@@ -19,7 +19,7 @@ CONNS=64
 # and slow every request down.
 export MM_IT_BIN_API=$IT_ROOT/fcgi/mm-api MM_IT_BIN_JOBD=$IT_ROOT/jobs/mm-jobd
 export MM_RESPONDERS=4
-command -v wrk >/dev/null || { fail "wrk is missing: make deps"; exit 1; }
+command -v wrk >/dev/null || { fail "wrk is missing: make test-deps"; exit 1; }
 for b in "$MM_IT_BIN_API" "$MM_IT_BIN_JOBD"; do
 	[ -x "$b" ] || { fail "$b is missing: make all"; exit 1; }
 done
@@ -42,8 +42,7 @@ HUB=$FAKE_URL
 WARMUP=5
 RATE=$((SIZE * 2 / (LOAD + WARMUP + 6)))
 for m in "${MODELS[@]}"; do
-	curl -sf -X POST -d '{"type":"slow_body","rate":'"$RATE"',"repo":"'"$m"'","path":"model.safetensors"}' \
-	    "$HUB/_admin/faults" >/dev/null
+	hub_fault '{"type":"slow_body","rate":'"$RATE"',"repo":"'"$m"'","path":"model.safetensors"}'
 done
 # The usage preflight asks VecPipe (with a timeout): a fake one that
 # answers at once.
@@ -52,12 +51,6 @@ export HF_ENDPOINT=$HUB SEARCH_API_URL=$FAKE_URL
 test_config disk_reserve_mb 0 concurrency 2
 stack_up
 T=$(token_for admin)
-
-# The responders (children of multiwatch), one pid a line.
-responders()
-{
-	tr ' ' '\n' </proc/"$(pid_of api)"/task/*/children | grep . | sort -n
-}
 
 rss_kb()	# PID
 {
@@ -158,10 +151,16 @@ running()	# how many of the downloads run
 # Warm-up: every responder has served every endpoint (connections to
 # PostgreSQL, Redis and VecPipe open, registry and scan cache built, the
 # allocator at its working size) before the "before" measurement.
-wait_for 10 test "$(running)" -eq 2 || fail "the downloads did not start"
+two_running()
+{
+	[ "$(running)" -eq 2 ]
+}
+assert_ok "two downloads started" wait_for 10 two_running
 drive "$WARMUP" "$IT_DIR/warmup.out" || { cat "$IT_DIR/warmup.out"; fail "wrk warm-up"; }
 mw=$(pid_of api)
 R0=$(responders)
+assert_eq "$MM_RESPONDERS" "$(grep -c . <<<"$R0")" \
+    "$MM_RESPONDERS responders before the load"
 rss0=$(rss_all)
 run0=$(running)
 printf 'before the load: %s downloads running; RSS (pid kB):\n%s\n' \
@@ -212,6 +211,10 @@ BOUND_KB=2048
 per=$((total / MM_RESPONDERS))
 while read -r pid kb0; do
 	kb1=$(awk -v p="$pid" '$1 == p { print $2 }' <<<"$rss1")
+	if [ -z "$kb0" ] || [ -z "$kb1" ]; then
+		fail "process $pid: no RSS measured (before '$kb0', after '$kb1')"
+		continue
+	fi
 	if [ "$pid" = "$(pid_of jobd)" ]; then
 		printf 'mm-jobd %s: RSS %s kB -> %s kB (%+d kB)\n' "$pid" \
 		    "$kb0" "$kb1" $((kb1 - kb0))
@@ -240,6 +243,7 @@ wait_for 60 all_done && pass "the four downloads completed" ||
     fail "downloads: $(for t in "${tids[@]}"; do redis_cli HGET "model-manager:task:$t" status; done | tr '\n' ' ')"
 for m in "${MODELS[@]}"; do
 	repo=$HF_HUB_CACHE/models--${m//\//--}
-	cmp -s "$repo/snapshots/$(cat "$repo/refs/main" 2>/dev/null)/model.safetensors" \
-	    "$HUBROOT/$m/model.safetensors" || fail "$m: content differs"
+	assert_ok "$m: content byte-identical" cmp \
+	    "$repo/snapshots/$(cat "$repo/refs/main" 2>/dev/null)/model.safetensors" \
+	    "$HUBROOT/$m/model.safetensors"
 done

@@ -46,15 +46,17 @@ unprivileged()
 
 mw=$(pid_of api)
 unprivileged "$mw" "multiwatch"
-for pid in $(cat /proc/"$mw"/task/*/children); do
+resp=$(responders)
+assert_eq "$MM_RESPONDERS" "$(grep -c . <<<"$resp")" \
+    "multiwatch runs $MM_RESPONDERS responders"
+for pid in $resp; do
 	unprivileged "$pid" "responder $pid"
 done
 unprivileged "$(pid_of jobd)" "mm-jobd"
 unprivileged "$(pid_of redis)" "redis-server"
 
 # A job child: a download slowed down by the hub so it can be looked at.
-curl -sf -X POST "$HUB/_admin/faults" -d '{"type":"slow_body",
-    "rate":40000,"repo":"BAAI/bge-m3"}' >/dev/null
+hub_fault '{"type":"slow_body", "rate":40000,"repo":"BAAI/bge-m3"}'
 api POST /api/v2/models/download "$T" '{"model_id":"BAAI/bge-m3"}'
 assert_eq 200 "$status" "a download starts"
 task=$(json .task_id)
@@ -71,7 +73,9 @@ else
 fi
 
 if [ "$root" -eq 1 ]; then
-	for pid in $(cat /proc/"$(pid_of nginx)"/task/*/children); do
+	workers=$(cat /proc/"$(pid_of nginx)"/task/*/children)
+	assert_match '[0-9]' "$workers" "nginx has workers"
+	for pid in $workers; do
 		unprivileged "$pid" "nginx worker $pid"
 	done
 fi
@@ -192,14 +196,16 @@ wait_task "$t2" completed 30 &&
 
 secret=$JWT_SECRET_KEY
 stack_down	# every log flushed
-leaks=""
+# grep exits 1 when it finds nothing, 2 when it cannot read a place.
+places=("$MM_VAR/log" "$MM_VAR/redis" "$MM_VAR/pg/postgres.log")
+for p in "${places[@]}"; do
+	assert_ok "$p is there to be searched" test -e "$p"
+done
 for what in T secret HF_SECRET; do
 	val=${!what}
-	found=$(grep -rIlF -- "$val" "$MM_VAR/log" "$MM_VAR/redis" \
-	    "$MM_VAR/pg/postgres.log" 2>/dev/null || true)
-	[ -z "$found" ] || leaks="$leaks $what:[$found]"
+	assert_exit 1 "no log and no Redis file holds $what" \
+	    grep -rIlF -- "$val" "${places[@]}"
 done
-assert_eq "" "$leaks" "no log and no Redis file holds a secret"
 assert_match "\\?\\[redacted\\]" "$(cat "$MM_VAR/log/nginx-access.log")" \
     "nginx logs a query string with a credential as [redacted]"
 assert_match 'model_type=embedding|usage\?\[redacted\]|GET /api/v2/models HTTP' \

@@ -57,20 +57,24 @@ id5=0b9c7e1e-0000-4000-8000-000000000005
 task $id5 naver/splade-v3 download completed
 redis_cli LPUSH "$P:queue" $id5 >/dev/null
 
+# The queue is empty and so is every runner's processing list.
 queue_drained()
 {
-	[ "$(redis_cli LLEN "$P:queue")" = 0 ] &&
-	    [ -z "$(redis_cli --scan --pattern "$P:processing:*" |
-	    xargs -r -n1 redis_cli LRANGE 0 -1 2>/dev/null)" ]
+	[ "$(redis_cli LLEN "$P:queue")" = 0 ] && processing_empty
 }
 wait_for 20 queue_drained && pass "the runner drained the queue" ||
-    fail "entries left: $(redis_cli LRANGE "$P:queue" 0 -1)"
-wait_for 10 test "$(status_of $id4)" = failed || true
+    fail "entries left: queue '$(redis_cli LRANGE "$P:queue" 0 -1)'," \
+    "processing lists: $(redis_cli --scan --pattern "$P:processing:*")"
+
+status_is()	# ID STATUS
+{
+	[ "$(status_of "$1")" = "$2" ]
+}
 
 assert_eq failed "$(status_of $id2)" "not curated: failed"
 assert_eq "Model is not in the curated model list" "$(error_of $id2)" \
     "not curated: the reason"
-assert_eq "" "$(redis_cli GET "$P:active:org/not-curated")" \
+assert_redis_absent "$P:active:org/not-curated" \
     "not curated: its claim released"
 assert_eq failed "$(status_of $id3)" "claim not held: failed"
 assert_eq "Task no longer holds the claim on its model" "$(error_of $id3)" \
@@ -78,16 +82,15 @@ assert_eq "Task no longer holds the claim on its model" "$(error_of $id3)" \
 assert_eq "download:0b9c7e1e-0000-4000-8000-0000000000ff" \
     "$(redis_cli GET "$P:active:BAAI/bge-m3")" \
     "claim not held: the other task's claim is left alone"
-assert_eq failed "$(status_of $id4)" "attempts used up: failed"
+assert_ok "attempts used up: failed" wait_for 10 status_is $id4 failed
 assert_eq "Gave up after 3 attempts" "$(error_of $id4)" \
     "attempts used up: the reason"
 assert_eq completed "$(status_of $id5)" "a terminal task is left as it is"
-grep -q 'event=job.dropped reason="no such task"' "$MM_VAR/log/mm-jobd.log" &&
-    pass "an unknown id is dropped and logged" || fail "unknown id not logged"
+assert_ok "an unknown id is dropped and logged" grep -q \
+    'event=job.dropped reason="no such task"' "$MM_VAR/log/mm-jobd.log"
 
 # The runner still serves.
 api GET "/api/v2/models/tasks/$id2" "$T"
 assert_json '.status == "failed" and .error == "Model is not in the curated model list"' \
     "the API shows the refusal"
-kill -0 "$(pid_of jobd)" && pass "mm-jobd is still running" ||
-    fail "mm-jobd died"
+assert_ok "mm-jobd is still running" kill -0 "$(pid_of jobd)"

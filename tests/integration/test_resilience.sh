@@ -37,16 +37,6 @@ T=$(token_for admin)
 # No request may hang: curl gives up after 5 s (status 000).
 API_TIMEOUT=5
 
-fault()		# JSON
-{
-	curl -sf -X POST -d "$1" "$HUB/_admin/faults" >/dev/null
-}
-
-vecpipe()	# MODE
-{
-	curl -sf -X POST -d "{\"mode\":\"$1\",\"models\":[]}" "$VP/_admin/mode"
-}
-
 # timed MAX-MS METHOD PATH [BODY]: one request, which must answer within
 # MAX-MS milliseconds; sets status, body and ms.
 timed()
@@ -80,8 +70,7 @@ procs()
 	local mw
 	mw=$(pid_of api)
 	printf 'nginx=%s multiwatch=%s jobd=%s responders=%s\n' \
-	    "$(pid_of nginx)" "$mw" "$(pid_of jobd)" \
-	    "$(tr ' ' '\n' </proc/"$mw"/task/*/children | grep . | sort -n |
+	    "$(pid_of nginx)" "$mw" "$(pid_of jobd)" "$(responders |
 	    tr '\n' ',')"
 }
 
@@ -92,18 +81,15 @@ start()		# MODEL: starts a download, sets tid
 	assert_eq "200 pending" "$status $(json .status)" "download $1 queued"
 }
 
-repo_dir()	# ID
-{
-	printf '%s/models--%s' "$HF_HUB_CACHE" "${1//\//--}"
-}
-
 PROCS=$(procs)
 printf 'processes: %s\n' "$PROCS"
+assert_match "^nginx=[0-9]+ multiwatch=[0-9]+ jobd=[0-9]+ responders=([0-9]+,){$MM_RESPONDERS}\$" \
+    "$PROCS" "every process of the stack is there"
 
 # --- Redis stopped with a download in flight, then started again ----------
 
 # 4 MiB at 1 MB/s: the transfer goes on, and ends, while Redis is down.
-fault '{"type":"slow_body","rate":1000000,"repo":"'"$M1"'","path":"model.safetensors"}'
+hub_fault '{"type":"slow_body","rate":1000000,"repo":"'"$M1"'","path":"model.safetensors"}'
 start $M1
 tid1=$tid
 wait_bytes "$tid1" $((1024 * 1024))
@@ -145,15 +131,8 @@ redis_up || { cat "$IT_DIR/start.log"; fail "restart-redis"; }
 wait_task "$tid1" completed 20 &&
     assert_json ".bytes_downloaded == .bytes_total and .error == null" \
     "the download in flight ended completed after Redis came back"
-assert_eq "" "$(redis_cli GET "model-manager:active:$M1")" "its claim is released"
+assert_redis_absent "model-manager:active:$M1" "its claim is released"
 assert_eq 0 "$(redis_cli EXISTS "model-manager:lease:$tid1")" "its lease is released"
-processing_empty()
-{
-	local k
-	for k in $(redis_cli --scan --pattern 'model-manager:processing:*'); do
-		[ -z "$(redis_cli LRANGE "$k" 0 -1)" ] || return 1
-	done
-}
 wait_for 5 processing_empty && pass "nothing left in the processing list" ||
     fail "left in a processing list after the job ended"
 grep -q "task=$tid1 event=job.ended status=0" "$MM_VAR/log/mm-jobd.log" &&
@@ -192,14 +171,14 @@ assert_eq "$PROCS" "$(procs)" "PostgreSQL restart: no process of the stack resta
 
 # --- VecPipe hanging ------------------------------------------------------
 
-vecpipe hang
+vecpipe_mode hang
 timed 2500 GET "/api/v2/models/usage?model_id=$M1"
 assert_eq 200 "$status" "VecPipe hanging: usage still answers 200"
 assert_json '.loaded_in_vecpipe == false and (.vecpipe_query_error | type == "string" and length > 0) and (.warnings | index("Unable to verify whether the model is currently loaded in VecPipe (status unknown)") != null)' \
     "VecPipe hanging: the status-unknown warning"
 timed 1500 GET /api/v2/models
 assert_eq 200 "$status" "VecPipe hanging: the list does not wait for it"
-vecpipe ok
+vecpipe_mode ok
 timed 1500 GET "/api/v2/models/usage?model_id=$M1"
 assert_json '.vecpipe_query_error == null and (.warnings | index("Unable to verify whether the model is currently loaded in VecPipe (status unknown)") == null)' \
     "VecPipe back: answered, no warning"
@@ -236,7 +215,7 @@ assert_eq "$PROCS" "$(procs)" "cache unreadable: no process of the stack restart
 
 # The runner cannot write the failure then: it keeps it and writes it once
 # Redis is back, without a restart, so the task never stays "running".
-fault '{"type":"slow_body","rate":300000,"repo":"'"$M4"'","path":"model.safetensors"}'
+hub_fault '{"type":"slow_body","rate":300000,"repo":"'"$M4"'","path":"model.safetensors"}'
 start $M4
 tid4=$tid
 wait_bytes "$tid4" 300000
@@ -251,8 +230,7 @@ redis_up || { cat "$IT_DIR/start.log"; fail "restart-redis"; }
 wait_task "$tid4" failed 20 &&
     assert_json '.error | test("killed by signal 9")' \
     "Redis back: the killed job's task is failed, saying why"
-assert_eq "" "$(redis_cli GET "model-manager:active:$M4")" \
-    "... its claim is released"
+assert_redis_absent "model-manager:active:$M4" "... its claim is released"
 wait_for 5 processing_empty && pass "... and it left the processing list" ||
     fail "the killed job is still in a processing list"
 assert_eq "$PROCS" "$(procs)" "child killed during the outage: no process of the stack restarted"
@@ -266,11 +244,6 @@ loop()		# FILE: GET the list until the stop file exists
 		    -H "Authorization: Bearer $T" "$MM_BASE_URL/api/v2/models" \
 		    >>"$1" 2>/dev/null || true
 	done
-}
-
-responders()	# one pid a line
-{
-	tr ' ' '\n' </proc/"$(pid_of api)"/task/*/children | grep . | sort -n
 }
 
 replaced()	# VICTIM: the responder is gone and another took its place

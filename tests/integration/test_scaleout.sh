@@ -33,8 +33,7 @@ HUB=$FAKE_URL
 for m in $MODELS $M5 $M6; do
 	rate=600000
 	[ "$m" != "$M6" ] || rate=150000	# 20 s: it spans the outage
-	curl -sf -X POST -d '{"type":"slow_body","rate":'"$rate"',"repo":"'"$m"'","path":"model.safetensors"}' \
-	    "$HUB/_admin/faults" >/dev/null
+	hub_fault '{"type":"slow_body","rate":'"$rate"',"repo":"'"$m"'","path":"model.safetensors"}'
 done
 export HF_ENDPOINT=$HUB MM_RUNNER_ID=$RA
 # Two jobs per runner: four downloads fill both.  A heartbeat of 1 s that
@@ -95,7 +94,7 @@ all_started()
 {
 	[ "$(grep -c 'event=job.started' "$LOG")" -ge 4 ]
 }
-wait_for 10 all_started || fail "not every job started"
+assert_ok "every job started" wait_for 10 all_started
 list_of()	# RUNNER: its processing list, sorted
 {
 	redis_cli LRANGE "$P:processing:$1" 0 -1 | sort
@@ -133,7 +132,7 @@ progressed()
 		    return 1
 	done
 }
-wait_for 15 progressed || fail "the jobs of $RB did not progress"
+assert_ok "the jobs of $RB progressed" wait_for 15 progressed
 # As a host that vanishes: everything stops at once (SIGSTOP), then dies,
 # so that neither the runner nor a child writes anything on the way out.
 children=$(pgrep -P "$B" | tr '\n' ' ')
@@ -166,11 +165,11 @@ for m in $MODELS; do
 	else
 		fail "$m: not completed: $body"
 	fi
-	repo=$HF_HUB_CACHE/models--${m//\//--}
-	cmp -s "$repo/snapshots/$(cat "$repo/refs/main" 2>/dev/null)/model.safetensors" \
-	    "$HUBROOT/$m/model.safetensors" && pass "$m: content byte-identical" ||
-	    fail "$m: content differs"
-	assert_eq "" "$(find "$repo" -name '*.incomplete')" "$m: no partial left"
+	repo=$(repo_dir "$m")
+	assert_ok "$m: content byte-identical" cmp \
+	    "$repo/snapshots/$(cat "$repo/refs/main" 2>/dev/null)/model.safetensors" \
+	    "$HUBROOT/$m/model.safetensors"
+	assert_none_found "$repo" "$m: no partial left" -name '*.incomplete'
 done
 printf 'recovered and completed %d s after the kill\n' $((SECONDS - killed_at))
 
@@ -194,7 +193,7 @@ for m in $MODELS; do
 done
 # No two transfers of one file ever overlapped in time (the fake hub logs
 # each request's start and duration).
-overlaps=$(curl -sf "$HUB/_admin/log" | jq '
+overlaps=$(hub_log | jq '
     [.[] | select(.method == "GET" and .file == "model.safetensors"
        and (.status == 200 or .status == 206))
      | {repo, ms, s: ((.time | sub("\\.[0-9]+Z$"; "Z") | fromdate) * 1000
@@ -203,16 +202,17 @@ overlaps=$(curl -sf "$HUB/_admin/log" | jq '
     | [range(1; length) | select($a[.].s < $a[. - 1].s + $a[. - 1].ms)]
     | length) | add')
 assert_eq 0 "$overlaps" "no two transfers of one file overlapped"
-assert_eq "" "$(redis_cli --scan --pattern "$P:lease:*")" "no lease left"
-assert_eq "" "$(redis_cli --scan --pattern "$P:active:*")" "no claim left"
+assert_no_redis_keys "$P:lease:*" "no lease left"
+assert_no_redis_keys "$P:active:*" "no claim left"
 drained()
 {
-	[ -z "$(list_of "$RA")$(redis_cli LRANGE "$P:queue" 0 -1)" ]
+	[ "$(redis_cli LLEN "$P:processing:$RA") $(redis_cli LLEN "$P:queue")" = "0 0" ]
 }
 # The runner takes a finished job off its list when it next looks (<= 1 s).
 wait_for 5 drained && pass "nothing left in the queue or $RA's processing list" ||
     fail "left: queue '$(redis_cli LRANGE "$P:queue" 0 -1)', $RA '$(list_of "$RA")'"
-assert_eq "" "$(list_of "$RB")" "nothing left in $RB's processing list"
+assert_eq 0 "$(redis_cli LLEN "$P:processing:$RB")" \
+    "nothing left in $RB's processing list"
 assert_eq "$A" "$(pid_of jobd)" "$RA kept running"
 
 # --- a download whose lease was taken over stops, writing nothing ----------------
@@ -225,7 +225,7 @@ begun()
 {
 	[ "$(redis_cli HGET "$P:task:$t5" bytes_downloaded)" -ge 300000 ] 2>/dev/null
 }
-wait_for 10 begun || fail "$M5 did not start"
+assert_ok "$M5 started" wait_for 10 begun
 redis_cli SET "$P:lease:$t5" "$RB:1" XX EX 60 >/dev/null
 wait_for 5 grep -q "task=$t5 event=download.lease_lost" "$LOG" &&
     pass "the download saw its lease taken over and stopped" ||
@@ -257,7 +257,7 @@ begun6()
 {
 	[ "$(redis_cli HGET "$P:task:$t6" bytes_downloaded)" -ge 200000 ] 2>/dev/null
 }
-wait_for 15 begun6 || fail "$M6 did not start"
+assert_ok "$M6 started" wait_for 15 begun6
 recovered_before=$(grep -c 'event=runner.recovered' "$LOG")
 redis_down || fail "Redis did not stop"
 sleep 5

@@ -25,7 +25,7 @@ uid=$(id -u "$MM_USER")
 pg_uid=$(id -u)
 [ "$root" -eq 0 ] || pg_uid=$(id -u postgres)
 mw=$(pid_of api)
-responders=$(cat /proc/"$mw"/task/*/children)
+responders=$(responders)
 assert_eq "$MM_RESPONDERS" "$(wc -w <<<"$responders")" \
     "multiwatch runs $MM_RESPONDERS responders"
 for pid in $mw $responders; do
@@ -39,7 +39,9 @@ assert_eq "$pg_uid $pg_uid" "$(uid_of "$(pid_of postgres)")" \
 if [ "$root" -eq 1 ]; then
 	assert_eq "0 0" "$(uid_of "$(pid_of nginx)")" "nginx master is root"
 	wuid=$(id -u www-data)
-	for pid in $(cat /proc/"$(pid_of nginx)"/task/*/children); do
+	workers=$(cat /proc/"$(pid_of nginx)"/task/*/children)
+	assert_match '[0-9]' "$workers" "nginx has workers"
+	for pid in $workers; do
 		assert_eq "$wuid $wuid" "$(uid_of "$pid")" \
 		    "nginx worker $pid runs as www-data"
 	done
@@ -172,7 +174,7 @@ else
 fi
 assert_match "port $MM_PORT.*MM_PORT" "$out" \
     "the message names the port and MM_PORT"
-assert_eq "" "$(ls "$IT_DIR/other/run"/*.pid 2>/dev/null)" \
+assert_eq "" "$(compgen -G "$IT_DIR/other/run/*.pid" || true)" \
     "... and nothing was started"
 
 # --- nginx's own 502 when the responders are gone ------------------------
@@ -209,8 +211,9 @@ for pid in $pids; do
 	fi
 done
 assert_eq "" "$left" "stop leaves no process"
-assert_eq "" "$(pgrep -af -- "$IT_DIR" || true)" \
-    "no process mentions the stack's directory"
+# pgrep exits 1 when no process matches.
+assert_exit 1 "no process mentions the stack's directory" \
+    pgrep -af -- "$IT_DIR"
 if [ -e "$MM_RUN" ]; then
 	fail "$MM_RUN still exists"
 else

@@ -96,6 +96,64 @@ unit_write_file(const char *path, const void *data, unsigned long len)
 	close(fd);
 }
 
+/* The scratch directory of the running suite, NULL outside one. */
+static char	*scratch;
+
+int
+unit_scratch_init(void)
+{
+
+	if (scratch != NULL) {
+		fprintf(stderr, "unit_scratch_init: already set up\n");
+		abort();
+	}
+	scratch = unit_tmpdir();
+	return 0;
+}
+
+int
+unit_scratch_cleanup(void)
+{
+
+	if (scratch != NULL) {
+		unit_rmtree(scratch);
+		free(scratch);
+		scratch = NULL;
+	}
+	return 0;
+}
+
+const char *
+unit_scratch(void)
+{
+
+	if (scratch == NULL) {
+		fprintf(stderr, "unit_scratch: the suite has no scratch "
+		    "directory (unit_scratch_init)\n");
+		abort();
+	}
+	return scratch;
+}
+
+char *
+unit_fixture_path(const char *name)
+{
+	char	*path;
+
+	if (asprintf(&path, "%s/%s", unit_scratch(), name) == -1)
+		abort();
+	return path;
+}
+
+char *
+unit_fixture(const char *name, const char *text)
+{
+	char	*path = unit_fixture_path(name);
+
+	unit_write_file(path, text, strlen(text));
+	return path;
+}
+
 int
 main(void)
 {

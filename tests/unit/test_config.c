@@ -22,7 +22,6 @@ struct envvar {
 
 #define ENV_MAX	6
 
-static char			*tmp;
 static const struct envvar	*case_env;
 static const struct envvar	*extra_env;
 
@@ -47,24 +46,10 @@ fake_getenv(const char *name)
 	return NULL;
 }
 
-static char *
-tpath(const char *name)
-{
-	char	*path;
-
-	if (asprintf(&path, "%s/%s", tmp, name) == -1)
-		abort();
-	return path;
-}
-
-static char *
-fixture(const char *name, const char *text)
-{
-	char	*path = tpath(name);
-
-	unit_write_file(path, text, strlen(text));
-	return path;
-}
+/* The suite's scratch directory, and fixtures written into it (unit.h). */
+#define tmp	unit_scratch()
+#define tpath	unit_fixture_path
+#define fixture	unit_fixture
 
 static void
 fixture_free(const char *name, const char *text)
@@ -78,7 +63,7 @@ static int
 suite_init(void)
 {
 
-	tmp = unit_tmpdir();
+	(void)unit_scratch_init();
 	fixture_free("models/embedding.yaml",
 	    "default_embedding_model: org/emb-a\nmodels:\n"
 	    "- {id: org/emb-a, name: emb-a, dimension: 8}\n");
@@ -89,15 +74,6 @@ suite_init(void)
 	fixture_free("models/splade.yaml",
 	    "models:\n- {id: org/spl-a, name: spl-a}\n");
 	fixture_free("empty.yaml", "# all defaults\n");
-	return 0;
-}
-
-static int
-suite_cleanup(void)
-{
-
-	unit_rmtree(tmp);
-	free(tmp);
 	return 0;
 }
 
@@ -957,4 +933,4 @@ static const struct unit_test tests[] = {
 	{ NULL, NULL }
 };
 
-UNIT_SUITE("config", suite_init, suite_cleanup, tests)
+UNIT_SUITE("config", suite_init, unit_scratch_cleanup, tests)

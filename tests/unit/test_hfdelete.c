@@ -13,24 +13,8 @@
 #include "hfdelete.h"
 #include "unit.h"
 
-static char	*tmp;
-
-static int
-suite_init(void)
-{
-
-	tmp = unit_tmpdir();
-	return 0;
-}
-
-static int
-suite_cleanup(void)
-{
-
-	unit_rmtree(tmp);
-	free(tmp);
-	return 0;
-}
+/* The suite's scratch directory (unit.h). */
+#define tmp	unit_scratch()
 
 /* tmp/<dir>[/<rel>] in one of four rotating buffers. */
 static char *
@@ -199,4 +183,4 @@ static const struct unit_test tests[] = {
 	{ NULL, NULL }
 };
 
-UNIT_SUITE("hfdelete", suite_init, suite_cleanup, tests)
+UNIT_SUITE("hfdelete", unit_scratch_init, unit_scratch_cleanup, tests)

@@ -14,36 +14,9 @@
 #include "unit.h"
 #include "yamldoc.h"
 
-static char	*tmp;
-
-static int
-suite_init(void)
-{
-
-	tmp = unit_tmpdir();
-	return 0;
-}
-
-static int
-suite_cleanup(void)
-{
-
-	unit_rmtree(tmp);
-	free(tmp);
-	return 0;
-}
-
-/* Writes text to <tmp>/name; returns the malloc'd path. */
-static char *
-fixture(const char *name, const char *text)
-{
-	char	*path;
-
-	if (asprintf(&path, "%s/%s", tmp, name) == -1)
-		abort();
-	unit_write_file(path, text, strlen(text));
-	return path;
-}
+/* The suite's scratch directory, and fixtures written into it (unit.h). */
+#define tmp	unit_scratch()
+#define fixture	unit_fixture
 
 /* "q=mb,q=mb" of a model's memory map, in its order. */
 static void
@@ -935,4 +908,4 @@ static const struct unit_test tests[] = {
 	{ NULL, NULL }
 };
 
-UNIT_SUITE("registry", suite_init, suite_cleanup, tests)
+UNIT_SUITE("registry", unit_scratch_init, unit_scratch_cleanup, tests)

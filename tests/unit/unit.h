@@ -28,6 +28,23 @@ void	unit_add_suite(const char *name, int (*init)(void),
 		unit_add_suite((name), (init), (cleanup), (tests));	\
 	}
 
+/*
+ * The scratch directory of a suite: pass unit_scratch_init and
+ * unit_scratch_cleanup to UNIT_SUITE (or call them from the suite's own
+ * init and cleanup).  unit_scratch_init makes a fresh empty directory and
+ * returns 0 (it aborts on failure); unit_scratch_cleanup removes it with
+ * everything in it and returns 0.  unit_scratch() is its path, owned by
+ * main.c and valid in between; it aborts outside a suite that has one.
+ */
+int		 unit_scratch_init(void);
+int		 unit_scratch_cleanup(void);
+const char	*unit_scratch(void);
+/* "<scratch>/name", malloc'd: the caller frees it.  Aborts on failure. */
+char		*unit_fixture_path(const char *name);
+/* Writes text to <scratch>/name (parent directories made); returns its
+ * malloc'd path, which the caller frees.  Aborts on failure. */
+char		*unit_fixture(const char *name, const char *text);
+
 /* A fresh empty directory under $TMPDIR (or /tmp); malloc'd path.  Aborts
  * on failure. */
 char	*unit_tmpdir(void);
