@@ -295,6 +295,8 @@ ts_claim(struct rconn *r, const char *model_id, enum ts_op op,
 		}
 		/* Vanished (or unreadable) between SET and GET: once more. */
 	}
+	log_warnx("%s: the claim on %s changed twice while being taken",
+	    __func__, key);
 	return ERR_CONFLICT;
 }
 

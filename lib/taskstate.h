@@ -115,7 +115,9 @@ enum ts_claim_outcome {
 
 /*
  * Claims model_id for op/task_id: SET NX EX; on failure GET it (vanished
- * → SET once more).  ERR_REDIS when Redis is down.
+ * → SET once more).  ERR_REDIS when Redis is down; ERR_INVAL for a model
+ * id too long for a key; ERR_CONFLICT (logged) when the claim kept
+ * changing under us (set and gone again twice).
  */
 enum err	 ts_claim(struct rconn *r, const char *model_id, enum ts_op op,
 		    const char *task_id, enum ts_claim_outcome *outcome,
