@@ -46,16 +46,11 @@ fake_getenv(const char *name)
 	return NULL;
 }
 
-/* The suite's scratch directory, and fixtures written into it (unit.h). */
-#define tmp	unit_scratch()
-#define tpath	unit_fixture_path
-#define fixture	unit_fixture
-
 static void
 fixture_free(const char *name, const char *text)
 {
 
-	free(fixture(name, text));
+	free(unit_fixture(name, text));
 }
 
 /* Model files next to the fixture mm.yaml (the default sources). */
@@ -186,7 +181,8 @@ static void
 test_defaults(void)
 {
 	struct config	*cfg;
-	char		 err[512], *path = tpath("empty.yaml"), *want;
+	char		 err[512], *want;
+	char		*path = unit_fixture_path("empty.yaml");
 	enum err	 e;
 	size_t		 i;
 	static const char *const files[] = { "embedding", "llm", "reranker",
@@ -217,7 +213,8 @@ test_defaults(void)
 	/* The default sources, relative to the YAML file's directory. */
 	CU_ASSERT_EQUAL_FATAL(cfg->nsources, 4);
 	for (i = 0; i < 4; i++) {
-		if (asprintf(&want, "%s/models/%s.yaml", tmp, files[i]) == -1)
+		if (asprintf(&want, "%s/models/%s.yaml", unit_scratch(),
+		    files[i]) == -1)
 			abort();
 		CU_ASSERT_EQUAL(cfg->sources[i].type, (enum model_type)i);
 		CU_ASSERT_STRING_EQUAL(cfg->sources[i].path, want);
@@ -493,7 +490,8 @@ static void
 test_env(void)
 {
 	struct config	*cfg;
-	char		 err[512], buf[32], *path = tpath("empty.yaml");
+	char		 err[512], buf[32];
+	char		*path = unit_fixture_path("empty.yaml");
 	const char	*got;
 	enum err	 e;
 	size_t		 i;
@@ -543,7 +541,7 @@ test_token_file(void)
 		const char	*hf_token;
 		const char	*path_var;	/* HF_TOKEN_PATH */
 		const char	*home_token;	/* <HF_HOME>/token */
-		const char	*alt_token;	/* <tmp>/tok/alt */
+		const char	*alt_token;	/* <scratch>/tok/alt */
 		const char	*want;
 	} cases[] = {
 		{ NULL, NULL, "  hf_file \r\n\n", NULL, "hf_file" },
@@ -557,9 +555,9 @@ test_token_file(void)
 		{ NULL, "$TOKDIR/missing", "hf_file", NULL, NULL },
 	};
 
-	home = tpath("hfhome");
-	tokpath = tpath("hfhome/token");
-	dirpath = tpath("tok");
+	home = unit_fixture_path("hfhome");
+	tokpath = unit_fixture_path("hfhome/token");
+	dirpath = unit_fixture_path("tok");
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct envvar	 env[] = {
 			{ "HF_HOME", home },
@@ -641,7 +639,7 @@ test_yaml_overrides(void)
 		{ "MM_RUNNER_ID", "env-runner" }, { NULL, NULL }
 	};
 
-	path = fixture("override.yaml",
+	path = unit_fixture("override.yaml",
 	    "cache: {scan_ttl_seconds: 0}\n"
 	    "api: {vecpipe_timeout_ms: 1, token_ttl_seconds: 60}\n"
 	    "database: {connect_timeout_seconds: 300,"
@@ -684,7 +682,7 @@ test_yaml_overrides(void)
 	CU_ASSERT_EQUAL(cfg->disk_reserve_mb, 1073741824ULL);
 	CU_ASSERT_EQUAL(cfg->debug, 1);
 	CU_ASSERT_STRING_EQUAL(cfg->runner_id, "yaml.r-1");
-	if (asprintf(&want, "%s/logs/mm.log", tmp) == -1)
+	if (asprintf(&want, "%s/logs/mm.log", unit_scratch()) == -1)
 		abort();
 	CU_ASSERT_STRING_EQUAL(cfg->log_file, want);
 	free(want);
@@ -714,7 +712,7 @@ test_yaml_overrides(void)
 	free(path);
 
 	/* "" keeps the defaults; an absolute log path stays. */
-	path = fixture("override2.yaml", "jobs: {runner_id: ''}\n"
+	path = unit_fixture("override2.yaml", "jobs: {runner_id: ''}\n"
 	    "log: {file: /abs/mm.log, debug: false}\ncache: ~\n");
 	cfg = load(path, NULL, &e, err, sizeof(err));
 	CU_ASSERT_FATAL(cfg != NULL);
@@ -830,7 +828,7 @@ test_yaml_errors(void)
 
 	for (i = 0; i < sizeof(yaml_errors) / sizeof(yaml_errors[0]); i++) {
 		snprintf(name, sizeof(name), "bad%zu.yaml", i);
-		path = fixture(name, yaml_errors[i].text);
+		path = unit_fixture(name, yaml_errors[i].text);
 		cfg = load(path, NULL, &e, err, sizeof(err));
 		snprintf(want, sizeof(want), "%s%s", path,
 		    yaml_errors[i].suffix);
@@ -857,9 +855,10 @@ test_sources(void)
 	if (asprintf(&text, "models:\n  sources:\n"
 	    "  - {type: embedding, path: ../models/embedding.yaml}\n"
 	    "  - {type: llm, path: %s/models/llm.yaml}\n"
-	    "  - {type: splade, path: extra/splade.yaml}\n", tmp) == -1)
+	    "  - {type: splade, path: extra/splade.yaml}\n",
+	    unit_scratch()) == -1)
 		abort();
-	path = fixture("sub/mm.yaml", text);
+	path = unit_fixture("sub/mm.yaml", text);
 	free(text);
 	cfg = load(path, NULL, &e, err, sizeof(err));
 	CU_ASSERT_EQUAL(e, ERR_OK);
@@ -868,13 +867,15 @@ test_sources(void)
 		CU_FAIL_FATAL("config_load");
 	}
 	CU_ASSERT_EQUAL_FATAL(cfg->nsources, 3);
-	snprintf(want, sizeof(want), "%s/sub/../models/embedding.yaml", tmp);
+	snprintf(want, sizeof(want), "%s/sub/../models/embedding.yaml",
+	    unit_scratch());
 	CU_ASSERT_STRING_EQUAL(cfg->sources[0].path, want);
 	CU_ASSERT_EQUAL(cfg->sources[0].type, MT_EMBEDDING);
-	snprintf(want, sizeof(want), "%s/models/llm.yaml", tmp);
+	snprintf(want, sizeof(want), "%s/models/llm.yaml", unit_scratch());
 	CU_ASSERT_STRING_EQUAL(cfg->sources[1].path, want);
 	CU_ASSERT_EQUAL(cfg->sources[1].type, MT_LLM);
-	snprintf(want, sizeof(want), "%s/sub/extra/splade.yaml", tmp);
+	snprintf(want, sizeof(want), "%s/sub/extra/splade.yaml",
+	    unit_scratch());
 	CU_ASSERT_STRING_EQUAL(cfg->sources[2].path, want);
 	CU_ASSERT_EQUAL(cfg->sources[2].type, MT_SPLADE);
 	CU_ASSERT_STRING_EQUAL(cfg->default_embedding_model, "org/emb-a");
@@ -882,28 +883,28 @@ test_sources(void)
 	free(path);
 
 	/* A missing source file. */
-	path = fixture("sub/missing.yaml",
+	path = unit_fixture("sub/missing.yaml",
 	    "models: {sources: [{type: llm, path: nope.yaml}]}\n");
 	cfg = load(path, NULL, &e, err, sizeof(err));
 	CU_ASSERT_EQUAL(e, ERR_IO);
 	snprintf(want, sizeof(want), "%s/sub/nope.yaml: No such file or "
-	    "directory", tmp);
+	    "directory", unit_scratch());
 	CU_ASSERT_STRING_EQUAL(err, want);
 	free(path);
 
 	/* A bad model file fails the configuration too. */
 	fixture_free("sub/bad-models.yaml", "models:\n- {id: a/b}\n");
-	path = fixture("sub/bad.yaml",
+	path = unit_fixture("sub/bad.yaml",
 	    "models: {sources: [{type: reranker, path: bad-models.yaml}]}\n");
 	cfg = load(path, NULL, &e, err, sizeof(err));
 	CU_ASSERT_EQUAL(e, ERR_INVAL);
 	snprintf(want, sizeof(want), "%s/sub/bad-models.yaml:2: model 'a/b' "
-	    "without 'name'", tmp);
+	    "without 'name'", unit_scratch());
 	CU_ASSERT_STRING_EQUAL(err, want);
 	free(path);
 
 	/* A missing configuration file. */
-	path = tpath("nope/mm.yaml");
+	path = unit_fixture_path("nope/mm.yaml");
 	cfg = load(path, NULL, &e, err, sizeof(err));
 	CU_ASSERT_EQUAL(e, ERR_IO);
 	snprintf(want, sizeof(want), "%s: No such file or directory", path);

@@ -13,10 +13,7 @@
 #include "hfdelete.h"
 #include "unit.h"
 
-/* The suite's scratch directory (unit.h). */
-#define tmp	unit_scratch()
-
-/* tmp/<dir>[/<rel>] in one of four rotating buffers. */
+/* <scratch>/<dir>[/<rel>] in one of four rotating buffers. */
 static char *
 path(const char *dir, const char *rel)
 {
@@ -24,7 +21,7 @@ path(const char *dir, const char *rel)
 	static int	 i;
 
 	i = (i + 1) % 4;
-	snprintf(buf[i], sizeof(buf[i]), "%s/%s%s%s", tmp, dir,
+	snprintf(buf[i], sizeof(buf[i]), "%s/%s%s%s", unit_scratch(), dir,
 	    *rel ? "/" : "", rel);
 	return buf[i];
 }

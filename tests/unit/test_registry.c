@@ -14,10 +14,6 @@
 #include "unit.h"
 #include "yamldoc.h"
 
-/* The suite's scratch directory, and fixtures written into it (unit.h). */
-#define tmp	unit_scratch()
-#define fixture	unit_fixture
-
 /* "q=mb,q=mb" of a model's memory map, in its order. */
 static void
 mem_str(const struct model *m, char *buf, size_t len)
@@ -243,9 +239,9 @@ test_default_model(void)
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		snprintf(text, sizeof(text), "%smodels: []\n", cases[i].file);
-		p1 = fixture("default.yaml", text);
+		p1 = unit_fixture("default.yaml", text);
 		/* A second embedding file's default never wins. */
-		p2 = fixture("default2.yaml",
+		p2 = unit_fixture("default2.yaml",
 		    "default_embedding_model: org/second\nmodels: []\n");
 		src[0] = (struct registry_source){ MT_EMBEDDING, p1 };
 		src[1] = (struct registry_source){ MT_EMBEDDING, p2 };
@@ -363,7 +359,7 @@ test_merge(void)
 	for (i = 0; i < sizeof(merges) / sizeof(merges[0]); i++) {
 		for (n = 0; n < 3 && merges[i].src[n].text != NULL; n++) {
 			snprintf(name, sizeof(name), "merge%zu-%zu.yaml", i, n);
-			paths[n] = fixture(name, merges[i].src[n].text);
+			paths[n] = unit_fixture(name, merges[i].src[n].text);
 			src[n] = (struct registry_source){
 			    merges[i].src[n].type, paths[n] };
 		}
@@ -406,13 +402,13 @@ test_details_by_type(void)
 	const struct model	*m;
 	char			 err[512], *p1, *p2;
 
-	p1 = fixture("details-emb.yaml", "models:\n"
+	p1 = unit_fixture("details-emb.yaml", "models:\n"
 	    "- {id: org/x, name: e, dimension: 3, max_sequence_length: 9, "
 	    "pooling_method: cls, is_asymmetric: true, query_prefix: q, "
 	    "document_prefix: d, default_query_instruction: i, "
 	    "requires_instruction: false, supports_quantization: true, "
 	    "recommended_quantization: int8}\n");
-	p2 = fixture("details-rer.yaml", "default_model: org/x\n"
+	p2 = unit_fixture("details-rer.yaml", "default_model: org/x\n"
 	    "default_quantization: float16\nmodels:\n"
 	    "- {id: org/x, name: r, dimension: 3, max_sequence_length: 9, "
 	    "pooling_method: cls, is_asymmetric: true, query_prefix: q, "
@@ -463,14 +459,15 @@ test_sort(void)
 	char			 err[512], *p[4];
 	size_t			 i;
 
-	p[0] = fixture("sort-splade.yaml", "models:\n- {id: o/a, name: a}\n");
-	p[1] = fixture("sort-rer.yaml", "models:\n- {id: o/r, name: A}\n");
-	p[2] = fixture("sort-emb.yaml", "models:\n"
+	p[0] = unit_fixture("sort-splade.yaml",
+	    "models:\n- {id: o/a, name: a}\n");
+	p[1] = unit_fixture("sort-rer.yaml", "models:\n- {id: o/r, name: A}\n");
+	p[2] = unit_fixture("sort-emb.yaml", "models:\n"
 	    "- {id: o/a, name: alpha}\n- {id: o/b, name: beta}\n"
 	    "- {id: o/b2, name: beta2}\n- {id: o/b1, name: beta2}\n"
 	    "- {id: o/Z, name: Zeta}\n- {id: o/u, name: _under}\n"
 	    "- {id: o/B, name: Beta}\n");
-	p[3] = fixture("sort-llm.yaml", "providers:\n  local:\n"
+	p[3] = unit_fixture("sort-llm.yaml", "providers:\n  local:\n"
 	    "    models:\n    - {id: o/l, display_name: zzz, name: short}\n");
 	src[0] = (struct registry_source){ MT_SPLADE, p[0] };
 	src[1] = (struct registry_source){ MT_RERANKER, p[1] };
@@ -499,7 +496,7 @@ test_llm_providers(void)
 	struct registry		*reg = NULL;
 	char			 err[512], *p;
 
-	p = fixture("llm-providers.yaml", "providers:\n"
+	p = unit_fixture("llm-providers.yaml", "providers:\n"
 	    "  anthropic:\n    is_local: false\n    models:\n"
 	    "    - {id: 'claude@2024', name: C, display_name: 'C - C', "
 	    "tier_recommendation: high, context_window: 200000, "
@@ -656,8 +653,8 @@ test_errors(void)
 	for (i = 0; i < sizeof(errors) / sizeof(errors[0]); i++) {
 		snprintf(name, sizeof(name), "error%zu.yaml", i);
 		if (errors[i].text != NULL)
-			path = fixture(name, errors[i].text);
-		else if (asprintf(&path, "%s/%s", tmp, name) == -1)
+			path = unit_fixture(name, errors[i].text);
+		else if (asprintf(&path, "%s/%s", unit_scratch(), name) == -1)
 			abort();
 		src = (struct registry_source){ errors[i].type, path };
 		reg = (struct registry *)&src;	/* must be reset to NULL */
@@ -804,13 +801,14 @@ test_yamldoc_load(void)
 	struct yamldoc	*doc = NULL;
 	char		 err[256], want[256], *path;
 
-	path = fixture("load.yaml", "k: v\n");
+	path = unit_fixture("load.yaml", "k: v\n");
 	CU_ASSERT_EQUAL(yamldoc_load(path, &doc, err, sizeof(err)), ERR_OK);
 	CU_ASSERT(doc != NULL && strcmp(doc->name, path) == 0);
 	yamldoc_free(&doc);
 	/* A directory is not a regular file. */
-	CU_ASSERT_EQUAL(yamldoc_load(tmp, &doc, err, sizeof(err)), ERR_IO);
-	snprintf(want, sizeof(want), "%s: not a regular file", tmp);
+	CU_ASSERT_EQUAL(yamldoc_load(unit_scratch(), &doc, err, sizeof(err)),
+	    ERR_IO);
+	snprintf(want, sizeof(want), "%s: not a regular file", unit_scratch());
 	CU_ASSERT_STRING_EQUAL(err, want);
 	CU_ASSERT_PTR_NULL(doc);
 	free(path);
