@@ -245,7 +245,7 @@ add_string(struct sbuf *b, const char *s)
 	char	*p = print_object(cJSON_CreateString(s));
 
 	if (p == NULL) {
-		b->nomem = true;
+		b->failed = true;
 		return;
 	}
 	sbuf_adds(b, p);
@@ -464,7 +464,7 @@ add_cache_size(struct sbuf *b, const struct req *r,
 		return;
 	}
 	if ((s = print_object(cache_size_json(lc))) == NULL)
-		b->nomem = true;
+		b->failed = true;
 	else
 		sbuf_adds(b, s);
 	free(s);

@@ -17,10 +17,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "array.h"
 #include "hex.h"
 #include "hfwrite.h"
 #include "hubname.h"
+#include "sbuf.h"
 
 #define TREES_JSON_MAX	(512UL * 1024 * 1024)	/* hard cap on the text */
 
@@ -350,29 +350,19 @@ hfwrite_link(int snapfd, const char *path, const char *etag)
 	return rc;
 }
 
-/*
- * A growing text buffer with a hard maximum (TREES_JSON_MAX).
- */
+/* The text of trees/<commit>.json as it is built. */
 struct jbuf {
-	char	*p;
-	size_t	 len, cap;
-	int	 failed;
+	struct sbuf	 sb;		/* at most TREES_JSON_MAX */
+	int		 invalid;	/* a path was not UTF-8 */
 };
 
+/* Appends n bytes of s, unless b already failed. */
 static void
 jb_put(struct jbuf *b, const char *s, size_t n)
 {
 
-	if (b->failed)
-		return;
-	if (array_grow(&b->p, &b->cap, b->len + n + 1, 1, TREES_JSON_MAX) !=
-	    ERR_OK) {
-		b->failed = ENOMEM;
-		return;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
+	if (!b->invalid)
+		sbuf_add(&b->sb, s, n);
 }
 
 static void
@@ -450,9 +440,9 @@ jb_jstring(struct jbuf *b, const char *s)
 	size_t			 n;
 
 	jb_put(b, "\"", 1);
-	while (*p != '\0' && !b->failed) {
+	while (*p != '\0' && !b->sb.failed) {
 		if ((n = utf8_decode(p, &cp)) == 0) {
-			b->failed = EINVAL;
+			b->invalid = 1;
 			return;
 		}
 		p += n;
@@ -518,7 +508,7 @@ char *
 hfwrite_trees_json(const struct hfwrite_tree *files, size_t n, size_t *len)
 {
 	const struct hfwrite_tree	**order = NULL;
-	struct jbuf			  b = { NULL, 0, 0, 0 };
+	struct jbuf			  b = { SBUF_INIT_MAX(TREES_JSON_MAX), 0 };
 	size_t				  i;
 
 	if (n > 0 && (order = calloc(n, sizeof(*order))) == NULL) {
@@ -534,13 +524,13 @@ hfwrite_trees_json(const struct hfwrite_tree *files, size_t n, size_t *len)
 		jb_entry(&b, order[i], i == 0);
 	jb_str(&b, n > 0 ? "\n }\n}" : "}\n}");
 	free(order);
-	if (b.failed) {
-		free(b.p);
-		errno = b.failed;
+	if (b.invalid || b.sb.failed) {
+		free(b.sb.s);
+		errno = b.invalid ? EINVAL : ENOMEM;
 		return NULL;
 	}
-	*len = b.len;
-	return b.p;
+	*len = b.sb.len;
+	return b.sb.s;
 }
 
 int

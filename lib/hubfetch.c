@@ -8,23 +8,16 @@
 #include <string.h>
 #include <time.h>
 
-#include "array.h"
 #include "hubfetch.h"
 #include "hubretry.h"
 #include "mono.h"
+#include "sbuf.h"
 
 #define SLEEP_POLL_MS	50	/* stop() polled this often while waiting */
 
-/* The body of one fetch, capped at max bytes (its NUL included). */
-struct fetchbuf {
-	char	*p;
-	size_t	 len, cap, max;
-	int	 toobig, nomem;
-};
-
 /* The state of one hubfetch_get. */
 struct fetch {
-	struct fetchbuf		 b;
+	struct sbuf		 b;	/* the body, capped */
 	struct curl_slist	*sl;
 	struct hubretry		 r;
 };
@@ -32,22 +25,10 @@ struct fetch {
 static size_t
 fetch_write(char *data, size_t size, size_t n, void *arg)
 {
-	struct fetchbuf	*b = arg;
-	size_t		 len = size * n;
+	struct sbuf	*b = arg;
 
-	if (b->len + len + 1 > b->max) {
-		b->toobig = 1;
-		return 0;
-	}
-	if (array_grow(&b->p, &b->cap, b->len + len + 1, 1, b->max) !=
-	    ERR_OK) {
-		b->nomem = 1;
-		return 0;
-	}
-	memcpy(b->p + b->len, data, len);
-	b->len += len;
-	b->p[b->len] = '\0';
-	return len;
+	sbuf_add(b, data, size * n);
+	return b->failed ? 0 : size * n;
 }
 
 static int
@@ -64,10 +45,7 @@ static CURLcode
 fetch_once(const struct hubfetch_call *c, struct fetch *f)
 {
 
-	f->b.len = 0;
-	f->b.toobig = f->b.nomem = 0;
-	if (f->b.p != NULL)
-		f->b.p[0] = '\0';
+	sbuf_reset(&f->b);
 	hubhttp_hdrs_reset(c->hdrs);
 	if (hubhttp_request(c->easy, c->opts, f->r.url, 0, f->b.max, &f->sl,
 	    &f->r.auth) == -1)
@@ -123,7 +101,7 @@ fetch_step(const struct hubfetch_call *c, struct fetch *f, CURLcode cc,
 	*again = 1;
 	if (cc == CURLE_ABORTED_BY_CALLBACK)
 		return fetch_stopped(msg, msglen);
-	if (cc == CURLE_OUT_OF_MEMORY || f->b.nomem) {
+	if (cc == CURLE_OUT_OF_MEMORY || (f->b.failed && !f->b.toobig)) {
 		snprintf(msg, msglen, "out of memory");
 		return ERR_NOMEM;
 	}
@@ -154,13 +132,12 @@ fetch_result(struct fetch *f, char **body, size_t *len, char **final_url,
     char *msg, size_t msglen)
 {
 
-	if (f->b.p == NULL && (f->b.p = strdup("")) == NULL) {
+	*len = f->b.len;
+	if ((*body = sbuf_finish(&f->b)) == NULL) {
 		snprintf(msg, msglen, "out of memory");
 		return ERR_NOMEM;
 	}
-	*body = f->b.p;
-	*len = f->b.len;
-	f->b.p = NULL;
+	f->b.s = NULL;	/* now the caller's */
 	if (final_url != NULL) {
 		*final_url = f->r.url;
 		f->r.url = NULL;
@@ -177,7 +154,7 @@ hubfetch_get(const struct hubfetch_call *c, const char *url, size_t maxbytes,
 	int		 again = 1;
 
 	memset(&f, 0, sizeof(f));
-	f.b.max = maxbytes + 1;
+	f.b = (struct sbuf)SBUF_INIT_MAX(maxbytes + 1);
 	f.r.opts = c->opts;
 	f.r.ectx = c->ectx;
 	f.r.msg = msg;
@@ -197,7 +174,7 @@ hubfetch_get(const struct hubfetch_call *c, const char *url, size_t maxbytes,
 out:
 	curl_slist_free_all(f.sl);
 	curl_easy_setopt(c->easy, CURLOPT_HTTPHEADER, NULL);
-	free(f.b.p);
+	free(f.b.s);
 	hubretry_free(&f.r);
 	return rc;
 }

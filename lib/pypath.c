@@ -113,7 +113,7 @@ pypath_expanduser(const char *path, const char *(*getenv_fn)(const char *))
 		hlen--;
 	sbuf_add(&sb, home, hlen);
 	sbuf_adds(&sb, path + i);
-	if (sb.len == 0 && !sb.nomem)
+	if (sb.len == 0 && !sb.failed)
 		sbuf_add(&sb, "/", 1);
 	free(home);
 	return sbuf_finish(&sb);

@@ -8,11 +8,14 @@ void
 sbuf_add(struct sbuf *b, const char *s, size_t n)
 {
 
-	if (b->nomem)
+	if (b->failed)
 		return;
-	if (n >= SBUF_MAX - b->len || array_grow(&b->s, &b->cap,
-	    b->len + n + 1, 1, SBUF_MAX) != ERR_OK) {
-		b->nomem = true;
+	if (n >= b->max - b->len) {
+		b->failed = b->toobig = true;
+		return;
+	}
+	if (array_grow(&b->s, &b->cap, b->len + n + 1, 1, b->max) != ERR_OK) {
+		b->failed = true;
 		return;
 	}
 	memcpy(b->s + b->len, s, n);
@@ -27,11 +30,21 @@ sbuf_adds(struct sbuf *b, const char *s)
 	sbuf_add(b, s, strlen(s));
 }
 
+void
+sbuf_reset(struct sbuf *b)
+{
+
+	b->len = 0;
+	b->failed = b->toobig = false;
+	if (b->s != NULL)
+		b->s[0] = '\0';
+}
+
 char *
 sbuf_finish(struct sbuf *b)
 {
 
-	if (b->nomem) {
+	if (b->failed) {
 		free(b->s);
 		b->s = NULL;
 		return NULL;

@@ -5,10 +5,11 @@
 #include <stddef.h>
 
 /*
- * A growing NUL-terminated string of at most SBUF_MAX bytes (its NUL
- * included).  Start from SBUF_INIT; nomem latches the first failure (out
- * of memory, or an append past SBUF_MAX), after which appends do nothing,
- * so callers check once at the end (sbuf_finish).
+ * A growing NUL-terminated string of at most max bytes (its NUL
+ * included): SBUF_MAX from SBUF_INIT, or m from SBUF_INIT_MAX(m), m >= 1.
+ * failed latches the first failure (out of memory, or an append past max,
+ * which also sets toobig), after which appends do nothing, so callers
+ * check once at the end (sbuf_finish).
  */
 
 #define SBUF_MAX	(64 * 1024 * 1024)
@@ -17,13 +18,18 @@ struct sbuf {
 	char		*s;
 	size_t		 len;
 	size_t		 cap;
-	bool		 nomem;
+	size_t		 max;
+	bool		 failed;
+	bool		 toobig;
 };
 
-#define SBUF_INIT	{ NULL, 0, 0, false }
+#define SBUF_INIT_MAX(m)	{ NULL, 0, 0, (m), false, false }
+#define SBUF_INIT		SBUF_INIT_MAX(SBUF_MAX)
 
 /* Appends n bytes of s. */
 void	 sbuf_add(struct sbuf *b, const char *s, size_t n);
+/* Empties b and clears its failure, keeping its memory and its max. */
+void	 sbuf_reset(struct sbuf *b);
 /* Appends the string s. */
 void	 sbuf_adds(struct sbuf *b, const char *s);
 /* The string (malloc'd, "" when nothing was added; the caller frees it),

@@ -5,36 +5,19 @@
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
 
-#include "array.h"
 #include "log.h"
+#include "sbuf.h"
 #include "vecpipe.h"
 
 #define VECPIPE_BODY_MAX	(4 * 1024 * 1024)
 
-struct body {
-	char	*buf;
-	size_t	 len;
-	size_t	 cap;
-	int	 toobig;
-};
-
 static size_t
 body_write(char *data, size_t size, size_t n, void *arg)
 {
-	struct body	*b = arg;
-	size_t		 len = size * n;
+	struct sbuf	*b = arg;
 
-	if (b->len + len > VECPIPE_BODY_MAX) {
-		b->toobig = 1;
-		return 0;
-	}
-	if (array_grow(&b->buf, &b->cap, b->len + len + 1, 1,
-	    VECPIPE_BODY_MAX + 1) != ERR_OK)
-		return 0;
-	memcpy(b->buf + b->len, data, len);
-	b->len += len;
-	b->buf[b->len] = '\0';
-	return len;
+	sbuf_add(b, data, size * n);
+	return b->failed ? 0 : size * n;
 }
 
 static void
@@ -98,7 +81,7 @@ vecpipe_parse(const char *body, size_t len, const char *model_id,
 /* A handle for one GET of url into b within timeout_ms in all, or
  * NULL. */
 static CURL *
-vecpipe_easy(const char *url, unsigned timeout_ms, struct body *b)
+vecpipe_easy(const char *url, unsigned timeout_ms, struct sbuf *b)
 {
 	CURL	*c;
 
@@ -117,7 +100,7 @@ vecpipe_easy(const char *url, unsigned timeout_ms, struct body *b)
 /* GETs url within timeout_ms into b: ERR_OK on a 2xx answer, else
  * ERR_UPSTREAM with the reason in errbuf. */
 static enum err
-vecpipe_get(const char *url, unsigned timeout_ms, struct body *b,
+vecpipe_get(const char *url, unsigned timeout_ms, struct sbuf *b,
     char *errbuf, size_t errlen)
 {
 	CURL		*c;
@@ -147,7 +130,7 @@ vecpipe_loaded(const char *base_url, unsigned timeout_ms,
     const char *model_id, struct vecpipe_loaded *out, char *errbuf,
     size_t errlen)
 {
-	struct body	 b = { NULL, 0, 0, 0 };
+	struct sbuf	 b = SBUF_INIT_MAX(VECPIPE_BODY_MAX + 1);
 	char		*url = NULL;
 	enum err	 e;
 
@@ -158,11 +141,11 @@ vecpipe_loaded(const char *base_url, unsigned timeout_ms,
 		e = ERR_UPSTREAM;
 	} else if ((e = vecpipe_get(url, timeout_ms, &b, errbuf, errlen)) ==
 	    ERR_OK)
-		e = vecpipe_parse(b.buf ? b.buf : "", b.len, model_id, out,
+		e = vecpipe_parse(b.s ? b.s : "", b.len, model_id, out,
 		    errbuf, errlen);
 	if (e != ERR_OK)
 		log_info("%s: %s: %s", __func__, model_id, errbuf);
-	free(b.buf);
+	free(b.s);
 	free(url);
 	return e;
 }

@@ -1,4 +1,4 @@
-/* Bounded number parsing, the monotonic clock and growing arrays. */
+/* Bounded number parsing, the monotonic clock, growing arrays and strings. */
 #include <limits.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -8,6 +8,7 @@
 #include "array.h"
 #include "mono.h"
 #include "num.h"
+#include "sbuf.h"
 #include "unit.h"
 
 static void
@@ -119,11 +120,47 @@ test_grow(void)
 	free(v);
 }
 
+static void
+test_sbuf(void)
+{
+	struct sbuf	 b = SBUF_INIT_MAX(8), d = SBUF_INIT;
+	char		*s;
+
+	sbuf_adds(&b, "abc");
+	sbuf_add(&b, "defg", 4);	/* 7 bytes and the NUL: full */
+	CU_ASSERT_FALSE(b.failed);
+	CU_ASSERT_STRING_EQUAL(b.s, "abcdefg");
+	sbuf_add(&b, "h", 1);
+	CU_ASSERT_TRUE(b.failed);
+	CU_ASSERT_TRUE(b.toobig);
+	CU_ASSERT_EQUAL(b.len, 7);
+	sbuf_adds(&b, "");		/* nothing more once failed */
+	CU_ASSERT_TRUE(b.failed);
+	sbuf_reset(&b);
+	CU_ASSERT_FALSE(b.failed);
+	CU_ASSERT_FALSE(b.toobig);
+	CU_ASSERT_EQUAL(b.max, 8);
+	CU_ASSERT_STRING_EQUAL(b.s, "");
+	sbuf_adds(&b, "xy");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(s = sbuf_finish(&b));
+	CU_ASSERT_STRING_EQUAL(s, "xy");
+	free(s);
+	b = (struct sbuf)SBUF_INIT_MAX(4);
+	sbuf_adds(&b, "12345");
+	CU_ASSERT_PTR_NULL(sbuf_finish(&b));	/* failed: freed, NULL */
+	CU_ASSERT_PTR_NULL(b.s);
+	CU_ASSERT_EQUAL(d.max, SBUF_MAX);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(s = sbuf_finish(&d));
+	CU_ASSERT_STRING_EQUAL(s, "");
+	free(s);
+}
+
 static const struct unit_test tests[] = {
 	{ "bounded integers", test_parse },
 	{ "finite doubles", test_double },
 	{ "monotonic clock", test_mono },
 	{ "growing arrays", test_grow },
+	{ "growing strings", test_sbuf },
 	{ NULL, NULL }
 };
 
