@@ -45,7 +45,9 @@ SAN_FLAGS  = -O1 -fsanitize=address,undefined -fno-sanitize-recover=all \
 	     -fno-omit-frame-pointer
 # Each object records the headers it includes in a .d file beside it
 # (included at the end); a program compiled straight from its .c file
-# records them in PROGRAM.d.
+# records them in PROGRAM.d.  Objects also depend on this Makefile: it
+# holds their flags, and an object built before it wrote .d files (or
+# with other flags) is rebuilt rather than trusted.
 DEP_FLAGS  = -MMD -MP
 PROG_DEP_FLAGS = -MMD -MP -MF $@.d -MT $@
 # The sources and libraries of a program ($^ also holds its headers).
@@ -70,12 +72,12 @@ TOOLS	 = $(patsubst tests/tools/%.c,build/rel/tests/tools/%,$(TOOL_SRC))
 	bench clean distclean san tools check-clang fuzz fuzz-smoke
 all: $(BINS)
 
-build/rel/%.o: %.c
+build/rel/%.o: %.c Makefile
 	@mkdir -p $(dir $@)
 	@echo "  CC      $@"
 	@$(CC) $(ALL_CFLAGS) $(DEP_FLAGS) -c $< -o $@
 
-build/san/%.o: %.c
+build/san/%.o: %.c Makefile
 	@mkdir -p $(dir $@)
 	@echo "  CC      $@"
 	@$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) $(DEP_FLAGS) -c $< -o $@
@@ -192,7 +194,7 @@ FUZZ_BINS     = $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRC))
 FUZZ_LIBS     = $(filter-out -lfcgi,$(PKG_LIBS))
 fuzz_obj      = $(patsubst %.c,build/fuzz/%.o,$(1))
 
-build/fuzz/%.o: %.c
+build/fuzz/%.o: %.c Makefile
 	@mkdir -p $(dir $@)
 	@echo "  CC      $@"
 	@$(FUZZ_CC) $(ALL_CFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link \
