@@ -6,14 +6,25 @@
 
 #include "dirat.h"
 
+int
+dirat_fd(int dfd, const char *name)
+{
+
+	if (dfd == -1) {
+		errno = EBADF;
+		return -1;
+	}
+	return openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC);
+}
+
 DIR *
 dirat_open(int dfd, const char *name)
 {
 	DIR	*d;
 	int	 fd, saved;
 
-	if ((fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-	    O_CLOEXEC)) == -1)
+	if ((fd = dirat_fd(dfd, name)) == -1)
 		return NULL;
 	if ((d = fdopendir(fd)) == NULL) {
 		saved = errno;

@@ -10,6 +10,14 @@
  */
 
 /*
+ * Opens the directory name inside dfd (O_RDONLY | O_DIRECTORY |
+ * O_NOFOLLOW | O_CLOEXEC): a symlink fails with ELOOP or ENOTDIR, and so
+ * does anything that is not a directory.  Returns the descriptor, or -1
+ * with errno set (also when dfd is -1, so that opens can be chained).
+ */
+int	 dirat_fd(int dfd, const char *name);
+
+/*
  * Opens the directory name inside dfd as a DIR stream, with O_NOFOLLOW (a
  * symlink fails with ELOOP or ENOTDIR).  Returns NULL with errno set on
  * error.  The caller closes the stream with closedir(3).

@@ -319,8 +319,7 @@ hfdelete_remove(const char *cache_dir, const char *type, const char *repo_id,
 		    strerror(errno));
 		goto out;
 	}
-	if (S_ISDIR(st.st_mode) && (repofd = openat(cfd, folder, O_RDONLY |
-	    O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) != -1)
+	if (S_ISDIR(st.st_mode) && (repofd = dirat_fd(cfd, folder)) != -1)
 		etags = blob_etags(repofd, &n);
 	if (n > 0 && (fds = calloc(n, sizeof(*fds))) == NULL) {
 		e = ERR_NOMEM;

@@ -698,15 +698,14 @@ parse_folder(struct repoctx *c, const char *name, int dtype,
 static enum err
 open_repo(struct repoctx *c, int cachefd)
 {
-	int	 flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
 
-	if ((c->repofd = openat(cachefd, c->folder, flags)) == -1) {
+	if ((c->repofd = dirat_fd(cachefd, c->folder)) == -1) {
 		if (errno == ENOTDIR || errno == ELOOP)
 			return repo_warn(c, "Repo path is not a directory: "
 			    "%s/%s", c->cache, c->folder);
 		return repo_warn_errno(c, "repo", "");
 	}
-	if ((c->blobsfd = openat(c->repofd, "blobs", flags)) == -1 &&
+	if ((c->blobsfd = dirat_fd(c->repofd, "blobs")) == -1 &&
 	    errno != ENOENT)
 		c->blobs_slow = true;
 	return ERR_OK;

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "dirat.h"
 #include "hex.h"
 #include "hfwrite.h"
 #include "hubname.h"
@@ -84,8 +85,7 @@ hfwrite_dir(int dirfd, const char *name, int create)
 		else if (errno != EEXIST)
 			return -1;
 	}
-	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-	    O_CLOEXEC);
+	fd = dirat_fd(dirfd, name);
 	if (fd != -1 && created)
 		set_sgid(fd);
 	return fd;

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "dirat.h"
 #include "hfwrite.h"
 #include "hub.h"
 #include "hubdl.h"
@@ -33,14 +34,6 @@
  * The cache: what is already there, admission, directories.
  */
 
-static int
-open_dir(int dirfd, const char *name)
-{
-
-	return dirfd == -1 ? -1 : openat(dirfd, name, O_RDONLY | O_DIRECTORY |
-	    O_NOFOLLOW | O_CLOEXEC);
-}
-
 /* Credits complete blobs and partial files already in blobs/. */
 static void
 dl_survey(struct hubdl *d)
@@ -50,8 +43,8 @@ dl_survey(struct hubdl *d)
 	size_t		 i;
 	int		 repofd, blobsfd;
 
-	repofd = open_dir(d->cachefd, d->folder);
-	blobsfd = open_dir(repofd, "blobs");
+	repofd = dirat_fd(d->cachefd, d->folder);
+	blobsfd = dirat_fd(repofd, "blobs");
 	for (i = 0; blobsfd != -1 && i < d->nblobs; i++) {
 		struct hblob	*b = &d->blobs[i];
 
