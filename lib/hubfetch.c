@@ -22,15 +22,6 @@ struct fetch {
 	struct hubretry		 r;
 };
 
-static size_t
-fetch_write(char *data, size_t size, size_t n, void *arg)
-{
-	struct sbuf	*b = arg;
-
-	sbuf_add(b, data, size * n);
-	return b->failed ? 0 : size * n;
-}
-
 static int
 fetch_xferinfo(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut,
     curl_off_t un)
@@ -50,7 +41,7 @@ fetch_once(const struct hubfetch_call *c, struct fetch *f)
 	if (hubhttp_request(c->easy, c->opts, f->r.url, 0, f->b.max, &f->sl,
 	    &f->r.auth) == -1)
 		return CURLE_OUT_OF_MEMORY;
-	curl_easy_setopt(c->easy, CURLOPT_WRITEFUNCTION, fetch_write);
+	curl_easy_setopt(c->easy, CURLOPT_WRITEFUNCTION, sbuf_write_cb);
 	curl_easy_setopt(c->easy, CURLOPT_WRITEDATA, &f->b);
 	curl_easy_setopt(c->easy, CURLOPT_XFERINFOFUNCTION, fetch_xferinfo);
 	curl_easy_setopt(c->easy, CURLOPT_XFERINFODATA, (void *)c);

@@ -30,6 +30,15 @@ sbuf_adds(struct sbuf *b, const char *s)
 	sbuf_add(b, s, strlen(s));
 }
 
+size_t
+sbuf_write_cb(char *data, size_t size, size_t n, void *arg)
+{
+	struct sbuf	*b = arg;
+
+	sbuf_add(b, data, size * n);
+	return b->failed ? 0 : size * n;
+}
+
 void
 sbuf_reset(struct sbuf *b)
 {

@@ -28,6 +28,12 @@ struct sbuf {
 
 /* Appends n bytes of s. */
 void	 sbuf_add(struct sbuf *b, const char *s, size_t n);
+/*
+ * Appends size * n bytes of data to the sbuf arg, in the shape of a
+ * libcurl CURLOPT_WRITEFUNCTION (CURLOPT_WRITEDATA being the sbuf).
+ * Returns size * n, or 0 once b failed, which makes libcurl stop.
+ */
+size_t	 sbuf_write_cb(char *data, size_t size, size_t n, void *arg);
 /* Empties b and clears its failure, keeping its memory and its max. */
 void	 sbuf_reset(struct sbuf *b);
 /* Appends the string s. */

@@ -11,15 +11,6 @@
 
 #define VECPIPE_BODY_MAX	(4 * 1024 * 1024)
 
-static size_t
-body_write(char *data, size_t size, size_t n, void *arg)
-{
-	struct sbuf	*b = arg;
-
-	sbuf_add(b, data, size * n);
-	return b->failed ? 0 : size * n;
-}
-
 static void
 add_type(struct vecpipe_loaded *out, const char *type)
 {
@@ -92,7 +83,7 @@ vecpipe_easy(const char *url, unsigned timeout_ms, struct sbuf *b)
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)timeout_ms);
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)timeout_ms);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, body_write);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, sbuf_write_cb);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, b);
 	return c;
 }

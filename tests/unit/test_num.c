@@ -124,7 +124,7 @@ static void
 test_sbuf(void)
 {
 	struct sbuf	 b = SBUF_INIT_MAX(8), d = SBUF_INIT;
-	char		*s;
+	char		*s, data[] = "abcd";
 
 	sbuf_adds(&b, "abc");
 	sbuf_add(&b, "defg", 4);	/* 7 bytes and the NUL: full */
@@ -149,6 +149,12 @@ test_sbuf(void)
 	sbuf_adds(&b, "12345");
 	CU_ASSERT_PTR_NULL(sbuf_finish(&b));	/* failed: freed, NULL */
 	CU_ASSERT_PTR_NULL(b.s);
+	b = (struct sbuf)SBUF_INIT_MAX(4);
+	CU_ASSERT_EQUAL(sbuf_write_cb(data, 1, 2, &b), 2);
+	CU_ASSERT_EQUAL(sbuf_write_cb(data + 2, 2, 1, &b), 0);	/* past max */
+	CU_ASSERT_EQUAL(sbuf_write_cb(data, 1, 0, &b), 0);	/* failed */
+	CU_ASSERT_STRING_EQUAL(b.s, "ab");
+	free(b.s);
 	CU_ASSERT_EQUAL(d.max, SBUF_MAX);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(s = sbuf_finish(&d));
 	CU_ASSERT_STRING_EQUAL(s, "");
