@@ -82,29 +82,39 @@ push_repo(struct scanctx *c, const struct hfrepo *repo)
 
 /*
  * Scans the top-level entry de of cachefd.  A corrupted repo adds a
- * warning and returns ERR_OK; only out-of-memory stops the scan.
+ * warning and returns ERR_OK, and so do the refs a repo ignored; only
+ * out-of-memory stops the scan.
  */
 static enum err
 scan_entry(struct scanctx *c, int cachefd, const struct dirent *de)
 {
 	struct hfrepo	 repo;
-	char		*warning;
+	char		*warning, *note;
 	enum err	 e;
 
-	switch (e = hfrepo_scan(cachefd, c->cache, de, &repo, &warning)) {
+	switch (e = hfrepo_scan(cachefd, c->cache, de, &repo, &warning,
+	    &note)) {
 	case ERR_OK:
 		if ((e = push_repo(c, &repo)) != ERR_OK) {
 			free(repo.folder);
 			free(repo.id);
 			free(repo.type);
 		}
-		return e;
+		break;
 	case ERR_CORRUPT:
 		c->scan->partial_bytes += repo.partial_bytes;
-		return push_warning(c, warning);
+		e = push_warning(c, warning);
+		break;
 	default:
 		return e;
 	}
+	if (note == NULL)
+		return e;
+	if (e != ERR_OK) {
+		free(note);
+		return e;
+	}
+	return push_warning(c, note);
 }
 
 /*

@@ -11,7 +11,12 @@
  * scan_cache_dir semantics (see HF-HUB.md section 5): a repo's size is the
  * sum of st_size over the unique blobs referenced by any snapshot; a
  * corrupted repo is a warning and never aborts the scan; .locks,
- * CACHEDIR.TAG and the OS junk files are skipped.
+ * CACHEDIR.TAG and the OS junk files are skipped.  Safe on a cache that
+ * others may write: nothing is followed through a symlink but the
+ * snapshot links to the repo's blobs, a ref is read only when it is a
+ * regular file (a symlinked ref is ignored with a warning naming it), and
+ * no warning or error quotes a file's content but a ref that is exactly a
+ * commit hash (see hfrepo.c).
  */
 
 struct hfrepo {
@@ -29,7 +34,8 @@ struct hfscan {
 	size_t		 n;
 	uint64_t	 size_on_disk;	/* sum over valid repos */
 	uint64_t	 partial_bytes;	/* sum of partial_bytes, all repos */
-	char		**warnings;	/* one per corrupted repo */
+	char		**warnings;	/* one per corrupted repo, and one per
+					 * repo that ignored refs */
 	size_t		 nwarnings;
 };
 

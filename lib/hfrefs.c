@@ -90,12 +90,42 @@ ref_known(const struct hfref *r, char **revs, size_t nrevs)
 	return bsearch(&key, revs, nrevs, sizeof(*revs), cmp_str) != NULL;
 }
 
+bool
+hfrefs_is_commit(const char *s, size_t len)
+{
+	size_t	 i;
+
+	if (len != HFREFS_COMMIT_LEN)
+		return false;
+	for (i = 0; i < len; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') ||
+		    (s[i] >= 'a' && s[i] <= 'f')))
+			return false;
+	return true;
+}
+
+/* Whether a and b are shown under one key: the same commit hash, or
+ * both something else (never quoted). */
 static bool
 same_commit(const struct hfref *a, const struct hfref *b)
 {
+	bool	 ca = hfrefs_is_commit(a->commit, a->commitlen);
 
-	return a->commitlen == b->commitlen &&
-	    memcmp(a->commit, b->commit, a->commitlen) == 0;
+	if (ca != hfrefs_is_commit(b->commit, b->commitlen))
+		return false;
+	return !ca || memcmp(a->commit, b->commit, a->commitlen) == 0;
+}
+
+/* The key of r's group: its commit hash, or a placeholder for any other
+ * content, which may be anything a ref was made to point at. */
+static void
+add_key(struct sbuf *sb, const struct hfref *r)
+{
+
+	if (hfrefs_is_commit(r->commit, r->commitlen))
+		pyrepr(sb, r->commit, r->commitlen);
+	else
+		sbuf_adds(sb, HFREFS_NOT_COMMIT);
 }
 
 /*
@@ -108,7 +138,7 @@ add_group(struct sbuf *sb, const struct hfref *refs, size_t nrefs,
 {
 	size_t	 j;
 
-	pyrepr(sb, refs[i].commit, refs[i].commitlen);
+	add_key(sb, &refs[i]);
 	sbuf_add(sb, ": {", 3);
 	for (j = i; j < nrefs; j++) {
 		if (done[j] || !same_commit(&refs[j], &refs[i]))

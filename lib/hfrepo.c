@@ -10,18 +10,28 @@
  * blob is stat'ed once (a per-repo set keyed by the blob path relative to
  * the repo); any other link text falls back to realpath().
  *
- * Deliberate choices where Python's behaviour is unspecified or unsafe:
+ * Deliberate choices where Python's behaviour is unspecified or unsafe,
+ * for a cache that any process of its group may write at any time:
+ * nothing is followed through a symlink but the snapshot links to the
+ * repo's own blobs, and no file's content is ever quoted but a ref that is
+ * exactly a commit hash.
  * - A symlink at the top level or a symlinked snapshots/ is not followed
  *   (the repo is reported as "Repo path is not a directory" or "Snapshots
  *   dir doesn't exist").  A symlink inside snapshots/ pointing to a
- *   directory counts as a revision with no files; a symlink in a revision
- *   pointing to a directory is skipped (as Python's glob does).  A
- *   symlinked blobs/ is never walked: links into it go through realpath()
- *   and its partial files are not counted.
+ *   directory counts as a revision with no files.  A blobs/ that is a
+ *   symlink or not a directory makes the repo corrupted, and so does a
+ *   link in a revision that does not resolve into the repo's blobs/ (Python
+ *   would count a file anywhere, and skip a directory).
  * - Errors Python would raise out of the whole scan (a ref or snapshot
  *   dir that cannot be read) become a warning for that repo instead.
- * - Only regular files in refs/ are read (through a symlink too), at most
- *   HFREPO_REF_MAX bytes, with Python's universal-newline translation.
+ * - Only regular files in refs/ are read, opened with O_NOFOLLOW, at most
+ *   HFREPO_REF_MAX bytes, with Python's universal-newline translation.  A
+ *   ref that is a symlink, a FIFO or anything else, and a symlinked refs/,
+ *   are ignored (never opened) and named in a note for the repo, which
+ *   does not make it corrupted.
+ * - Only refs/, snapshots/ and blobs/ are read: the downloader's
+ *   .mm-staging/<commit>/ (a revision being published) is not a revision,
+ *   and the blobs only it points to are partial bytes.
  * - partial_bytes of a valid repo is the st_size of every regular
  *   blobs/ *.incomplete file plus every other regular file in blobs/ that
  *   no snapshot references.  For a corrupted repo whose folder name is
@@ -50,15 +60,18 @@
 #include "hfrefs.h"
 #include "hfrepo.h"
 #include "pypath.h"
+#include "sbuf.h"
 #include "strset.h"
 
 #define HFREPO_DEPTH_MAX	64		/* dir levels below a repo */
-#define HFREPO_PATH_MAX		4096		/* path inside a repo */
+#define HFREPO_PATH_MAX		8192		/* path inside a repo */
 #define HFREPO_LINK_MAX		4096		/* symlink text */
 #define HFREPO_REF_MAX		1024		/* bytes read from a ref */
 #define HFREPO_BLOBS_MAX	(1u << 24)	/* unique blobs per repo */
 #define HFREPO_REVS_MAX		(1u << 20)	/* revisions per repo */
 #define HFREPO_REFS_MAX		(1u << 16)	/* refs per repo */
+#define HFREPO_NOTED_MAX	8		/* ignored refs named */
+#define HFREPO_NOTE_MAX		(256 * 1024)	/* the note's text */
 
 #define BLOBS_PREFIX		"blobs/"
 #define BLOBS_PREFIX_LEN	(sizeof(BLOBS_PREFIX) - 1)
@@ -70,8 +83,7 @@ struct repoctx {
 	const char	*cache;		/* resolved cache dir, "" for "/" */
 	const char	*folder;
 	int		 repofd;
-	int		 blobsfd;	/* -1: no usable blobs/ */
-	bool		 blobs_slow;	/* blobs/ unusable: realpath always */
+	int		 blobsfd;	/* -1: no blobs/ */
 	struct strset	 set;		/* unique blobs seen */
 	uint64_t	 size;
 	size_t		 nfiles;
@@ -82,6 +94,8 @@ struct repoctx {
 	size_t		 nrefs;
 	size_t		 refcap;
 	char		*warning;
+	struct sbuf	 note;		/* the refs ignored */
+	size_t		 nignored;
 	char		 rel[HFREPO_PATH_MAX];	/* current dir inside the repo */
 	size_t		 rellen;
 };
@@ -189,6 +203,47 @@ rel_pop(struct repoctx *c, size_t saved)
 
 	c->rellen = saved;
 	c->rel[saved] = '\0';
+}
+
+/*
+ * Notes that the entry name of c->rel (a ref, or refs/ itself) is ignored:
+ * its path, never its content, and only the first HFREPO_NOTED_MAX paths.
+ */
+static void
+note_ignored(struct repoctx *c, const char *name)
+{
+
+	if (++c->nignored > HFREPO_NOTED_MAX)
+		return;
+	sbuf_adds(&c->note, c->nignored == 1 ? "Refs ignored, a symlink or "
+	    "not a regular file: " : ", ");
+	sbuf_adds(&c->note, c->cache);
+	sbuf_adds(&c->note, "/");
+	sbuf_adds(&c->note, c->folder);
+	sbuf_adds(&c->note, "/");
+	sbuf_adds(&c->note, c->rel);
+	if (c->rellen > 0)
+		sbuf_adds(&c->note, "/");
+	sbuf_adds(&c->note, name);
+}
+
+/* The note of the refs ignored (malloc'd, the caller's), NULL when there
+ * is none. */
+static char *
+note_finish(struct repoctx *c)
+{
+	char	 more[64], *note;
+
+	if (c->nignored == 0)
+		return NULL;
+	if (c->nignored > HFREPO_NOTED_MAX) {
+		(void)snprintf(more, sizeof(more), " and %zu more",
+		    c->nignored - HFREPO_NOTED_MAX);
+		sbuf_adds(&c->note, more);
+	}
+	note = sbuf_finish(&c->note);
+	c->note.s = NULL;
+	return note;
 }
 
 /* ---------------------------------------------------------------------
@@ -332,6 +387,11 @@ blob_slow(struct repoctx *c, const char *name)
 		goto out;
 	}
 	key = blob_key(c, r);
+	if (strncmp(key, BLOBS_PREFIX, BLOBS_PREFIX_LEN) != 0) {
+		e = repo_warn(c, "Snapshot link outside the repo's blobs: "
+		    "%s", full);
+		goto out;
+	}
 	h = strset_hash(key, strlen(key));
 	if (strset_has(&c->set, key, strlen(key), h))
 		goto out;
@@ -364,7 +424,7 @@ scan_link(struct repoctx *c, int dfd, const char *name, size_t depth)
 
 	if ((n = readlinkat(dfd, name, text, sizeof(text) - 1)) == -1)
 		return repo_warn_errno(c, "symlink", name);
-	if ((size_t)n >= sizeof(text) - 1 || c->blobs_slow)
+	if ((size_t)n >= sizeof(text) - 1)
 		return blob_slow(c, name);
 	text[n] = '\0';
 	for (p = text, k = 0; p[0] == '.' && p[1] == '.' && p[2] == '/';
@@ -489,27 +549,28 @@ tree_entry(struct repoctx *c, int dfd, const char *name, int dtype,
 }
 
 /*
- * Opens the ref file name (regular, through a symlink too) into *fd; *fd
- * stays -1 when it is something else (directory, broken link, fifo...).
+ * Opens the ref file name, a regular file, into *fd, never following a
+ * symlink nor blocking; *fd stays -1 (and the ref is noted as ignored)
+ * when it turned out to be something else since readdir.
  */
 static enum err
-ref_open(struct repoctx *c, int dfd, const char *name, int dtype, int *fd)
+ref_open(struct repoctx *c, int dfd, const char *name, int *fd)
 {
 	struct stat	 st;
 
 	*fd = -1;
-	if (dtype != DT_REG && (fstatat(dfd, name, &st, 0) == -1 ||
-	    !S_ISREG(st.st_mode)))
-		return ERR_OK;
 	if (c->nrefs >= HFREPO_REFS_MAX)
 		return repo_warn(c, "Too many refs in cached repo: %s/%s",
 		    c->cache, c->folder);
-	*fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-	if (*fd == -1)
+	*fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+	    O_NOCTTY | O_CLOEXEC);
+	if (*fd == -1 && errno != ELOOP)
 		return repo_warn_errno(c, "ref", name);
-	if (fstat(*fd, &st) == -1 || !S_ISREG(st.st_mode)) {
-		close(*fd);
+	if (*fd == -1 || fstat(*fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		if (*fd != -1)
+			close(*fd);
 		*fd = -1;
+		note_ignored(c, name);
 	}
 	return ERR_OK;
 }
@@ -556,14 +617,14 @@ ref_add(struct repoctx *c, const char *name, const char *commit, size_t len)
 
 /* A ref file: read raw, text mode, at most HFREPO_REF_MAX bytes. */
 static enum err
-scan_ref(struct repoctx *c, int dfd, const char *name, int dtype)
+scan_ref(struct repoctx *c, int dfd, const char *name)
 {
 	char		 buf[HFREPO_REF_MAX];
 	size_t		 len = sizeof(buf);
 	int		 fd;
 	enum err	 e;
 
-	if ((e = ref_open(c, dfd, name, dtype, &fd)) != ERR_OK || fd == -1)
+	if ((e = ref_open(c, dfd, name, &fd)) != ERR_OK || fd == -1)
 		return e;
 	e = ref_read(c, fd, name, buf, &len);
 	close(fd);
@@ -572,14 +633,21 @@ scan_ref(struct repoctx *c, int dfd, const char *name, int dtype)
 	return ref_add(c, name, buf, hfrefs_newlines(buf, len));
 }
 
+/* A directory is walked, a regular file read, anything else ignored. */
 static enum err
 refs_entry(struct repoctx *c, int dfd, const char *name, int dtype,
     size_t depth)
 {
 
-	if (dtype == DT_DIR)
+	switch (dtype) {
+	case DT_DIR:
 		return walk_sub(c, dfd, name, depth, &walk_refs);
-	return scan_ref(c, dfd, name, dtype);
+	case DT_REG:
+		return scan_ref(c, dfd, name);
+	default:
+		note_ignored(c, name);
+		return ERR_OK;
+	}
 }
 
 static enum err
@@ -694,7 +762,8 @@ parse_folder(struct repoctx *c, const char *name, int dtype,
 	return ERR_OK;
 }
 
-/* Opens the repo folder and its blobs/ (which may be missing). */
+/* Opens the repo folder and its blobs/ (which may be missing, but not be
+ * a symlink or a file). */
 static enum err
 open_repo(struct repoctx *c, int cachefd)
 {
@@ -705,10 +774,13 @@ open_repo(struct repoctx *c, int cachefd)
 			    "%s/%s", c->cache, c->folder);
 		return repo_warn_errno(c, "repo", "");
 	}
-	if ((c->blobsfd = dirat_fd(c->repofd, "blobs")) == -1 &&
-	    errno != ENOENT)
-		c->blobs_slow = true;
-	return ERR_OK;
+	if ((c->blobsfd = dirat_fd(c->repofd, "blobs")) != -1 ||
+	    errno == ENOENT)
+		return ERR_OK;
+	if (errno == ENOTDIR || errno == ELOOP)
+		return repo_warn(c, "Blobs dir is a symlink or not a directory "
+		    "in cached repo: %s/%s/blobs", c->cache, c->folder);
+	return repo_warn_errno(c, "blobs", "blobs");
 }
 
 static enum err
@@ -723,7 +795,8 @@ open_snapshots(struct repoctx *c, DIR **snap)
 	return repo_warn_errno(c, "snapshots", "snapshots");
 }
 
-/* refs/ is optional (*refs NULL) but cannot be a file. */
+/* refs/ is optional (*refs NULL) but cannot be a file; a symlinked one
+ * is ignored (noted). */
 static enum err
 open_refs(struct repoctx *c, DIR **refs)
 {
@@ -734,9 +807,11 @@ open_refs(struct repoctx *c, DIR **refs)
 		return ERR_OK;
 	if (errno != ENOTDIR && errno != ELOOP)
 		return repo_warn_errno(c, "refs", "refs");
-	if (fstatat(c->repofd, "refs", &st, 0) == 0 && S_ISREG(st.st_mode))
+	if (fstatat(c->repofd, "refs", &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISREG(st.st_mode))
 		return repo_warn(c, "Refs directory cannot be a file: "
 		    "%s/%s/refs", c->cache, c->folder);
+	note_ignored(c, "refs");
 	return ERR_OK;
 }
 
@@ -784,22 +859,24 @@ repoctx_free(struct repoctx *c)
 	}
 	free(c->refs);
 	free(c->warning);
+	free(c->note.s);
 }
 
 enum err
 hfrepo_scan(int cachefd, const char *cache, const struct dirent *de,
-    struct hfrepo *repo, char **warning)
+    struct hfrepo *repo, char **warning, char **note)
 {
 	struct repoctx	 c;
 	bool		 opened = false;
 	enum err	 e;
 
 	memset(&c, 0, sizeof(c));
+	c.note = (struct sbuf)SBUF_INIT_MAX(HFREPO_NOTE_MAX);
 	c.cache = cache;
 	c.folder = de->d_name;
 	c.repofd = c.blobsfd = -1;
 	memset(repo, 0, sizeof(*repo));
-	*warning = NULL;
+	*warning = *note = NULL;
 	if ((e = parse_folder(&c, de->d_name, dirat_type(cachefd, de),
 	    repo)) != ERR_OK || (e = open_repo(&c, cachefd)) != ERR_OK)
 		goto out;
@@ -822,6 +899,8 @@ out:
 		*warning = c.warning;
 		c.warning = NULL;
 	}
+	if (e == ERR_OK || e == ERR_CORRUPT)
+		*note = note_finish(&c);
 	repoctx_free(&c);
 	return e;
 }

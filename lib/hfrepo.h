@@ -28,11 +28,15 @@ bool		 hfrepo_skipped(const char *name);
  *   message with Python's text that the caller frees; repo->partial_bytes
  *   holds the bytes of its blobs/ *.incomplete files, and the rest of
  *   *repo is zero.
- * - ERR_NOMEM: *repo is zero and *warning NULL.
- * Nothing is logged: the warning is the report.
+ * - ERR_NOMEM: *repo is zero, *warning and *note NULL.
+ * With ERR_OK and ERR_CORRUPT, *note is NULL or a malloc'd message naming
+ * the refs that were ignored (symlinks, FIFOs...) without making the repo
+ * corrupted; the caller frees it.  No message quotes a file's content but
+ * a ref that is exactly a commit hash.  Nothing is logged: the warning
+ * and the note are the report.
  */
 enum err	 hfrepo_scan(int cachefd, const char *cache,
 		    const struct dirent *de, struct hfrepo *repo,
-		    char **warning);
+		    char **warning, char **note);
 
 #endif

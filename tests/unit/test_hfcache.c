@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,7 +18,7 @@
 
 /*
  * A fixture is a list of operations below the cache dir: 'd' mkdir -p,
- * 'f' a file with content arg, 'l' a symlink path -> arg.  In a link
+ * 'f' a file with content arg, 'l' a symlink path -> arg, 'p' a FIFO.  In a link
  * target and in expected warnings, "@" stands for the resolved cache dir.
  */
 struct fx {
@@ -39,8 +40,8 @@ struct exprepo {
 struct scancase {
 	const char		*name;
 	const struct fx		*fx;
-	struct exprepo		 repos[6];	/* sorted; type NULL ends */
-	const char		*warnings[6];	/* any order; NULL ends */
+	struct exprepo		 repos[8];	/* sorted; type NULL ends */
+	const char		*warnings[8];	/* any order; NULL ends */
 	uint64_t		 size;
 	uint64_t		 partial;
 };
@@ -101,6 +102,16 @@ fx_build(const char *cache, const struct fx *fx)
 			break;
 		case 'f':
 			unit_write_file(path, fx->arg, strlen(fx->arg));
+			break;
+		case 'p':
+			slash = strrchr(path, '/');
+			*slash = '\0';
+			mkdirs(path);
+			*slash = '/';
+			if (mkfifo(path, 0644) == -1) {
+				perror(path);
+				abort();
+			}
 			break;
 		case 'l':
 			slash = strrchr(path, '/');
@@ -341,6 +352,43 @@ static const struct fx fx_partial[] = {
 	{ 0, NULL, NULL }
 };
 
+#define H1	"1111111111111111111111111111111111111111"
+#define H2	"2222222222222222222222222222222222222222"
+
+/*
+ * What any process of the cache's group may plant: refs that link to a
+ * secret, a FIFO ref, a symlinked refs/ or blobs/, a link out of the repo;
+ * and what the downloader leaves: a .mm-staging/<commit>/ of links.
+ */
+static const struct fx fx_hostile[] = {
+	{ 'f', ".locks/secret", "JWT_SECRET_KEY=s3cr3t" },
+	{ 'f', ".locks/out/x", "outside" },
+	{ 'f', "models--hl/blobs/b", "abc" },
+	{ 'l', "models--hl/snapshots/" H1 "/f", "../../blobs/b" },
+	{ 'l', "models--hl/refs/main", "@/.locks/secret" },
+	{ 'f', "models--hl/refs/v1", H1 },
+	{ 'f', "models--hf/blobs/b", "abcd" },
+	{ 'l', "models--hf/snapshots/" H1 "/f", "../../blobs/b" },
+	{ 'p', "models--hf/refs/main", NULL },
+	{ 'd', "models--hd/snapshots/" H1, NULL },
+	{ 'l', "models--hd/refs", "@/.locks" },
+	{ 'd', "models--hq/snapshots/" H1, NULL },
+	{ 'f', "models--hq/refs/main", "JWT_SECRET_KEY=s3cr3t" },
+	{ 'l', "models--hb/snapshots/r/f", "../../blobs/x" },
+	{ 'l', "models--hb/blobs", "@/.locks/out" },
+	{ 'f', "models--ho/blobs/b", "b" },
+	{ 'l', "models--ho/snapshots/r/f", "@/.locks/out/x" },
+	{ 'd', "models--st/snapshots", NULL },
+	{ 'd', "models--st/refs", NULL },
+	{ 'f', "models--st/blobs/s", "12345" },
+	{ 'l', "models--st/.mm-staging/" H1 "/f", "../../blobs/s" },
+	{ 'f', "models--st2/blobs/a", "1" },
+	{ 'f', "models--st2/blobs/b2", "22" },
+	{ 'l', "models--st2/snapshots/r/f", "../../blobs/a" },
+	{ 'l', "models--st2/.mm-staging/" H2 "/g", "../../blobs/b2" },
+	{ 0, NULL, NULL }
+};
+
 static const struct scancase cases[] = {
 	{ "verified", fx_verified,
 	    { { "model", "org/name", "models--org--name", 18, 3, 2, 3 } },
@@ -376,13 +424,13 @@ static const struct scancase cases[] = {
 	{ "refs", fx_refs,
 	    { { "model", "r5", "models--r5", 0, 0, 1, 0 } },
 	    { "Reference(s) refer to missing commit hashes: "
-	      "{'deadbeef': {'main'}} (@/models--r1).",
+	      "{<not a commit hash>: {'main'}} (@/models--r1).",
 	      "Reference(s) refer to missing commit hashes: "
-	      "{'abc\\n': {'main'}} (@/models--r2).",
+	      "{<not a commit hash>: {'main'}} (@/models--r2).",
 	      "Reference(s) refer to missing commit hashes: "
-	      "{'zzz': {'dev', 'main'}, \"it's\": {'v1'}} (@/models--r3).",
+	      "{<not a commit hash>: {'dev', 'main', 'v1'}} (@/models--r3).",
 	      "Reference(s) refer to missing commit hashes: "
-	      "{'abc\\n': {'main'}} (@/models--r4).", NULL },
+	      "{<not a commit hash>: {'main'}} (@/models--r4).", NULL },
 	    0, 0 },
 	{ "layout", fx_layout,
 	    { { NULL, NULL, NULL, 0, 0, 0, 0 } },
@@ -396,6 +444,25 @@ static const struct scancase cases[] = {
 	    { { "model", "dl", "models--dl", 0, 0, 0, 6 },
 	      { "model", "orph", "models--orph", 2, 1, 1, 9 } },
 	    { NULL }, 2, 15 },
+	{ "hostile", fx_hostile,
+	    { { "model", "hd", "models--hd", 0, 0, 1, 0 },
+	      { "model", "hf", "models--hf", 4, 1, 1, 0 },
+	      { "model", "hl", "models--hl", 3, 1, 1, 0 },
+	      { "model", "st", "models--st", 0, 0, 0, 5 },
+	      { "model", "st2", "models--st2", 1, 1, 1, 2 } },
+	    { "Refs ignored, a symlink or not a regular file: "
+	      "@/models--hl/refs/main",
+	      "Refs ignored, a symlink or not a regular file: "
+	      "@/models--hf/refs/main",
+	      "Refs ignored, a symlink or not a regular file: "
+	      "@/models--hd/refs",
+	      "Reference(s) refer to missing commit hashes: "
+	      "{<not a commit hash>: {'main'}} (@/models--hq).",
+	      "Blobs dir is a symlink or not a directory in cached repo: "
+	      "@/models--hb/blobs",
+	      "Snapshot link outside the repo's blobs: "
+	      "@/models--ho/snapshots/r/f", NULL },
+	    8, 7 },
 };
 
 static void
@@ -459,6 +526,13 @@ test_partial(void)
 {
 
 	run_case(&cases[8]);
+}
+
+static void
+test_hostile(void)
+{
+
+	run_case(&cases[9]);
 }
 
 static void
@@ -594,20 +668,24 @@ test_nofollow(void)
 		abort();
 	CU_ASSERT_EQUAL_FATAL(symlink(p, q), 0);
 	free(q);
-	/* A sub-folder of a revision that links out of the cache. */
-	if (asprintf(&q, "%s/models--in/snapshots/r/sub", cache) == -1)
+	/* A sub-folder of a revision that links out of the cache: not
+	 * followed, the repo is corrupted. */
+	if (asprintf(&q, "%s/models--ext/snapshots/r/sub", cache) == -1)
 		abort();
-	if (asprintf(&want, "%s/models--in/snapshots/r", cache) == -1)
+	if (asprintf(&want, "%s/models--ext/snapshots/r", cache) == -1)
 		abort();
 	mkdirs(want);
 	free(want);
 	CU_ASSERT_EQUAL_FATAL(symlink(p, q), 0);
 	free(q);
 	free(p);
-	/* A link to a blob outside the cache is stat'ed (slow path). */
+	/* So is a link to a blob outside the cache. */
 	if (asprintf(&p, "%s/models--org--name/blobs/b2", outside) == -1 ||
-	    asprintf(&q, "%s/models--in/snapshots/r/ext", cache) == -1)
+	    asprintf(&q, "%s/models--ext2/snapshots/r/ext", cache) == -1 ||
+	    asprintf(&want, "%s/models--ext2/snapshots/r", cache) == -1)
 		abort();
+	mkdirs(want);
+	free(want);
 	CU_ASSERT_EQUAL_FATAL(symlink(p, q), 0);
 	free(q);
 	free(p);
@@ -615,8 +693,11 @@ test_nofollow(void)
 		abort();
 	unit_write_file(p, "b", 1);
 	free(p);
-	if (asprintf(&q, "%s/models--in/snapshots/r/f", cache) == -1)
+	if (asprintf(&p, "%s/models--in/snapshots/r", cache) == -1 ||
+	    asprintf(&q, "%s/f", p) == -1)
 		abort();
+	mkdirs(p);
+	free(p);
 	CU_ASSERT_EQUAL_FATAL(symlink("../../blobs/b", q), 0);
 	free(q);
 
@@ -625,14 +706,24 @@ test_nofollow(void)
 	CU_ASSERT_EQUAL(scan->n, 1);
 	r = hfcache_find(scan, "model", "in");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
-	CU_ASSERT_EQUAL(r->nb_files, 2);	/* b, and b2 outside */
-	CU_ASSERT_EQUAL(r->size_on_disk, 11);
+	CU_ASSERT_EQUAL(r->nb_files, 1);
+	CU_ASSERT_EQUAL(r->size_on_disk, 1);
 	CU_ASSERT_EQUAL(r->nrevisions, 1);
-	CU_ASSERT_EQUAL_FATAL(scan->nwarnings, 1);
+	CU_ASSERT_EQUAL_FATAL(scan->nwarnings, 3);
 	if (asprintf(&want, "Repo path is not a directory: %s/models--link",
 	    cache) == -1)
 		abort();
-	CU_ASSERT_STRING_EQUAL(scan->warnings[0], want);
+	CU_ASSERT(has_warning(scan, want));
+	free(want);
+	if (asprintf(&want, "Snapshot link outside the repo's blobs: "
+	    "%s/models--ext/snapshots/r/sub", cache) == -1)
+		abort();
+	CU_ASSERT(has_warning(scan, want));
+	free(want);
+	if (asprintf(&want, "Snapshot link outside the repo's blobs: "
+	    "%s/models--ext2/snapshots/r/ext", cache) == -1)
+		abort();
+	CU_ASSERT(has_warning(scan, want));
 	free(want);
 	hfcache_free(&scan);
 
@@ -643,7 +734,7 @@ test_nofollow(void)
 	CU_ASSERT_EQUAL_FATAL(hfcache_scan(p, &scan, errbuf,
 	    sizeof(errbuf)), ERR_OK);
 	CU_ASSERT_EQUAL(scan->n, 1);
-	CU_ASSERT_EQUAL_FATAL(scan->nwarnings, 1);
+	CU_ASSERT_EQUAL_FATAL(scan->nwarnings, 3);
 	CU_ASSERT_PTR_NOT_NULL(strstr(scan->warnings[0], cache));
 	hfcache_free(&scan);
 	free(p);
@@ -694,6 +785,75 @@ test_depth_limit(void)
 	free(tmp);
 }
 
+/*
+ * Makes n nested directories of names seglen bytes long (seglen >= 3)
+ * below the directory dfd, never a whole path; returns the deepest one
+ * (dfd is closed).
+ */
+static int
+nest(int dfd, size_t n, size_t seglen)
+{
+	char	 name[256];
+	size_t	 i;
+	int	 fd;
+
+	for (i = 0; i < n && dfd != -1; i++) {
+		memset(name, 'L', seglen);
+		snprintf(name + seglen - 3, 4, "%03zu", i % 1000);
+		(void)mkdirat(dfd, name, 0755);
+		fd = openat(dfd, name, O_RDONLY | O_DIRECTORY);
+		close(dfd);
+		dfd = fd;
+	}
+	CU_ASSERT_FATAL(dfd != -1);
+	return dfd;
+}
+
+/* A file 33 directories deep and one whose path inside the repo is
+ * longer than PATH_MAX (the downloader takes paths up to 4096 bytes). */
+static void
+test_long_paths(void)
+{
+	struct hfscan		*scan = NULL;
+	const struct hfrepo	*r;
+	char			 errbuf[256], link[128], *tmp, *cache, *p;
+	int			 fd, i;
+
+	cache = new_cache(&tmp);
+	if (asprintf(&p, "%s/models--long/blobs/b", cache) == -1)
+		abort();
+	unit_write_file(p, "12", 2);
+	p[strlen(p) - 1] = 'c';
+	unit_write_file(p, "345", 3);
+	free(p);
+	if (asprintf(&p, "%s/models--long/snapshots/" H1, cache) == -1)
+		abort();
+	mkdirs(p);
+	fd = nest(open(p, O_RDONLY | O_DIRECTORY), 33, 3);
+	for (i = 0, link[0] = '\0'; i < 35; i++)
+		strcat(link, "../");
+	CU_ASSERT_EQUAL(symlinkat(strcat(link, "blobs/b"), fd, "deep"), 0);
+	close(fd);
+	fd = nest(open(p, O_RDONLY | O_DIRECTORY), 16, 253);
+	for (i = 0, link[0] = '\0'; i < 18; i++)
+		strcat(link, "../");
+	CU_ASSERT_EQUAL(symlinkat(strcat(link, "blobs/c"), fd, "long.bin"),
+	    0);
+	close(fd);
+	free(p);
+	CU_ASSERT_EQUAL_FATAL(hfcache_scan(cache, &scan, errbuf,
+	    sizeof(errbuf)), ERR_OK);
+	CU_ASSERT_EQUAL(scan->nwarnings, 0);
+	r = hfcache_find(scan, "model", "long");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+	CU_ASSERT_EQUAL(r->nb_files, 2);
+	CU_ASSERT_EQUAL(r->size_on_disk, 5);
+	hfcache_free(&scan);
+	unit_rmtree(tmp);
+	free(cache);
+	free(tmp);
+}
+
 static const struct unit_test tests[] = {
 	{ "verified example: 2 revisions, 3 blobs, incomplete", test_verified },
 	{ "several revisions sharing blobs, nested refs", test_shared },
@@ -704,11 +864,13 @@ static const struct unit_test tests[] = {
 	{ "refs: missing commit, newline, grouping, nested", test_refs },
 	{ "no snapshots/, refs file, file in snapshots/", test_layout },
 	{ "empty snapshots/ valid; orphans and incomplete", test_partial },
+	{ "hostile refs, blobs/, links; .mm-staging", test_hostile },
 	{ "missing dir, file instead of dir, unreadable",
 	    test_missing_and_file },
 	{ "hfcache_find hits and misses, sort order", test_find },
 	{ "symlinks are not followed while walking", test_nofollow },
 	{ "directory depth limit", test_depth_limit },
+	{ "33 levels deep, a path past PATH_MAX", test_long_paths },
 	{ NULL, NULL }
 };
 

@@ -68,23 +68,36 @@ check_case(const struct refcase *rc)
 		free(refs[i].name);
 }
 
+#define H1	"1111111111111111111111111111111111111111"
+#define H2	"abcdef0123456789abcdef0123456789abcdef01"
+#define NC	HFREFS_NOT_COMMIT
+
+/* Only a commit hash is quoted: any other content may be a secret. */
 static void
 test_missing(void)
 {
 	static const struct refcase cases[] = {
 		{ { NULL }, { "a", NULL }, NULL },
 		{ { "main=a", NULL }, { "b", "a", NULL }, NULL },
-		{ { "main=c", NULL }, { "a", NULL }, "{'c': {'main'}}" },
+		{ { "main=c", NULL }, { "a", NULL }, "{" NC ": {'main'}}" },
 		{ { "v2=c", "main=c", "v1=a", NULL }, { "a", NULL },
-		    "{'c': {'main', 'v2'}}" },
+		    "{" NC ": {'main', 'v2'}}" },
 		{ { "x=d", "main=c", NULL }, { NULL },
-		    "{'c': {'main'}, 'd': {'x'}}" },
-		{ { "main=c\n", NULL }, { "c", NULL }, "{'c\\n': {'main'}}" },
-		{ { "it's=c", NULL }, { NULL }, "{'c': {\"it's\"}}" },
+		    "{" NC ": {'main', 'x'}}" },
+		{ { "main=c\n", NULL }, { "c", NULL }, "{" NC ": {'main'}}" },
+		{ { "it's=c", NULL }, { NULL }, "{" NC ": {\"it's\"}}" },
 		{ { "q'\"=c\t\x01", NULL }, { NULL },
-		    "{'c\\t\\x01': {'q\\'\"'}}" },
+		    "{" NC ": {'q\\'\"'}}" },
 		{ { "refs/pr/1=c\\", NULL }, { NULL },
-		    "{'c\\\\': {'refs/pr/1'}}" },
+		    "{" NC ": {'refs/pr/1'}}" },
+		{ { "main=" H1, NULL }, { H2, NULL }, "{'" H1 "': {'main'}}" },
+		{ { "v2=" H2, "v1=JWT_SECRET_KEY=s3cr3t", "main=" H1,
+		    "pr=" H2, NULL }, { NULL },
+		    "{'" H1 "': {'main'}, '" H2 "': {'pr', 'v2'}, " NC
+		    ": {'v1'}}" },
+		{ { "main=" H1 "\n", "up=ABCDEF0123456789ABCDEF0123456789ABCDEF01",
+		    NULL }, { H1, NULL }, "{" NC ": {'main', 'up'}}" },
+		{ { "main=" H1, NULL }, { H1, NULL }, NULL },
 	};
 	size_t	 i;
 
@@ -92,9 +105,30 @@ test_missing(void)
 		check_case(&cases[i]);
 }
 
+static void
+test_is_commit(void)
+{
+	static const char *const valids[] = { H1, H2, NULL };
+	static const char *const invalids[] = {
+		"", "abc", H1 "1", H1 "\n", "g111111111111111111111111111111111111111",
+		"A111111111111111111111111111111111111111",
+		"11111111111111111111111111111111111111 1", NULL
+	};
+	size_t	 i;
+
+	for (i = 0; valids[i] != NULL; i++)
+		CU_ASSERT(hfrefs_is_commit(valids[i], strlen(valids[i])));
+	for (i = 0; invalids[i] != NULL; i++)
+		CU_ASSERT(!hfrefs_is_commit(invalids[i], strlen(invalids[i])));
+	/* A NUL inside is not a commit hash either. */
+	CU_ASSERT(!hfrefs_is_commit("111111111111111111111\0"
+	    "111111111111111111", 40));
+}
+
 static const struct unit_test tests[] = {
 	{ "text-mode newlines", test_newlines },
-	{ "missing commits, grouped, Python repr", test_missing },
+	{ "missing commits, grouped, content never quoted", test_missing },
+	{ "a commit hash is exactly 40 lowercase hex", test_is_commit },
 	{ NULL, NULL }
 };
 
