@@ -1,7 +1,11 @@
 /*
  * The delete job: re-check in PostgreSQL that no collection uses the
  * model (one may have appeared since the request), then remove the
- * repo's whole folder from the cache, partial downloads included.
+ * repo's whole folder from the cache, partial downloads included.  The
+ * collections are checked again after every wait for a blob lock and
+ * immediately before the first unlink: our database role is read-only, so
+ * no lock can keep a collection from being created in between, and this
+ * is the narrowest window we can give.
  */
 #include <stdio.h>
 #include <string.h>
@@ -55,17 +59,37 @@ recheck_collections(struct job *j, int *rc)
 	return -1;
 }
 
+/* What the removal's check needs: the job, and its exit status once the
+ * check has ended the task. */
+struct recheck {
+	struct job	*j;
+	int		 rc;
+};
+
+/* The removal's check: the collections again (0 = go on). */
+static int
+recheck_fn(void *arg)
+{
+	struct recheck	*rk = arg;
+
+	return recheck_collections(rk->j, &rk->rc);
+}
+
 int
 job_delete(struct job *j)
 {
-	char		 msg[512];
-	enum err	 e;
-	int		 rc;
+	struct recheck		 rk = { j, JOB_EXIT_FAILED };
+	struct hfdelete_check	 check = { recheck_fn, &rk };
+	char			 msg[512];
+	enum err		 e;
+	int			 rc;
 
 	if (recheck_collections(j, &rc) == -1)
 		return rc;
 	e = hfdelete_remove(j->cfg->hf_hub_cache, "model", j->model_id,
-	    j->cfg->delete_soft_limit, msg, sizeof(msg));
+	    j->cfg->delete_soft_limit, &check, msg, sizeof(msg));
+	if (e == ERR_CONFLICT)
+		return rk.rc;
 	if (e == ERR_NOTFOUND) {
 		rc = job_end(j, TS_NOT_INSTALLED, NULL);
 		log_info("task=%s model=%s event=delete.not_installed",

@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,7 +16,7 @@
 #include "hfdelete.h"
 #include "log.h"
 
-#define WALK_DEPTH_MAX	64
+#define WALK_DEPTH_MAX	256		/* directory levels below a repo */
 #define INODES_MAX	(1u << 20)	/* hard-linked files in a repo */
 #define ETAGS_MAX	(1u << 20)	/* files in blobs/ */
 
@@ -267,93 +268,182 @@ blob_etags(int repofd, size_t *n)
 	return v;
 }
 
-/* Takes every lock in order; returns how many it holds in fds[]. */
-static size_t
-lock_blobs(int cfd, const char *folder, char **etags, size_t n, int *fds,
-    unsigned timeout_s)
+/*
+ * The lock directory of the repo, .locks/<folder>, opened one component at
+ * a time with no-follow; -1 when there is none that is a real directory
+ * (then nobody can hold a lock in it: our writers open it the same way).
+ */
+static int
+lock_dir(int cfd, const char *folder)
 {
-	char		 path[1024];
-	time_t		 deadline = time(NULL) + timeout_s;
-	size_t		 i;
+	int	 locks, fd;
 
-	for (i = 0; i < n; i++) {
-		snprintf(path, sizeof(path), ".locks/%s/%s.lock", folder,
-		    etags[i]);
-		fds[i] = openat(cfd, path, O_RDWR | O_CREAT | O_NOFOLLOW |
-		    O_CLOEXEC, 0664);
-		if (fds[i] == -1)
-			continue;	/* no locks dir: nobody can hold one */
-		while (flock(fds[i], LOCK_EX | LOCK_NB) == -1) {
-			if (time(NULL) >= deadline) {
-				close(fds[i]);
-				return i;
-			}
-			usleep(100 * 1000);
+	locks = dirat_fd(cfd, ".locks");
+	fd = dirat_fd(locks, folder);
+	if (fd == -1 && (errno == ELOOP || errno == ENOTDIR))
+		log_warnx("hfdelete: .locks/%s is a symlink or not a "
+		    "directory: its locks are not taken", folder);
+	if (locks != -1)
+		close(locks);
+	return fd;
+}
+
+/*
+ * Takes the lock of etag in lockfd into *fd, waiting until deadline; then
+ * *waited says whether it had to wait.  -1 (*fd closed, -1) past the
+ * deadline; a lock file that cannot be opened is skipped (0, *fd -1).
+ */
+static int
+lock_one(int lockfd, const char *etag, time_t deadline, int *fd,
+    int *waited)
+{
+	char	 name[NAME_MAX + 1];
+
+	*waited = 0;
+	*fd = -1;
+	if (lockfd == -1 || snprintf(name, sizeof(name), "%s.lock", etag) >=
+	    (int)sizeof(name))
+		return 0;
+	*fd = openat(lockfd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK |
+	    O_CLOEXEC, 0664);
+	if (*fd == -1)
+		return 0;
+	while (flock(*fd, LOCK_EX | LOCK_NB) == -1) {
+		*waited = 1;
+		if (time(NULL) >= deadline) {
+			close(*fd);
+			*fd = -1;
+			return -1;
+		}
+		usleep(100 * 1000);
+	}
+	return 0;
+}
+
+/* The removal of one repo folder: what it holds while it runs. */
+struct removal {
+	int				 cfd;
+	const char			*folder;
+	char				**etags;
+	size_t				 n;
+	int				*fds;
+	size_t				 held;
+	const struct hfdelete_check	*check;
+};
+
+/*
+ * Takes every blob lock in sorted order, calling the check after each
+ * lock it had to wait for.  ERR_TIMEOUT (r->held locks held) when one
+ * stays held; ERR_CONFLICT when the check stopped the removal.
+ */
+static enum err
+lock_blobs(struct removal *r, unsigned timeout_s)
+{
+	time_t		 deadline = time(NULL) + timeout_s;
+	int		 lockfd, waited, rc = 0;
+
+	lockfd = lock_dir(r->cfd, r->folder);
+	for (; r->held < r->n; r->held++) {
+		if ((rc = lock_one(lockfd, r->etags[r->held], deadline,
+		    &r->fds[r->held], &waited)) == -1)
+			break;
+		if (waited && r->check != NULL &&
+		    r->check->fn(r->check->arg) != 0) {
+			r->held++;
+			rc = 1;
+			break;
 		}
 	}
-	return n;
+	if (lockfd != -1)
+		close(lockfd);
+	return rc == 0 ? ERR_OK : rc == 1 ? ERR_CONFLICT : ERR_TIMEOUT;
+}
+
+/* Opens the cache and finds the repo folder's blobs; ERR_NOTFOUND when
+ * there is no folder. */
+static enum err
+removal_open(struct removal *r, const char *cache_dir, char *msg,
+    size_t msglen)
+{
+	struct stat	 st;
+	int		 repofd;
+
+	if ((r->cfd = open(cache_dir, O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) == -1) {
+		snprintf(msg, msglen, "Cannot open the cache %s: %s",
+		    cache_dir, strerror(errno));
+		return errno == ENOENT ? ERR_NOTFOUND : ERR_IO;
+	}
+	if (fstatat(r->cfd, r->folder, &st, AT_SYMLINK_NOFOLLOW) == -1) {
+		snprintf(msg, msglen, "Cannot read %s: %s", r->folder,
+		    strerror(errno));
+		return errno == ENOENT ? ERR_NOTFOUND : ERR_IO;
+	}
+	if (S_ISDIR(st.st_mode) && (repofd = dirat_fd(r->cfd,
+	    r->folder)) != -1) {
+		r->etags = blob_etags(repofd, &r->n);
+		close(repofd);
+	}
+	if (r->n > 0 && (r->fds = calloc(r->n, sizeof(*r->fds))) == NULL)
+		return ERR_NOMEM;
+	return ERR_OK;
+}
+
+static void
+removal_close(struct removal *r)
+{
+	size_t	 i;
+
+	for (i = 0; i < r->held; i++)
+		if (r->fds[i] != -1)
+			close(r->fds[i]);
+	for (i = 0; i < r->n; i++)
+		free(r->etags[i]);
+	free(r->etags);
+	free(r->fds);
+	if (r->cfd != -1)
+		close(r->cfd);
+}
+
+/* Removes the folder, every lock held; the last check comes first. */
+static enum err
+removal_run(struct removal *r, char *msg, size_t msglen)
+{
+
+	if (r->check != NULL && r->check->fn(r->check->arg) != 0)
+		return ERR_CONFLICT;
+	if (remove_at(r->cfd, r->folder, 0) == 0)
+		return ERR_OK;
+	snprintf(msg, msglen, "Cannot remove %s from the cache: %s%s",
+	    r->folder, strerror(errno), errno == EACCES ||
+	    errno == EPERM ? " (every client of a shared cache must "
+	    "write it group-writable, umask 002, in the cache's "
+	    "group; fix the owner or mode of its files and retry)" : "");
+	return ERR_IO;
 }
 
 enum err
 hfdelete_remove(const char *cache_dir, const char *type, const char *repo_id,
-    unsigned lock_timeout_s, char *msg, size_t msglen)
+    unsigned lock_timeout_s, const struct hfdelete_check *check, char *msg,
+    size_t msglen)
 {
-	char		 folder[512], **etags = NULL;
-	int		 cfd = -1, repofd = -1, *fds = NULL;
-	size_t		 n = 0, held = 0, i;
-	struct stat	 st;
-	enum err	 e = ERR_IO;
+	struct removal	 r = { -1, NULL, NULL, 0, NULL, 0, check };
+	char		 folder[512];
+	enum err	 e;
 
 	*msg = '\0';
 	if (hfdelete_folder(folder, sizeof(folder), type, repo_id) == -1)
 		return ERR_INVAL;
-	if ((cfd = open(cache_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
-		e = errno == ENOENT ? ERR_NOTFOUND : ERR_IO;
-		snprintf(msg, msglen, "Cannot open the cache %s: %s",
-		    cache_dir, strerror(errno));
+	r.folder = folder;
+	if ((e = removal_open(&r, cache_dir, msg, msglen)) != ERR_OK)
 		goto out;
-	}
-	if (fstatat(cfd, folder, &st, AT_SYMLINK_NOFOLLOW) == -1) {
-		e = errno == ENOENT ? ERR_NOTFOUND : ERR_IO;
-		snprintf(msg, msglen, "Cannot read %s: %s", folder,
-		    strerror(errno));
-		goto out;
-	}
-	if (S_ISDIR(st.st_mode) && (repofd = dirat_fd(cfd, folder)) != -1)
-		etags = blob_etags(repofd, &n);
-	if (n > 0 && (fds = calloc(n, sizeof(*fds))) == NULL) {
-		e = ERR_NOMEM;
-		goto out;
-	}
-	held = lock_blobs(cfd, folder, etags, n, fds, lock_timeout_s);
-	if (held < n) {
-		e = ERR_TIMEOUT;
+	if ((e = lock_blobs(&r, lock_timeout_s)) == ERR_TIMEOUT)
 		snprintf(msg, msglen, "Another process is still writing %s "
 		    "(lock held on blob %s); try again later", repo_id,
-		    etags[held]);
-		goto out;
-	}
-	if (remove_at(cfd, folder, 0) == -1) {
-		snprintf(msg, msglen, "Cannot remove %s from the cache: %s%s",
-		    folder, strerror(errno), errno == EACCES ||
-		    errno == EPERM ? " (every client of a shared cache must "
-		    "write it group-writable, umask 002, in the cache's "
-		    "group; fix the owner or mode of its files and retry)" :
-		    "");
-		goto out;
-	}
-	e = ERR_OK;
+		    r.etags[r.held]);
+	if (e == ERR_OK)
+		e = removal_run(&r, msg, msglen);
 out:
-	for (i = 0; i < held; i++)
-		if (fds[i] != -1)
-			close(fds[i]);
-	for (i = 0; i < n; i++)
-		free(etags[i]);
-	free(etags);
-	free(fds);
-	if (repofd != -1)
-		close(repofd);
-	if (cfd != -1)
-		close(cfd);
+	removal_close(&r);
 	return e;
 }

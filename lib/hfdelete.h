@@ -11,8 +11,9 @@
  * delete_revisions does when every revision goes, but safely for a cache
  * shared by other processes: the blob locks are taken in sorted order
  * first, the walk uses openat/unlinkat with O_NOFOLLOW so no symlink is
- * ever followed, and nothing outside the repo folder is touched (a repo
- * folder that is itself a symlink is unlinked, not followed).
+ * ever followed (not even in the path to a lock file), and nothing
+ * outside the repo folder is touched (a repo folder that is itself a
+ * symlink is unlinked, not followed).  Nothing reads a file's content.
  */
 
 /* Writes "<type>s--<id with / as -->" into buf; -1 if it does not fit. */
@@ -29,13 +30,29 @@ enum err	 hfdelete_estimate(const char *cache_dir, const char *type,
 		    const char *repo_id, uint64_t *bytes, int *present);
 
 /*
- * Removes the repo folder.  Waits up to lock_timeout_s for each blob lock
- * (another process may be downloading it).  ERR_NOTFOUND when there is no
- * folder; ERR_TIMEOUT when a lock stays held; ERR_IO with a message
- * otherwise.
+ * A check of the caller's (that nothing uses the model now): fn(arg)
+ * returns 0 to go on, anything else to stop the removal.
+ */
+struct hfdelete_check {
+	int	(*fn)(void *arg);
+	void	*arg;
+};
+
+/*
+ * Removes the repo folder.  Waits up to lock_timeout_s in all for the
+ * blob locks (.locks/<folder>/<etag>.lock, as huggingface_hub's filelock;
+ * another process may be downloading the blob), opened one directory at
+ * a time with no-follow: a lock folder that is a symlink is not used.
+ * check (may be NULL) runs after each lock it had to wait for and once
+ * more immediately before the first unlink.  ERR_NOTFOUND when there is
+ * no folder; ERR_CONFLICT when check stopped it, ERR_TIMEOUT when a lock
+ * stays held (nothing removed either way); ERR_IO with a message in msg
+ * otherwise.  Walks with directory descriptors, never a whole path, down
+ * to 256 levels.
  */
 enum err	 hfdelete_remove(const char *cache_dir, const char *type,
 		    const char *repo_id, unsigned lock_timeout_s,
-		    char *msg, size_t msglen);
+		    const struct hfdelete_check *check, char *msg,
+		    size_t msglen);
 
 #endif

@@ -1,7 +1,9 @@
 /* Removing a repo folder: freed-size estimate, symlink traps, locks. */
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -109,11 +111,11 @@ test_remove(void)
 
 	make_repo("c2");
 	CU_ASSERT_EQUAL(hfdelete_remove(path("c2", ""), "model", "org/m",
-	    1, msg, sizeof(msg)), ERR_OK);
+	    1, NULL, msg, sizeof(msg)), ERR_OK);
 	CU_ASSERT_EQUAL(lstat(path("c2", "models--org--m"), &st), -1);
 	CU_ASSERT_EQUAL(lstat(path("c2", "models--org--other/blobs/keep"), &st), 0);
 	CU_ASSERT_EQUAL(hfdelete_remove(path("c2", ""), "model", "org/m",
-	    1, msg, sizeof(msg)), ERR_NOTFOUND);
+	    1, NULL, msg, sizeof(msg)), ERR_NOTFOUND);
 }
 
 static void
@@ -131,7 +133,7 @@ test_symlink_traps(void)
 	CU_ASSERT_EQUAL(symlink(path("c3", "victim/file"),
 	    path("c3/cache", "models--org--m/refs/pr")), 0);
 	CU_ASSERT_EQUAL(hfdelete_remove(path("c3/cache", ""), "model",
-	    "org/m", 1, msg, sizeof(msg)), ERR_OK);
+	    "org/m", 1, NULL, msg, sizeof(msg)), ERR_OK);
 	CU_ASSERT_EQUAL(stat(path("c3", "victim/file"), &st), 0);
 	CU_ASSERT_EQUAL(st.st_size, 8);
 
@@ -140,7 +142,7 @@ test_symlink_traps(void)
 	CU_ASSERT_EQUAL(symlink(path("c3", "victim"),
 	    path("c3/cache", "models--org--evil")), 0);
 	CU_ASSERT_EQUAL(hfdelete_remove(path("c3/cache", ""), "model",
-	    "org/evil", 1, msg, sizeof(msg)), ERR_OK);
+	    "org/evil", 1, NULL, msg, sizeof(msg)), ERR_OK);
 	CU_ASSERT_EQUAL(lstat(path("c3/cache", "models--org--evil"), &st),
 	    -1);
 	CU_ASSERT_EQUAL(stat(path("c3", "victim/file"), &st), 0);
@@ -162,13 +164,206 @@ test_lock_held(void)
 	/* flock is per open file description: another open conflicts. */
 	CU_ASSERT_EQUAL(flock(fd, LOCK_EX), 0);
 	CU_ASSERT_EQUAL(hfdelete_remove(path("c4", ""), "model", "org/m",
-	    1, msg, sizeof(msg)), ERR_TIMEOUT);
+	    1, NULL, msg, sizeof(msg)), ERR_TIMEOUT);
 	CU_ASSERT_PTR_NOT_NULL(strstr(msg, "bbbb"));
 	CU_ASSERT_EQUAL(lstat(path("c4", "models--org--m/blobs/aaaa"),
 	    &st), 0);
 	close(fd);
 	CU_ASSERT_EQUAL(hfdelete_remove(path("c4", ""), "model", "org/m",
-	    1, msg, sizeof(msg)), ERR_OK);
+	    1, NULL, msg, sizeof(msg)), ERR_OK);
+}
+
+/* The number of entries of the directory p (-1 if it cannot be read). */
+static int
+entries(const char *p)
+{
+	struct dirent	*de;
+	DIR		*d;
+	int		 n = 0;
+
+	if ((d = opendir(p)) == NULL)
+		return -1;
+	while ((de = readdir(d)) != NULL)
+		if (strcmp(de->d_name, ".") != 0 &&
+		    strcmp(de->d_name, "..") != 0)
+			n++;
+	closedir(d);
+	return n;
+}
+
+/* A .locks/<folder>, or .locks itself, linking out of the cache gets no
+ * lock file. */
+static void
+test_lock_symlinks(void)
+{
+	char		 msg[256];
+	struct stat	 st;
+
+	make_repo("c5/cache");
+	CU_ASSERT_EQUAL_FATAL(mkdir(path("c5", "out"), 0777), 0);
+	CU_ASSERT_EQUAL_FATAL(mkdir(path("c5/cache", ".locks"), 0755), 0);
+	CU_ASSERT_EQUAL(symlink(path("c5", "out"),
+	    path("c5/cache", ".locks/models--org--m")), 0);
+	CU_ASSERT_EQUAL(hfdelete_remove(path("c5/cache", ""), "model",
+	    "org/m", 1, NULL, msg, sizeof(msg)), ERR_OK);
+	CU_ASSERT_EQUAL(lstat(path("c5/cache", "models--org--m"), &st), -1);
+	CU_ASSERT_EQUAL(entries(path("c5", "out")), 0);
+
+	make_repo("c6/cache");
+	CU_ASSERT_EQUAL_FATAL(mkdir(path("c6", "out"), 0777), 0);
+	CU_ASSERT_EQUAL_FATAL(mkdir(path("c6", "out/models--org--m"), 0777),
+	    0);
+	CU_ASSERT_EQUAL(symlink(path("c6", "out"), path("c6/cache",
+	    ".locks")), 0);
+	CU_ASSERT_EQUAL(hfdelete_remove(path("c6/cache", ""), "model",
+	    "org/m", 1, NULL, msg, sizeof(msg)), ERR_OK);
+	CU_ASSERT_EQUAL(entries(path("c6", "out/models--org--m")), 0);
+}
+
+/* The check: counts its calls, stops the removal from call stop_at. */
+struct counted {
+	int	 calls;
+	int	 stop_at;
+};
+
+static int
+count_check(void *arg)
+{
+	struct counted	*c = arg;
+
+	return ++c->calls >= c->stop_at;
+}
+
+/* A child that holds the lock file lf for ms milliseconds; returns its
+ * pid once the lock is held. */
+static pid_t
+hold_lock(const char *lf, unsigned ms)
+{
+	pid_t	 pid;
+	int	 p[2], fd;
+	char	 c;
+
+	CU_ASSERT_FATAL(pipe(p) == 0);
+	if ((pid = fork()) == 0) {
+		fd = open(lf, O_RDWR | O_CREAT, 0664);
+		if (fd == -1 || flock(fd, LOCK_EX) == -1)
+			_exit(1);
+		(void)write(p[1], "x", 1);
+		usleep(ms * 1000);
+		_exit(0);
+	}
+	CU_ASSERT_FATAL(pid > 0);
+	close(p[1]);
+	CU_ASSERT_FATAL(read(p[0], &c, 1) == 1);
+	close(p[0]);
+	return pid;
+}
+
+/* The check runs after each wait for a lock and before the first unlink;
+ * when it says stop, nothing is removed. */
+static void
+test_check(void)
+{
+	struct counted		 cnt = { 0, 1 };
+	struct hfdelete_check	 check = { count_check, &cnt };
+	char			 msg[256];
+	struct stat		 st;
+	pid_t			 pid;
+	int			 status;
+
+	make_repo("c7");
+	CU_ASSERT_EQUAL(hfdelete_remove(path("c7", ""), "model", "org/m",
+	    1, &check, msg, sizeof(msg)), ERR_CONFLICT);
+	CU_ASSERT_EQUAL(cnt.calls, 1);
+	CU_ASSERT_EQUAL(lstat(path("c7", "models--org--m/blobs/aaaa"),
+	    &st), 0);
+
+	/* Stopped after the wait for a lock: before the removal. */
+	(void)mkdir(path("c7", ".locks"), 0755);
+	(void)mkdir(path("c7", ".locks/models--org--m"), 0755);
+	pid = hold_lock(path("c7", ".locks/models--org--m/aaaa.lock"), 300);
+	cnt.calls = 0;
+	CU_ASSERT_EQUAL(hfdelete_remove(path("c7", ""), "model", "org/m",
+	    10, &check, msg, sizeof(msg)), ERR_CONFLICT);
+	CU_ASSERT_EQUAL(cnt.calls, 1);
+	CU_ASSERT_EQUAL(lstat(path("c7", "models--org--m/blobs/aaaa"),
+	    &st), 0);
+	CU_ASSERT_EQUAL(waitpid(pid, &status, 0), pid);
+
+	/* Checked after the wait and before the first unlink. */
+	pid = hold_lock(path("c7", ".locks/models--org--m/aaaa.lock"), 300);
+	cnt.calls = 0;
+	cnt.stop_at = 3;
+	CU_ASSERT_EQUAL(hfdelete_remove(path("c7", ""), "model", "org/m",
+	    10, &check, msg, sizeof(msg)), ERR_OK);
+	CU_ASSERT_EQUAL(cnt.calls, 2);
+	CU_ASSERT_EQUAL(lstat(path("c7", "models--org--m"), &st), -1);
+	CU_ASSERT_EQUAL(waitpid(pid, &status, 0), pid);
+}
+
+/*
+ * Makes n nested directories of names seglen bytes long (seglen >= 3)
+ * below the directory dfd, never a whole path; returns the deepest one
+ * (dfd is closed).
+ */
+static int
+nest(int dfd, size_t n, size_t seglen)
+{
+	char	 name[256];
+	size_t	 i;
+	int	 fd;
+
+	for (i = 0; i < n && dfd != -1; i++) {
+		memset(name, 'L', seglen);
+		snprintf(name + seglen - 3, 4, "%03zu", i % 1000);
+		(void)mkdirat(dfd, name, 0755);
+		fd = openat(dfd, name, O_RDONLY | O_DIRECTORY);
+		close(dfd);
+		dfd = fd;
+	}
+	CU_ASSERT_FATAL(dfd != -1);
+	return dfd;
+}
+
+/* What the downloader may leave: a file 40 directories deep, 3000
+ * directories, a path past PATH_MAX, a .mm-staging/<commit>/: all go. */
+static void
+test_big_trees(void)
+{
+	char		 msg[256], name[16];
+	struct stat	 st;
+	uint64_t	 bytes;
+	int		 fd, i, present;
+
+	make_repo("c8");
+	fd = open(path("c8", "models--org--m/snapshots/c"), O_RDONLY |
+	    O_DIRECTORY);
+	fd = nest(fd, 40, 3);
+	CU_ASSERT_EQUAL(symlinkat("x", fd, "deep.bin"), 0);
+	close(fd);
+	fd = open(path("c8", "models--org--m/snapshots/c"), O_RDONLY |
+	    O_DIRECTORY);
+	fd = nest(fd, 17, 253);		/* 17 * 254 bytes > PATH_MAX */
+	CU_ASSERT_EQUAL(symlinkat("x", fd, "long.bin"), 0);
+	close(fd);
+	CU_ASSERT_EQUAL_FATAL(mkdir(path("c8", "models--org--m/wide"), 0755),
+	    0);
+	fd = open(path("c8", "models--org--m/wide"), O_RDONLY | O_DIRECTORY);
+	for (i = 0; i < 3000; i++) {
+		snprintf(name, sizeof(name), "d%04d", i);
+		CU_ASSERT_EQUAL(mkdirat(fd, name, 0755), 0);
+	}
+	close(fd);
+	unit_write_file(path("c8", "models--org--m/.mm-staging/c2/f"), "f",
+	    1);
+	CU_ASSERT_EQUAL(hfdelete_estimate(path("c8", ""), "model", "org/m",
+	    &bytes, &present), ERR_OK);
+	CU_ASSERT_EQUAL(present, 1);
+	CU_ASSERT_EQUAL(hfdelete_remove(path("c8", ""), "model", "org/m",
+	    1, NULL, msg, sizeof(msg)), ERR_OK);
+	CU_ASSERT_EQUAL(lstat(path("c8", "models--org--m"), &st), -1);
+	CU_ASSERT_EQUAL(lstat(path("c8", "models--org--other/blobs/keep"),
+	    &st), 0);
 }
 
 static const struct unit_test tests[] = {
@@ -177,6 +372,9 @@ static const struct unit_test tests[] = {
 	{ "remove leaves other repos", test_remove },
 	{ "symlinks are never followed", test_symlink_traps },
 	{ "a held blob lock blocks removal", test_lock_held },
+	{ "lock folders linking out get no lock file", test_lock_symlinks },
+	{ "the check after each wait and before unlinking", test_check },
+	{ "deep, wide, long and staging trees removed", test_big_trees },
 	{ NULL, NULL }
 };
 
