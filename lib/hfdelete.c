@@ -1,4 +1,5 @@
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <dirent.h>
@@ -276,22 +277,43 @@ blob_etags(int repofd, size_t *n)
 static int
 lock_dir(int cfd, const char *folder)
 {
-	int	 locks, fd;
+	int	 locks, fd = -1, saved = ENOENT;
 
-	locks = dirat_fd(cfd, ".locks");
-	fd = dirat_fd(locks, folder);
-	if (fd == -1 && (errno == ELOOP || errno == ENOTDIR))
-		log_warnx("hfdelete: .locks/%s is a symlink or not a "
-		    "directory: its locks are not taken", folder);
+	if ((locks = dirat_fd(cfd, ".locks")) == -1)
+		saved = errno;
+	else if ((fd = dirat_fd(locks, folder)) == -1)
+		saved = errno;
 	if (locks != -1)
 		close(locks);
+	if (saved == ELOOP || saved == ENOTDIR)
+		log_warnx("hfdelete: .locks or .locks/%s is a symlink or not "
+		    "a directory: its locks are not taken", folder);
 	return fd;
+}
+
+/*
+ * Every lock stays open until the removal ends, beside one directory per
+ * level of the walk: raises the soft limit on open files to fit n locks
+ * if it can (best effort; a lock that cannot be opened then fails).
+ */
+static void
+fit_locks(size_t n)
+{
+	struct rlimit	 rl;
+	rlim_t		 need = (rlim_t)n + WALK_DEPTH_MAX + 64;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur >= need)
+		return;
+	rl.rlim_cur = rl.rlim_max != RLIM_INFINITY && rl.rlim_max < need ?
+	    rl.rlim_max : need;
+	(void)setrlimit(RLIMIT_NOFILE, &rl);
 }
 
 /*
  * Takes the lock of etag in lockfd into *fd, waiting until deadline; then
  * *waited says whether it had to wait.  -1 (*fd closed, -1) past the
- * deadline; a lock file that cannot be opened is skipped (0, *fd -1).
+ * deadline, -2 out of descriptors; any other lock file that cannot be
+ * opened is skipped (0, *fd -1).
  */
 static int
 lock_one(int lockfd, const char *etag, time_t deadline, int *fd,
@@ -307,7 +329,7 @@ lock_one(int lockfd, const char *etag, time_t deadline, int *fd,
 	*fd = openat(lockfd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK |
 	    O_CLOEXEC, 0664);
 	if (*fd == -1)
-		return 0;
+		return errno == EMFILE || errno == ENFILE ? -2 : 0;
 	while (flock(*fd, LOCK_EX | LOCK_NB) == -1) {
 		*waited = 1;
 		if (time(NULL) >= deadline) {
@@ -334,7 +356,8 @@ struct removal {
 /*
  * Takes every blob lock in sorted order, calling the check after each
  * lock it had to wait for.  ERR_TIMEOUT (r->held locks held) when one
- * stays held; ERR_CONFLICT when the check stopped the removal.
+ * stays held, ERR_IO when out of descriptors; ERR_CONFLICT when the check
+ * stopped the removal.
  */
 static enum err
 lock_blobs(struct removal *r, unsigned timeout_s)
@@ -342,10 +365,11 @@ lock_blobs(struct removal *r, unsigned timeout_s)
 	time_t		 deadline = time(NULL) + timeout_s;
 	int		 lockfd, waited, rc = 0;
 
+	fit_locks(r->n);
 	lockfd = lock_dir(r->cfd, r->folder);
 	for (; r->held < r->n; r->held++) {
 		if ((rc = lock_one(lockfd, r->etags[r->held], deadline,
-		    &r->fds[r->held], &waited)) == -1)
+		    &r->fds[r->held], &waited)) < 0)
 			break;
 		if (waited && r->check != NULL &&
 		    r->check->fn(r->check->arg) != 0) {
@@ -356,7 +380,8 @@ lock_blobs(struct removal *r, unsigned timeout_s)
 	}
 	if (lockfd != -1)
 		close(lockfd);
-	return rc == 0 ? ERR_OK : rc == 1 ? ERR_CONFLICT : ERR_TIMEOUT;
+	return rc == 0 ? ERR_OK : rc == 1 ? ERR_CONFLICT : rc == -1 ?
+	    ERR_TIMEOUT : ERR_IO;
 }
 
 /* Opens the cache and finds the repo folder's blobs; ERR_NOTFOUND when
@@ -441,6 +466,9 @@ hfdelete_remove(const char *cache_dir, const char *type, const char *repo_id,
 		snprintf(msg, msglen, "Another process is still writing %s "
 		    "(lock held on blob %s); try again later", repo_id,
 		    r.etags[r.held]);
+	else if (e == ERR_IO)
+		snprintf(msg, msglen, "Cannot hold the locks of the %zu "
+		    "blobs of %s at once: too many open files", r.n, repo_id);
 	if (e == ERR_OK)
 		e = removal_run(&r, msg, msglen);
 out:

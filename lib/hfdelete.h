@@ -48,7 +48,8 @@ struct hfdelete_check {
  * no folder; ERR_CONFLICT when check stopped it, ERR_TIMEOUT when a lock
  * stays held (nothing removed either way); ERR_IO with a message in msg
  * otherwise.  Walks with directory descriptors, never a whole path, down
- * to 256 levels.
+ * to 256 levels.  Every lock stays open until the end: raises the
+ * process's soft limit on open files to fit them when it can.
  */
 enum err	 hfdelete_remove(const char *cache_dir, const char *type,
 		    const char *repo_id, unsigned lock_timeout_s,
