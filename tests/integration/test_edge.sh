@@ -1,3 +1,7 @@
+	out=$("${as_writer[@]}" node -e "require('net').connect(process.argv[1])
+	    .on('connect', () => { console.log('connected'); process.exit(0); })
+	    .on('error', (e) => console.log(e.code))" "$MM_RUN/api.sock" 2>&1)
+	assert_eq EACCES "$out" \
 #!/usr/bin/env bash
 #
 # The edge under attack (conf/nginx.conf.in, conf/stack.sh):
@@ -42,8 +46,9 @@ T=$(token_for admin)
 
 # hold.js COUNT LOCAL-ADDRESS PORT header|body: keeps COUNT connections
 # from LOCAL-ADDRESS to 127.0.0.1:PORT, each stuck in its request header
-# (half a header) or in its body (a POST whose body trickles a byte a
-# second); one that nginx closes is opened again.
+# (half a header) or in its body (a POST of 60 KB, under the body limit,
+# whose body trickles a byte a second); one that nginx closes is opened
+# again.
 cat >"$IT_DIR/hold.js" <<'EOF'
 const net = require('net');
 const [count, local, port, mode] = [Number(process.argv[2]),
@@ -51,7 +56,7 @@ const [count, local, port, mode] = [Number(process.argv[2]),
 const head = mode === 'header' ?
     'GET /api/v2/models HTTP/1.1\r\nHost: edge\r\nX-Half: ' :
     'POST /api/v2/models/download HTTP/1.1\r\nHost: edge\r\n' +
-    'Content-Type: application/json\r\nContent-Length: 100000\r\n\r\n{';
+    'Content-Type: application/json\r\nContent-Length: 60000\r\n\r\n{';
 let open = 0;
 function one() {
 	const s = net.connect({ host: '127.0.0.1', port, localAddress: local });
@@ -280,6 +285,15 @@ if [ "$(id -u)" -eq 0 ]; then
 		assert_match 'Permission denied' "$out" \
 		    "$writer cannot read ${f#"$MM_VAR"/}"
 	done
+	assert_none_found "$MM_VAR/log" "no log file has a mode for others" \
+	    -perm /o=rwx
+	out=$("${as_writer[@]}" redis-cli -s "${REDIS_URL#unix://}" ping 2>&1) ||
+	    out="$out (exit $?)"
+	assert_match 'Permission denied' "$out" "$writer cannot reach Redis"
+	out=$("${as_writer[@]}" node -e "require('net').connect(process.argv[1])
+	    .on('connect', () => { console.log('connected'); process.exit(0); })
+	    .on('error', (e) => console.log(e.code))" "$MM_RUN/api.sock" 2>&1)
+	assert_eq EACCES "$out" "$writer cannot reach the responders' socket"
 	for f in mm-api.log mm-jobd.log redis.log; do
 		assert_match '[a-z]' "$(cat "$MM_VAR/log/$f")" \
 		    "the services still write $f"
