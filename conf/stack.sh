@@ -23,13 +23,17 @@
 #   MM_SUPERUSER [admin]  MM_START_TIMEOUT [30 seconds]
 #   MM_PG_TEMPLATE [none: initdb]
 # Passed to the services when set: JWT_SECRET_KEY (else generated once into
-# $MM_VAR/jwt_secret), DATABASE_URL and REDIS_URL (else our own PostgreSQL
-# and Redis are started and seeded), HF_HOME [$MM_VAR/hf], HF_HUB_CACHE,
+# $MM_VAR/jwt_secret), DATABASE_URL and REDIS_URL (else, or when they name
+# the sockets of our own, as var/env does, our own PostgreSQL and Redis
+# are started and seeded), HF_HOME [$MM_VAR/hf], HF_HUB_CACHE,
 # HF_ENDPOINT, HF_TOKEN, HF_HUB_OFFLINE, DEFAULT_EMBEDDING_MODEL,
 # SEARCH_API_URL, MM_RUNNER_ID, and the sanitizer options.
 #
 # As root, nothing but nginx's master runs as root: the responders, the job
-# runner and Redis run as $MM_USER, PostgreSQL as postgres.  Run as another
+# runner and Redis run as $MM_USER, PostgreSQL as postgres.  $MM_USER is in
+# the cache's group (its own), which other cache writers join, and in
+# $MM_USER-private, which nobody else joins: the logs, the staged
+# configuration and the sockets are not the cache group's.  Run as another
 # user, everything runs as that user.
 
 set -euo pipefail
