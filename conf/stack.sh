@@ -23,13 +23,17 @@
 #   MM_SUPERUSER [admin]  MM_START_TIMEOUT [30 seconds]
 #   MM_PG_TEMPLATE [none: initdb]
 # Passed to the services when set: JWT_SECRET_KEY (else generated once into
-# $MM_VAR/jwt_secret), DATABASE_URL and REDIS_URL (else our own PostgreSQL
-# and Redis are started and seeded), HF_HOME [$MM_VAR/hf], HF_HUB_CACHE,
+# $MM_VAR/jwt_secret), DATABASE_URL and REDIS_URL (else, or when they name
+# the sockets of our own, as var/env does, our own PostgreSQL and Redis
+# are started and seeded), HF_HOME [$MM_VAR/hf], HF_HUB_CACHE,
 # HF_ENDPOINT, HF_TOKEN, HF_HUB_OFFLINE, DEFAULT_EMBEDDING_MODEL,
 # SEARCH_API_URL, MM_RUNNER_ID, and the sanitizer options.
 #
 # As root, nothing but nginx's master runs as root: the responders, the job
-# runner and Redis run as $MM_USER, PostgreSQL as postgres.  Run as another
+# runner and Redis run as $MM_USER, PostgreSQL as postgres.  $MM_USER is in
+# the cache's group (its own), which other cache writers join, and in
+# $MM_USER-private, which nobody else joins: the logs, the staged
+# configuration and the sockets are not the cache group's.  Run as another
 # user, everything runs as that user.
 
 set -euo pipefail
@@ -219,6 +223,9 @@ settings()
 	MM_BASE_URL="http://$HOSTPORT"
 	RUNDIR=$MM_VAR/run		# pid files and state, root only
 	LOGDIR=$MM_VAR/log
+	# The log files there (nginx and Redis name theirs in their templates).
+	LOGS="mm-api.log mm-jobd.log spawn-fcgi.log nginx-access.log
+	    nginx-error.log redis.log"
 	STAGE=$MM_RUN/stage
 	STATE=$RUNDIR/state
 }
@@ -245,6 +252,7 @@ svc_setup()
 	if ! is_root; then
 		SVC_USER=$(id -un)
 		SVC_GROUP=$(id -gn)
+		PRIV_GROUP=$SVC_GROUP
 		PG_OSUSER=$SVC_USER
 		return 0
 	fi
@@ -260,12 +268,32 @@ svc_setup()
 	fi
 	SVC_USER=$MM_USER
 	SVC_GROUP=$(id -gn "$MM_USER")
+	priv_group_setup
 	PG_OSUSER=postgres
 	# setpriv execs the program, so a recorded pid is the program's own.
 	AS_SVC=(setpriv --reuid="$SVC_USER" --regid="$SVC_GROUP" \
 	    --init-groups --)
 	getent passwd "$MM_NGINX_USER" >/dev/null ||
 	    die "MM_NGINX_USER=$MM_NGINX_USER does not exist"
+}
+
+# The group of what is the service's alone (its logs, its staged
+# configuration and programs): the service user is its only member, so that
+# the other members of the cache group (SVC_GROUP) read none of it.
+priv_group_setup()
+{
+	PRIV_GROUP=$MM_USER-private
+	if ! getent group "$PRIV_GROUP" >/dev/null; then
+		# Another start may create it at the same time.
+		groupadd --system "$PRIV_GROUP" 2>/dev/null ||
+		    getent group "$PRIV_GROUP" >/dev/null ||
+		    die "cannot create the group $PRIV_GROUP"
+		say "created system group $PRIV_GROUP"
+	fi
+	if ! id -nG "$MM_USER" | tr ' ' '\n' | grep -qx -- "$PRIV_GROUP"; then
+		usermod -a -G "$PRIV_GROUP" "$MM_USER" ||
+		    die "cannot add $MM_USER to the group $PRIV_GROUP"
+	fi
 }
 
 # Run a command as the service user, as postgres (or as ourselves when
@@ -321,13 +349,19 @@ mkdir_as()
 
 make_dirs()
 {
-	local users
-	mkdir_as "root:$SVC_GROUP" 2770 "$LOGDIR"
+	local users f
+	# The services' group alone creates and writes the logs (setgid: every
+	# file gets that group); nobody else reads them.
+	mkdir_as "root:$PRIV_GROUP" 2770 "$LOGDIR"
+	# Created here, so that nginx and Redis open them as they are.
+	for f in $LOGS; do
+		: >>"$LOGDIR/$f"
+	done
 	if is_root; then
 		# Log files of an earlier run, whoever created them.
-		chgrp -R "$SVC_GROUP" "$LOGDIR"
-		chmod -R g+rw "$LOGDIR"
+		chgrp -R "$PRIV_GROUP" "$LOGDIR"
 	fi
+	chmod -R g+rw,o= "$LOGDIR"
 	mkdir_as "root:root" 0755 "$MM_VAR/nginx"
 	users="$SVC_USER $MM_NGINX_USER"
 	[ -n "${DATABASE_URL:-}" ] || users="$users postgres"
@@ -382,24 +416,29 @@ jwt_setup()
 
 # Binaries, conf/ and static/ are copied where the service user and
 # nginx can read them whatever the checkout's permissions (and a rebuild
-# does not change what runs).
+# does not change what runs): static/ for nginx (the cache group), the
+# rest for the service user alone (its private group).
 stage()
 {
 	rm -rf "$STAGE"
-	mkdir -p "$STAGE/bin"
+	# Nobody else looks in until the modes below are set.
+	install -d -m 0700 "$STAGE"
+	mkdir "$STAGE/bin"
 	cp "$MM_BIN_API" "$STAGE/bin/mm-api"
 	cp "$MM_BIN_JOBD" "$STAGE/bin/mm-jobd"
 	cp -R "$MM_ROOT/conf" "$STAGE/conf"
 	cp -R "$MM_ROOT/static" "$STAGE/static"
 	if is_root; then
 		chown -R "root:$SVC_GROUP" "$STAGE"
+		chgrp -R "$PRIV_GROUP" "$STAGE/bin" "$STAGE/conf"
 		chmod -R u=rwX,g=rX,o= "$STAGE"
 	fi
 	CONFIG=${MM_CONFIG:-$STAGE/conf/mm.yaml}
 }
 
 # Replaces each @NAME@ in template $1 with the value of shell variable
-# NAME (names listed in $3...) and writes $2.
+# NAME (names listed in $3...) and writes $2, mode 0600 (the caller
+# widens it).
 render()
 {
 	local in=$1 out=$2 name val script=""
@@ -411,7 +450,7 @@ render()
 		esac
 		script="${script}s|@${name}@|${val}|g;"
 	done
-	sed "$script" "$in" >"$out.tmp"
+	(umask 077 && sed "$script" "$in" >"$out.tmp")
 	if grep -q '@[A-Z_]*@' "$out.tmp"; then
 		rm -f "$out.tmp"
 		die "unrendered placeholder in $in: $(grep -o '@[A-Z_]*@' \
@@ -626,8 +665,14 @@ pg_start()
 		created=1
 	fi
 	pg_seed "$created"
-	DATABASE_URL="postgresql:///semantik?host=$PGSOCK&user=$MM_USER"
+	DATABASE_URL=$(own_database_url)
 	MM_PGHOST=$PGSOCK
+}
+
+# The URL of our own PostgreSQL, as the services get it.
+own_database_url()
+{
+	printf 'postgresql:///semantik?host=%s/pg&user=%s\n' "$MM_RUN" "$MM_USER"
 }
 
 # The schema at every start (idempotent), the demo data only when the
@@ -659,18 +704,24 @@ EOF
 
 # --------------------------------------------------------------- Redis
 
+# The URL of our own Redis, as the services get it.
+own_redis_url()
+{
+	printf 'unix://%s/redis.sock\n' "$MM_RUN"
+}
+
 redis_start()
 {
 	local tries
-	mkdir_as "$SVC_USER:$SVC_GROUP" 0750 "$MM_VAR/redis"
+	mkdir_as "$SVC_USER:$PRIV_GROUP" 0750 "$MM_VAR/redis"
 	REDIS_SOCK=$MM_RUN/redis.sock
 	render "$MM_ROOT/conf/redis.conf.in" "$MM_RUN/redis.conf" \
 	    MM_RUN MM_VAR
-	is_root && chgrp "$SVC_GROUP" "$MM_RUN/redis.conf"
+	is_root && chgrp "$PRIV_GROUP" "$MM_RUN/redis.conf"
 	chmod 0640 "$MM_RUN/redis.conf"
 	launch "$RUNDIR/redis.pid" "$LOGDIR/redis.log" \
 	    "$(command -v redis-server)" "$MM_RUN/redis.conf"
-	REDIS_URL=unix://$REDIS_SOCK
+	REDIS_URL=$(own_redis_url)
 	tries=$((MM_START_TIMEOUT * 50))
 	until [ "$(redis-cli -s "$REDIS_SOCK" ping 2>/dev/null)" = PONG ]; do
 		# Not pid_alive: until the exec chain (setsid, setpriv, env)
@@ -699,7 +750,8 @@ api_start()
 	local -a owner=()
 	check_config "$STAGE/bin/mm-api"
 	if is_root; then
-		owner=(-U "$MM_NGINX_USER" -G "$SVC_GROUP" -M 0660
+		# The socket is nginx's alone, not the cache group's.
+		owner=(-U "$MM_NGINX_USER" -G "$SVC_GROUP" -M 0600
 		    -u "$SVC_USER" -g "$SVC_GROUP")
 	fi
 	# multiwatch replaces a responder that dies; SIGTERM to it is
@@ -895,6 +947,20 @@ on_start_exit()
 	exit "$rc"
 }
 
+# A DATABASE_URL or REDIS_URL naming exactly the socket of our own server
+# (as the env file of an earlier start does, sourced by the operator's
+# shell) is not an external server: forget it, so that start starts ours.
+# Any other URL (another socket, a host) stays external.
+forget_own_urls()
+{
+	if [ "${DATABASE_URL:-}" = "$(own_database_url)" ]; then
+		DATABASE_URL=""
+	fi
+	if [ "${REDIS_URL:-}" = "$(own_redis_url)" ]; then
+		REDIS_URL=""
+	fi
+}
+
 cmd_start()
 {
 	local t0 state=0
@@ -908,6 +974,7 @@ cmd_start()
 	flock 9
 	load_state
 	stack_state || state=$?
+	forget_own_urls
 	svc_setup
 	if [ "$state" -eq 0 ]; then
 		# Ours, and running: its settings come back from its env file.

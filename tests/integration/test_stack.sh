@@ -48,7 +48,7 @@ if [ "$root" -eq 1 ]; then
 	assert_eq "2775 $(id -gn "$MM_USER")" "$(stat -c '%a %G' "$HF_HOME")" \
 	    "HF_HOME is setgid and group-writable for $MM_USER's group"
 fi
-assert_eq "770" "$(stat -c %a "${REDIS_URL#unix://}")" "redis socket is 0770"
+assert_eq "700" "$(stat -c %a "${REDIS_URL#unix://}")" "redis socket is 0700"
 
 # --- the env file -----------------------------------------------------
 
@@ -133,9 +133,14 @@ assert_eq "big-1" "$(header X-Correlation-ID)" "413 carries the id"
 assert_eq '{"detail":"Request Entity Too Large","reference":"ERR-big-1"}' \
     "$body" "413 body"
 
-api GET /api/v2/modelsX
+api GET /api/v2/modelsX "" "" -H "X-Correlation-ID: modelsX-1"
 assert_eq 404 "$status" "/api/v2/modelsX is not routed to the API"
-assert_eq "" "$(header X-Correlation-ID)" "... nginx answered it"
+assert_eq '{"detail":"Not Found","reference":"ERR-modelsX-1"}' "$body" \
+    "... nginx answers its JSON 404"
+assert_eq "modelsX-1" "$(header X-Correlation-ID)" "... with the correlation id"
+# grep exits 1 when it finds nothing.
+assert_exit 1 "... and no responder saw it" \
+    grep -q "cid=modelsX-1 " "$MM_VAR/log/mm-api.log"
 
 # --- the page -----------------------------------------------------------
 
