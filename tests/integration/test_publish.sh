@@ -99,13 +99,18 @@ printf 'canary\n' >"$OUT/linked/canary"
 chmod 0666 "$OUT/linked/canary"
 owner=$(stat -c %u:%g "$R1")
 if [ -d "$R1/.mm-staging/$C1" ]; then
+	pass "the killed run left its staging directory"
 	ln -s "$OUT/linked" "$R1/.mm-staging/$C1/evil"
 	(cd "$R1/.mm-staging/$C1" && perl -e \
 	    'for (1 .. 2100) { mkdir "deep" or die; chdir "deep" or die }')
 	chown -hR "$owner" "$R1/.mm-staging"
+else
+	fail "the killed run left no staging directory"
 fi
 start $M1
 wait_task "$tid" completed 120
+assert_ok "the job says it removed the leftover" grep -q \
+    "removing models--intfloat--e5-small-v2/.mm-staging" "$MM_VAR/log/mm-jobd.log"
 assert_eq true "$(installed $M1)" "the next download installs it"
 assert_file_absent "$R1/.mm-staging" "the leftover staging directory is gone"
 assert_eq "$NFILES" "$(find "$R1/snapshots/$C1" -type l | wc -l)" \
@@ -154,10 +159,12 @@ before=$(outside_state)
 
 start $M2
 wait_task "$tid" failed 60
+printf 'error: %s\n' "$(json .error)"
 assert_json '.error | test("\\.locks/models--BAAI--bge-small-en-v1\\.5")' \
     ".locks/<folder> a symlink: the download fails naming it"
 start $M3
 wait_task "$tid" failed 60
+printf 'error: %s\n' "$(json .error)"
 assert_json '.error | test("models--sentence-transformers--all-MiniLM-L6-v2/blobs")' \
     "blobs/ a symlink: the download fails naming it"
 start $M4
