@@ -10,7 +10,8 @@
 #   it (the links are removed, never what they point to);
 # - `.locks/<repo folder>` and `<repo>/blobs` planted as symlinks to
 #   directories outside the cache: the download fails, naming the path,
-#   and nothing outside the cache is created, written or removed;
+#   and nothing outside the cache is created, written or removed; once
+#   removed, a fifo planted as refs/main does not hang the next download;
 # - `<repo>/.mm-staging` planted as a symlink to a directory outside the
 #   cache, and `refs/main` as a symlink to a file outside holding a secret:
 #   the download completes, the symlinks themselves are replaced or
@@ -167,6 +168,15 @@ wait_task "$tid" failed 60
 printf 'error: %s\n' "$(json .error)"
 assert_json '.error | test("models--sentence-transformers--all-MiniLM-L6-v2/blobs")' \
     "blobs/ a symlink: the download fails naming it"
+# Once the planted symlink is gone, a fifo planted as refs/main (which a
+# reader would wait on forever) is replaced like any ref.
+rm "$HF_HUB_CACHE/.locks/${R2##*/}"
+mkfifo -m 0666 "$R2/refs/main"
+chown -h "$owner" "$R2/refs/main"
+start $M2
+wait_task "$tid" completed 60
+assert_eq "$(curl -sf "$HUB/api/models/$M2" | jq -r .sha)" \
+    "$(cat "$R2/refs/main")" "a fifo as refs/main: replaced by the ref"
 start $M4
 printf '%s\n' "$body" >>"$ANSWERS"
 wait_task "$tid" completed 60
