@@ -128,7 +128,7 @@ hfwrite_dirs(int dirfd, const char *relpath, int create)
  * without a path buffer or a descriptor per level.
  */
 
-#define RM_DEPTH_MAX	(1UL << 20)	/* levels; far beyond any real tree */
+#define RM_DEPTH_MAX	(1UL << 20)	/* levels: beyond any real tree */
 
 /* One directory on the way down: its identity, its name in its parent. */
 struct rm_level {
@@ -140,7 +140,7 @@ struct rm_level {
 /* The walk of hfwrite_rmtree: the directories from the top down. */
 struct rm_walk {
 	int		 top;		/* holds lv[0]; the caller's */
-	int		 fd;		/* lv[n - 1], or -1 when n is 0 */
+	int		 fd;		/* lv[n - 1]; -1 when n is 0 */
 	struct rm_level	*lv;
 	size_t		 n, cap;
 };
@@ -171,8 +171,8 @@ rm_clear(int fd, char *sub, size_t sublen)
 			rc = errno != 0 ? -1 : 0;
 			break;
 		}
-		if (dirat_dots(de->d_name) || unlinkat(fd, de->d_name, 0) == 0 ||
-		    errno == ENOENT)
+		if (dirat_dots(de->d_name) ||
+		    unlinkat(fd, de->d_name, 0) == 0 || errno == ENOENT)
 			continue;
 		rc = errno == EISDIR ? 1 : -1;
 		if (rc == 1)

@@ -153,9 +153,8 @@ dl_lock_staging(struct hubdl *d, int wait, int *fd)
 	struct timespec	 nap = { 0, 100 * 1000 * 1000 };
 	char		 what[512];
 
+	snprintf(what, sizeof(what), ".locks/%s/%s", d->folder, HUBSNAP_LOCK);
 	while ((*fd = hfwrite_lock(d->locksfd, HUBSNAP_LOCK)) == -1) {
-		snprintf(what, sizeof(what), ".locks/%s/%s", d->folder,
-		    HUBSNAP_LOCK);
 		if (errno != EWOULDBLOCK)
 			return dl_fserr(d, errno, what);
 		if (!wait)
@@ -181,7 +180,8 @@ dl_clean(struct hubdl *d)
 	if (dl_lock_staging(d, 0, &lock) != ERR_OK || lock == -1)
 		return d->err;
 	snprintf(what, sizeof(what), "%s/%s", d->folder, HUBSNAP_STAGING);
-	if (fstatat(d->repofd, HUBSNAP_STAGING, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+	if (fstatat(d->repofd, HUBSNAP_STAGING, &st, AT_SYMLINK_NOFOLLOW) ==
+	    0) {
 		log_info("%s: removing %s, left by an interrupted download",
 		    d->repo_id, what);
 		if (hubsnap_clean(d->repofd) == -1)
@@ -223,7 +223,6 @@ dl_snapshot(struct hubdl *d)
 	struct hfwrite_tree	*t;
 	char			 what[HUBNAME_PATH_MAX + 128];
 	char			 where[HUBNAME_PATH_MAX + 512];
-
 	int			 lock, rc, saved;
 
 	if (dl_lock_staging(d, 1, &lock) != ERR_OK)

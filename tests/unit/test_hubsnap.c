@@ -210,7 +210,7 @@ test_failures(void)
 	free(tmp);
 }
 
-/* A symlinked ref is replaced by a file, its target neither read nor written. */
+/* A symlinked ref is replaced by a file; its target is never read. */
 static void
 test_ref_symlink(void)
 {
