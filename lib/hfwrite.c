@@ -8,6 +8,7 @@
 #include <sys/random.h>
 #include <sys/stat.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -17,6 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "array.h"
 #include "dirat.h"
 #include "hex.h"
 #include "hfwrite.h"
@@ -119,6 +121,165 @@ hfwrite_dirs(int dirfd, const char *relpath, int create)
 			return -1;
 	}
 	return fd;
+}
+
+/*
+ * Removing a tree: one directory descriptor at a time, so any depth works
+ * without a path buffer or a descriptor per level.
+ */
+
+#define RM_DEPTH_MAX	(1UL << 20)	/* levels: beyond any real tree */
+
+/* One directory on the way down: its identity, its name in its parent. */
+struct rm_level {
+	dev_t	 dev;
+	ino_t	 ino;
+	char	*name;
+};
+
+/* The walk of hfwrite_rmtree: the directories from the top down. */
+struct rm_walk {
+	int		 top;		/* holds lv[0]; the caller's */
+	int		 fd;		/* lv[n - 1]; -1 when n is 0 */
+	struct rm_level	*lv;
+	size_t		 n, cap;
+};
+
+/*
+ * Unlinks every entry of directory fd that is not a directory (a link is
+ * removed, never followed) and copies the name of the first subdirectory
+ * met into sub.  Returns 1 when there is one, 0 when fd is now empty, -1
+ * with errno on error.
+ */
+static int
+rm_clear(int fd, char *sub, size_t sublen)
+{
+	struct dirent	*de;
+	DIR		*d;
+	int		 dfd, rc, saved;
+
+	if ((dfd = fcntl(fd, F_DUPFD_CLOEXEC, 0)) == -1)
+		return -1;
+	if ((d = fdopendir(dfd)) == NULL) {
+		close(dfd);
+		return -1;
+	}
+	rewinddir(d);	/* the offset is shared with earlier passes */
+	for (;;) {
+		errno = 0;
+		if ((de = readdir(d)) == NULL) {
+			rc = errno != 0 ? -1 : 0;
+			break;
+		}
+		if (dirat_dots(de->d_name) ||
+		    unlinkat(fd, de->d_name, 0) == 0 || errno == ENOENT)
+			continue;
+		rc = errno == EISDIR ? 1 : -1;
+		if (rc == 1)
+			snprintf(sub, sublen, "%s", de->d_name);
+		break;
+	}
+	saved = errno;
+	closedir(d);
+	errno = saved;
+	return rc;
+}
+
+/* Makes room for one more level, named name; -1 with errno ENOMEM. */
+static int
+rm_grow(struct rm_walk *w, const char *name)
+{
+
+	if (array_grow(&w->lv, &w->cap, w->n + 1, sizeof(*w->lv),
+	    RM_DEPTH_MAX) != ERR_OK ||
+	    (w->lv[w->n].name = strdup(name)) == NULL) {
+		errno = ENOMEM;
+		return -1;
+	}
+	return 0;
+}
+
+/* Opens the directory name inside the deepest one and goes down into it. */
+static int
+rm_down(struct rm_walk *w, const char *name)
+{
+	struct stat	 st;
+	int		 fd, saved;
+
+	if ((fd = dirat_fd(w->n == 0 ? w->top : w->fd, name)) == -1)
+		return -1;
+	if (fstat(fd, &st) == -1 || rm_grow(w, name) == -1) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	w->lv[w->n].dev = st.st_dev;
+	w->lv[w->n].ino = st.st_ino;
+	w->n++;
+	if (w->fd != -1)
+		close(w->fd);
+	w->fd = fd;
+	return 0;
+}
+
+/*
+ * Goes up from the deepest directory, now empty, and removes it.  The
+ * parent is reached through "..", and must be the directory the walk came
+ * down from (else the tree was moved meanwhile: EXDEV, nothing removed).
+ */
+static int
+rm_up(struct rm_walk *w)
+{
+	struct rm_level	*lv = &w->lv[w->n - 1];
+	struct stat	 st;
+	int		 parent = w->top, rc;
+
+	if (w->n > 1) {
+		if ((parent = dirat_fd(w->fd, "..")) == -1)
+			return -1;
+		if (fstat(parent, &st) == -1 ||
+		    st.st_dev != w->lv[w->n - 2].dev ||
+		    st.st_ino != w->lv[w->n - 2].ino) {
+			close(parent);
+			errno = EXDEV;
+			return -1;
+		}
+	}
+	close(w->fd);
+	w->fd = w->n > 1 ? parent : -1;
+	rc = unlinkat(parent, lv->name, AT_REMOVEDIR);
+	free(lv->name);
+	w->n--;
+	return rc == -1 && errno != ENOENT ? -1 : 0;
+}
+
+int
+hfwrite_rmtree(int dirfd, const char *name)
+{
+	struct rm_walk	 w = { dirfd, -1, NULL, 0, 0 };
+	char		 sub[NAME_MAX + 1];
+	int		 rc, saved;
+
+	if (unlinkat(dirfd, name, 0) == 0 || errno == ENOENT)
+		return 0;
+	if (errno != EISDIR)
+		return -1;
+	rc = rm_down(&w, name);
+	while (rc == 0 && w.n > 0) {
+		if ((rc = rm_clear(w.fd, sub, sizeof(sub))) == 1)
+			rc = rm_down(&w, sub);
+		else if (rc == 0)
+			rc = rm_up(&w);
+	}
+	saved = errno;
+	if (w.fd != -1)
+		close(w.fd);
+	while (w.n > 0)
+		free(w.lv[--w.n].name);
+	free(w.lv);
+	errno = saved;
+	return rc;
 }
 
 int
@@ -234,14 +395,17 @@ out:
 static int
 file_holds(int dirfd, const char *name, const char *want)
 {
-	char	 buf[128];
-	ssize_t	 n;
-	int	 fd;
+	struct stat	 st;
+	char		 buf[128];
+	ssize_t		 n;
+	int		 fd;
 
-	if ((fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) ==
-	    -1)
+	/* Not a symlink, and a fifo planted there does not block. */
+	if ((fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+	    O_NOCTTY | O_CLOEXEC)) == -1)
 		return 0;
-	n = read(fd, buf, sizeof(buf));
+	n = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ?
+	    read(fd, buf, sizeof(buf)) : -1;
 	close(fd);
 	return n >= 0 && (size_t)n == strlen(want) &&
 	    memcmp(buf, want, (size_t)n) == 0;
@@ -285,8 +449,11 @@ hfwrite_ref(int refsfd, const char *revision, const char *commit)
 	}
 	if ((fd = open_parent(refsfd, revision, &base)) == -1)
 		return -1;
-	rc = file_holds(fd, base, commit) ? 0 :
-	    hfwrite_atomic(fd, base, commit, strlen(commit), 0);
+	if (file_holds(fd, base, commit))
+		rc = 0;
+	else if ((rc = hfwrite_atomic(fd, base, commit, strlen(commit), 1)) ==
+	    0)
+		rc = fsync(fd);
 	saved = errno;
 	close(fd);
 	errno = saved;

@@ -41,6 +41,16 @@ int	 hfwrite_dir(int dirfd, const char *name, int create);
  */
 int	 hfwrite_dirs(int dirfd, const char *relpath, int create);
 
+/*
+ * Removes name inside dirfd and, when it is a directory, everything in
+ * it, like rm -rf but never following a symlink: links are unlinked,
+ * never what they point to.  Walks with one directory descriptor at a
+ * time and no path buffer, so any depth works; going back up checks that
+ * ".." is the directory it came from (EXDEV when the tree was moved
+ * meanwhile).  A missing name is not an error.
+ */
+int	 hfwrite_rmtree(int dirfd, const char *name);
+
 /* Writes CACHEDIR.TAG into cachefd unless an entry of that name exists. */
 int	 hfwrite_cachedir_tag(int cachefd);
 
@@ -64,8 +74,10 @@ int	 hfwrite_atomic(int dirfd, const char *name, const void *data,
 /*
  * Writes refs/<revision> (refsfd is the refs/ directory; revision may
  * hold '/' and must be valid per hubname_valid_revision) with content
- * commit and no newline, atomically, unless it already holds exactly
- * that.
+ * commit and no newline, atomically and durably (the file and its
+ * directory fsync'ed), unless it already is a regular file holding
+ * exactly that.  A symlink or fifo planted there is replaced, never
+ * followed or read.
  */
 int	 hfwrite_ref(int refsfd, const char *revision, const char *commit);
 

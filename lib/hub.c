@@ -2,9 +2,12 @@
  * The HuggingFace Hub snapshot download (HF-HUB.md sections 2-4 and 8),
  * step by step: check the arguments, resolve the revision and list the
  * commit's tree (hubmeta.c), survey what the cache already holds, admit,
- * lay the repo folder out, fetch every missing blob (hubxfer.c), and only
- * when every blob is in place write the snapshot links,
- * trees/<commit>.json and refs/<revision> (hubsnap.c).
+ * lay the repo folder out (removing what an interrupted run left in
+ * .mm-staging), fetch every missing blob (hubxfer.c), and only when every
+ * blob is in place stage the snapshot links, write trees/<commit>.json,
+ * publish the snapshot in one rename and write refs/<revision>
+ * (hubsnap.c).  Every directory below the cache is opened with
+ * O_NOFOLLOW | O_DIRECTORY relative to its parent's descriptor.
  */
 #include <sys/stat.h>
 
@@ -14,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "dirat.h"
@@ -80,6 +84,23 @@ dl_admit(struct hubdl *d)
 	return ERR_OK;
 }
 
+/*
+ * Records the failure errnum on what (relative to the cache); a symlink or
+ * a file where a directory of the layout goes (O_NOFOLLOW | O_DIRECTORY
+ * refused it) gets its own message.
+ */
+static enum err
+dl_fserr(struct hubdl *d, int errnum, const char *what)
+{
+
+	if (errnum == ELOOP || errnum == ENOTDIR)
+		return hubdl_fail(d, ERR_IO, "Refusing %s/%s: a symlink or a "
+		    "file where the cache layout has a directory (nothing in "
+		    "the cache is followed through a symlink); remove it and "
+		    "retry", d->cache_dir, what);
+	return hubdl_ioerr(d, errnum, what);
+}
+
 /* Opens (creating) dirfd/name into *fd; what names it in messages. */
 static enum err
 dl_mkdir(struct hubdl *d, int dirfd, const char *name, const char *what,
@@ -87,7 +108,7 @@ dl_mkdir(struct hubdl *d, int dirfd, const char *name, const char *what,
 {
 
 	if ((*fd = hfwrite_dir(dirfd, name, 1)) == -1)
-		return hubdl_ioerr(d, errno, what);
+		return dl_fserr(d, errno, what);
 	return ERR_OK;
 }
 
@@ -123,6 +144,54 @@ out:
 }
 
 /*
+ * Takes the repo's staging lock into *fd; with wait, polls while another
+ * writer holds it (stopping when asked to), else *fd stays -1 then.
+ */
+static enum err
+dl_lock_staging(struct hubdl *d, int wait, int *fd)
+{
+	struct timespec	 nap = { 0, 100 * 1000 * 1000 };
+	char		 what[512];
+
+	snprintf(what, sizeof(what), ".locks/%s/%s", d->folder, HUBSNAP_LOCK);
+	while ((*fd = hfwrite_lock(d->locksfd, HUBSNAP_LOCK)) == -1) {
+		if (errno != EWOULDBLOCK)
+			return dl_fserr(d, errno, what);
+		if (!wait)
+			return ERR_OK;
+		if (hubdl_tick(d, 0))
+			return hubdl_fail(d, ERR_TIMEOUT, "stopped");
+		nanosleep(&nap, NULL);
+	}
+	return ERR_OK;
+}
+
+/*
+ * Removes what an interrupted run left in <repo>/.mm-staging, unless
+ * another writer is publishing there right now (what it stages is its own).
+ */
+static enum err
+dl_clean(struct hubdl *d)
+{
+	struct stat	 st;
+	char		 what[512];
+	int		 lock;
+
+	if (dl_lock_staging(d, 0, &lock) != ERR_OK || lock == -1)
+		return d->err;
+	snprintf(what, sizeof(what), "%s/%s", d->folder, HUBSNAP_STAGING);
+	if (fstatat(d->repofd, HUBSNAP_STAGING, &st, AT_SYMLINK_NOFOLLOW) ==
+	    0) {
+		log_info("%s: removing %s, left by an interrupted download",
+		    d->repo_id, what);
+		if (hubsnap_clean(d->repofd) == -1)
+			dl_fserr(d, errno, what);
+	}
+	close(lock);
+	return d->err;
+}
+
+/*
  * The end: the snapshot, once every blob is in place.
  */
 
@@ -154,20 +223,25 @@ dl_snapshot(struct hubdl *d)
 	struct hfwrite_tree	*t;
 	char			 what[HUBNAME_PATH_MAX + 128];
 	char			 where[HUBNAME_PATH_MAX + 512];
-	int			 rc, saved;
+	int			 lock, rc, saved;
 
-	if ((t = dl_tree(d)) == NULL)
+	if (dl_lock_staging(d, 1, &lock) != ERR_OK)
+		return d->err;
+	if ((t = dl_tree(d)) == NULL) {
+		close(lock);
 		return hubdl_fail(d, ERR_NOMEM, "out of memory");
+	}
 	rc = hubsnap_write(d->repofd, d->commit, d->revision, t, d->nfiles,
 	    what, sizeof(what));
 	saved = errno;
 	free(t);
+	close(lock);
 	if (rc == 0)
 		return ERR_OK;
 	if (saved == ENOMEM)
 		return hubdl_fail(d, ERR_NOMEM, "out of memory");
 	snprintf(where, sizeof(where), "%s/%s", d->folder, what);
-	return hubdl_ioerr(d, saved, where);
+	return dl_fserr(d, saved, where);
 }
 
 /*
@@ -273,7 +347,8 @@ dl_run(struct hubdl *d)
 	if (hubmeta_get(d) != ERR_OK || dl_open_cache(d) != ERR_OK)
 		return d->err;
 	dl_survey(d);
-	if (dl_admit(d) != ERR_OK || dl_layout(d) != ERR_OK)
+	if (dl_admit(d) != ERR_OK || dl_layout(d) != ERR_OK ||
+	    dl_clean(d) != ERR_OK)
 		return d->err;
 	if (hubdl_tick(d, 1))
 		return hubdl_fail(d, ERR_TIMEOUT, "stopped");

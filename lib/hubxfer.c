@@ -468,6 +468,8 @@ xfer_open_partial(struct xfer *x, struct stat *st)
 		return xfer_ioerr(x, errno);
 	if (!S_ISREG(st->st_mode))
 		return xfer_ioerr(x, EINVAL);
+	if (st->st_nlink != 1)	/* a hard link to a file elsewhere */
+		return xfer_ioerr(x, EMLINK);
 	(void)hubhash_wait(&x->h);	/* a new digest */
 	hubhash_reset(&x->h, x->fd, 0);
 	if (hfwrite_hash_begin(x->md, x->b->lfs, x->b->size) == -1)
