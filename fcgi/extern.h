@@ -117,6 +117,7 @@ enum ans {
 	ANS_NOT_SUPERUSER,	/* 403 */
 	ANS_METHOD_NOT_ALLOWED,	/* 405, with an Allow header */
 	ANS_INVALID,		/* 422, FastAPI's validation list */
+	ANS_REDIRECT,		/* 307, with a Location header */
 	ANS__MAX
 };
 
@@ -131,6 +132,7 @@ void		 resp_err_json(struct req *r, enum err e, cJSON *detail);
 void		 resp_ans(struct req *r, enum ans a);
 void		 resp_not_allowed(struct req *r, const char *allow);
 void		 resp_invalid(struct req *r, cJSON *errs);
+void		 resp_redirect(struct req *r, const char *location);
 cJSON		*verr_new(void);
 void		 verr_add(cJSON *list, const char *type, const char *where,
 		    const char *field, const char *msg, cJSON *input);
