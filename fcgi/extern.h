@@ -170,7 +170,8 @@ cJSON		*conflict_json(const char *type, const char *detail,
 cJSON		*task_start_json(const char *task_id, const char *model_id,
 		    enum ts_op op, const char *status, cJSON *warnings);
 void		 resp_not_curated(struct req *r, const char *model_id);
-void		 current_scan(struct req *r, struct scanview *sv);
+const struct hfrepo *scan_installed(struct req *r, const char *id,
+		    struct scanview *sv);
 void		 start_task(struct req *r, const char *model_id,
 		    enum ts_op op, cJSON *warnings);
 void		 handle_download(struct req *r);

@@ -73,16 +73,23 @@ resp_not_curated(struct req *r, const char *model_id)
 	free(msg);
 }
 
-/* The scan of the cache through the per-process cache, at the cache
- * generation Redis has (if it answers).  sv borrows from r->app. */
-void
-current_scan(struct req *r, struct scanview *sv)
+/*
+ * The scan of the cache through the per-process cache, at the cache
+ * generation Redis has (if it answers), into sv (borrowed from r->app);
+ * returns the model repo id when it has a revision, else NULL.
+ */
+const struct hfrepo *
+scan_installed(struct req *r, const char *id, struct scanview *sv)
 {
+	const struct hfrepo	*repo = NULL;
 	unsigned long long	 gen;
 	int			 have_gen;
 
 	have_gen = ts_generation(r->app->redis, &gen) == ERR_OK;
 	scancache_get(r->app, 0, have_gen, gen, sv);
+	if (sv->scan != NULL)
+		repo = hfcache_find(sv->scan, "model", id);
+	return repo != NULL && repo->nrevisions > 0 ? repo : NULL;
 }
 
 /* Answers 409 cross_op_exclusion: held, another operation, has it. */
@@ -182,19 +189,6 @@ start_task(struct req *r, const char *model_id, enum ts_op op,
 		enqueue_claimed(r, model_id, op, id, warnings);
 }
 
-/* 1 if the cache scan succeeded and has a revision of model id. */
-static int
-model_installed(struct req *r, const char *id)
-{
-	struct scanview		 sv;
-	const struct hfrepo	*repo;
-
-	current_scan(r, &sv);
-	return sv.scan != NULL && sv.error == NULL &&
-	    (repo = hfcache_find(sv.scan, "model", id)) != NULL &&
-	    repo->nrevisions > 0;
-}
-
 /*
  * POST /api/v2/models/download.  The claim comes before the installed
  * state: a delete that waits or runs answers 409, never
@@ -205,6 +199,7 @@ void
 handle_download(struct req *r)
 {
 	const struct model	*m;
+	struct scanview		 sv;
 	cJSON			*none = NULL;
 	char			 id[37];
 
@@ -215,7 +210,7 @@ handle_download(struct req *r)
 	ts_new_task_id(id);
 	if (!claim_or_answer(r, m->id, TS_OP_DOWNLOAD, id, &none))
 		return;
-	if (!model_installed(r, m->id)) {
+	if (scan_installed(r, m->id, &sv) == NULL || sv.error != NULL) {
 		enqueue_claimed(r, m->id, TS_OP_DOWNLOAD, id, NULL);
 		return;
 	}

@@ -46,11 +46,7 @@ static void
 usage_scan_cache(struct req *r, struct usage *u)
 {
 
-	current_scan(r, &u->sv);
-	if (u->sv.scan != NULL)
-		u->installed = hfcache_find(u->sv.scan, "model", u->id);
-	if (u->installed != NULL && u->installed->nrevisions == 0)
-		u->installed = NULL;
+	u->installed = scan_installed(r, u->id, &u->sv);
 	u->estimate_ok = hfdelete_estimate(r->app->cfg->hf_hub_cache, "model",
 	    u->id, &u->freed, &u->present) == ERR_OK;
 }
