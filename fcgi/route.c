@@ -1,8 +1,8 @@
 /*
  * The front line: route (404/405; 307 for a trailing slash), body JSON
- * syntax (422), authentication
- * (401/403/503), parameter validation (422), superuser (403), then the
- * endpoint's handler.  This is the reference's order of checks.
+ * syntax (422), authentication (401/403/503), parameter validation (422),
+ * superuser (403), then the endpoint's handler.  This is the reference's
+ * order of checks.
  */
 #include <stddef.h>
 #include <stdio.h>
