@@ -117,6 +117,7 @@ enum ans {
 	ANS_NOT_SUPERUSER,	/* 403 */
 	ANS_METHOD_NOT_ALLOWED,	/* 405, with an Allow header */
 	ANS_INVALID,		/* 422, FastAPI's validation list */
+	ANS_REDIRECT,		/* 307, with a Location header */
 	ANS__MAX
 };
 
@@ -131,6 +132,7 @@ void		 resp_err_json(struct req *r, enum err e, cJSON *detail);
 void		 resp_ans(struct req *r, enum ans a);
 void		 resp_not_allowed(struct req *r, const char *allow);
 void		 resp_invalid(struct req *r, cJSON *errs);
+void		 resp_redirect(struct req *r, const char *location);
 cJSON		*verr_new(void);
 void		 verr_add(cJSON *list, const char *type, const char *where,
 		    const char *field, const char *msg, cJSON *input);
@@ -168,7 +170,8 @@ cJSON		*conflict_json(const char *type, const char *detail,
 cJSON		*task_start_json(const char *task_id, const char *model_id,
 		    enum ts_op op, const char *status, cJSON *warnings);
 void		 resp_not_curated(struct req *r, const char *model_id);
-void		 current_scan(struct req *r, struct scanview *sv);
+const struct hfrepo *scan_installed(struct req *r, const char *id,
+		    struct scanview *sv);
 void		 start_task(struct req *r, const char *model_id,
 		    enum ts_op op, cJSON *warnings);
 void		 handle_download(struct req *r);

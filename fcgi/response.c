@@ -42,6 +42,7 @@ static const struct answer answers[ANS__MAX] = {
 				    "management", NULL },
 	[ANS_METHOD_NOT_ALLOWED] = { 405, "Method Not Allowed", NULL },
 	[ANS_INVALID] =		{ 422, "Unprocessable Entity", NULL },
+	[ANS_REDIRECT] =	{ 307, "Temporary Redirect", NULL },
 };
 
 /* The answer of code (an enum err or enum ans); never NULL. */
@@ -60,6 +61,7 @@ reason_phrase(int status)
 
 	switch (status) {
 	case 200: return "OK";
+	case 307: return "Temporary Redirect";
 	case 400: return "Bad Request";
 	case 401: return "Unauthorized";
 	case 403: return "Forbidden";
@@ -215,6 +217,22 @@ resp_not_allowed(struct req *r, const char *allow)
 	snprintf(hdr, sizeof(hdr), "Allow: %s\r\n", allow);
 	resp_answer(r, ANS_METHOD_NOT_ALLOWED, cJSON_CreateString(
 	    answer_for(ANS_METHOD_NOT_ALLOWED)->detail), hdr);
+}
+
+/* Answers 307 to location, which must hold printable ASCII only (no CR,
+ * no LF: it becomes a header line as it is). */
+void
+resp_redirect(struct req *r, const char *location)
+{
+	char	*hdr;
+
+	if (asprintf(&hdr, "Location: %s\r\n", location) == -1) {
+		resp_err(r, ERR_NOMEM);
+		return;
+	}
+	resp_answer(r, ANS_REDIRECT, cJSON_CreateString(
+	    answer_for(ANS_REDIRECT)->detail), hdr);
+	free(hdr);
 }
 
 /* Answers 422 with errs, FastAPI's list (verr_new), which it consumes. */

@@ -1,7 +1,8 @@
 /*
- * The front line: route (404/405), body JSON syntax (422), authentication
- * (401/403/503), parameter validation (422), superuser (403), then the
- * endpoint's handler.  This is the reference's order of checks.
+ * The front line: route (404/405; 307 for a trailing slash), body JSON
+ * syntax (422), authentication (401/403/503), parameter validation (422),
+ * superuser (403), then the endpoint's handler.  This is the reference's
+ * order of checks.
  */
 #include <stddef.h>
 #include <stdio.h>
@@ -110,16 +111,17 @@ static const struct route routes[] = {
 
 #define NROUTES	(sizeof(routes) / sizeof(routes[0]))
 
-/* Matches r->path against a route's path; sets r->path_arg. */
+/* Matches path against a route's path; the {task_id} segment (up to the
+ * next '/') in *arg. */
 static int
-path_matches(struct req *r, const struct route *rt)
+path_match(const char *path, const struct route *rt, const char **arg)
 {
 	const char	*rest, *slash;
 	static const char tasks[] = "/tasks/";
 
-	if (strncmp(r->path, API_PREFIX, sizeof(API_PREFIX) - 1) != 0)
+	if (strncmp(path, API_PREFIX, sizeof(API_PREFIX) - 1) != 0)
 		return 0;
-	rest = r->path + sizeof(API_PREFIX) - 1;
+	rest = path + sizeof(API_PREFIX) - 1;
 	if (!rt->has_arg)
 		return strcmp(rest, rt->suffix) == 0;
 	if (strncmp(rest, tasks, sizeof(tasks) - 1) != 0)
@@ -130,11 +132,101 @@ path_matches(struct req *r, const struct route *rt)
 		return 0;
 	if (strcmp(slash ? slash : "", rt->suffix) != 0)
 		return 0;
-	r->path_arg = rest;
+	*arg = rest;
 	return 1;
 }
 
-/* Finds the route; answers 404 or 405 itself and returns NULL then. */
+/* 1 if some route, whatever its method, has path. */
+static int
+path_routed(const char *path)
+{
+	const char	*arg;
+	size_t		 i;
+
+	for (i = 0; i < NROUTES; i++)
+		if (path_match(path, &routes[i], &arg))
+			return 1;
+	return 0;
+}
+
+/* Appends byte c to o, percent-encoded unless keep says otherwise. */
+static char *
+url_put(char *o, unsigned char c, int keep)
+{
+	static const char	 hexd[] = "0123456789ABCDEF";
+
+	if (keep) {
+		*o++ = (char)c;
+		return o;
+	}
+	*o++ = '%';
+	*o++ = hexd[c >> 4];
+	*o++ = hexd[c & 0xf];
+	return o;
+}
+
+/*
+ * The Location of a redirect to path (decoded, len bytes) with the raw
+ * query string qs (or NULL): the path percent-encoded but for RFC 3986's
+ * path characters, the query as the client sent it but for any byte
+ * outside printable ASCII (or '#').  No CR, LF or space can remain.
+ * malloc'd; NULL on out-of-memory.
+ */
+static char *
+redirect_location(const char *path, size_t len, const char *qs)
+{
+	size_t		 i, qlen = qs != NULL ? strlen(qs) : 0;
+	char		*out, *o;
+	unsigned char	 c;
+
+	if ((out = o = malloc(3 * (len + qlen) + 2)) == NULL)
+		return NULL;
+	for (i = 0; i < len; i++) {
+		c = (unsigned char)path[i];
+		o = url_put(o, c, (c >= 'a' && c <= 'z') ||
+		    (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		    (c != 0 && strchr("-._~/!$&'()*+,;=:@", c) != NULL));
+	}
+	if (qlen > 0)
+		*o++ = '?';
+	for (i = 0; i < qlen; i++) {
+		c = (unsigned char)qs[i];
+		o = url_put(o, c, c > 0x20 && c < 0x7f && c != '#');
+	}
+	*o = '\0';
+	return out;
+}
+
+/*
+ * Starlette's redirect_slashes: a path that no route has but that ends in
+ * '/' and that some route has once its trailing slashes go answers 307 to
+ * that path, query string kept, for any method, before anything else.
+ * 1 when answered.
+ */
+static int
+slash_redirect(struct req *r)
+{
+	size_t	 n = strlen(r->path);
+	char	*p, *loc = NULL;
+	int	 hit;
+
+	if (n < 2 || r->path[n - 1] != '/' || (p = strdup(r->path)) == NULL)
+		return 0;
+	while (n > 1 && p[n - 1] == '/')
+		p[--n] = '\0';
+	if ((hit = path_routed(p)) &&
+	    (loc = redirect_location(p, n,
+	    req_header(r, "QUERY_STRING"))) == NULL)
+		resp_err(r, ERR_NOMEM);
+	else if (hit)
+		resp_redirect(r, loc);
+	free(loc);
+	free(p);
+	return hit;
+}
+
+/* Finds the route; answers 404, 405 or 307 itself and returns NULL
+ * then. */
 static const struct route *
 route_find(struct req *r)
 {
@@ -142,7 +234,7 @@ route_find(struct req *r)
 	size_t		 i, n;
 
 	for (i = 0; i < NROUTES; i++) {
-		if (!path_matches(r, &routes[i]))
+		if (!path_match(r->path, &routes[i], &r->path_arg))
 			continue;
 		if (strcmp(r->method, routes[i].method) == 0 ||
 		    (strcmp(r->method, "HEAD") == 0 &&
@@ -152,10 +244,10 @@ route_find(struct req *r)
 		snprintf(allow + n, sizeof(allow) - n, "%s%s",
 		    n ? ", " : "", routes[i].method);
 	}
-	if (*allow == '\0')
-		resp_err(r, ERR_NOTFOUND);
-	else
+	if (*allow != '\0')
 		resp_not_allowed(r, allow);
+	else if (!slash_redirect(r))
+		resp_err(r, ERR_NOTFOUND);
 	return NULL;
 }
 

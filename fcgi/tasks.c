@@ -73,16 +73,23 @@ resp_not_curated(struct req *r, const char *model_id)
 	free(msg);
 }
 
-/* The scan of the cache through the per-process cache, at the cache
- * generation Redis has (if it answers).  sv borrows from r->app. */
-void
-current_scan(struct req *r, struct scanview *sv)
+/*
+ * The scan of the cache through the per-process cache, at the cache
+ * generation Redis has (if it answers), into sv (borrowed from r->app);
+ * returns the model repo id when it has a revision, else NULL.
+ */
+const struct hfrepo *
+scan_installed(struct req *r, const char *id, struct scanview *sv)
 {
+	const struct hfrepo	*repo = NULL;
 	unsigned long long	 gen;
 	int			 have_gen;
 
 	have_gen = ts_generation(r->app->redis, &gen) == ERR_OK;
 	scancache_get(r->app, 0, have_gen, gen, sv);
+	if (sv->scan != NULL)
+		repo = hfcache_find(sv->scan, "model", id);
+	return repo != NULL && repo->nrevisions > 0 ? repo : NULL;
 }
 
 /* Answers 409 cross_op_exclusion: held, another operation, has it. */
@@ -122,6 +129,51 @@ task_enqueue(struct req *r, const char *id, const char *model_id,
 }
 
 /*
+ * Step 3 of the contract: claims model_id for op under the new task id.
+ * Answers 503, 409 (another operation is active) or 200 with the active
+ * task (the same operation), consuming *warnings, and returns 0; or
+ * returns 1, answering nothing, when the claim is ours.
+ */
+static int
+claim_or_answer(struct req *r, const char *model_id, enum ts_op op,
+    const char *id, cJSON **warnings)
+{
+	struct ts_claim		 held;
+	enum ts_claim_outcome	 outcome;
+
+	if (ts_claim(r->app->redis, model_id, op, id, &outcome, &held) !=
+	    ERR_OK)
+		resp_err(r, ERR_REDIS);
+	else if (outcome == TS_CLAIM_OTHER_OP)
+		claim_conflict(r, model_id, op, &held);
+	else if (outcome == TS_CLAIM_SAME_OP) {
+		resp_ok(r, task_start_json(held.task_id, model_id, op,
+		    TS_RUNNING, *warnings));
+		*warnings = NULL;
+	} else
+		return 1;
+	cJSON_Delete(*warnings);
+	*warnings = NULL;
+	return 0;
+}
+
+/* Steps 4-5: creates and queues task id, whose claim is ours, and
+ * answers; consumes warnings. */
+static void
+enqueue_claimed(struct req *r, const char *model_id, enum ts_op op,
+    const char *id, cJSON *warnings)
+{
+
+	if (task_enqueue(r, id, model_id, op) == -1) {
+		cJSON_Delete(warnings);
+		return;
+	}
+	log_info("cid=%s task=%s op=%s model=%s event=task.created", r->cid,
+	    id, ts_op_str(op), model_id);
+	resp_ok(r, task_start_json(id, model_id, op, TS_PENDING, warnings));
+}
+
+/*
  * Claims model_id for op and enqueues a new task; answers every outcome
  * of steps 3-5 of the contract.  Consumes warnings (the start answer's
  * list; NULL for an empty one).
@@ -130,52 +182,43 @@ void
 start_task(struct req *r, const char *model_id, enum ts_op op,
     cJSON *warnings)
 {
-	struct ts_claim		 held;
-	enum ts_claim_outcome	 outcome;
-	char			 id[37];
-	enum err		 e;
+	char	 id[37];
 
 	ts_new_task_id(id);
-	e = ts_claim(r->app->redis, model_id, op, id, &outcome, &held);
-	if (e != ERR_OK)
-		resp_err(r, ERR_REDIS);
-	else if (outcome == TS_CLAIM_OTHER_OP)
-		claim_conflict(r, model_id, op, &held);
-	else if (outcome == TS_CLAIM_SAME_OP) {
-		resp_ok(r, task_start_json(held.task_id, model_id, op,
-		    TS_RUNNING, warnings));
-		return;
-	} else if (task_enqueue(r, id, model_id, op) == 0) {
-		log_info("cid=%s task=%s op=%s model=%s event=task.created",
-		    r->cid, id, ts_op_str(op), model_id);
-		resp_ok(r, task_start_json(id, model_id, op,
-		    TS_PENDING, warnings));
-		return;
-	}
-	cJSON_Delete(warnings);
+	if (claim_or_answer(r, model_id, op, id, &warnings))
+		enqueue_claimed(r, model_id, op, id, warnings);
 }
 
-/* POST /api/v2/models/download. */
+/*
+ * POST /api/v2/models/download.  The claim comes before the installed
+ * state: a delete that waits or runs answers 409, never
+ * already_installed, and no delete can start while the state is read.
+ * An installed model gives back the claim just taken.
+ */
 void
 handle_download(struct req *r)
 {
 	const struct model	*m;
 	struct scanview		 sv;
-	const struct hfrepo	*repo;
+	cJSON			*none = NULL;
+	char			 id[37];
 
 	if ((m = registry_find_id(r->app->reg, r->p.model_id)) == NULL) {
 		resp_not_curated(r, r->p.model_id);
 		return;
 	}
-	current_scan(r, &sv);
-	if (sv.scan != NULL && sv.error == NULL &&
-	    (repo = hfcache_find(sv.scan, "model", m->id)) != NULL &&
-	    repo->nrevisions > 0) {
-		resp_ok(r, task_start_json(NULL, m->id,
-		    TS_OP_DOWNLOAD, TS_ALREADY_INSTALLED, NULL));
+	ts_new_task_id(id);
+	if (!claim_or_answer(r, m->id, TS_OP_DOWNLOAD, id, &none))
+		return;
+	if (scan_installed(r, m->id, &sv) == NULL || sv.error != NULL) {
+		enqueue_claimed(r, m->id, TS_OP_DOWNLOAD, id, NULL);
 		return;
 	}
-	start_task(r, m->id, TS_OP_DOWNLOAD, NULL);
+	if (ts_release(r->app->redis, m->id, TS_OP_DOWNLOAD, id) != ERR_OK)
+		log_warnx("cid=%s: the claim of %s (task %s) was not given "
+		    "back", r->cid, m->id, id);
+	resp_ok(r, task_start_json(NULL, m->id, TS_OP_DOWNLOAD,
+	    TS_ALREADY_INSTALLED, NULL));
 }
 
 /* A number member, or null when v is negative (unknown). */

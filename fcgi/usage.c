@@ -15,7 +15,7 @@
 #define MIB	(1024ULL * 1024ULL)
 
 struct usage {
-	const struct model	*m;
+	const char		*id;	/* the model, curated or not */
 	struct scanview		 sv;
 	const struct hfrepo	*installed;	/* repo with a revision */
 	int			 present;	/* anything of it on disk */
@@ -36,7 +36,7 @@ usage_probe_vecpipe(struct req *r, struct usage *u)
 	const struct config	*cfg = r->app->cfg;
 
 	u->vp_ok = vecpipe_loaded(cfg->search_api_url,
-	    cfg->vecpipe_timeout_ms, u->m->id, &u->vp, u->vp_err,
+	    cfg->vecpipe_timeout_ms, u->id, &u->vp, u->vp_err,
 	    sizeof(u->vp_err)) == ERR_OK;
 }
 
@@ -46,32 +46,37 @@ static void
 usage_scan_cache(struct req *r, struct usage *u)
 {
 
-	current_scan(r, &u->sv);
-	if (u->sv.scan != NULL)
-		u->installed = hfcache_find(u->sv.scan, "model", u->m->id);
-	if (u->installed != NULL && u->installed->nrevisions == 0)
-		u->installed = NULL;
+	u->installed = scan_installed(r, u->id, &u->sv);
 	u->estimate_ok = hfdelete_estimate(r->app->cfg->hf_hub_cache, "model",
-	    u->m->id, &u->freed, &u->present) == ERR_OK;
+	    u->id, &u->freed, &u->present) == ERR_OK;
 }
 
-/* Gathers everything; answers 400/503 itself and returns -1 then. */
+/*
+ * Gathers everything about the model of the request: a curated one, or
+ * with any_id any well-formed repo id (nothing else reaches the cache or
+ * the database).  Answers 400/503 itself and returns -1 then.
+ */
 static int
-usage_load(struct req *r, struct usage *u)
+usage_load(struct req *r, struct usage *u, int any_id)
 {
-	enum err	 e;
+	const struct model	*m;
+	enum err		 e;
 
 	memset(u, 0, sizeof(*u));
-	if ((u->m = registry_find_id(r->app->reg, r->p.model_id)) == NULL) {
+	if ((m = registry_find_id(r->app->reg, r->p.model_id)) != NULL)
+		u->id = m->id;
+	else if (any_id && valid_repo_id(r->p.model_id) == 0)
+		u->id = r->p.model_id;
+	else {
 		resp_not_curated(r, r->p.model_id);
 		return -1;
 	}
-	if ((e = db_model_usage(r->app->db, u->m->id, &u->db)) != ERR_OK) {
+	if ((e = db_model_usage(r->app->db, u->id, &u->db)) != ERR_OK) {
 		resp_err(r, e);
 		return -1;
 	}
 	usage_scan_cache(r, u);
-	u->is_default = strcmp(u->m->id,
+	u->is_default = strcmp(u->id,
 	    r->app->reg->default_embedding_model) == 0;
 	usage_probe_vecpipe(r, u);
 	return 0;
@@ -211,7 +216,7 @@ usage_json(const struct usage *u)
 	if (o == NULL)
 		return NULL;
 	w = usage_warnings(u, 1);
-	cJSON_AddStringToObject(o, "model_id", u->m->id);
+	cJSON_AddStringToObject(o, "model_id", u->id);
 	add_sizes(o, u);
 	cJSON_AddItemToObject(o, "blocked_by_collections",
 	    collection_names(u));
@@ -231,13 +236,14 @@ usage_json(const struct usage *u)
 	return o;
 }
 
-/* GET /api/v2/models/usage. */
+/* GET /api/v2/models/usage: for any well-formed model id, as the
+ * reference. */
 void
 handle_usage(struct req *r)
 {
 	struct usage	 u;
 
-	if (usage_load(r, &u) == -1)
+	if (usage_load(r, &u, 1) == -1)
 		return;
 	resp_ok(r, usage_json(&u));
 	db_usage_free(&u.db);
@@ -248,7 +254,7 @@ static void
 delete_conflict(struct req *r, const struct usage *u, const char *type,
     const char *detail, int confirm, cJSON *warnings)
 {
-	cJSON	*c = conflict_json(type, detail, u->m->id, NULL);
+	cJSON	*c = conflict_json(type, detail, u->id, NULL);
 
 	if (c != NULL) {
 		cJSON_ReplaceItemInObjectCaseSensitive(c,
@@ -262,7 +268,7 @@ delete_conflict(struct req *r, const struct usage *u, const char *type,
 	resp_err_json(r, ERR_CONFLICT, c);
 }
 
-/* DELETE /api/v2/models/cache. */
+/* DELETE /api/v2/models/cache: curated models only. */
 void
 handle_delete(struct req *r)
 {
@@ -270,10 +276,10 @@ handle_delete(struct req *r)
 	cJSON		*w;
 	char		 msg[128];
 
-	if (usage_load(r, &u) == -1)
+	if (usage_load(r, &u, 0) == -1)
 		return;
 	if (!u.present && u.estimate_ok && u.sv.error == NULL) {
-		resp_ok(r, task_start_json(NULL, u.m->id, TS_OP_DELETE,
+		resp_ok(r, task_start_json(NULL, u.id, TS_OP_DELETE,
 		    TS_NOT_INSTALLED, NULL));
 		goto out;
 	}
@@ -294,7 +300,7 @@ handle_delete(struct req *r)
 		cJSON_Delete(w);
 		w = NULL;
 	}
-	start_task(r, u.m->id, TS_OP_DELETE, w);
+	start_task(r, u.id, TS_OP_DELETE, w);
 out:
 	db_usage_free(&u.db);
 }

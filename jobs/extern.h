@@ -125,7 +125,7 @@ void	 job_lease_release(struct job *j);
  * task then goes back on the queue and its next run ends it.
  */
 int	 job_finish(struct job *j, const char *status, const char *error);
-/* job_finish for a job that may have changed the cache: then bumps the
+/* job_finish for a job that may have changed the cache: first bumps the
  * cache generation, so that responders scan it again. */
 int	 job_end(struct job *j, const char *status, const char *error);
 

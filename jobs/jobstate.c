@@ -96,9 +96,8 @@ job_finish(struct job *j, const char *status, const char *error)
 int
 job_end(struct job *j, const char *status, const char *error)
 {
-	int	 rc;
 
-	rc = job_finish(j, status, error);
+	/* First: once the claim is gone, no scan from before may answer. */
 	(void)ts_bump_generation(j->redis, NULL);
-	return rc;
+	return job_finish(j, status, error);
 }

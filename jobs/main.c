@@ -39,6 +39,8 @@ struct runner {
 	double		 next_hb;	/* next heartbeat (monotonic) */
 	double		 next_ending;	/* next retry of endings */
 	int		 resumed;	/* own processing list re-queued */
+	char		 nonce[37];	/* this start's, in the heartbeat */
+	int		 usurped;	/* another runner took the id over */
 };
 
 static void
@@ -248,12 +250,20 @@ heartbeat(struct runner *rn, double now)
 {
 	long long	 recovered;
 	int		 recover;
+	enum err	 e;
 
 	if (rn->up_since < 0)
 		rn->up_since = now;
 	recover = now - rn->up_since >= rn->cfg->heartbeat_ttl;
-	if (runq_heartbeat(rn->redis, rn->cfg->runner_id,
-	    rn->cfg->heartbeat_ttl, recover, &recovered) != ERR_OK) {
+	e = runq_heartbeat(rn->redis, rn->cfg->runner_id, rn->nonce,
+	    rn->cfg->heartbeat_ttl, recover, &recovered);
+	if (e == ERR_CONFLICT) {
+		log_warnx("event=runner.usurped runner id \"%s\": its heartbeat "
+		    "was taken over by another mm-jobd; stopping (each runner "
+		    "needs its own MM_RUNNER_ID)", rn->cfg->runner_id);
+		rn->usurped = 1;
+	}
+	if (e != ERR_OK) {
 		rn->up_since = -1;
 		return;
 	}
@@ -409,11 +419,46 @@ take_next(struct runner *rn)
 		start_job(rn, task_id);
 }
 
+/*
+ * Takes the runner id before anything else, with a nonce of this start:
+ * a key with another nonce is waited for one heartbeat TTL (it may be
+ * this runner's own, left by a crash), then, still held, it belongs to a
+ * live runner and this one exits.  0 once the id is ours; -1 on SIGTERM.
+ */
+static int
+claim_id(struct runner *rn)
+{
+	const struct config	*cfg = rn->cfg;
+	double			 until = -1;
+	enum err		 e;
+
+	ts_new_task_id(rn->nonce);
+	while (!got_term) {
+		e = runq_runner_claim(rn->redis, cfg->runner_id, rn->nonce,
+		    cfg->heartbeat_ttl);
+		if (e == ERR_OK)
+			return 0;
+		if (e == ERR_CONFLICT && until < 0) {
+			until = mono_now() + cfg->heartbeat_ttl + 1;
+			log_info("event=runner.waiting runner=%s: its heartbeat "
+			    "is held, waiting %u s", cfg->runner_id,
+			    cfg->heartbeat_ttl + 1);
+		} else if (e == ERR_CONFLICT && mono_now() >= until)
+			fatalx("runner id \"%s\" is in use by another live "
+			    "mm-jobd (its heartbeat is still renewed): give "
+			    "each runner its own MM_RUNNER_ID", cfg->runner_id);
+		sleep(1);
+	}
+	return -1;
+}
+
 static void
 run(struct runner *rn)
 {
 
-	while (!got_term) {
+	if (claim_id(rn) == -1)
+		return;
+	while (!got_term && !rn->usurped) {
 		tend(rn);
 		if (!rn->resumed && resume_taken(rn) == -1) {
 			sleep(1);
@@ -423,7 +468,7 @@ run(struct runner *rn)
 	}
 	log_info("event=runner.stopping running=%zu", nrunning(rn));
 	shutdown_children(rn);
-	(void)runq_heartbeat_stop(rn->redis, rn->cfg->runner_id);
+	(void)runq_heartbeat_stop(rn->redis, rn->cfg->runner_id, rn->nonce);
 }
 
 static void
@@ -477,7 +522,7 @@ main(int argc, char *argv[])
 {
 	struct runner	 rn;
 	char		 err[1024];
-	int		 ch, check = 0, fg = 0;
+	int		 ch, check = 0, fg = 0, rc;
 
 	memset(&rn, 0, sizeof(rn));
 	rn.up_since = -1;
@@ -516,6 +561,7 @@ main(int argc, char *argv[])
 	    rn.cfg->runner_id, rn.nslots, rn.cfg->hf_hub_cache);
 	run(&rn);
 	log_info("event=runner.stopped");
+	rc = rn.usurped ? 1 : 0;
 	runner_free(&rn);
-	return 0;
+	return rc;
 }

@@ -29,6 +29,37 @@ static const char *const jwt_strs[JWT__MAX] = {
 	"token is not yet valid",		/* JWT_NOT_YET */
 	"token type is not access",		/* JWT_BAD_TYPE */
 	"missing or invalid sub claim",		/* JWT_NO_SUB */
+	"critical header extension not understood", /* JWT_CRIT */
+	"iat claim is not an integer",		/* JWT_BAD_IAT */
+	"token issued in the future",		/* JWT_IAT_FUTURE */
+	"unexpected audience claim",		/* JWT_BAD_AUD */
+	"jti claim is not a string",		/* JWT_BAD_JTI */
+};
+
+/* Python's int() digit limit (sys.get_int_max_str_digits()). */
+#define PYINT_DIGITS_MAX	4300
+
+/*
+ * The first code point of each run of ten decimal digits (Unicode 14,
+ * Python 3.11's unicodedata.decimal): int() reads "\u0663" as 3.
+ */
+static const unsigned long pyint_zeros[] = {
+	0x30, 0x660, 0x6f0, 0x7c0, 0x966, 0x9e6, 0xa66, 0xae6, 0xb66, 0xbe6,
+	0xc66, 0xce6, 0xd66, 0xde6, 0xe50, 0xed0, 0xf20, 0x1040, 0x1090,
+	0x17e0, 0x1810, 0x1946, 0x19d0, 0x1a80, 0x1a90, 0x1b50, 0x1bb0,
+	0x1c40, 0x1c50, 0xa620, 0xa8d0, 0xa900, 0xa9d0, 0xa9f0, 0xaa50,
+	0xabf0, 0xff10, 0x104a0, 0x10d30, 0x11066, 0x110f0, 0x11136,
+	0x111d0, 0x112f0, 0x11450, 0x114d0, 0x11650, 0x116c0, 0x11730,
+	0x118e0, 0x11950, 0x11c50, 0x11d50, 0x11da0, 0x16a60, 0x16ac0,
+	0x16b50, 0x1d7ce, 0x1d7d8, 0x1d7e2, 0x1d7ec, 0x1d7f6, 0x1e140,
+	0x1e2f0, 0x1e950, 0x1fbf0,
+};
+
+/* The white space int() strips around a number (not U+001C..U+001F). */
+static const unsigned long pyint_spaces[] = {
+	0x9, 0xa, 0xb, 0xc, 0xd, 0x20, 0x85, 0xa0, 0x1680, 0x2000, 0x2001,
+	0x2002, 0x2003, 0x2004, 0x2005, 0x2006, 0x2007, 0x2008, 0x2009,
+	0x200a, 0x2028, 0x2029, 0x202f, 0x205f, 0x3000,
 };
 
 static const char	 b64url_alphabet[] =
@@ -258,14 +289,23 @@ jwt_hmac(const char *secret, const char *data, size_t len,
 	return ok ? 0 : -1;
 }
 
+/*
+ * The header: alg exactly "HS256"; no "crit" (we understand no extension,
+ * whatever it names); "b64": false is PyJWT's detached payload, which it
+ * refuses without one.
+ */
 static enum jwt_result
-jwt_check_alg(const cJSON *hdr)
+jwt_check_header(const cJSON *hdr)
 {
 	const cJSON	*alg;
 
 	alg = jwt_claim(hdr, "alg");
 	if (!cJSON_IsString(alg) || strcmp(alg->valuestring, "HS256") != 0)
 		return JWT_BAD_ALG;
+	if (jwt_claim(hdr, "crit") != NULL)
+		return JWT_CRIT;
+	if (cJSON_IsFalse(jwt_claim(hdr, "b64")))
+		return JWT_MALFORMED;
 	return JWT_OK;
 }
 
@@ -302,6 +342,179 @@ jwt_numeric_date(const cJSON *item, double *out)
 	return 0;
 }
 
+/* The code point at *p (valid UTF-8, as every decoded part is); moves *p
+ * past it. */
+static unsigned long
+utf8_next(const unsigned char **p)
+{
+	const unsigned char	*s = *p;
+	unsigned long		 c;
+	int			 n, i;
+
+	n = s[0] < 0x80 ? 1 : s[0] < 0xe0 ? 2 : s[0] < 0xf0 ? 3 : 4;
+	c = n == 1 ? s[0] : s[0] & (0x7f >> n);
+	for (i = 1; i < n; i++)
+		c = (c << 6) | (s[i] & 0x3f);
+	*p = s + n;
+	return c;
+}
+
+/* What int() makes of code point c: its digit, ' ' for white space,
+ * c itself for '+', '-' and '_', or -1 for anything else. */
+static int
+pyint_char(unsigned long c)
+{
+	size_t	 i;
+
+	for (i = 0; i < sizeof(pyint_zeros) / sizeof(pyint_zeros[0]); i++)
+		if (c >= pyint_zeros[i] && c < pyint_zeros[i] + 10)
+			return '0' + (int)(c - pyint_zeros[i]);
+	for (i = 0; i < sizeof(pyint_spaces) / sizeof(pyint_spaces[0]); i++)
+		if (c == pyint_spaces[i])
+			return ' ';
+	return c == '+' || c == '-' || c == '_' ? (int)c : -1;
+}
+
+/*
+ * s as int() sees it: each code point through pyint_char, into a
+ * malloc'd ASCII string the caller frees; NULL when a code point is none
+ * of those (ValueError) or on out-of-memory.
+ */
+static char *
+pyint_ascii(const char *s)
+{
+	const unsigned char	*p = (const unsigned char *)s;
+	char			*out, *o;
+	int			 c;
+
+	if ((out = o = malloc(strlen(s) + 1)) == NULL)
+		return NULL;
+	while (*p != '\0') {
+		if ((c = pyint_char(utf8_next(&p))) == -1) {
+			free(out);
+			return NULL;
+		}
+		*o++ = (char)c;
+	}
+	*o = '\0';
+	return out;
+}
+
+/*
+ * Decimal digits with single underscores between them, from *s on, as
+ * int() reads them (PYINT_DIGITS_MAX at most); their value (+inf past a
+ * double) in *v, *s moved past them.  -1 when there are none or too many.
+ */
+static int
+pyint_digits(const char **s, double *v)
+{
+	const char	*p = *s;
+	size_t		 n = 0;
+
+	for (*v = 0; *p >= '0' && *p <= '9'; p++) {
+		*v = *v * 10 + (*p - '0');
+		n++;
+		if (p[1] == '_' && p[2] >= '0' && p[2] <= '9')
+			p++;
+	}
+	*s = p;
+	return n == 0 || n > PYINT_DIGITS_MAX ? -1 : 0;
+}
+
+/*
+ * int(s) for a str, as Python 3.11 reads it: white space around, an
+ * optional sign, then pyint_digits.  The value in *out; -1 when int()
+ * raises ValueError.
+ */
+static int
+pyint_str(const char *str, double *out)
+{
+	char		*a;
+	const char	*s;
+	double		 sign = 1, v;
+	int		 rc = -1;
+
+	if ((a = pyint_ascii(str)) == NULL)
+		return -1;
+	for (s = a; *s == ' '; s++)
+		;
+	if (*s == '+' || *s == '-')
+		sign = *s++ == '-' ? -1 : 1;
+	if (pyint_digits(&s, &v) == 0) {
+		while (*s == ' ')
+			s++;
+		if (*s == '\0') {
+			*out = sign * v;
+			rc = 0;
+		}
+	}
+	free(a);
+	return rc;
+}
+
+/*
+ * int(value) for a JSON value, as PyJWT reads iat: a number truncated
+ * toward zero, a boolean as 0 or 1, a string as pyint_str; null, arrays
+ * and objects raise TypeError.  One difference: a number beyond a double
+ * (1e400, or an integer of 400 digits) is refused, where Python takes a
+ * negative integer of that size.  0, or -1 when PyJWT refuses it.
+ */
+static int
+jwt_pyint(const cJSON *item, double *out)
+{
+
+	if (cJSON_IsBool(item)) {
+		*out = cJSON_IsTrue(item) ? 1 : 0;
+		return 0;
+	}
+	if (cJSON_IsString(item))
+		return pyint_str(item->valuestring, out);
+	if (!cJSON_IsNumber(item) || !isfinite(item->valuedouble))
+		return -1;
+	*out = trunc(item->valuedouble);
+	return 0;
+}
+
+/* Python's truth value of a JSON value (absent: false). */
+static int
+json_truthy(const cJSON *v)
+{
+
+	if (v == NULL || cJSON_IsNull(v) || cJSON_IsFalse(v))
+		return 0;
+	if (cJSON_IsNumber(v))
+		return v->valuedouble != 0;
+	if (cJSON_IsString(v))
+		return v->valuestring[0] != '\0';
+	if (cJSON_IsArray(v) || cJSON_IsObject(v))
+		return v->child != NULL;
+	return 1;
+}
+
+/*
+ * The claims PyJWT checks besides exp and nbf, with no audience
+ * configured: an iat it cannot read or that lies in the future (no
+ * leeway), an aud that is not empty, a jti that is not a string.
+ */
+static enum jwt_result
+jwt_check_pyjwt(const cJSON *claims, time_t now)
+{
+	const cJSON	*iat, *jti;
+	double		 t;
+
+	if ((iat = jwt_claim(claims, "iat")) != NULL) {
+		if (jwt_pyint(iat, &t) == -1)
+			return JWT_BAD_IAT;
+		if (t > (double)now)
+			return JWT_IAT_FUTURE;
+	}
+	if (json_truthy(jwt_claim(claims, "aud")))
+		return JWT_BAD_AUD;
+	if ((jti = jwt_claim(claims, "jti")) != NULL && !cJSON_IsString(jti))
+		return JWT_BAD_JTI;
+	return JWT_OK;
+}
+
 static enum jwt_result
 jwt_check_times(const cJSON *claims, time_t now)
 {
@@ -329,7 +542,8 @@ jwt_check_claims(const cJSON *claims, time_t now, char *sub, size_t sublen)
 	enum jwt_result	 r;
 	size_t		 len;
 
-	if ((r = jwt_check_times(claims, now)) != JWT_OK)
+	if ((r = jwt_check_pyjwt(claims, now)) != JWT_OK ||
+	    (r = jwt_check_times(claims, now)) != JWT_OK)
 		return r;
 	type = jwt_claim(claims, "type");
 	if (!cJSON_IsString(type) || strcmp(type->valuestring, "access") != 0)
@@ -360,7 +574,7 @@ jwt_verify(const char *token, const char *secret, time_t now, char *sub,
 	d2 = strchr(d1 + 1, '.');
 	if ((hdr = jwt_part_json(token, (size_t)(d1 - token))) == NULL)
 		goto out;
-	if ((r = jwt_check_alg(hdr)) != JWT_OK ||
+	if ((r = jwt_check_header(hdr)) != JWT_OK ||
 	    (r = jwt_check_sig(token, d2, secret)) != JWT_OK)
 		goto out;
 	if ((claims = jwt_part_json(d1 + 1, (size_t)(d2 - d1 - 1))) == NULL) {

@@ -7,7 +7,10 @@
 /*
  * HS256 JSON Web Tokens as the host application issues them:
  * header {"alg":"HS256","typ":"JWT"}, claims {"sub": username,
- * "exp": epoch, "type": "access", ...}.  Only HS256 is accepted.
+ * "exp": epoch, "type": "access", ...}.  Only HS256 is accepted.  The
+ * verdicts are PyJWT 2.10's (jwt.decode with algorithms=["HS256"], no
+ * audience, no leeway), plus ours: exp, type and sub are required, and a
+ * "crit" header is refused.
  */
 
 enum jwt_result {
@@ -20,6 +23,11 @@ enum jwt_result {
 	JWT_NOT_YET,	/* nbf present and now < nbf */
 	JWT_BAD_TYPE,	/* claim "type" is not "access" */
 	JWT_NO_SUB,	/* sub missing, not a string, or empty */
+	JWT_CRIT,	/* a "crit" header: no extension is understood */
+	JWT_BAD_IAT,	/* iat that Python's int() cannot read */
+	JWT_IAT_FUTURE,	/* now < iat (no leeway) */
+	JWT_BAD_AUD,	/* an aud claim (none is configured) */
+	JWT_BAD_JTI,	/* jti present but not a string */
 	JWT__MAX
 };
 

@@ -82,14 +82,40 @@ runq_requeue_all(struct rconn *r, const char *runner_id, long long *moved)
 	return rconn_script_int(r, requeue_all_lua, 2, 2, argv, moved);
 }
 
+/* KEYS: runner key.  ARGV: nonce, ttl.  1 when the key is ours. */
+static const char runner_claim_lua[] =
+    "if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'EX', "
+    "tonumber(ARGV[2])) then return 1 end "
+    "if redis.call('GET', KEYS[1]) == ARGV[1] then return 1 end "
+    "return 0";
+
+enum err
+runq_runner_claim(struct rconn *r, const char *runner_id, const char *nonce,
+    unsigned ttl)
+{
+	char		 key[TS_KEY_MAX], sttl[16];
+	const char	*argv[] = { key, nonce, sttl };
+	long long	 rc;
+
+	if (ts_key(key, sizeof(key), "runner", runner_id) == -1)
+		return ERR_INVAL;
+	snprintf(sttl, sizeof(sttl), "%u", ttl);
+	if (rconn_script_int(r, runner_claim_lua, 1, 3, argv, &rc) != ERR_OK)
+		return ERR_REDIS;
+	return rc == 1 ? ERR_OK : ERR_CONFLICT;
+}
+
 /*
- * KEYS: runner key, queue.  ARGV: runner id, ttl, key prefix, recover.
- * Renews the heartbeat, refreshes the claims of queued tasks, and moves
- * the processing lists of runners without a heartbeat back to the queue.
+ * KEYS: runner key, queue.  ARGV: runner id, ttl, key prefix, recover,
+ * nonce.  Returns -1 when the heartbeat holds another nonce; else renews
+ * it, refreshes the claims of queued tasks, and moves the processing
+ * lists of runners without a heartbeat back to the queue.
  */
 static const char heartbeat_lua[] =
     "local p = ARGV[3] "
-    "redis.call('SET', KEYS[1], ARGV[1], 'EX', tonumber(ARGV[2])) "
+    "local hb = redis.call('GET', KEYS[1]) "
+    "if hb and hb ~= ARGV[5] then return -1 end "
+    "redis.call('SET', KEYS[1], ARGV[5], 'EX', tonumber(ARGV[2])) "
     "for _, id in ipairs(redis.call('LRANGE', KEYS[2], 0, -1)) do "
     "  local t = redis.call('HMGET', p .. 'task:' .. id, 'model_id', "
     "'operation') "
@@ -113,29 +139,35 @@ static const char heartbeat_lua[] =
     "return moved";
 
 enum err
-runq_heartbeat(struct rconn *r, const char *runner_id, unsigned ttl,
-    int recover, long long *recovered)
+runq_heartbeat(struct rconn *r, const char *runner_id, const char *nonce,
+    unsigned ttl, int recover, long long *recovered)
 {
 	char		 key[TS_KEY_MAX], sttl[16];
 	const char	*argv[] = { key, TS_QUEUE_KEY, runner_id, sttl,
-	    TS_KEY_PREFIX, recover ? "1" : "0" };
+	    TS_KEY_PREFIX, recover ? "1" : "0", nonce };
+	enum err	 e;
 
 	*recovered = 0;
 	if (ts_key(key, sizeof(key), "runner", runner_id) == -1)
 		return ERR_INVAL;
 	snprintf(sttl, sizeof(sttl), "%u", ttl);
-	return rconn_script_int(r, heartbeat_lua, 2, 6, argv, recovered);
+	e = rconn_script_int(r, heartbeat_lua, 2, 7, argv, recovered);
+	if (e == ERR_OK && *recovered < 0) {
+		*recovered = 0;
+		return ERR_CONFLICT;
+	}
+	return e;
 }
 
 enum err
-runq_heartbeat_stop(struct rconn *r, const char *runner_id)
+runq_heartbeat_stop(struct rconn *r, const char *runner_id,
+    const char *nonce)
 {
-	char		 key[TS_KEY_MAX];
-	const char	*argv[] = { "DEL", key };
+	char	 key[TS_KEY_MAX];
 
 	if (ts_key(key, sizeof(key), "runner", runner_id) == -1)
 		return ERR_INVAL;
-	return rconn_run(r, 2, argv);
+	return rconn_del_if(r, key, nonce);
 }
 
 enum err

@@ -11,7 +11,8 @@
  * The job runners' side of the queue (DESIGN.md "Redis"), with these keys
  * besides taskstate.h's queue and task hashes:
  *   model-manager:processing:{runner_id}  list of the ids a runner took
- *   model-manager:runner:{runner_id}      heartbeat, EX heartbeat_ttl
+ *   model-manager:runner:{runner_id}      heartbeat: a nonce per start of
+ *                                         the runner, EX heartbeat_ttl
  *   model-manager:lease:{task_id}         the one process running a task
  *   model-manager:reservations            hash task id -> bytes to fetch
  *
@@ -40,13 +41,27 @@ enum err	 runq_requeue(struct rconn *r, const char *runner_id,
 enum err	 runq_requeue_all(struct rconn *r, const char *runner_id,
 		    long long *moved);
 
-/* Renews the heartbeat key, refreshes the claims of every queued task,
- * and, when recover is set, re-queues the processing lists of runners
- * whose heartbeat lapsed (*recovered counts the tasks). */
+/*
+ * A runner id belongs to one live runner: each start of a runner takes
+ * its heartbeat key with a nonce of its own (SET NX EX ttl).  ERR_OK when
+ * it is ours now; ERR_CONFLICT when another nonce holds it (a live
+ * runner, or the key of one that died less than ttl ago).
+ */
+enum err	 runq_runner_claim(struct rconn *r, const char *runner_id,
+		    const char *nonce, unsigned ttl);
+/*
+ * Renews the heartbeat key (if it lapsed, takes it again), refreshes the
+ * claims of every queued task, and, when recover is set, re-queues the
+ * processing lists of runners whose heartbeat lapsed (*recovered counts
+ * the tasks).  ERR_CONFLICT, with nothing done, when the key holds
+ * another nonce: another runner took the id over.
+ */
 enum err	 runq_heartbeat(struct rconn *r, const char *runner_id,
-		    unsigned ttl, int recover, long long *recovered);
-/* Deletes the heartbeat key (clean shutdown). */
-enum err	 runq_heartbeat_stop(struct rconn *r, const char *runner_id);
+		    const char *nonce, unsigned ttl, int recover,
+		    long long *recovered);
+/* Deletes the heartbeat key if it still holds nonce (clean shutdown). */
+enum err	 runq_heartbeat_stop(struct rconn *r, const char *runner_id,
+		    const char *nonce);
 
 /* A task's lease: SET NX EX held by the one process running it, so no job
  * ever runs twice.  ERR_CONFLICT when another holder has it. */

@@ -59,7 +59,9 @@ assert_eq 422 "$status" "usage without model_id"
 assert_json '.detail == [{"type":"missing","loc":["query","model_id"],"msg":"Field required","input":null}]' \
     "missing model_id"
 api GET "/api/v2/models/usage?model_id=org/not-curated" "$T"
-assert_eq 400 "$status" "usage of a model that is not curated"
+assert_eq 200 "$status" "usage of a model that is not curated, as the reference"
+assert_json '.model_id == "org/not-curated" and .is_installed == false and .can_delete == true' \
+    "... answered like any other model"
 
 # --- DELETE: the checks in the contract's order -------------------------
 

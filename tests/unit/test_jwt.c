@@ -569,6 +569,161 @@ test_too_long(void)
 	free(tok);
 }
 
+/*
+ * PyJWT 2.10's own checks, at NOW, as jwt.decode(token, key,
+ * algorithms=["HS256"]) makes them: iat through Python's int() (no
+ * leeway), aud refused unless empty (no audience is configured), jti a
+ * string; and our refusal of any "crit" header.  The good token's other
+ * claims are those of claim_cases[0].
+ */
+#define GOOD	"\"sub\":\"alice\",\"exp\":1700003600,\"type\":\"access\""
+static const struct {
+	const char	*hdr;
+	const char	*claims;
+	enum jwt_result	 want;
+} pyjwt_cases[] = {
+	/* iat: an int, a float truncated toward zero, a bool. */
+	{ HS256, "{" GOOD ",\"iat\":1700000000}", JWT_OK },
+	{ HS256, "{" GOOD ",\"iat\":1600000000}", JWT_OK },
+	{ HS256, "{" GOOD ",\"iat\":1700000001}", JWT_IAT_FUTURE },
+	{ HS256, "{" GOOD ",\"iat\":1700000000.9}", JWT_OK },
+	{ HS256, "{" GOOD ",\"iat\":1700000001.5}", JWT_IAT_FUTURE },
+	{ HS256, "{" GOOD ",\"iat\":-1.9}", JWT_OK },
+	{ HS256, "{" GOOD ",\"iat\":1.7e9}", JWT_OK },
+	{ HS256, "{" GOOD ",\"iat\":1e10}", JWT_IAT_FUTURE },
+	{ HS256, "{" GOOD ",\"iat\":true}", JWT_OK },
+	{ HS256, "{" GOOD ",\"iat\":false}", JWT_OK },
+	/* iat: a str int() reads. */
+	{ HS256, "{" GOOD ",\"iat\":\"1700000000\"}", JWT_OK },
+	{ HS256, "{" GOOD ",\"iat\":\"1700000001\"}", JWT_IAT_FUTURE },
+	{ HS256, "{" GOOD ",\"iat\":\" +1700000000\\n\"}", JWT_OK },
+	{ HS256, "{" GOOD ",\"iat\":\"-5\"}", JWT_OK },
+	{ HS256, "{" GOOD ",\"iat\":\"0017\"}", JWT_OK },
+	{ HS256, "{" GOOD ",\"iat\":\"1_700_000_000\"}", JWT_OK },
+	{ HS256, "{" GOOD ",\"iat\":\"1_700_000_001\"}", JWT_IAT_FUTURE },
+	{ HS256, "{" GOOD ",\"iat\":\"99999999999999999999999\"}",
+	    JWT_IAT_FUTURE },
+	{ HS256, "{" GOOD ",\"iat\":\"\\u0661\\u0667\\u0660\\u0660\"}",
+	    JWT_OK },
+	{ HS256, "{" GOOD ",\"iat\":\"\xef\xbc\x91\xef\xbc\x97\"}", JWT_OK },
+	{ HS256, "{" GOOD ",\"iat\":\"\\u00a017\\u3000\\u2028\"}", JWT_OK },
+	{ HS256, "{" GOOD ",\"iat\":\"\\u0085\\t17\\u000b\"}", JWT_OK },
+	/* iat: what int() refuses (ValueError, TypeError, OverflowError). */
+	{ HS256, "{" GOOD ",\"iat\":\"\"}", JWT_BAD_IAT },
+	{ HS256, "{" GOOD ",\"iat\":\"  \"}", JWT_BAD_IAT },
+	{ HS256, "{" GOOD ",\"iat\":\"yesterday\"}", JWT_BAD_IAT },
+	{ HS256, "{" GOOD ",\"iat\":\"1700000000.0\"}", JWT_BAD_IAT },
+	{ HS256, "{" GOOD ",\"iat\":\"1e9\"}", JWT_BAD_IAT },
+	{ HS256, "{" GOOD ",\"iat\":\"0x10\"}", JWT_BAD_IAT },
+	{ HS256, "{" GOOD ",\"iat\":\"1__7\"}", JWT_BAD_IAT },
+	{ HS256, "{" GOOD ",\"iat\":\"_17\"}", JWT_BAD_IAT },
+	{ HS256, "{" GOOD ",\"iat\":\"17_\"}", JWT_BAD_IAT },
+	{ HS256, "{" GOOD ",\"iat\":\"+-17\"}", JWT_BAD_IAT },
+	{ HS256, "{" GOOD ",\"iat\":\"- 17\"}", JWT_BAD_IAT },
+	{ HS256, "{" GOOD ",\"iat\":\"1 7\"}", JWT_BAD_IAT },
+	{ HS256, "{" GOOD ",\"iat\":\"\\u001c17\"}", JWT_BAD_IAT },
+	{ HS256, "{" GOOD ",\"iat\":\"\\u00b217\"}", JWT_BAD_IAT },
+	{ HS256, "{" GOOD ",\"iat\":null}", JWT_BAD_IAT },
+	{ HS256, "{" GOOD ",\"iat\":[1600000000]}", JWT_BAD_IAT },
+	{ HS256, "{" GOOD ",\"iat\":{}}", JWT_BAD_IAT },
+	{ HS256, "{" GOOD ",\"iat\":1e400}", JWT_BAD_IAT },
+	{ HS256, "{" GOOD ",\"iat\":-1e400}", JWT_BAD_IAT },
+	/* The last iat wins, as in Python's json. */
+	{ HS256, "{" GOOD ",\"iat\":null,\"iat\":1}", JWT_OK },
+	/* aud: refused when Python finds it true. */
+	{ HS256, "{" GOOD ",\"aud\":\"semantik\"}", JWT_BAD_AUD },
+	{ HS256, "{" GOOD ",\"aud\":[\"semantik\"]}", JWT_BAD_AUD },
+	{ HS256, "{" GOOD ",\"aud\":[\"\"]}", JWT_BAD_AUD },
+	{ HS256, "{" GOOD ",\"aud\":[null]}", JWT_BAD_AUD },
+	{ HS256, "{" GOOD ",\"aud\":{\"a\":1}}", JWT_BAD_AUD },
+	{ HS256, "{" GOOD ",\"aud\":true}", JWT_BAD_AUD },
+	{ HS256, "{" GOOD ",\"aud\":1}", JWT_BAD_AUD },
+	{ HS256, "{" GOOD ",\"aud\":-0.5}", JWT_BAD_AUD },
+	{ HS256, "{" GOOD ",\"aud\":null}", JWT_OK },
+	{ HS256, "{" GOOD ",\"aud\":\"\"}", JWT_OK },
+	{ HS256, "{" GOOD ",\"aud\":[]}", JWT_OK },
+	{ HS256, "{" GOOD ",\"aud\":{}}", JWT_OK },
+	{ HS256, "{" GOOD ",\"aud\":false}", JWT_OK },
+	{ HS256, "{" GOOD ",\"aud\":0}", JWT_OK },
+	{ HS256, "{" GOOD ",\"aud\":0.0}", JWT_OK },
+	{ HS256, "{" GOOD ",\"aud\":\"x\",\"aud\":[]}", JWT_OK },
+	{ HS256, "{" GOOD ",\"aud\":[],\"aud\":\"x\"}", JWT_BAD_AUD },
+	/* jti: a string when present; iss is not checked without an
+	 * issuer, nor is kid by decode() in 2.10. */
+	{ HS256, "{" GOOD ",\"jti\":\"abc\"}", JWT_OK },
+	{ HS256, "{" GOOD ",\"jti\":\"\"}", JWT_OK },
+	{ HS256, "{" GOOD ",\"jti\":5}", JWT_BAD_JTI },
+	{ HS256, "{" GOOD ",\"jti\":null}", JWT_BAD_JTI },
+	{ HS256, "{" GOOD ",\"iss\":42}", JWT_OK },
+	{ "{\"alg\":\"HS256\",\"kid\":7}", "{" GOOD "}", JWT_OK },
+	/* crit: no extension is understood, whatever it lists. */
+	{ "{\"alg\":\"HS256\",\"crit\":[\"exp\"]}", "{" GOOD "}", JWT_CRIT },
+	{ "{\"alg\":\"HS256\",\"crit\":[\"b64\"],\"b64\":true}", "{" GOOD "}",
+	    JWT_CRIT },
+	{ "{\"alg\":\"HS256\",\"crit\":[]}", "{" GOOD "}", JWT_CRIT },
+	{ "{\"alg\":\"HS256\",\"crit\":null}", "{" GOOD "}", JWT_CRIT },
+	{ "{\"alg\":\"HS256\",\"crit\":\"x\",\"crit\":null}", "{" GOOD "}",
+	    JWT_CRIT },
+	{ "{\"alg\":\"HS256\",\"Crit\":[\"x\"]}", "{" GOOD "}", JWT_OK },
+	/* b64 false is a detached payload, which PyJWT refuses without
+	 * one; only the JSON false (Python's "is False"). */
+	{ "{\"alg\":\"HS256\",\"b64\":false}", "{" GOOD "}", JWT_MALFORMED },
+	{ "{\"alg\":\"HS256\",\"b64\":true}", "{" GOOD "}", JWT_OK },
+	{ "{\"alg\":\"HS256\",\"b64\":0}", "{" GOOD "}", JWT_OK },
+	{ "{\"alg\":\"HS256\",\"b64\":null}", "{" GOOD "}", JWT_OK },
+};
+
+static void
+test_pyjwt_claims(void)
+{
+	char		 sub[64], *tok;
+	enum jwt_result	 r;
+	size_t		 i;
+
+	for (i = 0; i < NELEM(pyjwt_cases); i++) {
+		tok = mktoken(pyjwt_cases[i].hdr, pyjwt_cases[i].claims, KEY);
+		r = jwt_verify(tok, KEY, NOW, sub, sizeof(sub));
+		CU_ASSERT_EQUAL(r, pyjwt_cases[i].want);
+		if (r != pyjwt_cases[i].want)
+			fprintf(stderr, "pyjwt case %zu: %s\n", i,
+			    jwt_result_str(r));
+		free(tok);
+	}
+}
+
+/* Verifies a token whose iat is a str of sign and n digits "5". */
+static enum jwt_result
+verify_long_iat(size_t n, char sign)
+{
+	char		 sub[64], *digits, *claims, *tok;
+	enum jwt_result	 r;
+
+	if ((digits = malloc(n + 1)) == NULL)
+		abort();
+	memset(digits, '5', n);
+	digits[n] = '\0';
+	if (asprintf(&claims, "{" GOOD ",\"iat\":\"%c%s\"}", sign,
+	    digits) == -1)
+		abort();
+	tok = mktoken(HS256, claims, KEY);
+	r = jwt_verify(tok, KEY, NOW, sub, sizeof(sub));
+	free(tok);
+	free(claims);
+	free(digits);
+	return r;
+}
+
+static void
+test_pyjwt_iat_digits(void)
+{
+
+	/* Python's int() reads at most 4300 digits. */
+	CU_ASSERT_EQUAL(verify_long_iat(4300, '-'), JWT_OK);
+	CU_ASSERT_EQUAL(verify_long_iat(4301, '-'), JWT_BAD_IAT);
+	CU_ASSERT_EQUAL(verify_long_iat(4300, '+'), JWT_IAT_FUTURE);
+	CU_ASSERT_EQUAL(verify_long_iat(4301, '+'), JWT_BAD_IAT);
+}
+
 static const struct unit_test tests[] = {
 	{ "jwt_result_str", test_result_str },
 	{ "jwt_looks_like counts dots", test_looks_like },
@@ -581,6 +736,9 @@ static const struct unit_test tests[] = {
 	{ "payload outside base64url", test_bad_payload_encoding },
 	{ "sub longer than the buffer", test_sub_buffer },
 	{ "length limit", test_too_long },
+	{ "PyJWT 2.10: iat, aud, jti; crit and b64 headers",
+	    test_pyjwt_claims },
+	{ "PyJWT 2.10: an iat of 4300 digits at most", test_pyjwt_iat_digits },
 	{ NULL, NULL }
 };
 
