@@ -45,21 +45,25 @@ snap_dir(int repofd, const char *commit)
 }
 
 static int
-snap_links(int repofd, const char *commit, const struct hfwrite_tree *files,
-    size_t n, char *what, size_t whatlen)
+snap_links(int repofd, const char *commit, const struct hfwrite_list *files,
+    char *what, size_t whatlen)
 {
-	const char	*etag;
-	size_t		 i;
-	int		 snap, rc = 0, saved;
+	struct hfwrite_tree	 f;
+	const char		*etag;
+	size_t			 i;
+	int			 snap, rc = 0, saved;
 
 	if ((snap = snap_dir(repofd, commit)) == -1)
 		return snap_fail(what, whatlen, "snapshots/%s", commit);
-	for (i = 0; i < n && rc == 0; i++) {
-		etag = files[i].lfs_sha256 != NULL ? files[i].lfs_sha256 :
-		    files[i].blob_id;
-		if ((rc = hfwrite_link(snap, files[i].path, etag)) == -1)
+	for (i = 0; i < files->n && rc == 0; i++) {
+		if ((rc = files->get(files->arg, i, &f)) == -1) {
+			snap_fail(what, whatlen, "snapshots/%s", commit);
+			break;
+		}
+		etag = f.lfs_sha256 != NULL ? f.lfs_sha256 : f.blob_id;
+		if ((rc = hfwrite_link(snap, f.path, etag)) == -1)
 			snap_fail(what, whatlen, "snapshots/%s/%s", commit,
-			    files[i].path);
+			    f.path);
 	}
 	saved = errno;
 	close(snap);
@@ -87,12 +91,12 @@ snap_ref(int repofd, const char *commit, const char *revision, char *what,
 
 int
 hubsnap_write(int repofd, const char *commit, const char *revision,
-    const struct hfwrite_tree *files, size_t n, char *what, size_t whatlen)
+    const struct hfwrite_list *files, char *what, size_t whatlen)
 {
 
-	if (snap_links(repofd, commit, files, n, what, whatlen) == -1)
+	if (snap_links(repofd, commit, files, what, whatlen) == -1)
 		return -1;
-	if (hfwrite_trees(repofd, commit, files, n) == -1)
+	if (hfwrite_trees(repofd, commit, files) == -1)
 		return snap_fail(what, whatlen, "trees/%s.json", commit);
 	return snap_ref(repofd, commit, revision, what, whatlen);
 }

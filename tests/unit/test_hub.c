@@ -252,34 +252,39 @@ static const char trees_fixture[] =
 static void
 test_trees_json(void)
 {
+	/* In path order (byte order), as a list hands them over. */
 	static const struct hfwrite_tree files[] = {
-		{ "sub/dir/data.bin", 1024, HEX40("2"), HEX64("3"), 1024,
-		    HEX64("4") },
+		{ "B.txt", 0, "e69de29bb2d1d6434b8b29ae775ad8c2e48c5391", NULL,
+		    0, NULL },
+		{ "caf\xc3\xa9 \"q\"\x7f.txt", 3, HEX40("5"), NULL, 0, NULL },
 		{ "config.json", 5, HEX40("1"), NULL, 0, NULL },
 		{ "emoji\xf0\x9f\x98\x80.bin", 9007199254740993ULL, HEX40("6"),
 		    HEX64("7"), 9007199254740993ULL, NULL },
-		{ "caf\xc3\xa9 \"q\"\x7f.txt", 3, HEX40("5"), NULL, 0, NULL },
-		{ "B.txt", 0, "e69de29bb2d1d6434b8b29ae775ad8c2e48c5391", NULL,
-		    0, NULL },
+		{ "sub/dir/data.bin", 1024, HEX40("2"), HEX64("3"), 1024,
+		    HEX64("4") },
 	};
 	static const struct hfwrite_tree bad[] = {
 		{ "bad\xff", 1, HEX40("1"), NULL, 0, NULL },
 	};
-	char	*s;
-	size_t	 len;
+	struct hfwrite_list	 l;
+	char			*s;
+	size_t			 len;
 
-	s = hfwrite_trees_json(files, sizeof(files) / sizeof(files[0]), &len);
+	hfwrite_list_array(&l, files, sizeof(files) / sizeof(files[0]));
+	s = hfwrite_trees_json(&l, &len);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
 	CU_ASSERT_EQUAL(len, strlen(trees_fixture));
 	CU_ASSERT_STRING_EQUAL(s, trees_fixture);
 	free(s);
-	s = hfwrite_trees_json(NULL, 0, &len);
+	hfwrite_list_array(&l, NULL, 0);
+	s = hfwrite_trees_json(&l, &len);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
 	CU_ASSERT_STRING_EQUAL(s, "{\n \"format_version\": 1,\n \"files\": "
 	    "{}\n}");
 	free(s);
 	errno = 0;
-	CU_ASSERT_PTR_NULL(hfwrite_trees_json(bad, 1, &len));
+	hfwrite_list_array(&l, bad, 1);
+	CU_ASSERT_PTR_NULL(hfwrite_trees_json(&l, &len));
 	CU_ASSERT_EQUAL(errno, EINVAL);
 }
 
@@ -713,13 +718,15 @@ test_write_files(void)
 	/* trees/<commit>.json */
 	{
 		static const struct hfwrite_tree f[] = {
-			{ "b", 1, HEX40("1"), NULL, 0, NULL },
 			{ "a", 2, HEX40("2"), NULL, 0, NULL },
+			{ "b", 1, HEX40("1"), NULL, 0, NULL },
 		};
-		int	 repo = hfwrite_dirs(top, "models--o--m", 0);
+		struct hfwrite_list	 l;
+		int			 repo = hfwrite_dirs(top, "models--o--m", 0);
 
 		CU_ASSERT_TRUE_FATAL(repo != -1);
-		CU_ASSERT_EQUAL(hfwrite_trees(repo, HEX40("c"), f, 2), 0);
+		hfwrite_list_array(&l, f, 2);
+		CU_ASSERT_EQUAL(hfwrite_trees(repo, HEX40("c"), &l), 0);
 		close(repo);
 		p = path_in(tmp, "models--o--m/trees/" HEX40("c") ".json");
 		read_file(p, buf, sizeof(buf));

@@ -30,6 +30,16 @@ static const struct hfwrite_tree files[] = {
 	    L64, 9, NULL },
 };
 
+/* The files above as a list. */
+static const struct hfwrite_list *
+list(void)
+{
+	static struct hfwrite_list	 l;
+
+	hfwrite_list_array(&l, files, 2);
+	return &l;
+}
+
 /* The target of the link rel inside dir, or "" */
 static const char *
 link_of(const char *dir, const char *rel, char *buf, size_t len)
@@ -54,7 +64,7 @@ test_write(void)
 
 	repo = open(tmp, O_RDONLY | O_DIRECTORY);
 	CU_ASSERT_FATAL(repo != -1);
-	CU_ASSERT_EQUAL(hubsnap_write(repo, C40, "main", files, 2, what,
+	CU_ASSERT_EQUAL(hubsnap_write(repo, C40, "main", list(), what,
 	    sizeof(what)), 0);
 	CU_ASSERT_STRING_EQUAL(link_of(tmp, "snapshots/" C40 "/config.json",
 	    buf, sizeof(buf)), "../../blobs/" B40);
@@ -70,7 +80,7 @@ test_write(void)
 	CU_ASSERT_EQUAL(n, 40);
 	CU_ASSERT_EQUAL(memcmp(buf, C40, 40), 0);
 	/* The revision is the commit: no ref. */
-	CU_ASSERT_EQUAL(hubsnap_write(repo, C40, C40, files, 2, what,
+	CU_ASSERT_EQUAL(hubsnap_write(repo, C40, C40, list(), what,
 	    sizeof(what)), 0);
 	snprintf(p, sizeof(p), "%s/refs/" C40, tmp);
 	CU_ASSERT_EQUAL(lstat(p, &st), -1);
@@ -90,7 +100,7 @@ test_failures(void)
 	/* A file where the snapshot directory goes. */
 	snprintf(p, sizeof(p), "%s/snapshots/" C40, tmp);
 	unit_write_file(p, "x", 1);
-	CU_ASSERT_EQUAL(hubsnap_write(repo, C40, "main", files, 2, what,
+	CU_ASSERT_EQUAL(hubsnap_write(repo, C40, "main", list(), what,
 	    sizeof(what)), -1);
 	CU_ASSERT_EQUAL(errno, ENOTDIR);
 	CU_ASSERT_STRING_EQUAL(what, "snapshots/" C40);
@@ -98,14 +108,14 @@ test_failures(void)
 	/* A file where trees/ goes. */
 	snprintf(p, sizeof(p), "%s/trees", tmp);
 	unit_write_file(p, "x", 1);
-	CU_ASSERT_EQUAL(hubsnap_write(repo, C40, "main", files, 2, what,
+	CU_ASSERT_EQUAL(hubsnap_write(repo, C40, "main", list(), what,
 	    sizeof(what)), -1);
 	CU_ASSERT_STRING_EQUAL(what, "trees/" C40 ".json");
 	unlink(p);
 	/* A file where refs/ goes. */
 	snprintf(p, sizeof(p), "%s/refs", tmp);
 	unit_write_file(p, "x", 1);
-	CU_ASSERT_EQUAL(hubsnap_write(repo, C40, "v1/x", files, 2, what,
+	CU_ASSERT_EQUAL(hubsnap_write(repo, C40, "v1/x", list(), what,
 	    sizeof(what)), -1);
 	CU_ASSERT_STRING_EQUAL(what, "refs/v1/x");
 	close(repo);
