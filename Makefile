@@ -50,8 +50,9 @@ SAN_FLAGS  = -O1 -fsanitize=address,undefined -fno-sanitize-recover=all \
 # with other flags) is rebuilt rather than trusted.
 DEP_FLAGS  = -MMD -MP
 PROG_DEP_FLAGS = -MMD -MP -MF $@.d -MT $@
-# The sources and libraries of a program ($^ also holds its headers).
-prog_inputs = $(filter %.c %.o %.a,$^)
+# The sources and libraries of a program ($^ also holds its headers, and
+# the .c files a fuzz harness includes, which are not compiled apart).
+prog_inputs = $(firstword $(filter %.c,$^)) $(filter %.o %.a,$^)
 
 LIB_SRC	 = $(sort $(wildcard lib/*.c))
 API_SRC	 = $(sort $(wildcard fcgi/*.c))

@@ -234,6 +234,9 @@ hub_opts_from(const struct config *cfg, struct hub_opts *o)
 	o->retry_max = cfg->retry_max;
 	o->retry_base_ms = cfg->retry_base_ms;
 	o->retry_max_ms = cfg->retry_max_ms;
+	o->max_path_depth = cfg->hub_max_path_depth;
+	o->max_dirs = cfg->hub_max_dirs;
+	o->max_listing_bytes = cfg->hub_max_listing_bytes;
 	o->user_agent = "model-manager/1.0; hf_hub-compatible";
 }
 

@@ -12,24 +12,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <unistd.h>
 
-#include "cachedir.h"
+#include "confenv.h"
 #include "config.h"
-#include "hftoken.h"
 #include "log.h"
 #include "pypath.h"
 #include "registry.h"
 #include "yamldoc.h"
 
-#define CONFIG_DATABASE_URL	"postgresql://localhost:5432/semantik"
-#define CONFIG_REDIS_URL	"redis://localhost:6379/0"
-#define CONFIG_HF_ENDPOINT	"https://huggingface.co"
-#define CONFIG_SEARCH_API_URL	"http://localhost:8000"
-#define CONFIG_RUNNER_ID_MAX	64
-#define CONFIG_ID_CHARS		"ABCDEFGHIJKLMNOPQRSTUVWXYZ" \
-				"abcdefghijklmnopqrstuvwxyz0123456789._-"
 
 /* The numeric defaults; strings are filled in by config_load(). */
 static const struct config CONFIG_DEFAULT = {
@@ -55,6 +45,9 @@ static const struct config CONFIG_DEFAULT = {
 	.stall_seconds = 30,
 	.progress_interval_ms = 250,
 	.connect_timeout = 10,
+	.hub_max_path_depth = 32,
+	.hub_max_dirs = 10000,
+	.hub_max_listing_bytes = 64ULL * 1024 * 1024,
 	.debug = 0,
 };
 
@@ -120,6 +113,11 @@ static const struct ckey jobs_keys[] = {
 	U("connect_timeout_seconds", connect_timeout, 1, 300),
 	K("runner_id", CK_RUNNER, runner_id, 0, 0),
 };
+static const struct ckey hub_keys[] = {
+	U("max_path_depth", hub_max_path_depth, 1, CONFIG_HUB_DEPTH_MAX),
+	U("max_dirs", hub_max_dirs, 1, 1000000),
+	ULL("max_listing_bytes", hub_max_listing_bytes, 1024, 1073741824),
+};
 static const struct ckey log_keys[] = {
 	K("file", CK_PATH, log_file, 0, 0),
 	K("debug", CK_BOOL, debug, 0, 0),
@@ -136,7 +134,8 @@ static const struct csection {
 	size_t			 nkeys;
 } csections[] = {
 #define S(s)	{ #s, s##_keys, sizeof(s##_keys) / sizeof(s##_keys[0]) }
-	S(models), S(cache), S(api), S(database), S(redis), S(jobs), S(log),
+	S(models), S(cache), S(api), S(database), S(redis), S(jobs), S(hub),
+	S(log),
 #undef S
 };
 
@@ -187,19 +186,6 @@ set_str(struct cctx *c, char **dst, const char *s)
 	return ERR_OK;
 }
 
-/* a followed by b into *dst (replacing it). */
-static enum err
-set_concat(struct cctx *c, char **dst, const char *a, const char *b)
-{
-
-	free(*dst);
-	if (asprintf(dst, "%s%s", a, b) == -1) {
-		*dst = NULL;
-		return nomem(c);
-	}
-	return ERR_OK;
-}
-
 /* ------------------------------------------------------------------ *
  * Paths (Python's os.path helpers are in pypath.c).
  */
@@ -214,240 +200,6 @@ resolve(struct cctx *c, const char *p, char **out)
 	else
 		*out = pypath_join(c->dir, p);
 	return *out == NULL ? nomem(c) : ERR_OK;
-}
-
-/* ------------------------------------------------------------------ *
- * Environment.
- */
-
-/* Python's truthy rule: value.upper() in {"1", "ON", "YES", "TRUE"}. */
-static int
-truthy(const char *v)
-{
-
-	return v != NULL && (strcmp(v, "1") == 0 || strcasecmp(v, "on") == 0 ||
-	    strcasecmp(v, "yes") == 0 || strcasecmp(v, "true") == 0);
-}
-
-static int
-blank(const char *s)
-{
-
-	return s[strspn(s, " \t\n\r\v\f")] == '\0';
-}
-
-/* Whether s is [A-Za-z0-9._-]{1,64}. */
-static int
-valid_runner_id(const char *s)
-{
-	size_t	 len = strlen(s);
-
-	return len > 0 && len <= CONFIG_RUNNER_ID_MAX &&
-	    strspn(s, CONFIG_ID_CHARS) == len;
-}
-
-static enum err
-env_jwt(struct cctx *c, struct config *cfg)
-{
-	const char	*v = c->getenv_fn("JWT_SECRET_KEY");
-
-	if (v == NULL || blank(v))
-		return cfail(c, ERR_INVAL,
-		    "JWT_SECRET_KEY is not set (or blank): refusing to start");
-	return set_str(c, &cfg->jwt_secret, v);
-}
-
-/* "scheme://" of url: the length of the scheme, or -1 if none. */
-static int
-scheme_len(const char *url)
-{
-	const char	*sep = strstr(url, "://");
-
-	if (sep == NULL || sep == url || sep - url > 32)
-		return -1;
-	return (int)(sep - url);
-}
-
-/* Whether the first n bytes of url are scheme, in any case. */
-static int
-scheme_is(const char *url, int n, const char *scheme)
-{
-
-	return n >= 0 && (size_t)n == strlen(scheme) &&
-	    strncasecmp(url, scheme, (size_t)n) == 0;
-}
-
-/* The length of the scheme (n bytes of url) without a SQLAlchemy
- * "+driver", or -1 if the driver is not [A-Za-z0-9._-]+. */
-static int
-scheme_base(const char *url, int n)
-{
-	const char	*plus = memchr(url, '+', (size_t)n);
-	size_t		 dlen;
-
-	if (plus == NULL)
-		return n;
-	dlen = (size_t)(url + n - plus - 1);
-	if (dlen == 0 || strspn(plus + 1, CONFIG_ID_CHARS) < dlen)
-		return -1;
-	return (int)(plus - url);
-}
-
-/* DATABASE_URL in libpq form: postgresql:// or postgres://, with a
- * SQLAlchemy "+driver" removed from the scheme. */
-static enum err
-env_database(struct cctx *c, struct config *cfg)
-{
-	const char	*v = c->getenv_fn("DATABASE_URL"), *scheme;
-	int		 n, base;
-
-	if (v == NULL)
-		return set_str(c, &cfg->database_url, CONFIG_DATABASE_URL);
-	if ((n = scheme_len(v)) == -1)
-		return cfail(c, ERR_INVAL, "DATABASE_URL is not a URL "
-		    "(expected postgresql://...)");
-	if ((base = scheme_base(v, n)) == -1)
-		return cfail(c, ERR_INVAL,
-		    "DATABASE_URL has an invalid +driver in its scheme");
-	if (scheme_is(v, base, "postgresql"))
-		scheme = "postgresql";
-	else if (scheme_is(v, base, "postgres"))
-		scheme = "postgres";
-	else
-		return cfail(c, ERR_INVAL, "DATABASE_URL has an unsupported "
-		    "scheme (expected postgresql:// or postgres://)");
-	return set_concat(c, &cfg->database_url, scheme, v + n);
-}
-
-/* REDIS_URL: redis:// or unix://; rediss:// is refused. */
-static enum err
-env_redis(struct cctx *c, struct config *cfg)
-{
-	const char	*v = c->getenv_fn("REDIS_URL");
-	int		 n;
-
-	if (v == NULL)
-		return set_str(c, &cfg->redis_url, CONFIG_REDIS_URL);
-	n = scheme_len(v);
-	if (scheme_is(v, n, "rediss"))
-		return cfail(c, ERR_INVAL, "REDIS_URL: rediss:// (TLS) is not "
-		    "supported: hiredis 0.14 has no TLS; use redis:// or "
-		    "unix://");
-	if (scheme_is(v, n, "redis") || scheme_is(v, n, "unix"))
-		return set_str(c, &cfg->redis_url, v);
-	return cfail(c, ERR_INVAL, "REDIS_URL has an unsupported scheme "
-	    "(expected redis:// or unix://)");
-}
-
-/* An http(s) base URL: trailing '/' removed, a host required. */
-static enum err
-env_http_url(struct cctx *c, const char *name, const char *def,
-    char **dst)
-{
-	const char	*v = c->getenv_fn(name);
-	size_t		 len;
-	int		 n;
-
-	if (v == NULL)
-		v = def;
-	len = strlen(v);
-	while (len > 0 && v[len - 1] == '/')
-		len--;
-	n = scheme_len(v);
-	if (!(scheme_is(v, n, "http") || scheme_is(v, n, "https")) ||
-	    len <= (size_t)n + 3)
-		return cfail(c, ERR_INVAL,
-		    "%s must start with http:// or https://", name);
-	free(*dst);
-	if ((*dst = strndup(v, len)) == NULL)
-		return nomem(c);
-	return ERR_OK;
-}
-
-/* HF_HOME = X($HF_HOME or join($XDG_CACHE_HOME or ~/.cache,
- * "huggingface")). */
-static enum err
-env_hf_home(struct cctx *c, struct config *cfg)
-{
-
-	if ((cfg->hf_home = cachedir_home(c->getenv_fn)) == NULL)
-		return nomem(c);
-	return ERR_OK;
-}
-
-/* The hub token: HF_TOKEN, HUGGING_FACE_HUB_TOKEN or the token file. */
-static enum err
-env_hf_token(struct cctx *c, struct config *cfg)
-{
-
-	return hftoken_load(c->getenv_fn, cfg->hf_home, &cfg->hf_token,
-	    c->msg.errbuf, c->msg.errlen);
-}
-
-/* The variables read before the YAML file. */
-static enum err
-env_load(struct cctx *c, struct config *cfg)
-{
-	const char	*(*g)(const char *) = c->getenv_fn;
-	enum err	 e;
-
-	if ((e = env_jwt(c, cfg)) != ERR_OK ||
-	    (e = env_database(c, cfg)) != ERR_OK ||
-	    (e = env_redis(c, cfg)) != ERR_OK ||
-	    (e = env_http_url(c, "HF_ENDPOINT", CONFIG_HF_ENDPOINT,
-	    &cfg->hf_endpoint)) != ERR_OK ||
-	    (e = env_http_url(c, "SEARCH_API_URL", CONFIG_SEARCH_API_URL,
-	    &cfg->search_api_url)) != ERR_OK ||
-	    (e = env_hf_home(c, cfg)) != ERR_OK ||
-	    (e = env_hf_token(c, cfg)) != ERR_OK)
-		return e;
-	if ((cfg->hf_hub_cache = cachedir_hub(g)) == NULL)
-		return nomem(c);
-	cfg->hf_offline = truthy(g("HF_HUB_OFFLINE")) ||
-	    truthy(g("TRANSFORMERS_OFFLINE"));
-	cfg->hf_disable_symlinks = truthy(g("HF_HUB_DISABLE_SYMLINKS"));
-	return ERR_OK;
-}
-
-/* The runner id's default: "<hostname>-0", other bytes than
- * [A-Za-z0-9._-] becoming '_' and the name cut so that "-0" fits. */
-static enum err
-default_runner_id(struct cctx *c, struct config *cfg)
-{
-	char	 host[256];
-	size_t	 i, len;
-
-	if (gethostname(host, sizeof(host)) == -1 || host[0] == '\0')
-		snprintf(host, sizeof(host), "localhost");
-	host[sizeof(host) - 1] = '\0';
-	len = strlen(host);
-	for (i = 0; i < len; i++)
-		if (strchr(CONFIG_ID_CHARS, host[i]) == NULL)
-			host[i] = '_';
-	if (len > CONFIG_RUNNER_ID_MAX - 2)
-		host[CONFIG_RUNNER_ID_MAX - 2] = '\0';
-	return set_concat(c, &cfg->runner_id, host, "-0");
-}
-
-/* MM_LOG_FILE and MM_RUNNER_ID win over the YAML; then the runner id's
- * default. */
-static enum err
-env_override(struct cctx *c, struct config *cfg)
-{
-	const char	*v;
-
-	if ((v = c->getenv_fn("MM_LOG_FILE")) != NULL && *v != '\0' &&
-	    set_str(c, &cfg->log_file, v) != ERR_OK)
-		return ERR_NOMEM;
-	if ((v = c->getenv_fn("MM_RUNNER_ID")) != NULL && *v != '\0') {
-		if (!valid_runner_id(v))
-			return cfail(c, ERR_INVAL,
-			    "MM_RUNNER_ID must match [A-Za-z0-9._-]{1,64}");
-		return set_str(c, &cfg->runner_id, v);
-	}
-	if (cfg->runner_id != NULL)
-		return ERR_OK;
-	return default_runner_id(c, cfg);
 }
 
 /* ------------------------------------------------------------------ *
@@ -573,7 +325,7 @@ yaml_string_key(struct cctx *c, const struct ckey *k, const char *name,
 	if (*s == '\0')
 		return ERR_OK;
 	if (k->kind == CK_RUNNER) {
-		if (!valid_runner_id(s))
+		if (!confenv_runner_id_ok(s))
 			return yamldoc_fail(&c->msg, ERR_INVAL, v->line,
 			    "%s: must match [A-Za-z0-9._-]{1,64}", name);
 		return set_str(c, dst, s);
@@ -804,9 +556,10 @@ config_load(const char *path, const char *(*getenv_fn)(const char *),
 		goto out;
 	}
 	*cfg = CONFIG_DEFAULT;
-	if ((e = env_load(&c, cfg)) != ERR_OK ||
+	if ((e = confenv_load(getenv_fn, cfg, errbuf, errlen)) != ERR_OK ||
 	    (e = yaml_load(&c, cfg)) != ERR_OK ||
-	    (e = env_override(&c, cfg)) != ERR_OK ||
+	    (e = confenv_override(getenv_fn, cfg, errbuf, errlen)) !=
+	    ERR_OK ||
 	    (e = default_paths(&c, cfg)) != ERR_OK ||
 	    (e = sanity(&c, cfg)) != ERR_OK ||
 	    (e = registry_default(&c, cfg)) != ERR_OK)

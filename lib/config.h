@@ -15,6 +15,7 @@
  */
 
 #define CONFIG_SOURCES_MAX	16
+#define CONFIG_HUB_DEPTH_MAX	32	/* the scan and the delete go this deep */
 
 struct config {
 	/* Environment (host application names). */
@@ -77,6 +78,12 @@ struct config {
 	unsigned stall_seconds;		/* default 30 */
 	unsigned progress_interval_ms;	/* default 250 */
 	unsigned connect_timeout;	/* seconds, hub connections; default 10 */
+
+	/* hub: (limits on the hub's tree listing) */
+	unsigned hub_max_path_depth;	/* segments of a path; default 32 */
+	unsigned hub_max_dirs;		/* directories implied; default 10000 */
+	unsigned long long hub_max_listing_bytes; /* every page; default
+					   64 MiB */
 
 	int	 debug;			/* log.debug */
 };

@@ -362,16 +362,25 @@ tmp_create(int dirfd, const char *name, char *tmp, size_t tmplen)
 	return -1;
 }
 
-int
-hfwrite_atomic(int dirfd, const char *name, const void *data, size_t len,
-    int do_fsync)
+/* What fills the temporary file of atomic_fill: 0, or -1 with errno. */
+struct afill {
+	int	(*fill)(int fd, void *arg);
+	void	*arg;
+};
+
+/*
+ * Replaces name inside dirfd atomically with what f writes into a unique
+ * temporary file beside it, fsync()ed first when do_fsync is set.
+ */
+static int
+atomic_fill(int dirfd, const char *name, const struct afill *f, int do_fsync)
 {
 	char	 tmp[NAME_MAX + 1];
 	int	 fd, rc = -1, saved;
 
 	if ((fd = tmp_create(dirfd, name, tmp, sizeof(tmp))) == -1)
 		return -1;
-	if (write_all(fd, data, len) == -1 || (do_fsync && fsync(fd) == -1))
+	if (f->fill(fd, f->arg) == -1 || (do_fsync && fsync(fd) == -1))
 		goto out;
 	if (close(fd) == -1) {
 		fd = -1;
@@ -389,6 +398,30 @@ out:
 		(void)unlinkat(dirfd, tmp, 0);
 	errno = saved;
 	return rc;
+}
+
+/* The bytes hfwrite_atomic writes. */
+struct span {
+	const void	*data;
+	size_t		 len;
+};
+
+static int
+fill_span(int fd, void *arg)
+{
+	const struct span	*sp = arg;
+
+	return write_all(fd, sp->data, sp->len);
+}
+
+int
+hfwrite_atomic(int dirfd, const char *name, const void *data, size_t len,
+    int do_fsync)
+{
+	struct span	 sp = { data, len };
+	struct afill	 f = { fill_span, &sp };
+
+	return atomic_fill(dirfd, name, &f, do_fsync);
 }
 
 /* 1 if name inside dirfd is a regular file holding exactly want. */
@@ -517,19 +550,36 @@ hfwrite_link(int snapfd, const char *path, const char *etag)
 	return rc;
 }
 
-/* The text of trees/<commit>.json as it is built. */
+#define JB_FLUSH	32768	/* written out past this many bytes */
+
+/* The text of trees/<commit>.json as it is built, or written out. */
 struct jbuf {
 	struct sbuf	 sb;		/* at most TREES_JSON_MAX */
+	int		 fd;		/* -1: the text stays in sb */
 	int		 invalid;	/* a path was not UTF-8 */
+	int		 err;		/* errno of a failed write or get */
 };
+
+/* Writes out what b holds (b->fd != -1). */
+static void
+jb_flush(struct jbuf *b)
+{
+
+	if (b->err == 0 && write_all(b->fd, b->sb.s, b->sb.len) == -1)
+		b->err = errno;
+	sbuf_reset(&b->sb);
+}
 
 /* Appends n bytes of s, unless b already failed. */
 static void
 jb_put(struct jbuf *b, const char *s, size_t n)
 {
 
-	if (!b->invalid)
-		sbuf_add(&b->sb, s, n);
+	if (b->invalid || b->err != 0)
+		return;
+	sbuf_add(&b->sb, s, n);
+	if (b->fd != -1 && b->sb.len >= JB_FLUSH && !b->sb.failed)
+		jb_flush(b);
 }
 
 static void
@@ -662,67 +712,96 @@ jb_entry(struct jbuf *b, const struct hfwrite_tree *f, int first)
 	jb_str(b, "\n  }");
 }
 
-/* Byte order of UTF-8 strings is code point order, as Python sorts. */
+/*
+ * The whole text into b (written out when b->fd is set).  Returns 0, or -1
+ * with errno set.
+ */
 static int
-tree_cmp(const void *a, const void *b)
+jb_trees(struct jbuf *b, const struct hfwrite_list *l)
 {
-	const struct hfwrite_tree *const	*x = a, *const *y = b;
+	struct hfwrite_tree	 f;
+	size_t			 i;
 
-	return strcmp((*x)->path, (*y)->path);
+	jb_str(b, "{\n \"format_version\": 1,\n \"files\": {");
+	for (i = 0; i < l->n && b->err == 0; i++) {
+		if (l->get(l->arg, i, &f) == -1)
+			b->err = errno;
+		else
+			jb_entry(b, &f, i == 0);
+	}
+	jb_str(b, l->n > 0 ? "\n }\n}" : "}\n}");
+	if (b->fd != -1 && !b->sb.failed)
+		jb_flush(b);
+	if (b->invalid || b->sb.failed || b->err != 0) {
+		errno = b->invalid ? EINVAL : b->err != 0 ? b->err : ENOMEM;
+		return -1;
+	}
+	return 0;
 }
 
 char *
-hfwrite_trees_json(const struct hfwrite_tree *files, size_t n, size_t *len)
+hfwrite_trees_json(const struct hfwrite_list *l, size_t *len)
 {
-	const struct hfwrite_tree	**order = NULL;
-	struct jbuf			  b = { SBUF_INIT_MAX(TREES_JSON_MAX), 0 };
-	size_t				  i;
+	struct jbuf	 b = { SBUF_INIT_MAX(TREES_JSON_MAX), -1, 0, 0 };
+	int		 saved;
 
-	if (n > 0 && (order = calloc(n, sizeof(*order))) == NULL) {
-		errno = ENOMEM;
-		return NULL;
-	}
-	for (i = 0; i < n; i++)
-		order[i] = &files[i];
-	if (n > 1)
-		qsort(order, n, sizeof(*order), tree_cmp);
-	jb_str(&b, "{\n \"format_version\": 1,\n \"files\": {");
-	for (i = 0; i < n; i++)
-		jb_entry(&b, order[i], i == 0);
-	jb_str(&b, n > 0 ? "\n }\n}" : "}\n}");
-	free(order);
-	if (b.invalid || b.sb.failed) {
+	if (jb_trees(&b, l) == -1) {
+		saved = errno;
 		free(b.sb.s);
-		errno = b.invalid ? EINVAL : ENOMEM;
+		errno = saved;
 		return NULL;
 	}
 	*len = b.sb.len;
 	return b.sb.s;
 }
 
-int
-hfwrite_trees(int repofd, const char *commit, const struct hfwrite_tree *files,
-    size_t n)
+static int
+fill_trees(int fd, void *arg)
 {
-	char	 name[64], *text;
-	size_t	 len;
-	int	 fd, rc, saved;
+	struct jbuf	 b = { SBUF_INIT_MAX(2 * JB_FLUSH), fd, 0, 0 };
+	int		 rc, saved;
 
-	snprintf(name, sizeof(name), "%s.json", commit);
-	if ((text = hfwrite_trees_json(files, n, &len)) == NULL)
-		return -1;
-	if ((fd = hfwrite_dir(repofd, "trees", 1)) == -1) {
-		saved = errno;
-		free(text);
-		errno = saved;
-		return -1;
-	}
-	rc = hfwrite_atomic(fd, name, text, len, 0);
+	rc = jb_trees(&b, arg);
 	saved = errno;
-	close(fd);
-	free(text);
+	free(b.sb.s);
 	errno = saved;
 	return rc;
+}
+
+int
+hfwrite_trees(int repofd, const char *commit, const struct hfwrite_list *l)
+{
+	struct afill	 f = { fill_trees, (void *)(uintptr_t)l };
+	char		 name[64];
+	int		 fd, rc, saved;
+
+	snprintf(name, sizeof(name), "%s.json", commit);
+	if ((fd = hfwrite_dir(repofd, "trees", 1)) == -1)
+		return -1;
+	rc = atomic_fill(fd, name, &f, 0);
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return rc;
+}
+
+static int
+list_array_get(void *arg, size_t i, struct hfwrite_tree *f)
+{
+	const struct hfwrite_tree	*files = arg;
+
+	*f = files[i];
+	return 0;
+}
+
+void
+hfwrite_list_array(struct hfwrite_list *l, const struct hfwrite_tree *files,
+    size_t n)
+{
+
+	l->n = n;
+	l->get = list_array_get;
+	l->arg = (void *)(uintptr_t)files;
 }
 
 int

@@ -103,21 +103,45 @@ struct hfwrite_tree {
 };
 
 /*
+ * The files of a listing, in strictly increasing byte order of their
+ * paths (as Python sorts str), fetched one at a time so the whole
+ * listing never has to be in memory: get(arg, i, f) fills f with file i
+ * (0 <= i < n); the strings f points to stay valid until the next call.
+ * get returns 0, or -1 with errno set.
+ */
+struct hfwrite_list {
+	size_t	  n;
+	int	(*get)(void *arg, size_t i, struct hfwrite_tree *f);
+	void	 *arg;
+};
+
+/*
+ * A list over an array of n files already sorted by path; files must
+ * outlive l.  Cannot fail.
+ */
+void	 hfwrite_list_array(struct hfwrite_list *l,
+	    const struct hfwrite_tree *files, size_t n);
+
+/*
  * Builds the trees/<commit>.json text (HF-HUB.md section 3.6) byte for
  * byte as huggingface_hub writes it: json.dump(indent=1) of
- * {"format_version": 1, "files": {...}} with the files sorted by path
+ * {"format_version": 1, "files": {...}} with the files in path order
  * and each file's keys in the order size, blob_id, lfs_sha256,
  * lfs_size, xet_hash; non-ASCII escaped as \uXXXX; no final newline.
  * Paths must be valid UTF-8.  Returns a malloc'd NUL-terminated string
- * the caller frees (length in *len), or NULL (errno ENOMEM, or EINVAL
- * for a string that is not UTF-8).
+ * the caller frees (length in *len), or NULL (errno ENOMEM, EINVAL for a
+ * string that is not UTF-8, or get's errno).  For tests: a download
+ * writes the file with hfwrite_trees, never holding the text.
  */
-char	*hfwrite_trees_json(const struct hfwrite_tree *files, size_t n,
-	    size_t *len);
+char	*hfwrite_trees_json(const struct hfwrite_list *files, size_t *len);
 
-/* Writes trees/<commit>.json inside repofd (creating trees/). */
+/*
+ * Writes trees/<commit>.json inside repofd (creating trees/), the text
+ * of hfwrite_trees_json streamed through a small buffer into a temporary
+ * file renamed into place.
+ */
 int	 hfwrite_trees(int repofd, const char *commit,
-	    const struct hfwrite_tree *files, size_t n);
+	    const struct hfwrite_list *files);
 
 /*
  * Starts the digest that names a blob: SHA-256 of the content for an LFS

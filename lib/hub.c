@@ -195,46 +195,20 @@ dl_clean(struct hubdl *d)
  * The end: the snapshot, once every blob is in place.
  */
 
-/* The listing as trees/<commit>.json stores it, or NULL (errno). */
-static struct hfwrite_tree *
-dl_tree(const struct hubdl *d)
-{
-	struct hfwrite_tree	*t;
-	size_t			 i;
-
-	if ((t = calloc(d->nfiles + 1, sizeof(*t))) == NULL)
-		return NULL;
-	for (i = 0; i < d->nfiles; i++) {
-		const struct hfile	*f = &d->files[i];
-
-		t[i].path = f->path;
-		t[i].size = f->size;
-		t[i].blob_id = f->oid;
-		t[i].lfs_sha256 = f->lfs_oid[0] != '\0' ? f->lfs_oid : NULL;
-		t[i].lfs_size = f->lfs_size;
-		t[i].xet_hash = f->xet;
-	}
-	return t;
-}
-
 static enum err
 dl_snapshot(struct hubdl *d)
 {
-	struct hfwrite_tree	*t;
+	struct hfwrite_list	 l;
 	char			 what[HUBNAME_PATH_MAX + 128];
 	char			 where[HUBNAME_PATH_MAX + 512];
 	int			 lock, rc, saved;
 
 	if (dl_lock_staging(d, 1, &lock) != ERR_OK)
 		return d->err;
-	if ((t = dl_tree(d)) == NULL) {
-		close(lock);
-		return hubdl_fail(d, ERR_NOMEM, "out of memory");
-	}
-	rc = hubsnap_write(d->repofd, d->commit, d->revision, t, d->nfiles,
-	    what, sizeof(what));
+	hubmeta_list(d, &l);
+	rc = hubsnap_write(d->repofd, d->commit, d->revision, &l, what,
+	    sizeof(what));
 	saved = errno;
-	free(t);
 	close(lock);
 	if (rc == 0)
 		return ERR_OK;

@@ -29,11 +29,15 @@ struct hub_opts {
 	unsigned	 retry_max_ms;
 	const char	*user_agent;
 	int		 fsync_blobs;	/* fsync each blob before its rename */
+	unsigned	 max_path_depth; /* segments of a listed path */
+	unsigned	 max_dirs;	/* directories the file paths imply */
+	uint64_t	 max_listing_bytes; /* every listing page together */
 };
 /*
  * Zero fields get defaults: endpoint https://huggingface.co, connect 10 s,
  * stall 60 s, 1 transfer at once, backoff 1000 ms doubling to 8000 ms,
- * user agent "modelmgr/1.0; hf_hub-compatible".  retry_max 0 means no
+ * user agent "modelmgr/1.0; hf_hub-compatible", path depth 32 (at most
+ * 32), 10,000 directories, 64 MiB of listing.  retry_max 0 means no
  * retry.
  */
 
@@ -77,7 +81,10 @@ struct hub_callbacks {
  *   ERR_IO        disk full, permission denied, other file system errors
  *   ERR_TIMEOUT   stopped by the progress callback (cancel / time limit),
  *                 message "stopped"
- *   ERR_TOOBIG    the listing exceeds a hard limit (200,000 files)
+ *   ERR_TOOBIG    the listing exceeds a limit (200,000 files, or one of
+ *                 max_path_depth, max_dirs, max_listing_bytes, or a link
+ *                 path longer than PATH_MAX), refused before anything
+ *                 is fetched or made in the cache
  *   ERR_NOMEM     out of memory
  * A refusal by cb->admit returns ERR_IO with the callback's message.
  * revision NULL means "main".  Before the listing is complete, progress

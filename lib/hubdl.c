@@ -20,6 +20,7 @@ hubdl_init(struct hubdl *d, char *msg, size_t msglen)
 
 	memset(d, 0, sizeof(*d));
 	d->cachefd = d->repofd = d->blobsfd = d->locksfd = -1;
+	d->spoolfd = -1;
 	d->msg = msg != NULL && msglen > 0 ? msg : d->nomsg;
 	d->msglen = msg != NULL && msglen > 0 ? msglen : sizeof(d->nomsg);
 	d->msg[0] = '\0';
@@ -37,13 +38,10 @@ close_fd(int *fd)
 void
 hubdl_free(struct hubdl *d)
 {
-	size_t	 i;
 
-	for (i = 0; i < d->nfiles; i++) {
-		free(d->files[i].path);
-		free(d->files[i].xet);
-	}
 	free(d->files);
+	free(d->order);
+	close_fd(&d->spoolfd);
 	free(d->blobs);
 	free(d->endpoint);
 	close_fd(&d->locksfd);

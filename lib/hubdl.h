@@ -9,6 +9,8 @@
 #include "err.h"
 #include "hub.h"
 #include "hubhttp.h"
+#include "hubname.h"
+#include "hubtree.h"
 
 /*
  * The state of one snapshot download, private to its modules: hub.c (the
@@ -17,15 +19,40 @@
  * (hubdl_fail); later ones are dropped.
  */
 
-/* One file of the listing. */
+/*
+ * One file of the listing while it is checked and grouped (hubmeta.c):
+ * its record in the listing spool, its blob, and the first bytes of its
+ * path to sort by without reading the spool most of the time.
+ */
+#define HFILE_KEY	24
+
 struct hfile {
-	char		*path;
+	uint64_t	 off;		/* its record in d->spoolfd */
+	uint64_t	 bsize;		/* its blob's size */
+	unsigned char	 etag[32];	/* its blob's name, binary */
+	unsigned char	 key[HFILE_KEY]; /* its path's start, NUL-padded */
+	uint16_t	 plen;		/* its path's length */
+	uint8_t		 etaglen;	/* 20 (git) or 32 (LFS sha256) */
+};
+
+/*
+ * A file as the listing spool stores it: this header, then plen bytes of
+ * path and xlen bytes of xetHash.
+ */
+struct hrec {
 	uint64_t	 size;		/* tree "size" */
+	uint64_t	 lfs_size;
+	uint16_t	 plen;
+	uint16_t	 xlen;		/* 0: no xetHash */
 	char		 oid[41];	/* git object id */
 	char		 lfs_oid[65];	/* "" unless LFS */
-	uint64_t	 lfs_size;
-	char		*xet;		/* xetHash or NULL */
-	size_t		 blob;		/* index in d->blobs */
+};
+
+/* One record read back, its strings NUL-terminated. */
+struct hrecbuf {
+	struct hrec	 h;
+	char		 path[HUBNAME_PATH_MAX + 1];
+	char		 xet[HUBTREE_XET_MAX + 1];
 };
 
 enum blob_state { BLOB_TODO, BLOB_BUSY, BLOB_DONE };
@@ -33,7 +60,8 @@ enum blob_state { BLOB_TODO, BLOB_BUSY, BLOB_DONE };
 /* One distinct blob to put in place (files may share one). */
 struct hblob {
 	char		 etag[65];
-	const char	*path;		/* a file holding it, for messages */
+	uint64_t	 rec;		/* the spool record of a file holding
+					   it (hubmeta_blob_path) */
 	uint64_t	 size;
 	int		 lfs;
 	size_t		 nfiles;
@@ -51,8 +79,12 @@ struct hubdl {
 	char				*endpoint;
 	char				 folder[256];
 	char				 commit[41];
-	struct hfile			*files;
+	struct hfile			*files;		/* while listing */
 	size_t				 nfiles, capfiles;
+	uint64_t			*order;		/* records, by path */
+	int				 spoolfd;	/* the listing's */
+	uint64_t			 listed;	/* bytes of pages */
+	struct hrecbuf			 rb;		/* a record read */
 	struct hblob			*blobs;
 	size_t				 nblobs, left;
 	struct hub_progress		 prog;

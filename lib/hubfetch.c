@@ -3,10 +3,12 @@
  * body kept in memory up to a hard maximum, redirects and retries as
  * hubretry.c decides.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "hubfetch.h"
 #include "hubretry.h"
@@ -15,12 +17,56 @@
 
 #define SLEEP_POLL_MS	50	/* stop() polled this often while waiting */
 
-/* The state of one hubfetch_get. */
+/* The state of one hubfetch_get or hubfetch_spool. */
 struct fetch {
-	struct sbuf		 b;	/* the body, capped */
+	struct sbuf		 b;	/* the body, capped (fd -1) */
+	int			 fd;	/* the body's file, or -1 */
+	size_t			 flen;	/* bytes written to fd */
+	int			 ferr;	/* errno of a failed write */
 	struct curl_slist	*sl;
 	struct hubretry		 r;
 };
+
+/* Appends the body to f->fd, at most f->b.max - 1 bytes in all. */
+static size_t
+fetch_fd_cb(char *data, size_t size, size_t n, void *arg)
+{
+	struct fetch	*f = arg;
+	size_t		 len = size * n, done = 0;
+	ssize_t		 w;
+
+	if (len >= f->b.max - f->flen) {
+		f->b.failed = f->b.toobig = true;
+		return 0;
+	}
+	while (done < len) {
+		if ((w = write(f->fd, data + done, len - done)) == -1) {
+			if (errno == EINTR)
+				continue;
+			f->ferr = errno;
+			f->b.failed = true;
+			return 0;
+		}
+		done += (size_t)w;
+	}
+	f->flen += len;
+	return len;
+}
+
+/* Empties the body before an attempt: 0, or -1 (f->ferr set). */
+static int
+fetch_reset(struct fetch *f)
+{
+
+	sbuf_reset(&f->b);
+	f->flen = 0;
+	if (f->fd != -1 && (ftruncate(f->fd, 0) == -1 ||
+	    lseek(f->fd, 0, SEEK_SET) == -1)) {
+		f->ferr = errno;
+		return -1;
+	}
+	return 0;
+}
 
 static int
 fetch_xferinfo(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut,
@@ -36,13 +82,20 @@ static CURLcode
 fetch_once(const struct hubfetch_call *c, struct fetch *f)
 {
 
-	sbuf_reset(&f->b);
+	if (fetch_reset(f) == -1)
+		return CURLE_WRITE_ERROR;
 	hubhttp_hdrs_reset(c->hdrs);
 	if (hubhttp_request(c->easy, c->opts, f->r.url, 0, f->b.max, &f->sl,
 	    &f->r.auth) == -1)
 		return CURLE_OUT_OF_MEMORY;
-	curl_easy_setopt(c->easy, CURLOPT_WRITEFUNCTION, sbuf_write_cb);
-	curl_easy_setopt(c->easy, CURLOPT_WRITEDATA, &f->b);
+	if (f->fd != -1) {
+		curl_easy_setopt(c->easy, CURLOPT_WRITEFUNCTION, fetch_fd_cb);
+		curl_easy_setopt(c->easy, CURLOPT_WRITEDATA, f);
+	} else {
+		curl_easy_setopt(c->easy, CURLOPT_WRITEFUNCTION,
+		    sbuf_write_cb);
+		curl_easy_setopt(c->easy, CURLOPT_WRITEDATA, &f->b);
+	}
 	curl_easy_setopt(c->easy, CURLOPT_XFERINFOFUNCTION, fetch_xferinfo);
 	curl_easy_setopt(c->easy, CURLOPT_XFERINFODATA, (void *)c);
 	curl_easy_setopt(c->easy, CURLOPT_NOPROGRESS, 0L);
@@ -92,6 +145,11 @@ fetch_step(const struct hubfetch_call *c, struct fetch *f, CURLcode cc,
 	*again = 1;
 	if (cc == CURLE_ABORTED_BY_CALLBACK)
 		return fetch_stopped(msg, msglen);
+	if (f->ferr != 0) {
+		snprintf(msg, msglen, "Cannot write the hub's answer to a "
+		    "temporary file: %s", strerror(f->ferr));
+		return ERR_IO;
+	}
 	if (cc == CURLE_OUT_OF_MEMORY || (f->b.failed && !f->b.toobig)) {
 		snprintf(msg, msglen, "out of memory");
 		return ERR_NOMEM;
@@ -136,36 +194,74 @@ fetch_result(struct fetch *f, char **body, size_t *len, char **final_url,
 	return ERR_OK;
 }
 
+/* Runs the GET of url into f, then hands the result over with done. */
+static enum err
+fetch_run(const struct hubfetch_call *c, struct fetch *f, const char *url,
+    size_t maxbytes, char *msg, size_t msglen)
+{
+	enum err	 rc;
+	int		 again = 1;
+
+	f->r.opts = c->opts;
+	f->r.ectx = c->ectx;
+	f->r.msg = msg;
+	f->r.msglen = msglen;
+	if ((f->r.url = strdup(url)) == NULL) {
+		snprintf(msg, msglen, "out of memory");
+		return ERR_NOMEM;
+	}
+	while (again)
+		if ((rc = fetch_step(c, f, fetch_once(c, f), maxbytes,
+		    &again, msg, msglen)) != ERR_OK)
+			return rc;
+	return ERR_OK;
+}
+
+static void
+fetch_free(const struct hubfetch_call *c, struct fetch *f)
+{
+
+	curl_slist_free_all(f->sl);
+	curl_easy_setopt(c->easy, CURLOPT_HTTPHEADER, NULL);
+	free(f->b.s);
+	hubretry_free(&f->r);
+}
+
 enum err
 hubfetch_get(const struct hubfetch_call *c, const char *url, size_t maxbytes,
     char **body, size_t *len, char **final_url, char *msg, size_t msglen)
 {
 	struct fetch	 f;
-	enum err	 rc = ERR_NOMEM;
-	int		 again = 1;
+	enum err	 rc;
 
 	memset(&f, 0, sizeof(f));
 	f.b = (struct sbuf)SBUF_INIT_MAX(maxbytes + 1);
-	f.r.opts = c->opts;
-	f.r.ectx = c->ectx;
-	f.r.msg = msg;
-	f.r.msglen = msglen;
+	f.fd = -1;
 	*body = NULL;
 	if (final_url != NULL)
 		*final_url = NULL;
-	if ((f.r.url = strdup(url)) == NULL) {
-		snprintf(msg, msglen, "out of memory");
-		goto out;
+	if ((rc = fetch_run(c, &f, url, maxbytes, msg, msglen)) == ERR_OK)
+		rc = fetch_result(&f, body, len, final_url, msg, msglen);
+	fetch_free(c, &f);
+	return rc;
+}
+
+enum err
+hubfetch_spool(const struct hubfetch_call *c, const char *url, int fd,
+    size_t maxbytes, size_t *len, char **final_url, char *msg, size_t msglen)
+{
+	struct fetch	 f;
+	enum err	 rc;
+
+	memset(&f, 0, sizeof(f));
+	f.b = (struct sbuf)SBUF_INIT_MAX(maxbytes + 1);
+	f.fd = fd;
+	*final_url = NULL;
+	if ((rc = fetch_run(c, &f, url, maxbytes, msg, msglen)) == ERR_OK) {
+		*len = f.flen;
+		*final_url = f.r.url;
+		f.r.url = NULL;
 	}
-	while (again)
-		if ((rc = fetch_step(c, &f, fetch_once(c, &f), maxbytes,
-		    &again, msg, msglen)) != ERR_OK)
-			goto out;
-	rc = fetch_result(&f, body, len, final_url, msg, msglen);
-out:
-	curl_slist_free_all(f.sl);
-	curl_easy_setopt(c->easy, CURLOPT_HTTPHEADER, NULL);
-	free(f.b.s);
-	hubretry_free(&f.r);
+	fetch_free(c, &f);
 	return rc;
 }

@@ -37,4 +37,15 @@ enum err hubfetch_get(const struct hubfetch_call *c, const char *url,
 	    size_t maxbytes, char **body, size_t *len, char **final_url,
 	    char *msg, size_t msglen);
 
+/*
+ * As hubfetch_get, but the body goes into the file fd (truncated before
+ * each attempt, so it holds exactly the answer's body, from offset 0; at
+ * most maxbytes, else ERR_TOOBIG) and its length into *len.  A write
+ * error is ERR_IO.  On ERR_OK *final_url is the malloc'd URL that
+ * answered, which the caller frees.
+ */
+enum err hubfetch_spool(const struct hubfetch_call *c, const char *url,
+	    int fd, size_t maxbytes, size_t *len, char **final_url, char *msg,
+	    size_t msglen);
+
 #endif

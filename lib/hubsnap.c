@@ -63,15 +63,16 @@ no_rename_flags(void)
 /*
  * Opens a fresh .mm-staging/<commit> (a leftover of an interrupted run
  * removed first: hub.c holds the publishing lock) and writes the links
- * into it, then fsyncs it.
+ * of the list into it, then fsyncs it.
  */
 static int
-snap_stage(int repofd, const char *commit, const struct hfwrite_tree *files,
-    size_t n, char *what, size_t whatlen)
+snap_stage(int repofd, const char *commit, const struct hfwrite_list *files,
+    char *what, size_t whatlen)
 {
-	const char	*etag;
-	size_t		 i;
-	int		 staging, stage = -1, rc = 0;
+	struct hfwrite_tree	 f;
+	const char		*etag;
+	size_t			 i;
+	int			 staging, stage = -1, rc = 0;
 
 	if ((staging = hfwrite_dir(repofd, HUBSNAP_STAGING, 1)) == -1 ||
 	    hfwrite_rmtree(staging, commit) == -1 ||
@@ -79,12 +80,16 @@ snap_stage(int repofd, const char *commit, const struct hfwrite_tree *files,
 		return snap_close(staging, snap_fail(what, whatlen, "%s/%s",
 		    HUBSNAP_STAGING, commit));
 	close(staging);
-	for (i = 0; i < n && rc == 0; i++) {
-		etag = files[i].lfs_sha256 != NULL ? files[i].lfs_sha256 :
-		    files[i].blob_id;
-		if ((rc = hfwrite_link(stage, files[i].path, etag)) == -1)
+	for (i = 0; i < files->n && rc == 0; i++) {
+		if ((rc = files->get(files->arg, i, &f)) == -1) {
+			snap_fail(what, whatlen, "%s/%s", HUBSNAP_STAGING,
+			    commit);
+			break;
+		}
+		etag = f.lfs_sha256 != NULL ? f.lfs_sha256 : f.blob_id;
+		if ((rc = hfwrite_link(stage, f.path, etag)) == -1)
 			snap_fail(what, whatlen, "%s/%s/%s", HUBSNAP_STAGING,
-			    commit, files[i].path);
+			    commit, f.path);
 	}
 	if (rc == 0 && (rc = fsync(stage)) == -1)
 		snap_fail(what, whatlen, "%s/%s", HUBSNAP_STAGING, commit);
@@ -269,12 +274,12 @@ snap_ref(int repofd, const char *commit, const char *revision, char *what,
 
 int
 hubsnap_write(int repofd, const char *commit, const char *revision,
-    const struct hfwrite_tree *files, size_t n, char *what, size_t whatlen)
+    const struct hfwrite_list *files, char *what, size_t whatlen)
 {
 
-	if (snap_stage(repofd, commit, files, n, what, whatlen) == -1)
+	if (snap_stage(repofd, commit, files, what, whatlen) == -1)
 		return -1;
-	if (hfwrite_trees(repofd, commit, files, n) == -1)
+	if (hfwrite_trees(repofd, commit, files) == -1)
 		return snap_fail(what, whatlen, "trees/%s.json", commit);
 	if (snap_publish(repofd, commit, what, whatlen) == -1)
 		return -1;

@@ -24,9 +24,9 @@
 
 /*
  * Inside repofd (the models--<org>--<name> directory), holding
- * HUBSNAP_LOCK: writes .mm-staging/<commit>/<path> for each of the n
- * files as a relative link to blobs/<lfs_sha256 or blob_id> (a leftover
- * .mm-staging/<commit> is removed first), then trees/<commit>.json, then
+ * HUBSNAP_LOCK: writes .mm-staging/<commit>/<path> for each file of
+ * the list (in path order) as a relative link to blobs/<lfs_sha256 or
+ * blob_id> (a leftover .mm-staging/<commit> is removed first), then trees/<commit>.json, then
  * renames the staged tree to snapshots/<commit> so that the revision
  * appears complete in one step (an existing snapshots/<commit> is
  * exchanged with it, keeping the links only it had), fsyncs snapshots/,
@@ -35,8 +35,7 @@
  * the path relative to repofd that could not be written.
  */
 int	 hubsnap_write(int repofd, const char *commit, const char *revision,
-	    const struct hfwrite_tree *files, size_t n, char *what,
-	    size_t whatlen);
+	    const struct hfwrite_list *files, char *what, size_t whatlen);
 
 /*
  * Removes the repo's .mm-staging (what an interrupted run left), holding

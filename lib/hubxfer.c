@@ -24,6 +24,7 @@
 #include "hubdl.h"
 #include "hubhash.h"
 #include "hubhttp.h"
+#include "hubmeta.h"
 #include "hubname.h"
 #include "hubretry.h"
 #include "hubxfer.h"
@@ -60,6 +61,7 @@ struct xfer {
 	struct hubhash		 h;		/* hashes into md */
 	struct hubretry		 r;		/* URL, attempts, redirects */
 	struct hubhttp_errctx	 ectx;		/* names b in messages */
+	char			 path[HUBNAME_PATH_MAX + 1]; /* b's */
 	int			 lockfd, fd;
 	uint64_t		 written;	/* on disk (hashed or queued) */
 	uint64_t		 attempt_from;	/* written at request start */
@@ -100,14 +102,14 @@ xfer_what(const struct xfer *x, char *out, size_t len)
 {
 
 	snprintf(out, len, "%s/blobs/%s.incomplete (%s)", x->d->folder,
-	    x->b->etag, x->b->path);
+	    x->b->etag, x->path);
 }
 
 /* A file system failure on the partial file. */
 static enum err
 xfer_ioerr(struct xfer *x, int errnum)
 {
-	char	 what[512];
+	char	 what[HUBNAME_PATH_MAX + 512];
 
 	xfer_what(x, what, sizeof(what));
 	return hubdl_ioerr(x->d, errnum, what);
@@ -173,7 +175,7 @@ xfer_etag_ok(struct xfer *x)
 	if (hubname_etag(raw, etag) == 0 && strcmp(etag, x->b->etag) == 0)
 		return 1;
 	hubdl_fail(x->d, ERR_INVAL, "The hub's ETag for %s (%s) does not "
-	    "match its listing (%s): refusing the file", x->b->path,
+	    "match its listing (%s): refusing the file", x->path,
 	    hubname_clean(c, sizeof(c), raw), x->b->etag);
 	return 0;
 }
@@ -257,7 +259,7 @@ xfer_start(struct xfer *x)
 	char		 q[3 * HUBNAME_PATH_MAX + 1], *url;
 
 	x->wake_at = 0;
-	if (hubname_quote(x->b->path, 1, q, sizeof(q)) == -1 ||
+	if (hubname_quote(x->path, 1, q, sizeof(q)) == -1 ||
 	    asprintf(&url, "%s/%s/resolve/%s/%s", d->endpoint, d->repo_id,
 	    d->commit, q) == -1)
 		return hubdl_fail(d, ERR_NOMEM, "out of memory");
@@ -313,14 +315,14 @@ xfer_mismatch(struct xfer *x)
 	struct hblob	*b = x->b;
 	char		 name[96];
 
-	log_warnx("%s: content of %s does not match %s", d->repo_id, b->path,
+	log_warnx("%s: content of %s does not match %s", d->repo_id, x->path,
 	    b->etag);
 	if (++b->mismatches > 1) {
 		blob_name(b, ".incomplete", name, sizeof(name));
 		(void)unlinkat(d->blobsfd, name, 0);
 		return hubdl_fail(d, ERR_INVAL, "The content of %s did not "
 		    "match its listed hash %s (twice): the hub or CDN served "
-		    "wrong data", b->path, b->etag);
+		    "wrong data", x->path, b->etag);
 	}
 	if (xfer_truncate(x) == -1)
 		return xfer_ioerr(x, x->wr_errno);
@@ -408,7 +410,7 @@ xfer_failed_write(struct xfer *x)
 		if (x->b->mismatches > 0)
 			hubdl_fail(d, ERR_INVAL, "The hub or CDN sent more "
 			    "than the %" PRIu64 " bytes listed for %s (twice): "
-			    "refusing the file", x->b->size, x->b->path);
+			    "refusing the file", x->b->size, x->path);
 		return xfer_mismatch(x);
 	case XF_RANGE:
 		if (xfer_truncate(x) == -1)
@@ -503,7 +505,7 @@ xfer_open(struct xfer *x)
 		if (hfwrite_hash_matches(x->md, b->etag))
 			return xfer_finish(x);
 		log_warnx("%s: partial %s does not match, restarting",
-		    d->repo_id, b->path);
+		    d->repo_id, x->path);
 		if (xfer_truncate(x) == -1)
 			return xfer_ioerr(x, x->wr_errno);
 	}
@@ -561,7 +563,11 @@ xfer_claim(struct xfer *x, struct hblob *b)
 		xfer_release(x);
 		return ERR_OK;
 	}
-	x->ectx.file = b->path;
+	if (hubmeta_blob_path(d, b, x->path, sizeof(x->path)) == -1) {
+		xfer_release(x);
+		return hubdl_ioerr(d, errno, "(a temporary file)");
+	}
+	x->ectx.file = x->path;
 	x->r.attempts = 0;
 	if (xfer_open(x) != ERR_OK || x->b == NULL || d->stopped)
 		return d->err;

@@ -21,7 +21,9 @@
 #     and the 1 GiB file by curl -o then openssl dgst -sha256 (a script
 #     that verifies what it downloads);
 #  4. memory: peak RSS of a responder under the wrk load and of a job
-#     child of mm-jobd downloading 1 GiB and 4 GiB;
+#     child of mm-jobd downloading 1 GiB and 4 GiB, and reading a hostile
+#     listing of about 60 MB (200,000 files with 220-byte paths: the most
+#     files and nearly the most bytes the default limits let through);
 #  5. cost: PostgreSQL and Redis round trips per list request.
 #
 # Everything runs on loopback in a temporary directory (a stack of its
@@ -368,6 +370,30 @@ EOF
 	jq -n --arg id "$id" --arg c "$commit" --argjson s "$sibs" \
 	    '{_id: $id, id: $id, modelId: $id, sha: $c, private: false,
 	      gated: false, disabled: false, siblings: $s}' \
+	    >"$W/hub/api/models/$id/revision/main"
+}
+
+# hub_hostile ID FILES NAME-LEN: a repo whose listing is hostile: one page
+# of FILES file entries (distinct object ids, paths of NAME-LEN bytes in
+# 5,000 directories), within the default limits, whose files do not exist.
+hub_hostile()
+{
+	local id=$1 commit
+	commit=$(printf 'bench commit of %s' "$id" | sha1sum | cut -c1-40)
+	mkdir -p "$W/hub/api/models/$id/revision" "$W/hub/api/models/$id/tree"
+	awk -v n="$2" -v len="$3" 'BEGIN {
+	    pad = sprintf("%*s", len, ""); gsub(/ /, "x", pad)
+	    printf "["
+	    for (i = 0; i < n; i++) {
+		p = sprintf("g%d/f%d", i % 5000, i)
+		p = p substr(pad, 1, len - length(p))
+		printf "%s{\"type\":\"file\",\"oid\":\"%040x\",\"size\":%d,\"path\":\"%s\"}", \
+		    (i ? "," : ""), i, i % 1000 + 1, p
+	    }
+	    printf "]" }' >"$W/hub/api/models/$id/tree/$commit"
+	jq -n --arg id "$id" --arg c "$commit" \
+	    '{_id: $id, id: $id, modelId: $id, sha: $c, private: false,
+	      gated: false, disabled: false, siblings: []}' \
 	    >"$W/hub/api/models/$id/revision/main"
 }
 
@@ -823,11 +849,12 @@ bench_download()
 
 # ============================================== 4. job child memory
 
-# job_peak MODEL: downloads MODEL through the API and the job runner;
-# prints the peak VmHWM (KiB) of the job child.
+# job_peak MODEL [STATUS]: downloads MODEL through the API and the job
+# runner, which must end with STATUS (completed); prints the peak VmHWM
+# (KiB) of the job child.
 job_peak()
 {
-	local model=$1 jobd task status i out peak
+	local model=$1 want=${2:-completed} jobd task status i out peak
 	jobd=$(cat "$MM_VAR/run/jobd.pid")
 	"$BENCHBIN/benchtool" childpeak "$jobd" 60 >"$W/childpeak.txt" &
 	local watcher=$!
@@ -847,7 +874,7 @@ job_peak()
 		esac
 	done
 	wait "$watcher" || die "no job child seen for $model"
-	[ "$status" = completed ] ||
+	[ "$status" = "$want" ] ||
 	    die "the download of $model ended $status: $(api_get \
 	    "/api/v2/models/tasks/$task" | jq -r .error)"
 	peak=$(awk '{ print $2 }' "$W/childpeak.txt")
@@ -857,7 +884,7 @@ job_peak()
 
 bench_jobs()
 {
-	local p1 p4 c1 c4
+	local p1 p4 c1 c4 ph
 	say "memory: job child downloading 1 GiB ($REPO_1G)"
 	p1=$(job_peak "$REPO_1G")
 	say "memory: job child downloading 4 GiB ($REPO_4G)"
@@ -875,6 +902,13 @@ bench_jobs()
 	row memory "job child peak RSS, 4 GiB vs 1 GiB (constant memory)" \
 	    "$(calc "$p4 / 1024")" "$(calc "$p1 / 1024")" \
 	    "job child at 1 GiB" "ratio<=1.1"
+	say "memory: job child reading a hostile listing of" \
+	    "$(du -m "$W/hub/api/models/$REPO_HOSTILE/tree/"* | cut -f1) MB" \
+	    "($REPO_HOSTILE: 200,000 files, 220-byte paths)"
+	ph=$(job_peak "$REPO_HOSTILE" failed)
+	row memory "job child peak RSS, hostile 60 MB listing (MiB) vs 1 GiB download" \
+	    "$(calc "$ph / 1024")" "$(calc "$p1 / 1024")" \
+	    "job child at 1 GiB" "ours<=64"
 }
 
 # ============================================================ output
@@ -973,8 +1007,9 @@ main()
 	ids=$(api_get /api/v2/models | jq -r '.models[].id' | sort -u)
 	REPO_1G=$(sed -n 1p <<<"$ids")
 	REPO_4G=$(sed -n 2p <<<"$ids")
+	REPO_HOSTILE=$(sed -n 3p <<<"$ids")
 	REPO_32=bench/shards-32x32m
-	sed 1,2d <<<"$ids" >"$W/ids.txt"
+	sed 1,3d <<<"$ids" >"$W/ids.txt"
 	"$BENCHBIN/mkcache" "$HF_HUB_CACHE" 100 "$W/ids.txt" >/dev/null
 	say "hub: writing 1 GiB, 32 x 32 MiB and a sparse 4 GiB file"
 	hub_repo "$REPO_1G" "model.safetensors=$GIB=1"
@@ -984,6 +1019,7 @@ main()
 		specs+=("$(printf 'model-%05d-of-00032.safetensors' "$i")=$((32 * MIB))=$((100 + i))")
 	done
 	hub_repo "$REPO_32" "${specs[@]}"
+	hub_hostile "$REPO_HOSTILE" 200000 220
 	sync
 	hub_start
 

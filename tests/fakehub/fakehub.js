@@ -463,6 +463,7 @@ const FAULT_TYPES = {
 	redirect_loop: { kinds: ['resolve'] },
 	evil: { kinds: ['info', 'tree', 'paths-info', 'resolve', 'resolve-cache'] },
 	cdn_reject_auth: { kinds: ['cdn'] },
+	listing: { kinds: ['tree'] },
 };
 const ALL_KINDS = ['info', 'tree', 'paths-info', 'resolve', 'raw', 'resolve-cache', 'cdn', 'whoami'];
 const BODY_KINDS = ['resolve', 'raw', 'resolve-cache', 'cdn'];
@@ -473,7 +474,8 @@ function validateFault(f) {
 		return 'a fault must be an object';
 	if (!Object.prototype.hasOwnProperty.call(FAULT_TYPES, f.type))
 		return `unknown fault type ${JSON.stringify(f.type)}; known: ${Object.keys(FAULT_TYPES).join(', ')}`;
-	for (const k of ['times', 'skip', 'bytes', 'rate', 'seconds', 'code', 'retry_after', 'extra', 'at', 'offset', 'count']) {
+	for (const k of ['times', 'skip', 'bytes', 'rate', 'seconds', 'code', 'retry_after', 'extra', 'at', 'offset', 'count',
+	    'files', 'depth', 'dirs', 'name_len', 'page_files']) {
 		if (f[k] !== undefined && f[k] !== null && (typeof f[k] !== 'number' || !(f[k] >= 0)))
 			return `${k} must be a non-negative number`;
 	}
@@ -496,6 +498,9 @@ function validateFault(f) {
 		if (f.variant === 'name' && (typeof f.name !== 'string' || f.name === ''))
 			return 'evil variant "name" needs a non-empty "name"';
 	}
+	if (f.type === 'listing' && ((f.depth !== undefined && f.depth < 1) || (f.dirs !== undefined && f.dirs < 1) ||
+	    (f.page_files !== undefined && f.page_files < 1)))
+		return 'listing "depth", "dirs" and "page_files" must be at least 1';
 	if (f.type === 'stall' && f.then !== undefined && f.then !== 'close' && f.then !== 'continue')
 		return 'stall "then" must be "close" or "continue"';
 	return null;
@@ -884,6 +889,9 @@ class FakeHub {
 			return this.sendError(res, 404, 'EntryNotFound',
 			    `${repo.id}: path ${sub} not found or not a directory`, { 'X-Repo-Commit': sha });
 		}
+		const hostile = this.faults.take(ctx, ['listing']);
+		if (hostile.length)
+			return this.sendHostileListing(req, res, url, hostile[0]);
 		const evils = this.takeEvil(ctx, expand ? ['names', 'oid', 'commit'] : ['names', 'oid']);
 		const prefix = sub === '' ? '' : sub + '/';
 		let list = repo.entries.filter((e) => {
@@ -915,6 +923,58 @@ class FakeHub {
 			headers.Link = `<${next.href}>; rel="next"`;
 		}
 		this.sendJson(res, 200, page, headers);
+	}
+
+	/*
+	 * The listing fault: `files` synthetic file entries generated on the
+	 * fly (never held whole), `page_files` a page.  Entry i has the path
+	 * g<i % dirs>/s/s/.../f<i>, `depth` segments in all, its last segment
+	 * padded with 'x' so the path is `name_len` bytes long (a segment
+	 * stays within 255 bytes), a distinct oid and a small size.
+	 */
+	hostilePath(f, i) {
+		const depth = f.depth || 1;
+		const segs = [];
+		if (depth > 1)
+			segs.push(`g${i % (f.dirs || 1)}`);
+		for (let k = 2; k < depth; k++)
+			segs.push('s');
+		let last = `f${i}`;
+		const len = segs.join('/').length + (segs.length ? 1 : 0) + last.length;
+		if ((f.name_len || 0) > len)
+			last += 'x'.repeat(Math.min(f.name_len - len, 255 - last.length));
+		segs.push(last);
+		return segs.join('/');
+	}
+
+	async sendHostileListing(req, res, url, f) {
+		const total = f.files === undefined ? 1000 : f.files;
+		const per = f.page_files || total || 1;
+		const cursor = url.searchParams.get('cursor');
+		const from = cursor === null ? 0 : Number(cursor);
+		const to = Math.min(total, from + per);
+		const headers = { 'Content-Type': 'application/json; charset=utf-8' };
+		if (to < total) {
+			const next = new URL(this.mainBase(req) + url.pathname);
+			next.searchParams.set('recursive', 'true');
+			next.searchParams.set('cursor', String(to));
+			headers.Link = `<${next.href}>; rel="next"`;
+		}
+		res.writeHead(200, headers);
+		let chunk = '[';
+		for (let i = from; i < to; i++) {
+			chunk += (i > from ? ',' : '') + JSON.stringify({ type: 'file', oid: sha1hex(`hostile ${i}`),
+			    size: i % 1000 + 1, path: this.hostilePath(f, i) });
+			if (chunk.length >= 65536) {
+				res.locals.bytes += chunk.length;
+				if (!res.write(chunk))
+					await new Promise((r) => res.once('drain', r));
+				chunk = '';
+			}
+		}
+		chunk += ']';
+		res.locals.bytes += chunk.length;
+		res.end(chunk);
 	}
 
 	/* ---- API: paths-info ---- */

@@ -1,30 +1,48 @@
 /*
  * libFuzzer harness: the Hub's JSON answers as the download reads them,
- * through lib/hubmeta.c's own static functions (the file is included).  The
- * input is split at NUL bytes: the first part is a revision answer
- * (meta_revision_body), each further part one page of the tree listing
- * (meta_page).  A listing that is accepted is then checked (meta_check_paths)
- * and grouped into blobs (meta_group); every file that survives must have
- * a safe name, a blob named by 40 or 64 lowercase hex digits, one size
- * per blob, and trees/<commit>.json must be valid JSON with one member
- * per file.  A self-test at start-up checks that sizes adding up past
- * 2^53 bytes are refused rather than wrapped.
+ * through lib/hubmeta.c's own static functions (the file is included) and
+ * the streaming reader of lib/hubtree.c.  The input is split at NUL bytes:
+ * the first part is a revision answer (hubtree_member of "sha"), each
+ * further part one page of the tree listing, written to a memory file and
+ * read back as a download reads its spooled pages (meta_page).  A listing
+ * that is accepted is then checked (meta_check_paths, with small limits on
+ * depth and directories) and grouped into blobs (meta_group); every file
+ * that survives must have a safe name within the limits, a blob named by
+ * 40 or 64 lowercase hex digits, one size per blob, paths in strictly
+ * increasing order, and trees/<commit>.json must be valid JSON with one
+ * member per file.  A self-test at start-up checks that sizes adding up
+ * past 2^53 bytes are refused rather than wrapped.
  */
 #include "../../lib/hubmeta.c"
 
-#include "hfwrite.h"
+#include <sys/mman.h>
+
+#include <cjson/cJSON.h>
 
 int	LLVMFuzzerInitialize(int *argc, char ***argv);
 int	LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+#define FUZZ_DEPTH	8
+#define FUZZ_DIRS	50
+
 static void
-dl_init(struct hubdl *d, char *msg, size_t msglen)
+dl_init(struct hubdl *d, struct mlist *m, char *msg, size_t msglen)
 {
 
 	hubdl_init(d, msg, msglen);
 	d->repo_id = "org/name";
 	d->revision = "main";
+	d->cache_dir = "/cache";
+	memcpy(d->folder, "models--org--name", 18);
 	memcpy(d->commit, "0123456789abcdef0123456789abcdef01234567", 41);
+	d->o.max_path_depth = FUZZ_DEPTH;
+	d->o.max_dirs = FUZZ_DIRS;
+	memset(m, 0, sizeof(*m));
+	m->d = d;
+	meta_limits(d, m);
+	if ((d->spoolfd = memfd_create("spool", 0)) == -1 ||
+	    (m->rawfd = memfd_create("page", 0)) == -1)
+		abort();
 }
 
 static void
@@ -40,51 +58,38 @@ check_message(const struct hubdl *d)
 			abort();
 }
 
+/* Every file, in order, against its blob; the trees text. */
 static void
 check_listing(struct hubdl *d)
 {
-	struct hfwrite_tree	*t;
+	struct hfwrite_list	 l;
+	struct hfwrite_tree	 f;
+	char			 prev[HUBNAME_PATH_MAX + 1] = "", *json;
 	cJSON			*root;
-	char			*json;
+	const char		*p;
 	size_t			 i, len;
-	uint64_t		 total = 0;
+	unsigned		 depth;
 
-	for (i = 0; i < d->nfiles; i++) {
-		const struct hfile	*f = &d->files[i];
-		const struct hblob	*b = &d->blobs[f->blob];
-
-		if (hubname_valid_filename(f->path) != 0 ||
-		    hubname_is_commit(f->oid) != 0 ||
-		    hubname_is_oid(b->etag) != 0 ||
-		    (f->lfs_oid[0] != '\0' && (strlen(f->lfs_oid) != 64 ||
-		    strcmp(b->etag, f->lfs_oid) != 0 ||
-		    b->size != f->lfs_size)) ||
-		    (f->lfs_oid[0] == '\0' && (strcmp(b->etag, f->oid) != 0 ||
-		    b->size != f->size)))
+	hubmeta_list(d, &l);
+	for (i = 0; i < l.n; i++) {
+		if (l.get(l.arg, i, &f) == -1 ||
+		    hubname_valid_filename(f.path) != 0 ||
+		    hubname_is_commit(f.blob_id) != 0 ||
+		    (f.lfs_sha256 != NULL && (strlen(f.lfs_sha256) != 64 ||
+		    hubname_is_oid(f.lfs_sha256) != 0)) ||
+		    (i > 0 && strcmp(prev, f.path) >= 0))
 			abort();
-		if (i > 0 && strcmp(d->files[i - 1].path, f->path) >= 0)
-			abort();	/* sorted, no duplicate */
-	}
-	for (i = 0; i < d->nblobs; i++) {
-		if (d->blobs[i].size > SIZE_MAX_JSON ||
-		    total > UINT64_MAX - d->blobs[i].size)
+		for (p = f.path, depth = 1; *p != '\0'; p++)
+			depth += *p == '/';
+		if (depth > FUZZ_DEPTH)
 			abort();
-		total += d->blobs[i].size;
+		snprintf(prev, sizeof(prev), "%s", f.path);
 	}
-	if (total != d->prog.bytes_total || d->prog.files_total != d->nfiles)
-		abort();
-	if ((t = calloc(d->nfiles + 1, sizeof(*t))) == NULL)
-		abort();
-	for (i = 0; i < d->nfiles; i++) {
-		t[i].path = d->files[i].path;
-		t[i].size = d->files[i].size;
-		t[i].blob_id = d->files[i].oid;
-		t[i].lfs_sha256 = d->files[i].lfs_oid[0] ?
-		    d->files[i].lfs_oid : NULL;
-		t[i].lfs_size = d->files[i].lfs_size;
-		t[i].xet_hash = d->files[i].xet;
-	}
-	if ((json = hfwrite_trees_json(t, d->nfiles, &len)) == NULL)
+	for (i = 0; i < d->nblobs; i++)
+		if (hubname_is_oid(d->blobs[i].etag) != 0 ||
+		    d->blobs[i].size > SIZE_MAX_JSON)
+			abort();
+	if ((json = hfwrite_trees_json(&l, &len)) == NULL)
 		abort();
 	root = cJSON_ParseWithLength(json, len);
 	if (root == NULL || cJSON_GetArraySize(cJSON_GetObjectItem(root,
@@ -92,30 +97,49 @@ check_listing(struct hubdl *d)
 		abort();
 	cJSON_Delete(root);
 	free(json);
-	free(t);
+}
+
+/* One page of len bytes, as the download reads a spooled one. */
+static void
+page(struct mlist *m, const char *p, size_t len)
+{
+
+	if (ftruncate(m->rawfd, 0) == -1 ||
+	    pwrite(m->rawfd, p, len, 0) != (ssize_t)len)
+		abort();
+	(void)meta_page(m, len);
 }
 
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	struct hubdl	 d;
-	char		 msg[512];
-	size_t		 i, n = 2100;
+	static struct mlist	 m;
+	static struct msort	 s;
+	struct hubdl		 d;
+	char			 msg[512], buf[4096];
+	size_t			 i, n = 2100;
+	int			 k;
 
 	/* 2100 distinct blobs of 2^53 bytes each: 2^64 is passed. */
-	dl_init(&d, msg, sizeof(msg));
-	if ((d.files = calloc(n, sizeof(*d.files))) == NULL)
-		abort();
+	dl_init(&d, &m, msg, sizeof(msg));
+	k = snprintf(buf, sizeof(buf), "[");
 	for (i = 0; i < n; i++) {
-		snprintf(d.files[i].oid, sizeof(d.files[i].oid), "%040zx", i);
-		d.files[i].size = (uint64_t)SIZE_MAX_JSON;
-		if (asprintf(&d.files[i].path, "f%zu", i) == -1)
+		k = snprintf(buf, sizeof(buf), "%s{\"type\":\"file\",\"path\":"
+		    "\"f%zu\",\"size\":%llu,\"oid\":\"%040zx\"}", i ? "," : "[",
+		    i, (unsigned long long)SIZE_MAX_JSON, i);
+		if (write(m.rawfd, buf, (size_t)k) != k)
 			abort();
 	}
-	d.nfiles = d.capfiles = n;
-	if (meta_group(&d) == ERR_OK)
+	if (write(m.rawfd, "]", 1) != 1)
+		abort();
+	s.d = &d;
+	if (meta_page(&m, (size_t)lseek(m.rawfd, 0, SEEK_CUR)) != ERR_OK ||
+	    meta_spool_flush(&m) != ERR_OK ||
+	    meta_check_paths(&d, &s, FUZZ_DIRS) != ERR_OK ||
+	    meta_group(&d) == ERR_OK)
 		abort();	/* the total wrapped around */
 	check_message(&d);
+	close(m.rawfd);
 	hubdl_free(&d);
 	return 0;
 }
@@ -123,39 +147,45 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct hubdl	 d;
-	char		 msg[1024], *buf, *part, *end;
-	size_t		 len;
+	static struct mlist	 m;
+	static struct msort	 s;
+	struct hubdl		 d;
+	struct span		 sp;
+	char			 msg[1024], sha[41], *end, *part, *buf;
+	size_t			 len;
 
 	if ((buf = malloc(size + 1)) == NULL)
 		return 0;
 	memcpy(buf, data, size);
 	buf[size] = '\0';
 	end = buf + size;
-	dl_init(&d, msg, sizeof(msg));
+	dl_init(&d, &m, msg, sizeof(msg));
 	/* The revision answer. */
 	len = strlen(buf);
-	if (meta_revision_body(&d, buf, len) == ERR_OK) {
-		if (hubname_is_commit(d.commit) != 0)
-			abort();
-	} else
-		check_message(&d);
-	d.err = ERR_OK;
-	msg[0] = '\0';
+	if (pwrite(m.rawfd, buf, len, 0) != (ssize_t)len)
+		abort();
+	sp = (struct span){ m.rawfd, 0, len };
+	if (hubtree_member(&m.t, span_read, &sp, "sha", sha, 40) == ERR_OK &&
+	    sha[0] != '\0' && strlen(sha) > 40)
+		abort();
 	/* The pages of the listing. */
 	for (part = buf + len; part < end && d.err == ERR_OK; ) {
 		part++;
 		len = (size_t)(end - part);
 		if (memchr(part, '\0', len) != NULL)
 			len = strlen(part);
-		(void)meta_page(&d, part, len);
+		page(&m, part, len);
 		part += len;
 	}
-	if (d.err == ERR_OK && meta_check_paths(&d) == ERR_OK &&
+	s.d = &d;
+	s.err = 0;
+	if (d.err == ERR_OK && meta_spool_flush(&m) == ERR_OK &&
+	    meta_check_paths(&d, &s, FUZZ_DIRS) == ERR_OK &&
 	    meta_group(&d) == ERR_OK)
 		check_listing(&d);
 	else if (d.err != ERR_OK)
 		check_message(&d);
+	close(m.rawfd);
 	hubdl_free(&d);
 	free(buf);
 	return 0;

@@ -134,6 +134,10 @@ static const struct {
 	    progress_interval_ms), 250, 10 },
 	{ "jobs.connect_timeout_seconds", offsetof(struct config,
 	    connect_timeout), 10, 1 },
+	{ "hub.max_path_depth", offsetof(struct config, hub_max_path_depth),
+	    32, 1 },
+	{ "hub.max_dirs", offsetof(struct config, hub_max_dirs), 10000,
+	    1000000 },
 };
 
 #define NUINTS	(sizeof(uints) / sizeof(uints[0]))
@@ -170,6 +174,7 @@ check_defaults(const struct config *cfg)
 			    uint_at(cfg, uints[i].off));
 	}
 	CU_ASSERT_EQUAL(cfg->disk_reserve_mb, 1024);
+	CU_ASSERT_EQUAL(cfg->hub_max_listing_bytes, 64ULL * 1024 * 1024);
 	CU_ASSERT_EQUAL(cfg->debug, 0);
 	host_runner(runner, sizeof(runner));
 	if (strspn(runner, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -232,8 +237,8 @@ static void
 test_shipped(void)
 {
 	static const char *const others[] = { "models.sources",
-	    "jobs.disk_reserve_mb", "jobs.runner_id", "log.file",
-	    "log.debug" };
+	    "jobs.disk_reserve_mb", "jobs.runner_id", "hub.max_listing_bytes",
+	    "log.file", "log.debug" };
 	struct config		*cfg;
 	struct yamldoc		*doc = NULL;
 	const struct yamldoc_node *sec;
@@ -663,6 +668,8 @@ test_yaml_overrides(void)
 	    "  progress_interval_ms: 10\n"
 	    "  connect_timeout_seconds: 1\n"
 	    "  runner_id: yaml.r-1\n"
+	    "hub: {max_path_depth: 1, max_dirs: 1000000,"
+	    " max_listing_bytes: 1024}\n"
 	    "log:\n"
 	    "  file: logs/mm.log\n"
 	    "  debug: true\n"
@@ -680,6 +687,7 @@ test_yaml_overrides(void)
 			    uint_at(cfg, uints[i].off));
 	}
 	CU_ASSERT_EQUAL(cfg->disk_reserve_mb, 1073741824ULL);
+	CU_ASSERT_EQUAL(cfg->hub_max_listing_bytes, 1024);
 	CU_ASSERT_EQUAL(cfg->debug, 1);
 	CU_ASSERT_STRING_EQUAL(cfg->runner_id, "yaml.r-1");
 	if (asprintf(&want, "%s/logs/mm.log", unit_scratch()) == -1)
@@ -756,6 +764,20 @@ static const struct {
 	    ":2: jobs.disk_reserve_mb: too large (0..1073741824)" },
 	{ "jobs:\n  max_attempts: 99999999999999999999\n", ERR_INVAL,
 	    ":2: jobs.max_attempts: too large (1..100)" },
+	{ "hub:\n  max_path_depth: 33\n", ERR_INVAL,
+	    ":2: hub.max_path_depth: too large (1..32)" },
+	{ "hub:\n  max_path_depth: 0\n", ERR_INVAL,
+	    ":2: hub.max_path_depth: too small (1..32)" },
+	{ "hub:\n  max_dirs: 0\n", ERR_INVAL,
+	    ":2: hub.max_dirs: too small (1..1000000)" },
+	{ "hub:\n  max_dirs: 1000001\n", ERR_INVAL,
+	    ":2: hub.max_dirs: too large (1..1000000)" },
+	{ "hub:\n  max_listing_bytes: 1023\n", ERR_INVAL,
+	    ":2: hub.max_listing_bytes: too small (1024..1073741824)" },
+	{ "hub:\n  max_listing_bytes: 1073741825\n", ERR_INVAL,
+	    ":2: hub.max_listing_bytes: too large (1024..1073741824)" },
+	{ "hub:\n  max_dirs: 10\n  depth: 3\n", ERR_INVAL,
+	    ":3: unknown key 'hub.depth'" },
 	{ "log:\n  debug: yes\n", ERR_INVAL,
 	    ":2: log.debug: expected true or false" },
 	{ "log:\n  debug: 1\n", ERR_INVAL,

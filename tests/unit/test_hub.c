@@ -19,6 +19,7 @@
 #include "hub.h"
 #include "hubhttp.h"
 #include "hubname.h"
+#include "hubtree.h"
 #include "unit.h"
 
 #define HEX40(c)	c c c c c c c c c c c c c c c c c c c c \
@@ -252,35 +253,170 @@ static const char trees_fixture[] =
 static void
 test_trees_json(void)
 {
+	/* In path order (byte order), as a list hands them over. */
 	static const struct hfwrite_tree files[] = {
-		{ "sub/dir/data.bin", 1024, HEX40("2"), HEX64("3"), 1024,
-		    HEX64("4") },
+		{ "B.txt", 0, "e69de29bb2d1d6434b8b29ae775ad8c2e48c5391", NULL,
+		    0, NULL },
+		{ "caf\xc3\xa9 \"q\"\x7f.txt", 3, HEX40("5"), NULL, 0, NULL },
 		{ "config.json", 5, HEX40("1"), NULL, 0, NULL },
 		{ "emoji\xf0\x9f\x98\x80.bin", 9007199254740993ULL, HEX40("6"),
 		    HEX64("7"), 9007199254740993ULL, NULL },
-		{ "caf\xc3\xa9 \"q\"\x7f.txt", 3, HEX40("5"), NULL, 0, NULL },
-		{ "B.txt", 0, "e69de29bb2d1d6434b8b29ae775ad8c2e48c5391", NULL,
-		    0, NULL },
+		{ "sub/dir/data.bin", 1024, HEX40("2"), HEX64("3"), 1024,
+		    HEX64("4") },
 	};
 	static const struct hfwrite_tree bad[] = {
 		{ "bad\xff", 1, HEX40("1"), NULL, 0, NULL },
 	};
-	char	*s;
-	size_t	 len;
+	struct hfwrite_list	 l;
+	char			*s;
+	size_t			 len;
 
-	s = hfwrite_trees_json(files, sizeof(files) / sizeof(files[0]), &len);
+	hfwrite_list_array(&l, files, sizeof(files) / sizeof(files[0]));
+	s = hfwrite_trees_json(&l, &len);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
 	CU_ASSERT_EQUAL(len, strlen(trees_fixture));
 	CU_ASSERT_STRING_EQUAL(s, trees_fixture);
 	free(s);
-	s = hfwrite_trees_json(NULL, 0, &len);
+	hfwrite_list_array(&l, NULL, 0);
+	s = hfwrite_trees_json(&l, &len);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
 	CU_ASSERT_STRING_EQUAL(s, "{\n \"format_version\": 1,\n \"files\": "
 	    "{}\n}");
 	free(s);
 	errno = 0;
-	CU_ASSERT_PTR_NULL(hfwrite_trees_json(bad, 1, &len));
+	hfwrite_list_array(&l, bad, 1);
+	CU_ASSERT_PTR_NULL(hfwrite_trees_json(&l, &len));
 	CU_ASSERT_EQUAL(errno, EINVAL);
+}
+
+/* A page in memory, handed to hubtree a few bytes at a time. */
+struct mem {
+	const char	*s;
+	size_t		 len, off, step;
+};
+
+static long
+mem_read(void *arg, char *buf, size_t len)
+{
+	struct mem	*m = arg;
+	size_t		 n = m->len - m->off;
+
+	if (n > len)
+		n = len;
+	if (n > m->step)
+		n = m->step;
+	memcpy(buf, m->s + m->off, n);
+	m->off += n;
+	return (long)n;
+}
+
+/* The entries of one page, one line each: flags, path, size, oids. */
+struct seen {
+	char	 text[2048];
+	int	 n;
+};
+
+static enum err
+seen_entry(void *arg, const struct hubtree_entry *e)
+{
+	struct seen	*sn = arg;
+	size_t		 l = strlen(sn->text);
+
+	snprintf(sn->text + l, sizeof(sn->text) - l, "%x %s %llu %s %s %llu "
+	    "%s\n", e->flags, (e->flags & HUBTREE_PATH) ? e->path : "-",
+	    (unsigned long long)((e->flags & HUBTREE_SIZE) ? e->size : 0),
+	    (e->flags & HUBTREE_OID) ? e->oid : "-",
+	    (e->flags & HUBTREE_LFS_OID) ? e->lfs_oid : "-",
+	    (unsigned long long)((e->flags & HUBTREE_LFS_SIZE) ?
+	    e->lfs_size : 0), (e->flags & HUBTREE_XET) ? e->xet : "-");
+	return ++sn->n > 3 ? ERR_CONFLICT : ERR_OK;
+}
+
+static void
+test_tree_reader(void)
+{
+	static const struct {
+		const char	*in;
+		enum err	 err;
+		const char	*out;
+	} cases[] = {
+		{ "[]", ERR_OK, "" },
+		{ " [ ] \n", ERR_OK, "" },
+		{ "[{\"type\":\"file\",\"path\":\"a/b\",\"size\":3,\"oid\":\"ab\","
+		    "\"lfs\":{\"oid\":\"cd\",\"size\":9007199254740992,"
+		    "\"pointerSize\":1},\"xetHash\":\"x\",\"z\":[{},[],null]}]",
+		    ERR_OK, "1ff a/b 3 ab cd 9007199254740992 x\n" },
+		{ "[{\"type\":\"directory\",\"path\":\"caf\\u00e9\\ud83d\\ude00"
+		    "\\n\",\"size\":0}]", ERR_OK,
+		    "103 caf\xc3\xa9\xf0\x9f\x98\x80\n 0 - - 0 -\n" },
+		/* Not sizes: negative, fraction, exponent, 2^53 + 1, string. */
+		{ "[{\"size\":-1},{\"size\":1.0},{\"size\":1e3}]", ERR_OK,
+		    "0 - 0 - - 0 -\n0 - 0 - - 0 -\n0 - 0 - - 0 -\n" },
+		{ "[{\"size\":9007199254740993,\"lfs\":null,\"oid\":5}]",
+		    ERR_OK, "0 - 0 - - 0 -\n" },
+		/* An escaped NUL, a lone surrogate: no path. */
+		{ "[{\"path\":\"a\\u0000b\"},{\"path\":\"\\ud800x\"}]", ERR_OK,
+		    "0 - 0 - - 0 -\n0 - 0 - - 0 -\n" },
+		/* The last duplicate wins. */
+		{ "[{\"path\":\"a\",\"path\":\"b\",\"type\":\"file\","
+		    "\"type\":\"x\"}]", ERR_OK, "101 b 0 - - 0 -\n" },
+		/* The callback stops the reading. */
+		{ "[{},{},{},{},{}]", ERR_CONFLICT, NULL },
+		{ "", ERR_UPSTREAM, NULL },
+		{ "{}", ERR_UPSTREAM, NULL },
+		{ "[1]", ERR_UPSTREAM, NULL },
+		{ "[{}", ERR_UPSTREAM, NULL },
+		{ "[{}]x", ERR_UPSTREAM, NULL },
+		{ "[{},]", ERR_UPSTREAM, NULL },
+		{ "[{\"a\":01}]", ERR_UPSTREAM, NULL },
+		{ "[{\"a\":\"\x01\"}]", ERR_UPSTREAM, NULL },
+		{ "[{\"a\":\"\\x\"}]", ERR_UPSTREAM, NULL },
+		{ "[{\"a\":tru}]", ERR_UPSTREAM, NULL },
+		{ "[{\"a\":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]"
+		    "]]]]]]]]]]]]]]]]}]", ERR_UPSTREAM, NULL },
+	};
+	static struct hubtree	 t;
+	struct seen		 sn;
+	struct mem		 m;
+	size_t			 i, step;
+	char			*big;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		for (step = 1; step <= 4096; step *= 64) {
+			m = (struct mem){ cases[i].in, strlen(cases[i].in), 0,
+			    step };
+			memset(&sn, 0, sizeof(sn));
+			CU_ASSERT_EQUAL(hubtree_parse(&t, mem_read, &m,
+			    seen_entry, &sn), cases[i].err);
+			if (cases[i].out != NULL)
+				CU_ASSERT_STRING_EQUAL(sn.text, cases[i].out);
+		}
+	/* A path one byte too long; a skipped string of 1 MiB. */
+	big = malloc(2 * 1024 * 1024);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(big);
+	i = (size_t)snprintf(big, 64, "[{\"path\":\"");
+	memset(big + i, 'p', HUBNAME_PATH_MAX + 1);
+	i += HUBNAME_PATH_MAX + 1;
+	i += (size_t)snprintf(big + i, 64, "\",\"x\":\"");
+	memset(big + i, 'x', 1024 * 1024);
+	i += 1024 * 1024;
+	snprintf(big + i, 64, "\",\"size\":7}]");
+	m = (struct mem){ big, strlen(big), 0, 65536 };
+	memset(&sn, 0, sizeof(sn));
+	CU_ASSERT_EQUAL(hubtree_parse(&t, mem_read, &m, seen_entry, &sn),
+	    ERR_OK);
+	CU_ASSERT_STRING_EQUAL(sn.text, "2 - 7 - - 0 -\n");
+	free(big);
+	/* One member of an object, as the revision answer is read. */
+	m = (struct mem){ "{\"a\":[{\"sha\":\"no\"}],\"sha\":\"c0ffee\"}", 0,
+	    0, 3 };
+	m.len = strlen(m.s);
+	CU_ASSERT_EQUAL(hubtree_member(&t, mem_read, &m, "sha", sn.text, 40),
+	    ERR_OK);
+	CU_ASSERT_STRING_EQUAL(sn.text, "c0ffee");
+	m = (struct mem){ "[\"sha\"]", 7, 0, 3 };
+	CU_ASSERT_EQUAL(hubtree_member(&t, mem_read, &m, "sha", sn.text, 40),
+	    ERR_UPSTREAM);
 }
 
 static void
@@ -713,13 +849,15 @@ test_write_files(void)
 	/* trees/<commit>.json */
 	{
 		static const struct hfwrite_tree f[] = {
-			{ "b", 1, HEX40("1"), NULL, 0, NULL },
 			{ "a", 2, HEX40("2"), NULL, 0, NULL },
+			{ "b", 1, HEX40("1"), NULL, 0, NULL },
 		};
-		int	 repo = hfwrite_dirs(top, "models--o--m", 0);
+		struct hfwrite_list	 l;
+		int			 repo = hfwrite_dirs(top, "models--o--m", 0);
 
 		CU_ASSERT_TRUE_FATAL(repo != -1);
-		CU_ASSERT_EQUAL(hfwrite_trees(repo, HEX40("c"), f, 2), 0);
+		hfwrite_list_array(&l, f, 2);
+		CU_ASSERT_EQUAL(hfwrite_trees(repo, HEX40("c"), &l), 0);
 		close(repo);
 		p = path_in(tmp, "models--o--m/trees/" HEX40("c") ".json");
 		read_file(p, buf, sizeof(buf));
@@ -807,6 +945,7 @@ static const struct unit_test tests[] = {
 	{ "relative link targets", test_link_target },
 	{ "percent-encoding", test_quote },
 	{ "trees json as Python writes it", test_trees_json },
+	{ "streaming tree listing reader", test_tree_reader },
 	{ "Link rel=next", test_link_next },
 	{ "error mapping", test_error_map },
 	{ "origins, redirects, auth", test_origin },

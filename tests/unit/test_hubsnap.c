@@ -32,6 +32,16 @@ static const struct hfwrite_tree files[] = {
 	    L64, 9, NULL },
 };
 
+/* The files above as a list. */
+static const struct hfwrite_list *
+list(void)
+{
+	static struct hfwrite_list	 l;
+
+	hfwrite_list_array(&l, files, 2);
+	return &l;
+}
+
 /* The target of the link rel inside dir, or "" */
 static const char *
 link_of(const char *dir, const char *rel, char *buf, size_t len)
@@ -56,7 +66,7 @@ test_write(void)
 
 	repo = open(tmp, O_RDONLY | O_DIRECTORY);
 	CU_ASSERT_FATAL(repo != -1);
-	CU_ASSERT_EQUAL(hubsnap_write(repo, C40, "main", files, 2, what,
+	CU_ASSERT_EQUAL(hubsnap_write(repo, C40, "main", list(), what,
 	    sizeof(what)), 0);
 	CU_ASSERT_STRING_EQUAL(link_of(tmp, "snapshots/" C40 "/config.json",
 	    buf, sizeof(buf)), "../../blobs/" B40);
@@ -72,7 +82,7 @@ test_write(void)
 	CU_ASSERT_EQUAL(n, 40);
 	CU_ASSERT_EQUAL(memcmp(buf, C40, 40), 0);
 	/* The revision is the commit: no ref. */
-	CU_ASSERT_EQUAL(hubsnap_write(repo, C40, C40, files, 2, what,
+	CU_ASSERT_EQUAL(hubsnap_write(repo, C40, C40, list(), what,
 	    sizeof(what)), 0);
 	snprintf(p, sizeof(p), "%s/refs/" C40, tmp);
 	CU_ASSERT_EQUAL(lstat(p, &st), -1);
@@ -125,7 +135,7 @@ test_staging(void)
 	snprintf(p, sizeof(p), "%s/.mm-staging/" C40 "/d/x", tmp);
 	unit_write_file(p, "x", 1);
 	mklink(tmp, ".mm-staging/" C40 "/stale", "../../canary");
-	CU_ASSERT_EQUAL(hubsnap_write(repo, C40, "main", files, 2, what,
+	CU_ASSERT_EQUAL(hubsnap_write(repo, C40, "main", list(), what,
 	    sizeof(what)), 0);
 	CU_ASSERT(!exists(tmp, ".mm-staging"));
 	CU_ASSERT(!exists(tmp, "snapshots/" C40 "/stale"));
@@ -153,7 +163,7 @@ test_existing(void)
 	CU_ASSERT_EQUAL(hfwrite_link(snap, "other/extra.txt", L64), 0);
 	close(snap);
 	mklink(tmp, "snapshots/" C40 "/sub", "/");	/* ours is a dir */
-	CU_ASSERT_EQUAL(hubsnap_write(repo, C40, "main", files, 2, what,
+	CU_ASSERT_EQUAL(hubsnap_write(repo, C40, "main", list(), what,
 	    sizeof(what)), 0);
 	CU_ASSERT_STRING_EQUAL(link_of(tmp, "snapshots/" C40 "/sub/model.bin",
 	    buf, sizeof(buf)), "../../../blobs/" L64);
@@ -166,7 +176,7 @@ test_existing(void)
 	snprintf(p, sizeof(p), "%s/snapshots/" C40, tmp);
 	unit_rmtree(p);
 	unit_write_file(p, "x", 1);
-	CU_ASSERT_EQUAL(hubsnap_write(repo, C40, "main", files, 2, what,
+	CU_ASSERT_EQUAL(hubsnap_write(repo, C40, "main", list(), what,
 	    sizeof(what)), 0);
 	CU_ASSERT_STRING_EQUAL(link_of(tmp, "snapshots/" C40 "/config.json",
 	    buf, sizeof(buf)), "../../blobs/" B40);
@@ -184,7 +194,7 @@ test_failures(void)
 	/* A file where the staging directory goes: nothing published. */
 	snprintf(p, sizeof(p), "%s/.mm-staging", tmp);
 	unit_write_file(p, "x", 1);
-	CU_ASSERT_EQUAL(hubsnap_write(repo, C40, "main", files, 2, what,
+	CU_ASSERT_EQUAL(hubsnap_write(repo, C40, "main", list(), what,
 	    sizeof(what)), -1);
 	CU_ASSERT_EQUAL(errno, ENOTDIR);
 	CU_ASSERT_STRING_EQUAL(what, ".mm-staging/" C40);
@@ -193,7 +203,7 @@ test_failures(void)
 	/* A file where trees/ goes: nothing published either. */
 	snprintf(p, sizeof(p), "%s/trees", tmp);
 	unit_write_file(p, "x", 1);
-	CU_ASSERT_EQUAL(hubsnap_write(repo, C40, "main", files, 2, what,
+	CU_ASSERT_EQUAL(hubsnap_write(repo, C40, "main", list(), what,
 	    sizeof(what)), -1);
 	CU_ASSERT_STRING_EQUAL(what, "trees/" C40 ".json");
 	CU_ASSERT(!exists(tmp, "snapshots/" C40));
@@ -201,7 +211,7 @@ test_failures(void)
 	/* A file where refs/ goes: published, the ref fails. */
 	snprintf(p, sizeof(p), "%s/refs", tmp);
 	unit_write_file(p, "x", 1);
-	CU_ASSERT_EQUAL(hubsnap_write(repo, C40, "v1/x", files, 2, what,
+	CU_ASSERT_EQUAL(hubsnap_write(repo, C40, "v1/x", list(), what,
 	    sizeof(what)), -1);
 	CU_ASSERT_STRING_EQUAL(what, "refs/v1/x");
 	CU_ASSERT(exists(tmp, "snapshots/" C40 "/config.json"));
@@ -223,7 +233,7 @@ test_ref_symlink(void)
 	snprintf(p, sizeof(p), "%s/refs", tmp);
 	CU_ASSERT_EQUAL(mkdir(p, 0775), 0);
 	mklink(tmp, "refs/main", "../secret");
-	CU_ASSERT_EQUAL(hubsnap_write(repo, C40, "main", files, 2, what,
+	CU_ASSERT_EQUAL(hubsnap_write(repo, C40, "main", list(), what,
 	    sizeof(what)), 0);
 	CU_ASSERT_STRING_EQUAL(link_of(tmp, "refs/main", buf, sizeof(buf)),
 	    "");
