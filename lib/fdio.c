@@ -1,4 +1,7 @@
+#include <sys/stat.h>
+
 #include <errno.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include "fdio.h"
@@ -20,4 +23,25 @@ fdio_read(int fd, char *buf, size_t cap, size_t *len)
 		*len += (size_t)r;
 	}
 	return 0;
+}
+
+int
+fdio_read_regular(int dirfd, const char *name, char *buf, size_t cap,
+    size_t *len)
+{
+	struct stat	 st;
+	int		 fd, rc, saved;
+
+	*len = 0;
+	if ((fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+	    O_NOCTTY | O_CLOEXEC)) == -1)
+		return errno == ELOOP ? 1 : -1;
+	if (fstat(fd, &st) == -1)
+		rc = -1;
+	else
+		rc = S_ISREG(st.st_mode) ? fdio_read(fd, buf, cap, len) : 1;
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return rc;
 }

@@ -12,4 +12,15 @@
  */
 int	 fdio_read(int fd, char *buf, size_t cap, size_t *len);
 
+/*
+ * Reads at most cap bytes of the file name inside dirfd into buf, only
+ * if it is a regular file: it is opened without following a symlink and
+ * without blocking on a FIFO, so a file a hostile writer replaced is never
+ * read through.  Returns 0 with the byte count in *len, 1 when name is a
+ * symlink, a FIFO or anything but a regular file (nothing read), or -1
+ * with errno set.
+ */
+int	 fdio_read_regular(int dirfd, const char *name, char *buf, size_t cap,
+	    size_t *len);
+
 #endif

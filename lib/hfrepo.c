@@ -548,44 +548,6 @@ tree_entry(struct repoctx *c, int dfd, const char *name, int dtype,
 	}
 }
 
-/*
- * Opens the ref file name, a regular file, into *fd, never following a
- * symlink nor blocking; *fd stays -1 (and the ref is noted as ignored)
- * when it turned out to be something else since readdir.
- */
-static enum err
-ref_open(struct repoctx *c, int dfd, const char *name, int *fd)
-{
-	struct stat	 st;
-
-	*fd = -1;
-	if (c->nrefs >= HFREPO_REFS_MAX)
-		return repo_warn(c, "Too many refs in cached repo: %s/%s",
-		    c->cache, c->folder);
-	*fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
-	    O_NOCTTY | O_CLOEXEC);
-	if (*fd == -1 && errno != ELOOP)
-		return repo_warn_errno(c, "ref", name);
-	if (*fd == -1 || fstat(*fd, &st) == -1 || !S_ISREG(st.st_mode)) {
-		if (*fd != -1)
-			close(*fd);
-		*fd = -1;
-		note_ignored(c, name);
-	}
-	return ERR_OK;
-}
-
-/* Reads at most len bytes of the ref name (open on fd) into buf. */
-static enum err
-ref_read(struct repoctx *c, int fd, const char *name, char *buf,
-    size_t *len)
-{
-
-	if (fdio_read(fd, buf, *len, len) == -1)
-		return repo_warn_errno(c, "ref", name);
-	return ERR_OK;
-}
-
 /* Adds the ref name (in c->rel) pointing at the len bytes of commit. */
 static enum err
 ref_add(struct repoctx *c, const char *name, const char *commit, size_t len)
@@ -615,21 +577,27 @@ ref_add(struct repoctx *c, const char *name, const char *commit, size_t len)
 	return ERR_OK;
 }
 
-/* A ref file: read raw, text mode, at most HFREPO_REF_MAX bytes. */
+/*
+ * A ref file: read raw, text mode, at most HFREPO_REF_MAX bytes, when it
+ * is a regular file; anything else (a symlink, a FIFO, replaced since
+ * readdir) is noted as ignored, never opened through.
+ */
 static enum err
 scan_ref(struct repoctx *c, int dfd, const char *name)
 {
-	char		 buf[HFREPO_REF_MAX];
-	size_t		 len = sizeof(buf);
-	int		 fd;
-	enum err	 e;
+	char	 buf[HFREPO_REF_MAX];
+	size_t	 len;
+	int	 rc;
 
-	if ((e = ref_open(c, dfd, name, &fd)) != ERR_OK || fd == -1)
-		return e;
-	e = ref_read(c, fd, name, buf, &len);
-	close(fd);
-	if (e != ERR_OK)
-		return e;
+	if (c->nrefs >= HFREPO_REFS_MAX)
+		return repo_warn(c, "Too many refs in cached repo: %s/%s",
+		    c->cache, c->folder);
+	if ((rc = fdio_read_regular(dfd, name, buf, sizeof(buf), &len)) == -1)
+		return repo_warn_errno(c, "ref", name);
+	if (rc == 1) {
+		note_ignored(c, name);
+		return ERR_OK;
+	}
 	return ref_add(c, name, buf, hfrefs_newlines(buf, len));
 }
 

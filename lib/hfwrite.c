@@ -20,6 +20,7 @@
 
 #include "array.h"
 #include "dirat.h"
+#include "fdio.h"
 #include "hex.h"
 #include "hfwrite.h"
 #include "hubname.h"
@@ -428,20 +429,11 @@ hfwrite_atomic(int dirfd, const char *name, const void *data, size_t len,
 static int
 file_holds(int dirfd, const char *name, const char *want)
 {
-	struct stat	 st;
-	char		 buf[128];
-	ssize_t		 n;
-	int		 fd;
+	char	 buf[128];
+	size_t	 n;
 
-	/* Not a symlink, and a fifo planted there does not block. */
-	if ((fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
-	    O_NOCTTY | O_CLOEXEC)) == -1)
-		return 0;
-	n = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ?
-	    read(fd, buf, sizeof(buf)) : -1;
-	close(fd);
-	return n >= 0 && (size_t)n == strlen(want) &&
-	    memcmp(buf, want, (size_t)n) == 0;
+	return fdio_read_regular(dirfd, name, buf, sizeof(buf), &n) == 0 &&
+	    n == strlen(want) && memcmp(buf, want, n) == 0;
 }
 
 /*

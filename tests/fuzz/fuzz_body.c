@@ -211,6 +211,22 @@ handle_cancel(struct req *r)
 
 /* --- the answer -------------------------------------------------------- */
 
+/*
+ * A redirect names a path of printable ASCII without a space: nothing of
+ * the request can end the header or start another one.
+ */
+static void
+check_location(const char *head, const char *end)
+{
+	const char	*p;
+
+	if ((p = strstr(head, "\r\nLocation: /")) == NULL || p >= end)
+		abort();
+	for (p += strlen("\r\nLocation: "); *p != '\r'; p++)
+		if (*p <= ' ' || *p > '~')
+			abort();
+}
+
 static void
 check_answer(const struct req *r)
 {
@@ -226,7 +242,7 @@ check_answer(const struct req *r)
 		if (!io.handled)
 			abort();
 		break;
-	case 400: case 404: case 405: case 413: case 422:
+	case 307: case 400: case 404: case 405: case 413: case 422:
 		if (io.handled)
 			abort();
 		break;
@@ -235,6 +251,8 @@ check_answer(const struct req *r)
 	}
 	if ((body = strstr(io.out, "\r\n\r\n")) == NULL)
 		abort();
+	if (st == 307)
+		check_location(io.out, body);
 	body += 4;
 	if (valid_utf8(body, strlen(body)) != 0 ||
 	    strlen(body) != io.outlen - (size_t)(body - io.out))

@@ -1,6 +1,9 @@
-/* Reading a descriptor up to a limit. */
+/* Reading a descriptor up to a limit; reading only a regular file. */
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -72,9 +75,43 @@ test_error(void)
 	close(fd);
 }
 
+/* A regular file is read; a symlink, a FIFO or a directory is not. */
+static void
+test_regular(void)
+{
+	char	*tmp = unit_tmpdir(), p[4096], buf[8];
+	size_t	 len;
+	int	 dfd;
+
+	snprintf(p, sizeof(p), "%s/ref", tmp);
+	unit_write_file(p, "abcdefghij", 10);
+	snprintf(p, sizeof(p), "%s/link", tmp);
+	CU_ASSERT_FATAL(symlink("ref", p) == 0);
+	snprintf(p, sizeof(p), "%s/fifo", tmp);
+	CU_ASSERT_FATAL(mkfifo(p, 0600) == 0);
+	snprintf(p, sizeof(p), "%s/dir", tmp);
+	CU_ASSERT_FATAL(mkdir(p, 0700) == 0);
+	dfd = open(tmp, O_RDONLY | O_DIRECTORY);
+	CU_ASSERT_FATAL(dfd != -1);
+	CU_ASSERT_EQUAL(fdio_read_regular(dfd, "ref", buf, 8, &len), 0);
+	CU_ASSERT_EQUAL(len, 8);
+	CU_ASSERT(memcmp(buf, "abcdefgh", 8) == 0);
+	CU_ASSERT_EQUAL(fdio_read_regular(dfd, "link", buf, 8, &len), 1);
+	CU_ASSERT_EQUAL(len, 0);
+	CU_ASSERT_EQUAL(fdio_read_regular(dfd, "fifo", buf, 8, &len), 1);
+	CU_ASSERT_EQUAL(fdio_read_regular(dfd, "dir", buf, 8, &len), 1);
+	errno = 0;
+	CU_ASSERT_EQUAL(fdio_read_regular(dfd, "absent", buf, 8, &len), -1);
+	CU_ASSERT_EQUAL(errno, ENOENT);
+	close(dfd);
+	unit_rmtree(tmp);
+	free(tmp);
+}
+
 static const struct unit_test tests[] = {
 	{ "reads up to the limit", test_read },
 	{ "reports a read error", test_error },
+	{ "reads a regular file only", test_regular },
 	{ NULL, NULL }
 };
 
