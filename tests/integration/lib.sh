@@ -96,13 +96,12 @@ stack_up()
 	_it_start
 }
 
-# Stops and starts the same stack again, its data kept.
+# Stops and starts the same stack again, its data kept, from the
+# environment its env file exported (its own PostgreSQL and Redis URLs
+# count as its own: they are started again).
 stack_restart()
 {
 	stack_down
-	# Our own PostgreSQL and Redis again, not servers "given" by the
-	# env file of the first start.
-	unset DATABASE_URL REDIS_URL MM_PGHOST
 	_it_start
 }
 
