@@ -115,3 +115,46 @@ export function createApi({getToken, onAuthError}) {
 		},
 	};
 }
+
+// What the admin can do, for the server's short words (nginx's own
+// errors and the 503s of a dependency that is down).
+const ADVICE = {
+	'Database unavailable': 'The database is unavailable, so the list cannot ' +
+	    'be loaded and nothing can be changed. Try again once it is back.',
+	'Task store unavailable': 'The task store is unavailable: downloads and ' +
+	    'deletes cannot start until it is back. Try again in a minute.',
+	'Failed to enqueue background download task': 'The download could not ' +
+	    'be queued (the task store failed). Try again in a minute.',
+	'Failed to enqueue background delete task': 'The delete could not be ' +
+	    'queued (the task store failed). Try again in a minute.',
+};
+
+// The answers of nginx itself when the service behind it is gone.
+const GATEWAY = new Set([502, 503, 504]);
+const GATEWAY_WORDS = new Set(['Bad Gateway', 'Service Unavailable',
+    'Service Temporarily Unavailable', 'Gateway Timeout', 'Gateway Time-out']);
+
+// explainError(err): a sentence an admin can act on, for any error of a
+// request (the server's own words when they already are such a sentence).
+export function explainError(err) {
+	if (!err)
+		return 'Something went wrong. Try again.';
+	if (!(err instanceof ApiError))
+		return err.message || 'Something went wrong. Try again.';
+	const text = detailText(err.detail);
+	const ref = err.body && typeof err.body.reference === 'string' ?
+	    ' (reference ' + err.body.reference + ')' : '';
+	if (err.status === 0)
+		return 'The server cannot be reached. Check the network ' +
+		    'connection, then try again.';
+	if (ADVICE[text])
+		return ADVICE[text];
+	if (GATEWAY.has(err.status) && (GATEWAY_WORDS.has(text) || !text))
+		return 'The Model Manager service is not answering (HTTP ' +
+		    err.status + '). Try again in a minute; if it goes on, the ' +
+		    'service needs to be restarted on its host' + ref + '.';
+	if (err.status >= 500)
+		return 'The server failed (HTTP ' + err.status + '): ' + text +
+		    '. Try again; if it goes on, report it' + ref + '.';
+	return text || 'HTTP ' + err.status;
+}

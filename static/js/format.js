@@ -1,23 +1,38 @@
-// Formatting of sizes, speeds and durations, as the reference page does it.
+// Formatting of sizes, speeds and durations.
 
-// formatSize(mb): "850 MB", "1.2 GB" (the reference's rule); "--" for null.
+const UNITS = ['B', 'KB', 'MB', 'GB', 'TB'];
+
+// formatSize(mb): a size the API gives in whole MB (a floor): "850 MB",
+// "1.2 GB" (the reference's rule), "< 1 MB" for 0; "--" for null.
 export function formatSize(mb) {
 	if (mb === null || mb === undefined || !Number.isFinite(mb))
 		return '--';
 	if (mb >= 1024)
 		return (mb / 1024).toFixed(1) + ' GB';
+	if (mb < 1)
+		return '< 1 MB';
 	return mb + ' MB';
 }
 
-const UNITS = ['B', 'KB', 'MB', 'GB'];
-
-// formatBytes(n): 1024 steps, B/KB/MB/GB, one decimal ("0 B", "1.5 MB").
+// formatBytes(n): 1024 steps, B/KB/MB/GB/TB; whole bytes, one decimal
+// below 100 of a unit, none above ("512 B", "1.5 MB", "850 MB").
 export function formatBytes(bytes) {
 	if (!Number.isFinite(bytes) || bytes <= 0)
 		return '0 B';
 	let i = Math.floor(Math.log(bytes) / Math.log(1024));
 	i = Math.max(0, Math.min(i, UNITS.length - 1));
-	return (bytes / Math.pow(1024, i)).toFixed(1) + ' ' + UNITS[i];
+	const v = bytes / Math.pow(1024, i);
+	if (i === 0)
+		return Math.round(v) + ' B';
+	return (v < 99.95 ? v.toFixed(1) : String(Math.round(v))) + ' ' + UNITS[i];
+}
+
+// formatSizeOf(bytes, mb): exact bytes when the API gave them, else the
+// whole-MB value.
+export function formatSizeOf(bytes, mb) {
+	if (Number.isFinite(bytes))
+		return formatBytes(bytes);
+	return formatSize(mb);
 }
 
 // formatSpeed(bytesPerSecond): "2.5 MB/s", or "" when unknown.
@@ -41,6 +56,18 @@ export function formatEta(seconds) {
 	}
 	const hours = Math.floor(s / 3600);
 	return hours + ' h ' + Math.floor((s % 3600) / 60) + ' min left';
+}
+
+// formatAge(ms): "just now", "40 s ago", "3 min ago", "2 h ago".
+export function formatAge(ms) {
+	const s = Math.max(0, Math.floor(ms / 1000));
+	if (s < 5)
+		return 'just now';
+	if (s < 60)
+		return s + ' s ago';
+	if (s < 3600)
+		return Math.floor(s / 60) + ' min ago';
+	return Math.floor(s / 3600) + ' h ago';
 }
 
 // percentOf(done, total): whole percent 0..100 (100 only when done).

@@ -3,30 +3,39 @@
 // the task progress is polled on a timer (tasks.js).
 
 import {h, icon, clear, append, focusKeyOfActive, restoreFocus} from './dom.js';
-import {createApi, detailText} from './api.js';
+import {createApi, explainError} from './api.js';
 import {takeTokenFromUrl, getToken, setToken, forgetToken,
     describeToken} from './auth.js';
 import {TaskTracker} from './tasks.js';
-import {toast} from './toast.js';
+import {toast, announce} from './toast.js';
 import {openDialog} from './dialog.js';
-import {formatSize} from './format.js';
-import {TYPES, STATUS_FILTERS, countByType, filterModels, emptyText,
-    renderTabs, renderBanner, renderCacheBar, buildCard, skeleton,
-    updateDownloadView} from './view.js';
+import {formatSizeOf, formatAge} from './format.js';
+import {TYPES, TYPE_LABEL, STATUS_FILTERS, countByType, filterModels,
+    keepOrder, emptyText, displayName, renderTabs, renderBanner,
+    renderServiceBanner, renderStale, renderStrip, renderCacheBar, buildCard,
+    skeleton, updateDownloadView, downloadState, runningText} from './view.js';
+import {renderAuthPanel} from './signin.js';
 
 const $ = (id) => document.getElementById(id);
 
+// While a dependency is down, the list is checked again this often.
+const OUTAGE_RECHECK_MS = 10000;
+
 const state = {
 	data: null,		// the last list answer
+	loadedAt: 0,		// when it arrived
 	listError: null,	// the error of the first load (no data yet)
+	staleError: null,	// the explained error of a failed refresh
 	loading: false,
 	showCache: false,
 	type: 'embedding',
 	status: 'all',
 	search: '',
+	order: null,		// the shown ids, in order, until the next sort
+	changed: new Map(),	// model id -> 'installed' | 'removed' since
 	expanded: new Set(),
 	busy: new Set(),	// models with a start request in flight
-	auth: null,		// null or {kind, error}
+	auth: null,		// null or {kind, error, token}
 	focusNext: null,	// focus key to focus after the next render
 };
 
@@ -34,14 +43,7 @@ const api = createApi({getToken, onAuthError: authFailed});
 
 const tracker = new TaskTracker({
 	api,
-	onChange(entry, what) {
-		if (what === 'progress')
-			updateDownloadView(entry);
-		else
-			renderList();
-		if (what === 'gone')
-			scheduleRefresh();
-	},
+	onChange: taskChanged,
 	onTerminal: taskEnded,
 });
 
@@ -49,7 +51,9 @@ const tracker = new TaskTracker({
 
 let listSeq = 0;
 
-async function loadList() {
+// loadList({sort}): fetches the list; sort (an explicit refresh) puts the
+// cards in order again, otherwise every card keeps its place.
+async function loadList({sort = false} = {}) {
 	if (state.auth)
 		return;
 	const seq = ++listSeq;
@@ -61,22 +65,46 @@ async function loadList() {
 		const data = await api.listModels(state.showCache);
 		if (seq !== listSeq)
 			return;
+		noteChanges(state.data, data);
+		if (sort)
+			resort();
 		state.data = data;
+		state.loadedAt = Date.now();
 		state.listError = null;
+		state.staleError = null;
 		syncTasks();
 	} catch (err) {
 		if (seq !== listSeq || isAuthError(err))
 			return;
 		if (state.data)
-			toast('Failed to load models: ' + err.message, 'error');
+			state.staleError = explainError(err);
 		else
 			state.listError = err;
 	} finally {
 		if (seq === listSeq) {
 			state.loading = false;
 			render();
+			planRecheck();
 		}
 	}
+}
+
+// noteChanges(before, after): remembers which models got installed or
+// removed since the last sort, to highlight their cards.
+function noteChanges(before, after) {
+	if (!before)
+		return;
+	const was = new Map(before.models.map((m) => [m.id, m.is_installed]));
+	for (const m of after.models || []) {
+		if (was.has(m.id) && was.get(m.id) !== m.is_installed)
+			state.changed.set(m.id, m.is_installed ? 'installed' : 'removed');
+	}
+}
+
+// resort(): the next render sorts the cards again and drops the marks.
+function resort() {
+	state.order = null;
+	state.changed.clear();
 }
 
 // One list request for tasks ending together.
@@ -90,6 +118,26 @@ function scheduleRefresh() {
 	}, 300);
 }
 
+// While a dependency is down or the list is stale, the list is fetched
+// again now and then, and the age of a stale list keeps counting.
+let recheckTimer = null;
+function planRecheck() {
+	clearTimeout(recheckTimer);
+	recheckTimer = null;
+	const warnings = state.data && state.data.service_warnings;
+	const outage = Array.isArray(warnings) && warnings.length > 0;
+	if (state.auth || (!outage && !state.staleError))
+		return;
+	recheckTimer = setTimeout(() => {
+		recheckTimer = null;
+		if (outage)
+			loadList();
+		else
+			renderStaleMark();
+		planRecheck();
+	}, state.staleError && !outage ? 5000 : OUTAGE_RECHECK_MS);
+}
+
 // Follows the tasks the list names (so progress survives a reload).
 function syncTasks() {
 	for (const m of state.data.models || []) {
@@ -100,8 +148,20 @@ function syncTasks() {
 	}
 }
 
+function models() {
+	return state.data && state.data.models || [];
+}
+
 function modelById(id) {
-	return (state.data && state.data.models || []).find((m) => m.id === id) || null;
+	return models().find((m) => m.id === id) || null;
+}
+
+// isRunning(model): a task of the model is under way.
+function isRunning(model) {
+	const e = tracker.get(model.id);
+	if (e)
+		return !e.failed;
+	return !!(model.active_download_task_id || model.active_delete_task_id);
 }
 
 // ------------------------------------------------------------ rendering
@@ -113,7 +173,9 @@ function render() {
 	content.hidden = !!state.auth;
 	if (state.auth)
 		return;
+	renderServiceWarnings();
 	renderBanner($('scan-banner'), state.data ? state.data.hf_cache_scan_error : null);
+	renderStaleMark();
 	renderCacheBar($('cache-bar'), {
 		shown: state.showCache,
 		loading: state.loading,
@@ -124,22 +186,68 @@ function render() {
 			loadList();
 		},
 	});
-	renderTabs($('tabs'), countByType(state.data ? state.data.models : []),
-	    state.type, selectType);
+	renderTabs($('tabs'), countByType(models(), isRunning), state.type, selectType);
 	$('panel').setAttribute('aria-labelledby', 'tab-' + state.type);
+	$('list-title').textContent = TYPE_LABEL[state.type] + ' models';
 	for (const btn of $('status-pills').querySelectorAll('button')) {
 		const on = btn.dataset.status === state.status;
 		btn.setAttribute('aria-pressed', on ? 'true' : 'false');
 		btn.classList.toggle('is-active', on);
 	}
+	renderStripNow();
 	renderList();
+}
+
+// The outage banner, rebuilt only when the warnings change (it is an
+// alert: every rebuild would be read out again).
+let warningsKey = '';
+function renderServiceWarnings() {
+	const warnings = state.data && Array.isArray(state.data.service_warnings) ?
+	    state.data.service_warnings : [];
+	const key = JSON.stringify(warnings);
+	if (key === warningsKey)
+		return;
+	warningsKey = key;
+	renderServiceBanner($('service-banner'), warnings);
+}
+
+function renderStaleMark() {
+	const el = $('stale');
+	const key = focusKeyOfActive();
+	renderStale(el, {error: state.staleError,
+	    age: formatAge(Date.now() - state.loadedAt),
+	    onRetry: () => {
+		    state.focusNext = 'stale-retry';
+		    loadList({sort: true});
+	    }});
+	if (key === 'stale-retry')
+		restoreFocus(el, key);
+}
+
+// renderStripNow(): the "In progress" strip, keeping the focus on its
+// link across updates.
+function renderStripNow() {
+	const items = [];
+	for (const m of models()) {
+		const e = tracker.get(m.id);
+		if (e && !e.failed)
+			items.push({model: m, text: runningText(e)});
+		else if (!e && (m.active_download_task_id || m.active_delete_task_id))
+			items.push({model: m, text: m.active_download_task_id ?
+			    'Downloading' : 'Deleting'});
+	}
+	const strip = $('strip');
+	const key = focusKeyOfActive();
+	renderStrip(strip, items, goToCard);
+	if (key && key.startsWith('strip:'))
+		restoreFocus(strip, key);
 }
 
 function renderChrome() {
 	// Loading: aria-busy rather than disabled, so that a keyboard user
 	// keeps the focus on the button.
 	const refresh = $('refresh');
-	refresh.disabled = !!state.auth;
+	refresh.hidden = !!state.auth;
 	refresh.setAttribute('aria-busy', state.loading ? 'true' : 'false');
 	refresh.classList.toggle('is-loading', state.loading);
 	const token = getToken();
@@ -147,6 +255,29 @@ function renderChrome() {
 	const who = describeToken(token);
 	$('whoami').textContent = token ? (who.user ? 'Signed in as ' + who.user :
 	    'Signed in with an API key') : '';
+}
+
+// shownModels(): the cards of the tab, in the order of the last sort; a
+// card that no longer matches the status filter stays until then.
+function shownModels() {
+	const fresh = filterModels(models(), state);
+	if (!state.order)
+		state.order = fresh.map((m) => m.id);
+	const kept = new Set(state.order);
+	const pool = models().filter((m) => kept.has(m.id) &&
+	    m.model_type === state.type).concat(fresh.filter((m) => !kept.has(m.id)));
+	return keepOrder(pool, state.order);
+}
+
+// focusBack(key): focuses the element of that key, or else the card it
+// belongs to (its button may be gone).
+function focusBack(key) {
+	if (!key)
+		return;
+	restoreFocus(document, key);
+	const colon = key.indexOf(':');
+	if (colon > 0 && document.activeElement === document.body)
+		restoreFocus(document, 'card:' + key.slice(colon + 1));
 }
 
 function renderList() {
@@ -158,98 +289,105 @@ function renderList() {
 	$('filters').hidden = !state.data;
 	$('tabs').hidden = !state.data && !!state.listError;
 	if (!state.data) {
-		if (state.listError) {
-			append(list, [h('div', {class: 'state state-error',
-			    attrs: {role: 'alert'}},
-			    icon('alert', 'state-icon'),
-			    h('h2', {text: 'Failed to load models'}),
-			    h('p', {text: state.listError.message ||
-			    'An unexpected error occurred'}),
-			    h('button', {class: 'btn btn-primary', attrs: {type: 'button'},
-			    dataset: {focusKey: 'retry-list'},
-			    on: {click: () => {
-				    state.focusNext = 'retry-list';
-				    loadList();
-			    }}}, icon('refresh'), 'Retry'))]);
-		} else {
-			append(list, skeleton(3));
-		}
-		restoreFocus(document, focusKey);
+		append(list, state.listError ? listErrorState() : skeleton(3));
+		focusBack(focusKey);
 		return;
 	}
-	const models = filterModels(state.data.models, state);
-	if (models.length === 0) {
-		list.appendChild(h('div', {class: 'state state-empty'},
-		    h('p', {text: emptyText(state)})));
-	} else {
-		for (const m of models) {
-			list.appendChild(buildCard(m, {
-				entry: tracker.get(m.id),
-				busy: state.busy.has(m.id),
-				expanded: state.expanded.has(m.id),
-				actions,
-			}));
-		}
+	const shown = shownModels();
+	if (shown.length === 0)
+		list.appendChild(emptyState());
+	for (const m of shown) {
+		list.appendChild(buildCard(m, {
+			entry: tracker.get(m.id),
+			busy: state.busy.has(m.id),
+			expanded: state.expanded.has(m.id),
+			changed: state.changed.get(m.id),
+			actions,
+		}));
 	}
-	restoreFocus(document, focusKey);
+	focusBack(focusKey);
+}
+
+// listErrorState(): "Failed to load models", what to do, and Retry.
+function listErrorState() {
+	return h('div', {class: 'state state-error', attrs: {role: 'alert'}},
+	    icon('alert', 'state-icon'),
+	    h('h2', {text: 'Failed to load models'}),
+	    h('p', {text: explainError(state.listError)}),
+	    h('button', {class: 'btn btn-primary', attrs: {type: 'button'},
+	    dataset: {focusKey: 'retry-list'},
+	    on: {click: () => {
+		    state.focusNext = 'retry-list';
+		    loadList({sort: true});
+	    }}}, icon('refresh'), 'Retry'));
+}
+
+// emptyState(): the reference's sentence, and the way out ("Clear search",
+// "Show all").
+function emptyState() {
+	const ways = [];
+	if (state.search.trim()) {
+		ways.push(h('button', {class: 'btn btn-small', attrs: {type: 'button'},
+		    dataset: {focusKey: 'empty-clear'},
+		    on: {click: () => setFilters({search: ''})}}, 'Clear search'));
+	}
+	if (state.status !== 'all') {
+		ways.push(h('button', {class: 'btn btn-small', attrs: {type: 'button'},
+		    dataset: {focusKey: 'empty-all'},
+		    on: {click: () => setFilters({status: 'all', search: ''})}},
+		    'Show all'));
+	}
+	return h('div', {class: 'state state-empty'},
+	    h('p', {text: emptyText(state)}),
+	    ways.length ? h('div', {class: 'state-actions'}, ways) : null);
+}
+
+// setFilters({status, search}): changes the filters (and the search box),
+// sorts again and gives the focus to the search box.
+function setFilters({status, search}) {
+	if (status !== undefined)
+		state.status = status;
+	if (search !== undefined) {
+		state.search = search;
+		$('search').value = search;
+	}
+	resort();
+	render();
+	$('search').focus();
+}
+
+// goToCard(model): from the "In progress" strip to the model's card: its
+// tab, filters that show it, scrolled into view and focused.
+function goToCard(model) {
+	const hidden = !filterModels(models(), {type: model.model_type,
+	    status: state.status, search: state.search}).some((m) => m.id === model.id);
+	if (model.model_type !== state.type || hidden) {
+		state.type = model.model_type;
+		if (hidden) {
+			state.status = 'all';
+			state.search = '';
+			$('search').value = '';
+		}
+		resort();
+		render();
+	}
+	const el = document.querySelector('[data-focus-key="' +
+	    CSS.escape('card:' + model.id) + '"]');
+	if (el) {
+		el.scrollIntoView({block: 'center'});
+		el.focus({preventScroll: true});
+	}
 }
 
 function renderAuth() {
-	const panel = $('auth');
-	clear(panel);
-	panel.hidden = !state.auth;
-	if (!state.auth)
-		return;
-	const {kind, error} = state.auth;
-	const howTo = h('p', {}, 'To get a token, run ', h('code', {text: 'make run'}),
-	    ' in the project checkout and open the page URL it prints (it ends in ',
-	    h('code', {text: '#token=…'}), '). The token is kept in this browser until you sign out.');
-	if (kind === 'forbidden') {
-		const who = describeToken(getToken()).user;
-		append(panel, [
-			icon('warning', 'state-icon'),
-			h('h2', {text: 'Superuser access required'}),
-			h('p', {class: 'auth-detail', text: detailText(error.detail)}),
-			h('p', {text: (who ? 'You are signed in as ' + who + '. ' : '') +
-			    'Model management changes the model cache shared by every ' +
-			    'user, so only a superuser can use this page.'}),
-			howTo,
-			h('button', {class: 'btn btn-primary', attrs: {type: 'button'},
-			    on: {click: signOut}}, icon('logout'), 'Sign out'),
-		]);
-		return;
-	}
-	append(panel, [
-		icon('alert', 'state-icon'),
-		h('h2', {text: kind === 'missing' ? 'Sign in required' :
-		    'Your access token was not accepted'}),
-		kind === 'missing' ?
-		    h('p', {text: 'This page needs an administrator’s access token.'}) :
-		    h('p', {class: 'auth-detail', text: detailText(error.detail) +
-		    ' — the token is missing, invalid or expired (tokens are valid for 24 hours).'}),
-		howTo,
-		tokenForm(),
-	]);
-}
-
-function tokenForm() {
-	const input = h('input', {class: 'input', attrs: {type: 'password',
-	    id: 'token-input', autocomplete: 'off', spellcheck: 'false',
-	    required: true}});
-	const form = h('form', {class: 'token-form'},
-	    h('label', {attrs: {for: 'token-input'}, text: 'Or paste an access token'}),
-	    h('div', {class: 'token-row'}, input,
-	    h('button', {class: 'btn btn-primary', attrs: {type: 'submit'},
-	    text: 'Use token'})));
-	form.addEventListener('submit', (e) => {
-		e.preventDefault();
-		const t = input.value.trim();
-		if (!t)
-			return;
-		setToken(t);
-		start();
+	renderAuthPanel($('auth'), state.auth, {
+		signedInAs: describeToken(getToken()).user,
+		onSignOut: signOut,
+		onToken(t) {
+			setToken(t);
+			start();
+		},
 	});
-	return form;
 }
 
 // ------------------------------------------------------------ auth
@@ -258,14 +396,32 @@ function isAuthError(err) {
 	return err && (err.status === 401 || err.status === 403);
 }
 
+// authKind(err, token): which sign-in screen an error of the server
+// calls for.
+function authKind(err, token) {
+	const detail = typeof err.detail === 'string' ? err.detail : '';
+	if (err.status === 403)
+		return detail === 'Inactive user' ? 'inactive' : 'forbidden';
+	if (token.expiresAt !== null && token.expiresAt * 1000 <= Date.now())
+		return 'expired';
+	return 'invalid';
+}
+
 function authFailed(err) {
 	if (state.auth)
 		return;
 	tracker.stopAll();
+	const token = describeToken(getToken());
 	if (err.status === 401)
 		forgetToken();	// useless now: missing, invalid or expired
-	state.auth = {kind: err.status === 401 ? 'unauthorized' : 'forbidden', error: err};
+	showAuth({kind: authKind(err, token), error: err, token});
+}
+
+// showAuth(auth): a sign-in screen, with the focus on its heading.
+function showAuth(auth) {
+	state.auth = auth;
 	state.data = null;
+	clearTimeout(recheckTimer);
 	closeOpenDialog();
 	render();
 	const heading = $('auth').querySelector('h2');
@@ -278,36 +434,102 @@ function authFailed(err) {
 function signOut() {
 	forgetToken();
 	tracker.stopAll();
-	closeOpenDialog();
-	state.data = null;
-	state.auth = {kind: 'missing', error: null};
-	render();
+	showAuth({kind: 'missing', error: null, token: null});
 	toast('Signed out', 'info');
 }
 
 // ------------------------------------------------------------ tasks
 
+// nameOf(modelId): the display name of a model of the list.
+function nameOf(modelId) {
+	const m = modelById(modelId);
+	return m ? displayName(m) : modelId;
+}
+
+// taskChanged(entry, what): a poll's news, on the card, the strip, the
+// tabs and the live regions.
+function taskChanged(entry, what) {
+	const name = nameOf(entry.modelId);
+	if (what === 'start') {
+		announce((entry.op === 'download' ? 'Download of ' : 'Delete of ') +
+		    name + ' started');
+	} else if (what === 'lost') {
+		announce('Connection lost while following ' + name + '; retrying', true);
+		scheduleRefresh();
+	} else if (what === 'found') {
+		announce('Connection back; following ' + name + ' again');
+		scheduleRefresh();
+	}
+	if (what === 'progress' || what === 'lost' || what === 'found') {
+		announceMilestone(entry, name);
+		updateDownloadView(entry);
+		renderStripNow();
+		return;
+	}
+	render();
+	if (what === 'gone')
+		scheduleRefresh();
+}
+
+// announceMilestone(entry, name): says every quarter of a download, and a
+// retry of the hub, once.
+function announceMilestone(entry, name) {
+	if (entry.op !== 'download' || entry.lost)
+		return;
+	const st = downloadState(entry);
+	const p = entry.progress || {};
+	if (p.last_error && st.label !== entry.saidRetry) {
+		entry.saidRetry = st.label;
+		announce(name + ': ' + st.label);
+	}
+	const quarter = st.percent === null ? 0 : Math.floor(st.percent / 25);
+	if (quarter > (entry.saidQuarter || 0) && quarter < 4)
+		announce(name + ': ' + quarter * 25 + '% downloaded');
+	entry.saidQuarter = Math.max(quarter, entry.saidQuarter || 0);
+}
+
 function taskEnded(entry, p) {
+	const name = nameOf(entry.modelId);
 	const status = p.status;
 	if (entry.op === 'download') {
 		if (status === 'completed')
-			toast('Model download completed', 'success');
+			toast('Model download completed: ' + name, 'success');
 		else if (status === 'already_installed')
-			toast('Model is already installed', 'info');
+			toast('Model is already installed: ' + name, 'info');
 		else if (status === 'cancelled')
-			toast('Download cancelled', 'info');
+			toast('Download cancelled: ' + name, 'info');
 		else if (status === 'failed')
-			toast(p.error || 'Download failed', 'error');
+			toast('Download of ' + name + ' failed: ' +
+			    (p.error || 'Download failed'), 'error');
 	} else {
 		if (status === 'completed' || status === 'not_installed')
-			toast('Model deleted successfully', 'success');
+			toast('Model deleted successfully: ' + name, 'success');
 		else if (status === 'cancelled')
-			toast('Delete cancelled', 'info');
+			toast('Delete cancelled: ' + name, 'info');
 		else if (status === 'failed')
-			toast(p.error || 'Delete failed', 'error');
+			toast('Delete of ' + name + ' failed: ' +
+			    (p.error || 'Delete failed'), 'error');
 	}
-	renderList();
+	render();
 	scheduleRefresh();
+}
+
+// conflictToast(err, op, model): the toast of a refused start.
+function conflictToast(err, op, model) {
+	const name = displayName(model);
+	const verb = op === 'download' ? 'download' : 'delete';
+	const c = err.conflict;
+	if (c && c.conflict_type === 'cross_op_exclusion')
+		toast('Cannot ' + verb + ' ' + name + ': another operation is in progress',
+		    'warning');
+	else if (c && c.conflict_type === 'in_use_block')
+		toast('Cannot delete ' + name + ': model is used by ' +
+		    (c.blocked_by_collections || []).length + ' collection(s)', 'error');
+	else if (c)
+		toast(c.detail || 'Operation conflict', 'error');
+	else
+		toast((op === 'download' ? 'Download' : 'Delete') + ' of ' + name +
+		    ' failed: ' + explainError(err), 'error');
 }
 
 const actions = {
@@ -327,7 +549,7 @@ const actions = {
 			updateDownloadView(entry);
 			const c = err.conflict;
 			if (!(c && c.conflict_type === 'task_finished'))
-				toast('Cancel failed: ' + err.message, 'error');
+				toast('Cancel failed: ' + explainError(err), 'error');
 		}
 	},
 	retry(entry, model) {
@@ -354,25 +576,23 @@ async function startDownload(model) {
 	if (state.busy.has(model.id))
 		return;
 	state.busy.add(model.id);
+	state.focusNext = 'dl:' + model.id;
 	renderList();
 	let res = null;
 	try {
 		res = await api.startDownload(model.id);
 	} catch (err) {
-		if (!isAuthError(err)) {
-			const c = err.conflict;
-			if (c && c.conflict_type === 'cross_op_exclusion')
-				toast('Cannot download: another operation is in progress', 'warning');
-			else if (c)
-				toast(c.detail || 'Operation conflict', 'error');
-			else
-				toast('Download failed: ' + err.message, 'error');
-		}
+		if (isAuthError(err))
+			return;
+		conflictToast(err, 'download', model);
+		if (err.status === 503)
+			scheduleRefresh();
 	} finally {
 		state.busy.delete(model.id);
 	}
+	state.focusNext = 'dl:' + model.id;
 	if (res && res.status === 'already_installed') {
-		toast('Model is already installed', 'info');
+		toast('Model is already installed: ' + displayName(model), 'info');
 		scheduleRefresh();
 	} else if (res && res.task_id) {
 		state.focusNext = 'cancel:' + model.id;
@@ -390,29 +610,34 @@ async function askDelete(model) {
 	if (state.busy.has(model.id))
 		return;
 	state.busy.add(model.id);
+	state.focusNext = 'del:' + model.id;
 	renderList();
 	let usage = null;
 	try {
 		usage = await api.usage(model.id);
 	} catch (err) {
-		if (!isAuthError(err))
-			toast('Delete failed: ' + err.message, 'error');
+		if (isAuthError(err))
+			return;
+		toast('Delete of ' + displayName(model) + ' failed: ' +
+		    explainError(err), 'error');
 	} finally {
 		state.busy.delete(model.id);
 	}
+	state.focusNext = 'del:' + model.id;
 	renderList();
 	if (!usage)
 		return;
 	if (!usage.is_installed && !(usage.estimated_freed_size_mb > 0) &&
-	    !usage.hf_cache_scan_error) {
+	    !(usage.estimated_freed_bytes > 0) && !usage.hf_cache_scan_error) {
 		// Gone since the list was loaded (nothing left to free).
-		toast('Model is already removed', 'info');
+		toast('Model is already removed: ' + displayName(model), 'info');
 		scheduleRefresh();
 		return;
 	}
 	if (!usage.can_delete) {
 		const n = (usage.blocked_by_collections || []).length;
-		toast('Cannot delete: model is used by ' + n + ' collection(s)', 'error');
+		toast('Cannot delete ' + displayName(model) + ': model is used by ' + n +
+		    ' collection(s)', 'error');
 		scheduleRefresh();
 		return;
 	}
@@ -427,14 +652,19 @@ function closeOpenDialog() {
 	openCtl = null;
 }
 
-function deleteDialogContent(model, freedMb, warnings) {
+// deleteDialogContent(model, freed, warnings): the dialog's question, the
+// space it frees (exact bytes when the server gives them) and warnings.
+function deleteDialogContent(model, usage, warnings) {
 	const nodes = [
 		h('p', {}, 'Are you sure you want to delete ',
-		    h('strong', {class: 'dialog-name', text: '"' + model.name + '"'}), '?'),
+		    h('strong', {class: 'dialog-name', text: '"' + displayName(model) + '"'}),
+		    ' (', h('code', {class: 'mono', text: model.id}), ')?'),
 	];
-	if (freedMb !== null && freedMb !== undefined) {
+	const freed = formatSizeOf(usage.estimated_freed_bytes,
+	    usage.estimated_freed_size_mb);
+	if (freed !== '--') {
 		nodes.push(h('p', {class: 'dialog-freed'}, 'This will free approximately ',
-		    h('strong', {text: formatSize(freedMb)}), ' of disk space.'));
+		    h('strong', {text: freed}), ' of disk space.'));
 	}
 	if (warnings.length > 0) {
 		nodes.push(h('div', {class: 'dialog-warnings'},
@@ -448,21 +678,18 @@ function deleteDialogContent(model, freedMb, warnings) {
 
 function openDeleteDialog(model, usage) {
 	let warnings = Array.isArray(usage.warnings) ? usage.warnings : [];
-	const freed = usage.estimated_freed_size_mb;
 	openCtl = openDialog({
 		title: 'Delete Model',
-		content: deleteDialogContent(model, freed, warnings),
+		content: deleteDialogContent(model, usage, warnings),
 		confirmLabel: 'Delete Model',
 		danger: true,
 		onClose() {
 			openCtl = null;
 		},
 		// The card was re-rendered meanwhile: back to its Delete
-		// button, or to its details toggle when that is disabled.
+		// button, or to the card when that is disabled.
 		returnFocus() {
-			restoreFocus(document, 'del:' + model.id);
-			if (!document.activeElement || document.activeElement === document.body)
-				restoreFocus(document, 'exp:' + model.id);
+			focusBack('del:' + model.id);
 		},
 		async onConfirm(ctl) {
 			ctl.setBusy(true);
@@ -479,27 +706,18 @@ function openDeleteDialog(model, usage) {
 				if (c && c.conflict_type === 'requires_confirmation' &&
 				    !confirm && ctl.isOpen) {
 					warnings = Array.isArray(c.warnings) ? c.warnings : [];
-					ctl.setContent(deleteDialogContent(model, freed, warnings));
+					ctl.setContent(deleteDialogContent(model, usage, warnings));
 					ctl.setBusy(false);
 					return;
 				}
 				ctl.close();
-				if (c && c.conflict_type === 'cross_op_exclusion')
-					toast('Cannot delete: another operation is in progress', 'warning');
-				else if (c && c.conflict_type === 'in_use_block')
-					toast('Cannot delete: model is used by ' +
-					    (c.blocked_by_collections || []).length +
-					    ' collection(s)', 'error');
-				else if (c)
-					toast(c.detail || 'Operation conflict', 'error');
-				else
-					toast('Delete failed: ' + err.message, 'error');
+				conflictToast(err, 'delete', model);
 				scheduleRefresh();
 				return;
 			}
 			ctl.close();
 			if (res.status === 'not_installed') {
-				toast('Model is already removed', 'info');
+				toast('Model is already removed: ' + displayName(model), 'info');
 				scheduleRefresh();
 			} else if (res.task_id) {
 				tracker.track(model.id, res.task_id, 'delete');
@@ -513,6 +731,7 @@ function openDeleteDialog(model, usage) {
 
 function selectType(type, focus) {
 	state.type = type;
+	resort();
 	render();
 	if (focus) {
 		const tab = $('tab-' + type);
@@ -527,7 +746,7 @@ function wireControls() {
 	refresh.dataset.focusKey = 'refresh';
 	refresh.addEventListener('click', () => {
 		if (!state.loading)
-			loadList();
+			loadList({sort: true});
 	});
 	const signout = $('signout');
 	signout.prepend(icon('logout'));
@@ -558,26 +777,32 @@ function wireControls() {
 		    dataset: {status},
 		    on: {click: () => {
 			    state.status = status;
+			    resort();
 			    render();
 		    }}}));
 	}
 	const search = $('search');
 	search.addEventListener('input', () => {
 		state.search = search.value;
+		resort();
 		renderList();
 	});
 	$('search-icon').replaceWith(icon('search', 'search-icon'));
 }
 
 function start() {
-	state.auth = getToken() ? null : {kind: 'missing', error: null};
 	state.data = null;
 	state.listError = null;
-	render();
-	if (!state.auth) {
-		tracker.stopped = false;
-		loadList();
+	state.staleError = null;
+	resort();
+	if (!getToken()) {
+		showAuth({kind: 'missing', error: null, token: null});
+		return;
 	}
+	state.auth = null;
+	render();
+	tracker.stopped = false;
+	loadList({sort: true});
 }
 
 takeTokenFromUrl();

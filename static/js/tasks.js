@@ -7,9 +7,12 @@ export const TERMINAL = new Set(['completed', 'failed', 'already_installed',
     'not_installed', 'cancelled']);
 
 // new TaskTracker({api, onChange, onTerminal, interval, max404}):
-//   onChange(entry, what): what = 'start' | 'progress' | 'gone' |
-//     'dismissed'; onTerminal(entry, progress) on a terminal status.
-// An entry: {modelId, taskId, op, progress, failed, misses, cancelling}.
+//   onChange(entry, what): what = 'start' | 'progress' | 'lost' |
+//     'found' | 'gone' | 'dismissed'; onTerminal(entry, progress) on a
+//     terminal status.
+// An entry: {modelId, taskId, op, progress, failed, misses, cancelling,
+// lost (the error of the last poll when it failed, else null), changedAt
+// (when the progress last moved, by this browser's clock)}.
 // A failed entry stays (for Retry / dismiss) until dismiss(modelId).
 export class TaskTracker {
 	constructor({api, onChange, onTerminal, interval = 2000, max404 = 3}) {
@@ -39,7 +42,8 @@ export class TaskTracker {
 		if (cur)
 			this._drop(cur);
 		const entry = {modelId, taskId, op, progress: null, failed: false,
-		    misses: 0, cancelling: false, timer: null, view: null};
+		    misses: 0, cancelling: false, timer: null, view: null,
+		    lost: null, changedAt: 0};
 		this.entries.set(modelId, entry);
 		this.onChange(entry, 'start');
 		this._poll(entry);
@@ -105,13 +109,21 @@ export class TaskTracker {
 			} else if (err && (err.status === 401 || err.status === 403)) {
 				return;	// the page shows the sign-in message
 			}
-			// Anything else is transient: keep polling at the same pace.
+			// Anything else is transient: keep polling at the same
+			// pace, and say so.
+			const first = !entry.lost;
+			entry.lost = err || new Error('Poll failed');
+			this.onChange(entry, first ? 'lost' : 'progress');
 			this._schedule(entry);
 			return;
 		}
 		if (!this._live(entry))
 			return;
 		entry.misses = 0;
+		if (moved(entry.progress, progress))
+			entry.changedAt = Date.now();
+		const found = !!entry.lost;
+		entry.lost = null;
 		entry.progress = progress;
 		if (progress && TERMINAL.has(progress.status)) {
 			this.finished.add(entry.taskId);
@@ -124,7 +136,7 @@ export class TaskTracker {
 			this.onTerminal(entry, progress);
 			return;
 		}
-		this.onChange(entry, 'progress');
+		this.onChange(entry, found ? 'found' : 'progress');
 		this._schedule(entry);
 	}
 
@@ -133,4 +145,15 @@ export class TaskTracker {
 			return;
 		entry.timer = setTimeout(() => this._poll(entry), this.interval);
 	}
+}
+
+// moved(before, after): whether a task's progress changed between two
+// polls (a new progress write, or more bytes).
+function moved(before, after) {
+	if (!after)
+		return false;
+	if (!before)
+		return true;
+	return before.updated_at !== after.updated_at ||
+	    before.bytes_downloaded !== after.bytes_downloaded;
 }

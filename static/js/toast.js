@@ -1,12 +1,25 @@
-// Toasts: short notices in a polite live region, closed by their X or
-// after a while.
+// Toasts: short notices in a stack that takes its own room at the bottom
+// of the window (it never covers the page), and the screen reader
+// announcements: a polite live region for news and milestones, an
+// assertive one for errors.
 
 import {h, icon} from './dom.js';
 
 const ICON_OF = {success: 'check', info: 'alert', warning: 'warning',
     error: 'alert'};
 
-// toast(message, type): type = success | info | warning | error.
+// announce(text, assertive): says text through the live regions.
+export function announce(text, assertive = false) {
+	const region = document.getElementById(assertive ? 'announce-assertive' :
+	    'announce-polite');
+	if (!region)
+		return;
+	// A fresh node each time, so that the same words are read again.
+	region.replaceChildren(h('p', {text}));
+}
+
+// toast(message, type): type = success | info | warning | error.  Errors
+// stay until dismissed; the others close by themselves after a while.
 export function toast(message, type = 'info') {
 	const region = document.getElementById('toasts');
 	if (!region)
@@ -19,14 +32,20 @@ export function toast(message, type = 'info') {
 	    attrs: {type: 'button', 'aria-label': 'Dismiss notification',
 	    title: 'Dismiss'}}, icon('x'));
 	item.appendChild(close);
+	let timer = null;
 	const remove = () => {
 		clearTimeout(timer);
 		item.remove();
 	};
 	close.addEventListener('click', remove);
-	const timer = setTimeout(remove, type === 'error' ? 10000 : 6000);
+	if (type !== 'error')
+		timer = setTimeout(remove, 8000);
 	region.appendChild(item);
-	// At most five at once.
-	while (region.children.length > 5)
-		region.firstElementChild.remove();
+	announce(message, type === 'error');
+	// At most five at once: the oldest that is not an error goes first.
+	while (region.children.length > 5) {
+		const old = Array.from(region.children).find((t) =>
+		    t.dataset.type !== 'error') || region.firstElementChild;
+		old.remove();
+	}
 }

@@ -3,8 +3,12 @@
 // is set as text (see dom.js).
 
 import {h, icon, clear, append} from './dom.js';
-import {formatSize, formatBytes, formatSpeed, formatEta, percentOf,
-    plural} from './format.js';
+import {formatSize, formatSizeOf, formatBytes, formatSpeed, formatEta,
+    percentOf, plural} from './format.js';
+
+// Speed and ETA older than this are not shown (the download stalled, or
+// the polls fail).
+const FRESH_MS = 6000;
 
 export const TYPES = [
 	['embedding', 'Embedding'],
@@ -29,11 +33,26 @@ export function domId(prefix, modelId) {
 	return prefix + '-' + idOf.get(modelId);
 }
 
-// countByType(models): {type: {installed, total}}.
-export function countByType(models) {
+// displayName(model): the name the cards show, in one style for every
+// type: without a "Provider - " prefix, without the repo's owner (the
+// repo id is shown under it).
+export function displayName(model) {
+	let name = String(model.name || model.id || '');
+	const dash = name.indexOf(' - ');
+	if (dash > 0)
+		name = name.slice(dash + 3);
+	const slash = name.lastIndexOf('/');
+	if (slash >= 0 && slash < name.length - 1)
+		name = name.slice(slash + 1);
+	return name.trim() || String(model.id);
+}
+
+// countByType(models, isRunning): {type: {installed, total, running}};
+// isRunning(model) tells whether a task of the model is under way.
+export function countByType(models, isRunning) {
 	const counts = {};
 	for (const [type] of TYPES)
-		counts[type] = {installed: 0, total: 0};
+		counts[type] = {installed: 0, total: 0, running: 0};
 	for (const m of models || []) {
 		const c = counts[m.model_type];
 		if (!c)
@@ -41,6 +60,8 @@ export function countByType(models) {
 		c.total++;
 		if (m.is_installed)
 			c.installed++;
+		if (isRunning && isRunning(m))
+			c.running++;
 	}
 	return counts;
 }
@@ -66,6 +87,21 @@ export function filterModels(models, {type, status, search}) {
 			return a.is_installed ? -1 : 1;
 		return String(a.name).localeCompare(String(b.name));
 	});
+}
+
+// keepOrder(models, order): the models in the order of the id list
+// `order` (those still present), then the others in their own order; so
+// that a card stays in place while the admin works.
+export function keepOrder(models, order) {
+	const byId = new Map(models.map((m) => [m.id, m]));
+	const out = [];
+	for (const id of order) {
+		if (byId.has(id)) {
+			out.push(byId.get(id));
+			byId.delete(id);
+		}
+	}
+	return out.concat(models.filter((m) => byId.has(m.id)));
 }
 
 // emptyText(state): the reference's empty-state sentence.
@@ -96,7 +132,9 @@ export function renderTabs(tablist, counts, active, onSelect) {
 		    h('span', {class: 'tab-label', text: label}),
 		    h('span', {class: 'tab-count',
 		    attrs: {'aria-label': c.installed + ' of ' + c.total + ' installed'},
-		    text: c.installed + '/' + c.total}));
+		    text: c.installed + '/' + c.total}),
+		    c.running > 0 ? h('span', {class: 'tab-running',
+		    text: c.running + ' running'}) : null);
 		tablist.appendChild(tab);
 	}
 	if (focusedType) {
@@ -121,12 +159,80 @@ export function renderBanner(el, error) {
 	]);
 }
 
+// What an admin can do about a service named in the list's
+// service_warnings.
+const SERVICE_HELP = {
+	task_store: ['The task store is unavailable',
+	    'Downloads and deletes cannot start, and running ones cannot report ' +
+	    'progress, until it is back. The list may be out of date; the page ' +
+	    'checks again by itself.'],
+};
+
+// renderServiceBanner(el, warnings): one banner for the dependencies that
+// are down (the list's service_warnings), hidden when there is none.
+export function renderServiceBanner(el, warnings) {
+	clear(el);
+	const list = Array.isArray(warnings) ? warnings : [];
+	el.hidden = list.length === 0;
+	for (const w of list) {
+		const [title, help] = SERVICE_HELP[w.service] ||
+		    ['A service is unavailable: ' + w.service,
+		    'Some actions may fail until it is back.'];
+		el.appendChild(h('div', {class: 'banner-item'},
+		    icon('warning', 'banner-icon'),
+		    h('div', {class: 'banner-text'},
+		    h('p', {class: 'banner-title', text: title}),
+		    h('p', {text: help}),
+		    w.detail ? h('p', {class: 'banner-detail', text: w.detail}) : null)));
+	}
+}
+
+// renderStale(el, {error, age, onRetry}): "the list is out of date" after a
+// failed refresh, with the reason, the list's age and Retry.
+export function renderStale(el, {error, age, onRetry}) {
+	clear(el);
+	el.hidden = !error;
+	if (!error)
+		return;
+	append(el, [
+		icon('alert', 'stale-icon'),
+		h('p', {class: 'stale-text'},
+		    h('strong', {text: 'Refresh failed; this list is from ' + age + '. '}),
+		    h('span', {text: error})),
+		h('button', {class: 'btn btn-small', attrs: {type: 'button'},
+		    dataset: {focusKey: 'stale-retry'}, on: {click: onRetry}},
+		    icon('refresh'), 'Retry'),
+	]);
+}
+
+// renderStrip(el, items, onGo): the "In progress" strip; items are
+// {model, text}; onGo(model) brings its card into view.
+export function renderStrip(el, items, onGo) {
+	clear(el);
+	el.hidden = items.length === 0;
+	if (items.length === 0)
+		return;
+	append(el, [
+		h('h2', {class: 'strip-title', text: 'In progress'}),
+		h('ul', {class: 'strip-list'}, items.map(({model, text}) =>
+		    h('li', {},
+		    h('a', {class: 'strip-link', attrs: {href: '#' + domId('card', model.id)},
+		    dataset: {focusKey: 'strip:' + model.id},
+		    on: {click: (e) => {
+			    e.preventDefault();
+			    onGo(model);
+		    }}},
+		    h('span', {class: 'strip-name', text: displayName(model)}),
+		    h('span', {class: 'strip-state', text: text}))))),
+	]);
+}
+
 // renderCacheBar(el, {shown, loading, cacheSize, onShow}).
 export function renderCacheBar(el, {shown, loading, cacheSize, onShow}) {
 	clear(el);
-	el.appendChild(h('span', {class: 'cache-title'}, icon('disk'),
+	el.appendChild(h('h2', {class: 'cache-title', attrs: {id: 'cache-title'}}, icon('disk'),
 	    h('span', {text: 'Cache Usage'})));
-	const body = h('span', {class: 'cache-body'});
+	const body = h('div', {class: 'cache-body'});
 	el.appendChild(body);
 	if (!shown) {
 		body.appendChild(h('button', {class: 'link-btn', text: 'Show cache usage',
@@ -141,19 +247,19 @@ export function renderCacheBar(el, {shown, loading, cacheSize, onShow}) {
 	}
 	const sep = () => h('span', {class: 'sep', text: ' | ', attrs: {'aria-hidden': 'true'}});
 	append(body, [
-		h('span', {class: 'cache-total'},
+		h('span', {class: 'cache-item cache-total'},
 		    h('strong', {text: formatSize(cacheSize.total_cache_size_mb)}), ' total'),
 		sep(),
-		h('span', {class: 'cache-managed',
+		h('span', {class: 'cache-item cache-managed',
 		    text: formatSize(cacheSize.managed_cache_size_mb) + ' managed'}),
 		sep(),
-		h('span', {class: 'cache-unmanaged'},
+		h('span', {class: 'cache-item cache-unmanaged'},
 		    formatSize(cacheSize.unmanaged_cache_size_mb) + ' unmanaged ',
 		    h('span', {class: 'muted',
 		    text: '(' + cacheSize.unmanaged_repo_count + ' repos)'})),
 	]);
 	if (cacheSize.partial_cache_size_mb > 0) {
-		append(body, [sep(), h('span', {class: 'cache-partial',
+		append(body, [sep(), h('span', {class: 'cache-item cache-partial',
 		    text: formatSize(cacheSize.partial_cache_size_mb) +
 		    ' in unfinished downloads'})]);
 	}
@@ -161,16 +267,26 @@ export function renderCacheBar(el, {shown, loading, cacheSize, onShow}) {
 
 // ---------------------------------------------------------------- cards
 
+// stat(iconName, text, cls): one quick stat of a card.
 function stat(iconName, text, cls) {
 	return h('li', {class: 'stat' + (cls ? ' ' + cls : '')}, icon(iconName),
 	    h('span', {text}));
 }
 
+// field(label, value, cls): one term of the details list.
 function field(label, value, cls) {
 	return h('div', {class: 'field' + (cls ? ' ' + cls : '')},
 	    h('dt', {text: label}), h('dd', {}, value));
 }
 
+// named(label, model, what): a button's content: the visible label, and
+// for screen readers the model it acts on ("Download bge-small-en-v1.5").
+function named(label, model, what) {
+	return [h('span', {class: 'btn-label', text: label}),
+	    h('span', {class: 'sr-only', text: ' ' + (what || '') + displayName(model)})];
+}
+
+// buildDetails(model): the expanded part of a card.
 function buildDetails(model) {
 	const dl = h('dl', {class: 'details-list'});
 	dl.appendChild(field('Model ID', h('code', {class: 'mono', text: model.id}),
@@ -211,6 +327,34 @@ function buildDetails(model) {
 	return dl;
 }
 
+// downloadState(entry): {percent (null when the total is unknown), label,
+// fresh (speed and ETA may be shown)} of a tracked download.
+export function downloadState(entry) {
+	const p = entry.progress;
+	const total = p ? Number(p.bytes_total) || 0 : 0;
+	const done = p ? Number(p.bytes_downloaded) || 0 : 0;
+	const percent = total > 0 ? percentOf(done, total) : null;
+	let label = percent === null ? 'Starting...' : 'Downloading...';
+	if (p && p.last_error && Number(p.attempt) > 0) {
+		label = p.last_error + ', retrying ' + p.attempt +
+		    (Number(p.attempt_max) > 0 ? '/' + p.attempt_max : '');
+	}
+	if (entry.lost)
+		label = 'Connection lost, retrying...';
+	const fresh = !entry.lost && entry.changedAt > 0 &&
+	    Date.now() - entry.changedAt < FRESH_MS;
+	return {percent, done, total, label, fresh};
+}
+
+// runningText(entry): the short state of a task, for the card's badge and
+// the "In progress" strip ("Downloading 41%", "Deleting").
+export function runningText(entry) {
+	if (entry.op !== 'download')
+		return 'Deleting';
+	const {percent} = downloadState(entry);
+	return percent === null ? 'Downloading' : 'Downloading ' + percent + '%';
+}
+
 // The download progress block of a tracked task: built once, then updated
 // in place at every poll (so a focused Cancel button keeps its focus).
 function buildDownloadView(entry, model, actions) {
@@ -219,15 +363,17 @@ function buildDownloadView(entry, model, actions) {
 	const pct = h('span', {class: 'progress-pct'});
 	const fill = h('div', {class: 'bar-fill'});
 	const bar = h('div', {class: 'bar', attrs: {role: 'progressbar',
-	    'aria-label': 'Download progress of ' + model.name,
+	    'aria-label': 'Download progress of ' + displayName(model),
 	    'aria-valuemin': '0', 'aria-valuemax': '100'}}, fill);
 	const speed = h('span', {class: 'progress-speed'});
 	const eta = h('span', {class: 'progress-eta'});
 	const files = h('span', {class: 'progress-files'});
+	const cancelLabel = h('span', {class: 'cancel-label', text: 'Cancel'});
 	const cancel = h('button', {class: 'btn btn-small',
 	    attrs: {type: 'button'}, dataset: {focusKey: 'cancel:' + model.id},
 	    on: {click: () => actions.cancel(entry)}},
-	    icon('stop'), h('span', {class: 'cancel-label', text: 'Cancel'}));
+	    icon('stop'), cancelLabel,
+	    h('span', {class: 'sr-only', text: ' download of ' + displayName(model)}));
 	const root = h('div', {class: 'progress-block', dataset: {kind: 'download'}},
 	    h('div', {class: 'progress-head'},
 	    h('span', {class: 'progress-label'}, icon('spinner', 'spin'), label),
@@ -236,74 +382,126 @@ function buildDownloadView(entry, model, actions) {
 	    h('div', {class: 'progress-foot'},
 	    h('span', {class: 'progress-rate'}, speed, eta, files), cancel));
 	return {kind: 'download', root, label, bytes, pct, bar, fill, speed, eta,
-	    files, cancel};
+	    files, cancel, cancelLabel};
 }
 
-// updateDownloadView(entry): the progress block from the entry's last poll.
+// updateDownloadView(entry): the progress block (and the card's badge)
+// from the entry's last poll.
 export function updateDownloadView(entry) {
 	const v = entry.view;
 	if (!v || v.kind !== 'download')
 		return;
 	const p = entry.progress;
-	const total = p ? Number(p.bytes_total) || 0 : 0;
-	const done = p ? Number(p.bytes_downloaded) || 0 : 0;
-	const indeterminate = total <= 0;
-	v.root.classList.toggle('is-indeterminate', indeterminate);
-	if (indeterminate) {
-		v.label.textContent = 'Starting...';
+	const st = downloadState(entry);
+	v.root.classList.toggle('is-indeterminate', st.percent === null);
+	v.root.classList.toggle('is-lost', !!entry.lost);
+	v.root.classList.toggle('is-retrying', !entry.lost && !!(p && p.last_error));
+	v.label.textContent = st.label;
+	if (st.percent === null) {
 		v.bytes.textContent = '';
 		v.pct.textContent = '';
 		v.bar.removeAttribute('aria-valuenow');
-		v.bar.setAttribute('aria-valuetext', 'Starting');
+		v.bar.setAttribute('aria-valuetext', st.label);
 		v.fill.style.width = '';
 	} else {
-		const percent = percentOf(done, total);
-		v.label.textContent = 'Downloading...';
-		v.bytes.textContent = formatBytes(done) + ' / ' + formatBytes(total);
-		v.pct.textContent = percent + '%';
-		v.bar.setAttribute('aria-valuenow', String(percent));
-		v.bar.setAttribute('aria-valuetext', percent + '% (' +
-		    formatBytes(done) + ' of ' + formatBytes(total) + ')');
-		v.fill.style.width = percent + '%';
+		v.bytes.textContent = formatBytes(st.done) + ' / ' + formatBytes(st.total);
+		v.pct.textContent = st.percent + '%';
+		v.bar.setAttribute('aria-valuenow', String(st.percent));
+		v.bar.setAttribute('aria-valuetext', st.percent + '% (' +
+		    formatBytes(st.done) + ' of ' + formatBytes(st.total) + ')');
+		v.fill.style.width = st.percent + '%';
 	}
-	v.speed.textContent = p ? formatSpeed(Number(p.bytes_per_second)) : '';
-	v.eta.textContent = p && p.eta_seconds !== null && p.eta_seconds !== undefined ?
-	    formatEta(Number(p.eta_seconds)) : '';
+	v.speed.textContent = st.fresh ? formatSpeed(Number(p.bytes_per_second)) : '';
+	v.eta.textContent = st.fresh && p.eta_seconds !== null &&
+	    p.eta_seconds !== undefined ? formatEta(Number(p.eta_seconds)) : '';
 	v.files.textContent = p && Number(p.files_total) > 0 ?
 	    p.files_done + '/' + p.files_total + ' files' : '';
 	v.cancel.disabled = !!entry.cancelling;
-	v.cancel.querySelector('.cancel-label').textContent =
-	    entry.cancelling ? 'Cancelling...' : 'Cancel';
+	v.cancelLabel.textContent = entry.cancelling ? 'Cancelling...' : 'Cancel';
+	const card = v.root.closest('.card');
+	const badge = card && card.querySelector('.status-running');
+	if (badge)
+		badge.textContent = runningText(entry);
 }
 
+// buildFailedView(entry, model, actions): a failed task's error, Retry and
+// dismiss.
 function buildFailedView(entry, model, actions) {
 	const isDownload = entry.op === 'download';
 	const p = entry.progress;
 	const message = p && p.error ? p.error :
 	    (isDownload ? 'Download failed' : 'Delete failed');
-	const root = h('div', {class: 'error-block', attrs: {role: 'alert'},
-	    dataset: {kind: 'failed'}},
+	const what = isDownload ? 'download of ' : 'delete of ';
+	const root = h('div', {class: 'error-block', dataset: {kind: 'failed'}},
 	    icon('alert', 'error-icon'),
 	    h('p', {class: 'error-text', text: message}),
 	    h('span', {class: 'error-actions'},
 	    h('button', {class: 'btn btn-small btn-danger-outline',
 	    attrs: {type: 'button'}, dataset: {focusKey: 'retry:' + model.id},
 	    on: {click: () => actions.retry(entry, model)}},
-	    icon('refresh'), 'Retry'),
+	    icon('refresh'), named('Retry', model, what)),
 	    h('button', {class: 'icon-btn', attrs: {type: 'button',
-	    'aria-label': 'Dismiss', title: 'Dismiss'},
+	    'aria-label': 'Dismiss the error of ' + displayName(model), title: 'Dismiss'},
 	    dataset: {focusKey: 'dismiss:' + model.id},
 	    on: {click: () => actions.dismiss(entry)}}, icon('x'))));
 	return {kind: 'failed', root};
 }
 
+// buildBusyLine(text): a spinner and a sentence.
 function buildBusyLine(text) {
-	return h('div', {class: 'busy-line', attrs: {role: 'status'}},
+	return h('div', {class: 'busy-line'},
 	    icon('spinner', 'spin'), h('span', {text}));
 }
 
-// buildCard(model, {entry, busy, expanded, actions}): one model's card.
-export function buildCard(model, {entry, busy, expanded, actions}) {
+// statusBadge(model, entry, claimed): "Installed", "Available", or the
+// running task's state.
+function statusBadge(model, entry, claimed) {
+	if (entry && !entry.failed)
+		return h('span', {class: 'status status-running', text: runningText(entry)});
+	if (claimed)
+		return h('span', {class: 'status status-running', text: claimed});
+	if (model.is_installed)
+		return h('span', {class: 'status status-installed'}, icon('check'), 'Installed');
+	return h('span', {class: 'status status-available', text: 'Available'});
+}
+
+// buildTitle(model, badge, changed): name, marks and the repo id.
+function buildTitle(model, badge, changed) {
+	return h('div', {class: 'card-head'},
+	    h('div', {class: 'card-title'},
+	    h('h3', {class: 'card-name', text: displayName(model)}),
+	    model.is_default_embedding_model ?
+	    h('span', {class: 'badge badge-default',
+	    attrs: {title: 'The system default embedding model'}},
+	    'System default') : null,
+	    badge,
+	    changed ? h('span', {class: 'changed-note',
+	    text: changed === 'installed' ? 'Just installed' : 'Just removed'}) : null),
+	    h('p', {class: 'card-repo'}, h('code', {class: 'mono', text: model.id})));
+}
+
+// buildStats(model): disk size (installed), RAM, collections.
+function buildStats(model) {
+	const used = model.used_by_collections || [];
+	const stats = h('ul', {class: 'stats'});
+	if (model.is_installed && (Number.isFinite(model.size_on_disk_bytes) ||
+	    Number.isFinite(model.size_on_disk_mb)))
+		stats.appendChild(stat('disk', formatSizeOf(model.size_on_disk_bytes,
+		    model.size_on_disk_mb), 'stat-disk'));
+	const mem = model.memory_mb || {};
+	const ram = mem.int8 ?? mem.float16 ?? null;
+	if (ram !== null)
+		stats.appendChild(stat('cpu', '~' + formatSize(ram) + ' RAM', 'stat-ram'));
+	if (model.model_type === 'embedding' && used.length > 0)
+		stats.appendChild(stat('database', plural(used.length, 'collection'),
+		    'stat-collections'));
+	return stats;
+}
+
+// buildCard(model, {entry, busy, expanded, changed, actions}): one model's
+// card; changed ('installed' | 'removed' | undefined) marks what changed
+// since the admin last sorted the list.
+export function buildCard(model, {entry, busy, expanded, changed, actions}) {
 	const used = model.used_by_collections || [];
 	const dlActive = !!entry && entry.op === 'download' && !entry.failed;
 	const dlFailed = !!entry && entry.op === 'download' && entry.failed;
@@ -315,27 +513,7 @@ export function buildCard(model, {entry, busy, expanded, actions}) {
 	const downloading = dlActive || dlFailed || claimedDownload;
 	const detailsId = domId('details', model.id);
 	const hintId = domId('hint', model.id);
-
-	const title = h('div', {class: 'card-title'},
-	    h('h3', {class: 'card-name', text: model.name}),
-	    h('span', {class: 'badge', text: TYPE_LABEL[model.model_type] ||
-	    model.model_type}),
-	    model.is_installed ?
-	    h('span', {class: 'status status-installed'}, icon('check'), 'Installed') :
-	    h('span', {class: 'status status-available', text: 'Available'}));
-
-	const stats = h('ul', {class: 'stats'});
-	if (model.is_installed && model.size_on_disk_mb !== null &&
-	    model.size_on_disk_mb !== undefined)
-		stats.appendChild(stat('disk', formatSize(model.size_on_disk_mb),
-		    'stat-disk'));
-	const mem = model.memory_mb || {};
-	const ram = mem.int8 ?? mem.float16 ?? null;
-	if (ram !== null)
-		stats.appendChild(stat('cpu', '~' + formatSize(ram) + ' RAM', 'stat-ram'));
-	if (model.model_type === 'embedding' && used.length > 0)
-		stats.appendChild(stat('database', plural(used.length, 'collection'),
-		    'stat-collections'));
+	const name = displayName(model);
 
 	const actionsEl = h('div', {class: 'card-actions'});
 	if (!model.is_installed && !downloading) {
@@ -349,7 +527,8 @@ export function buildCard(model, {entry, busy, expanded, actions}) {
 		    disabled: hasDelete,
 		    dataset: {focusKey: 'dl:' + model.id, action: 'download'},
 		    on: {click: () => actions.download(model)}},
-		    icon(busy ? 'spinner' : 'download', busy ? 'spin' : ''), 'Download'));
+		    icon(busy ? 'spinner' : 'download', busy ? 'spin' : ''),
+		    named('Download', model)));
 	}
 	let blockedHint = null;
 	if (model.is_installed) {
@@ -372,12 +551,13 @@ export function buildCard(model, {entry, busy, expanded, actions}) {
 		    disabled,
 		    dataset: {focusKey: 'del:' + model.id, action: 'delete'},
 		    on: {click: () => actions.remove(model)}},
-		    icon(busy ? 'spinner' : 'trash', busy ? 'spin' : ''), 'Delete'));
+		    icon(busy ? 'spinner' : 'trash', busy ? 'spin' : ''),
+		    named('Delete', model)));
 	}
 	const chevron = h('button', {class: 'icon-btn chevron',
 	    attrs: {type: 'button', 'aria-expanded': expanded ? 'true' : 'false',
 	    'aria-controls': detailsId,
-	    'aria-label': (expanded ? 'Hide details of ' : 'Show details of ') + model.name,
+	    'aria-label': (expanded ? 'Hide details of ' : 'Show details of ') + name,
 	    title: expanded ? 'Hide details' : 'Show details'},
 	    dataset: {focusKey: 'exp:' + model.id, action: 'details'}},
 	    icon(expanded ? 'chevronUp' : 'chevronDown'));
@@ -390,7 +570,7 @@ export function buildCard(model, {entry, busy, expanded, actions}) {
 		details.hidden = !open;
 		chevron.setAttribute('aria-expanded', open ? 'true' : 'false');
 		chevron.setAttribute('aria-label', (open ? 'Hide details of ' :
-		    'Show details of ') + model.name);
+		    'Show details of ') + name);
 		chevron.title = open ? 'Hide details' : 'Show details';
 		chevron.replaceChild(icon(open ? 'chevronUp' : 'chevronDown'),
 		    chevron.firstChild);
@@ -406,7 +586,6 @@ export function buildCard(model, {entry, busy, expanded, actions}) {
 			    kind === 'failed' ? buildFailedView(entry, model, actions) :
 			    {kind: 'delete', root: buildBusyLine('Deleting model files...')};
 		}
-		updateDownloadView(entry);
 		slot.appendChild(entry.view.root);
 	} else if (claimedDelete) {
 		slot.appendChild(buildBusyLine('Deletion in progress...'));
@@ -414,14 +593,21 @@ export function buildCard(model, {entry, busy, expanded, actions}) {
 		slot.appendChild(buildBusyLine('Download in progress...'));
 	}
 
-	return h('article', {class: 'card' + (model.is_installed ? ' is-installed' : ''),
-	    attrs: {'aria-label': model.name},
-	    dataset: {modelId: model.id}},
+	const badge = statusBadge(model, entry, claimedDelete ? 'Deleting' :
+	    claimedDownload ? 'Downloading' : null);
+	const card = h('article', {class: 'card' +
+	    (model.is_installed ? ' is-installed' : '') + (changed ? ' is-changed' : ''),
+	    attrs: {'aria-label': name, id: domId('card', model.id), tabindex: '-1'},
+	    dataset: {modelId: model.id, focusKey: 'card:' + model.id}},
 	    h('div', {class: 'card-main'},
-	    h('div', {class: 'card-info'}, title,
-	    h('p', {class: 'card-desc', text: model.description || ''}), stats),
+	    h('div', {class: 'card-info'}, buildTitle(model, badge, changed),
+	    h('p', {class: 'card-desc', text: model.description || ''}),
+	    buildStats(model)),
 	    actionsEl),
 	    blockedHint, slot, details);
+	if (entry)
+		updateDownloadView(entry);
+	return card;
 }
 
 // skeleton(n): loading placeholders.

@@ -5,7 +5,8 @@
 // Environment (set by tests/integration/test_browser.sh): MM_BASE_URL,
 // MM_TOKEN (superuser), MM_ALICE_TOKEN (regular user), JWT_SECRET_KEY,
 // MM_FAKEHUB_URL, MM_VAR, MM_PGHOST, REDIS_URL, HF_HUB_CACHE, MM_SHOTS
-// (screenshot folder), MM_BROWSER_TMP (browser profiles), CHROMIUM (path).
+// (screenshot folder), MM_BROWSER_TMP (browser profiles), CHROMIUM (path),
+// MM_STACK_SH (the stack script, to start Redis again).
 
 import {createRequire} from 'node:module';
 import {execFileSync} from 'node:child_process';
@@ -27,15 +28,34 @@ function need(name) {
 	return env[name];
 }
 
-export const DESKTOP = {width: 1280, height: 800};
+export const DESKTOP = {width: 1440, height: 900};
 export const NARROW = {width: 390, height: 844};
+
+// Every text put into the page's live regions, in order, as
+// window.__said (an init script: the page's CSP does not apply to it).
+function recordAnnouncements() {
+	window.__said = [];
+	const seen = new WeakSet();
+	new MutationObserver((records) => {
+		for (const r of records) {
+			const region = r.target.closest && r.target.closest('[aria-live]');
+			if (!region || seen.has(r.target))
+				continue;
+			const text = region.textContent.trim();
+			if (text)
+				window.__said.push((region.id === 'announce-assertive' ?
+				    'assertive: ' : 'polite: ') + text);
+		}
+	}).observe(document, {childList: true, subtree: true, characterData: true});
+}
 
 // openBrowser(): {context, page, requests, problems, close}.  requests:
 // every /api/ request {method, url, path, auth}; problems: page errors and
 // console errors (CSP violations included) other than the browser's own
 // "Failed to load resource" line for an HTTP error answer, which the page
 // handles and some tests expect (401, 403, 404 polls, 503).
-export async function openBrowser({viewport = DESKTOP} = {}) {
+// bypassCSP: only for the accessibility check, whose script is injected.
+export async function openBrowser({viewport = DESKTOP, bypassCSP = false} = {}) {
 	const dir = fs.mkdtempSync(path.join(env.MM_BROWSER_TMP || os.tmpdir(),
 	    'mm-chromium-'));
 	const context = await chromium.launchPersistentContext(dir, {
@@ -47,7 +67,9 @@ export async function openBrowser({viewport = DESKTOP} = {}) {
 		viewport,
 		locale: 'en-US',
 		timezoneId: 'UTC',
+		bypassCSP,
 	});
+	await context.addInitScript(recordAnnouncements);
 	context.setDefaultTimeout(20000);
 	const page = context.pages()[0] || await context.newPage();
 	const requests = [];
@@ -177,6 +199,11 @@ export function sql(statement) {
 	return execFileSync(cmd, args, {cwd: '/'}).toString().trim();
 }
 
+// said(page): what the live regions said so far.
+export async function said(page) {
+	return page.evaluate(() => window.__said || []);
+}
+
 // redis(...args): redis-cli on the stack's Redis (unix socket).
 export function redis(...args) {
 	const url = need('REDIS_URL');
@@ -185,7 +212,7 @@ export function redis(...args) {
 	    .toString().trim();
 }
 
-// shot(page, name, focus): screenshots at 1280x800 and 390x844 into
+// shot(page, name, focus): screenshots at 1440x900 and 390x844 into
 // MM_SHOTS, scrolled so that the locator focus (if any) is in the middle;
 // the viewport is restored afterwards.
 export async function shot(page, name, focus) {
@@ -202,6 +229,51 @@ export async function shot(page, name, focus) {
 		await page.screenshot({path: path.join(dir, name + '-' + label + '.png')});
 	}
 	await page.setViewportSize(before);
+}
+
+// redisDown() / redisUp(): stops the stack's Redis (SHUTDOWN keeps its
+// append-only file) and starts it again in place, as the stack does.
+export async function redisDown() {
+	try {
+		redis('SHUTDOWN');
+	} catch (e) {
+		// The connection closes as it stops.
+	}
+	await waitFor(() => {
+		try {
+			redis('PING');
+			return false;
+		} catch (e) {
+			return true;
+		}
+	}, 'Redis stopped', 10000);
+}
+
+export function redisUp() {
+	execFileSync('bash', [need('MM_STACK_SH'), 'restart-redis'],
+	    {cwd: '/', stdio: ['ignore', 'ignore', 'inherit']});
+}
+
+// axeCheck(page, state): runs axe-core on the page; the violations of
+// impact serious or critical, printed as "rule target: summary".
+export async function axeCheck(page, state) {
+	if (!(await page.evaluate(() => typeof window.axe === 'object')))
+		await page.addScriptTag({path: require.resolve('axe-core/axe.min.js')});
+	const violations = await page.evaluate(async () => {
+		const r = await window.axe.run(document, {resultTypes: ['violations']});
+		return r.violations;
+	});
+	const bad = [];
+	for (const v of violations) {
+		if (v.impact !== 'serious' && v.impact !== 'critical')
+			continue;
+		for (const n of v.nodes) {
+			bad.push(state + ': ' + v.id + ' (' + v.impact + ') ' +
+			    n.target.join(' ') + ': ' + (n.failureSummary || v.help)
+			    .replace(/\s+/g, ' '));
+		}
+	}
+	return bad;
 }
 
 function asPostgres(argv) {

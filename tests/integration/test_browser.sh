@@ -5,9 +5,11 @@
 # stack of its own, with the fake hub serving small repositories and a fake
 # VecPipe that reports nothing loaded.
 #
-# Screenshots (desktop 1280x800 and narrow 390x844) are written to
-# $MM_ARTIFACTS/screenshots (default: the test's directory) and copied to
-# var/artifacts/screenshots in the checkout.
+# Screenshots (desktop 1440x900 and narrow 390x844) are written to
+# $MM_ARTIFACTS/screenshots (default: the test's directory; the path is
+# printed) and copied to var/artifacts/screenshots in the checkout.  The
+# accessibility check (axe-core) runs in the same tests.  MM_STACK_SH lets
+# a test stop and start the stack's Redis.
 
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -46,7 +48,9 @@ stack_up
 MM_ALICE_TOKEN=$(token_for alice)
 SHOTS=${MM_ARTIFACTS:-$IT_DIR/artifacts}/screenshots
 mkdir -p "$SHOTS"
-export MM_ALICE_TOKEN CHROMIUM MM_SHOTS=$SHOTS MM_BROWSER_TMP=$IT_DIR
+export MM_ALICE_TOKEN CHROMIUM MM_SHOTS=$SHOTS MM_BROWSER_TMP=$IT_DIR \
+    MM_STACK_SH=$IT_STACK
+echo "screenshots: $SHOTS"
 
 rc=0
 node --test --test-concurrency=1 "$IT_ROOT"/tests/browser/*.test.mjs || rc=$?
