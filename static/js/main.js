@@ -289,7 +289,7 @@ function renderList() {
 	$('filters').hidden = !state.data;
 	$('tabs').hidden = !state.data && !!state.listError;
 	if (!state.data) {
-		append(list, state.listError ? listErrorState() : skeleton(3));
+		append(list, state.listError ? [listErrorState()] : skeleton(3));
 		focusBack(focusKey);
 		return;
 	}
@@ -379,7 +379,13 @@ function goToCard(model) {
 	}
 }
 
+// renderAuth(): the sign-in screen, built once per screen (so that its
+// focused heading stays).
+let shownAuth = null;
 function renderAuth() {
+	if (state.auth === shownAuth)
+		return;
+	shownAuth = state.auth;
 	renderAuthPanel($('auth'), state.auth, {
 		signedInAs: describeToken(getToken()).user,
 		onSignOut: signOut,

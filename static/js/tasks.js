@@ -108,12 +108,13 @@ export class TaskTracker {
 				}
 			} else if (err && (err.status === 401 || err.status === 403)) {
 				return;	// the page shows the sign-in message
+			} else {
+				// Anything else is transient: keep polling at the
+				// same pace, and say so.
+				const first = !entry.lost;
+				entry.lost = err || new Error('Poll failed');
+				this.onChange(entry, first ? 'lost' : 'progress');
 			}
-			// Anything else is transient: keep polling at the same
-			// pace, and say so.
-			const first = !entry.lost;
-			entry.lost = err || new Error('Poll failed');
-			this.onChange(entry, first ? 'lost' : 'progress');
 			this._schedule(entry);
 			return;
 		}

@@ -222,7 +222,7 @@ export function renderStrip(el, items, onGo) {
 			    e.preventDefault();
 			    onGo(model);
 		    }}},
-		    h('span', {class: 'strip-name', text: displayName(model)}),
+		    h('span', {class: 'strip-name', text: displayName(model)}), ' ',
 		    h('span', {class: 'strip-state', text: text}))))),
 	]);
 }

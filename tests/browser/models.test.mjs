@@ -10,7 +10,9 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import {BASE, TOKEN, env, openBrowser, assertClean, api, listModels,
     modelInfo, download, remove, waitFor, sleep, hubFault, hubClear, sql, redis,
-    pgDown, pgUp, shot, card, tabCounts, expectedCounts} from './lib.mjs';
+    pgDown, pgUp, shot, card, tabCounts, expectedCounts, said, redisDown, redisUp,
+    axeCheck, DESKTOP, NARROW} from './lib.mjs';
+import path from 'node:path';
 
 const ALICE = env.MM_ALICE_TOKEN;
 const PAGE = BASE + '/';
@@ -19,10 +21,43 @@ const T = {timeout: 120000};
 
 const withToken = (token) => PAGE + '#token=' + token;
 
-// The reference page's size rule.
+// The reference page's size rule for whole MB, with "< 1 MB" for 0.
 function fmt(mb) {
+	if (mb < 1)
+		return '< 1 MB';
 	return mb >= 1024 ? (mb / 1024).toFixed(1) + ' GB' : mb + ' MB';
 }
+
+// Exact bytes in 1024 steps: one decimal below 100 of a unit.
+function fmtBytes(n) {
+	const units = ['B', 'KB', 'MB', 'GB', 'TB'];
+	let i = 0;
+	while (n >= 1024 && i < units.length - 1) {
+		n /= 1024;
+		i++;
+	}
+	if (i === 0)
+		return n + ' B';
+	return (n < 99.95 ? n.toFixed(1) : String(Math.round(n))) + ' ' + units[i];
+}
+
+// A size the API gives in bytes (the second wave) or else in MB.
+function fmtSize(bytes, mb) {
+	return Number.isFinite(bytes) ? fmtBytes(bytes) : fmt(mb);
+}
+
+// The names the cards show, by hand for the models the tests use.
+const SHOWN = {
+	'BAAI/bge-small-en-v1.5': 'bge-small-en-v1.5',
+	'BAAI/bge-large-en-v1.5': 'bge-large-en-v1.5',
+	'intfloat/e5-small-v2': 'e5-small-v2',
+	'BAAI/bge-base-en-v1.5': 'bge-base-en-v1.5',
+	'naver/splade-v3': 'splade-v3',
+	'naver/splade-cocondenser-ensembledistil': 'splade-cocondenser-ensembledistil',
+	'nomic-ai/nomic-embed-text-v1': 'nomic-embed-text-v1',
+	'sentence-transformers/all-MiniLM-L6-v2': 'all-MiniLM-L6-v2',
+	'Qwen/Qwen2.5-0.5B-Instruct': 'Qwen 2.5 0.5B',
+};
 
 function norm(s) {
 	return String(s || '').replace(/\s+/g, ' ').trim();
@@ -54,6 +89,12 @@ async function open(b, url = withToken(TOKEN)) {
 
 async function toastText(page, text) {
 	await page.locator('#toasts .toast', {hasText: text}).first().waitFor();
+}
+
+// focusedText(page): the text of the focused element (never the body).
+async function focusedText(page) {
+	return page.evaluate(() => document.activeElement === document.body ? '<body>' :
+	    document.activeElement.textContent.replace(/\s+/g, ' ').trim());
 }
 
 function jwt(claims, secret) {
@@ -92,10 +133,12 @@ test('without a token the page explains how to get one', T, async () => {
 		await open(b, PAGE);
 		const auth = b.page.locator('#auth');
 		await auth.getByRole('heading', {name: 'Sign in required'}).waitFor();
-		assert.match(norm(await auth.textContent()), /run make run .* open the page URL it prints/);
+		assert.match(norm(await auth.textContent()), /sign in to the host application .* run mm-api -T <username>/);
+		assert.doesNotMatch(norm(await auth.textContent()), /make run/);
 		assert.equal(await b.page.locator('article.card').count(), 0, 'no cards');
 		assert.equal(b.requests.length, 0, 'no API request without a token');
-		assert.ok(await b.page.locator('#refresh').isDisabled(), 'Refresh disabled');
+		assert.ok(await b.page.locator('#refresh').isHidden(), 'no Refresh on a sign-in screen');
+		assert.equal(await focusedText(b.page), 'Sign in required', 'the focus on the heading');
 		assertClean(b);
 	} finally {
 		await b.close();
@@ -110,10 +153,14 @@ test('an expired token gets a clear message, is forgotten, and a pasted token wo
 	try {
 		await open(b, withToken(expired));
 		const auth = b.page.locator('#auth');
-		await auth.getByRole('heading', {name: 'Your access token was not accepted'}).waitFor();
+		await auth.getByRole('heading', {name: 'Your access token has expired'}).waitFor();
 		const text = norm(await auth.textContent());
-		assert.match(text, /Invalid authentication credentials/, 'the server\'s reason');
-		assert.match(text, /make run/, 'how to get a token');
+		const stamp = new Date((now - 60) * 1000).toISOString().slice(0, 16).replace('T', ' ');
+		assert.ok(text.includes('It expired on ' + stamp + ' UTC ('), text);
+		assert.match(text, /UTC \(\d min ago\)/, 'how long ago');
+		assert.match(text, /mm-api -T/, 'how to get a token');
+		assert.equal(await focusedText(b.page), 'Your access token has expired');
+		assert.ok(await b.page.locator('#refresh').isHidden(), 'no Refresh');
 		assert.equal(await b.page.evaluate((k) => localStorage.getItem(k), STORAGE_KEY),
 		    null, 'the rejected token is forgotten');
 		assert.equal(await b.page.locator('article.card').count(), 0, 'no cards');
@@ -138,9 +185,12 @@ test('a regular user sees "Superuser access required" instead of the list, and c
 		const auth = b.page.locator('#auth');
 		await auth.getByRole('heading', {name: 'Superuser access required'}).waitFor();
 		const text = norm(await auth.textContent());
-		assert.match(text, /Superuser access required for model management/);
+		assert.equal(text.split('Superuser access required').length, 2,
+		    'the headline once: ' + text);
 		assert.match(text, /signed in as alice/);
-		assert.match(text, /make run/);
+		assert.match(text, /mm-api -T/);
+		assert.equal(await focusedText(b.page), 'Superuser access required');
+		assert.ok(await b.page.locator('#refresh').isHidden(), 'no Refresh');
 		assert.equal(await b.page.locator('article.card').count(), 0, 'no cards');
 		assert.equal(await b.page.getByRole('button', {name: 'Download'}).count(), 0);
 		assert.ok(await b.page.locator('#content').isHidden(), 'no list, tabs or cache bar');
@@ -179,11 +229,26 @@ test('the list: counts per tab, cards, details and cache usage on demand', T, as
 			    label + ': every model of the type, installed first then by name');
 		}
 
-		// A card: name, badge, status, description, RAM, collections.
+		// A card: name and repo id, no type badge in a one-type tab,
+		// the default mark, status, description, RAM, collections.
 		const m = data.models.find((x) => x.id === 'BAAI/bge-large-en-v1.5');
 		const c = card(page, m.id);
-		assert.equal(norm(await c.locator('.card-name').textContent()), m.name);
-		assert.equal(norm(await c.locator('.badge').textContent()), 'Embedding');
+		assert.equal(norm(await c.locator('.card-name').textContent()), SHOWN[m.id]);
+		assert.equal(norm(await c.locator('.card-repo').textContent()), m.id);
+		assert.equal(await page.locator('#list .badge', {hasText: 'Embedding'}).count(), 0,
+		    'no type badge');
+		if ('is_default_embedding_model' in m) {
+			const def = data.models.filter((x) => x.is_default_embedding_model);
+			assert.equal(def.length, 1, 'one default embedding model');
+			assert.equal(norm(await card(page, def[0].id).locator('.badge-default')
+			    .textContent()), 'System default');
+			assert.equal(await page.locator('.badge-default').count(), 1,
+			    'only the default is marked');
+		}
+		const llm0 = data.models.find((x) => x.id === 'Qwen/Qwen2.5-0.5B-Instruct');
+		assert.equal(llm0.name, 'Local - Qwen 2.5 0.5B', 'the registry\'s LLM name');
+		assert.equal(await c.getByRole('button', {name: 'Show details of ' + SHOWN[m.id]})
+		    .count(), 1, 'the toggle names the model');
 		assert.equal(norm(await c.locator('.status').textContent()),
 		    m.is_installed ? 'Installed' : 'Available');
 		assert.equal(norm(await c.locator('.card-desc').textContent()), m.description);
@@ -195,13 +260,13 @@ test('the list: counts per tab, cards, details and cache usage on demand', T, as
 
 		// Details, by keyboard.
 		const chevron = c.locator('.chevron');
-		assert.equal(await chevron.getAttribute('aria-label'), 'Show details of ' + m.name);
+		assert.equal(await chevron.getAttribute('aria-label'), 'Show details of ' + SHOWN[m.id]);
 		assert.equal(await chevron.getAttribute('aria-expanded'), 'false');
 		assert.equal(await c.locator('.card-details').isHidden(), true, 'collapsed');
 		await chevron.focus();
 		await page.keyboard.press('Enter');
 		assert.equal(await chevron.getAttribute('aria-expanded'), 'true');
-		assert.equal(await chevron.getAttribute('aria-label'), 'Hide details of ' + m.name);
+		assert.equal(await chevron.getAttribute('aria-label'), 'Hide details of ' + SHOWN[m.id]);
 		assert.equal(await page.evaluate(() => document.activeElement.dataset.focusKey),
 		    'exp:' + m.id, 'the focus stays on the toggle');
 		const details = c.locator('.card-details');
@@ -221,6 +286,10 @@ test('the list: counts per tab, cards, details and cache usage on demand', T, as
 		// An LLM's context window.
 		const llm = data.models.find((x) => x.model_type === 'llm');
 		await page.getByRole('tab', {name: /^Local LLM/}).click();
+		assert.equal(norm(await card(page, llm0.id).locator('.card-name').textContent()),
+		    SHOWN[llm0.id], 'an LLM\'s name in the same style');
+		assert.equal(norm(await card(page, llm0.id).locator('.card-repo').textContent()),
+		    llm0.id);
 		await card(page, llm.id).locator('.chevron').click();
 		assert.ok(norm(await card(page, llm.id).locator('.card-details').textContent())
 		    .includes('Context Window' + llm.llm_details.context_window.toLocaleString('en-US') +
@@ -245,7 +314,7 @@ test('the list: counts per tab, cards, details and cache usage on demand', T, as
 		    'still expanded after switching tabs');
 		await shot(page, 'details', c);
 		await c.locator('.chevron').click();
-		await page.evaluate(() => window.scrollTo(0, 0));
+		await page.evaluate(() => document.getElementById('page').scrollTo(0, 0));
 		await shot(page, 'list');
 
 		// Refresh: one more list request, nothing on a timer.
@@ -286,9 +355,13 @@ test('search over name, description and id; status pills; tabs by keyboard', T, 
 		assert.ok(llmByIdOnly.length > 0, 'some LLM matches "instruct" by id only');
 
 		await search.fill('zzz-no-such-model');
-		assert.equal(norm(await page.locator('#list').textContent()),
+		assert.equal(norm(await page.locator('#list .state-empty p').textContent()),
 		    'No models match your search.');
-		await search.fill('');
+		await page.getByRole('button', {name: 'Clear search'}).click();
+		assert.equal(await search.inputValue(), '', 'the search is cleared');
+		assert.deepEqual(await shownIds(page), expectFilter(data.models, 'embedding', 'all', ''));
+		assert.equal(await page.evaluate(() => document.activeElement.id), 'search',
+		    'the focus goes to the search box');
 
 		await page.getByRole('tab', {name: /^Reranker/}).click();
 		for (const [status, label] of [['installed', 'Installed'],
@@ -299,9 +372,16 @@ test('search over name, description and id; status pills; tabs by keyboard', T, 
 			const want = expectFilter(data.models, 'reranker', status, '');
 			assert.deepEqual(await shownIds(page), want, 'pill ' + label);
 			if (want.length === 0) {
-				assert.equal(norm(await page.locator('#list').textContent()),
+				assert.equal(norm(await page.locator('#list .state-empty p').textContent()),
 				    status === 'installed' ? 'No installed models of this type.' :
 				    'No available models to download.');
+				const all = page.getByRole('button', {name: 'Show all'});
+				assert.ok(await all.isVisible(), 'Show all offered');
+				if (status === 'installed') {
+					await all.click();
+					assert.equal(await page.getByRole('button', {name: 'All', exact: true})
+					    .getAttribute('aria-pressed'), 'true', 'Show all');
+				}
 			}
 		}
 
@@ -330,8 +410,9 @@ test('search over name, description and id; status pills; tabs by keyboard', T, 
 
 // ---------------------------------------------------------------- download
 
-test('download to completion with a moving progress bar, speed and ETA', T, async () => {
+test('download to completion: progress, speed, ETA, badge, tab count, milestones; the card stays in place', T, async () => {
 	const id = 'BAAI/bge-small-en-v1.5';
+	const name = SHOWN[id];
 	await hubClear();
 	await hubFault({type: 'slow_body', rate: 200000, repo: id, path: '*.safetensors'});
 	const before = await listModels();
@@ -341,11 +422,14 @@ test('download to completion with a moving progress bar, speed and ETA', T, asyn
 		const {page} = b;
 		const c = card(page, id);
 		assert.equal(norm(await c.locator('.status').textContent()), 'Available');
+		const order = await shownIds(page);
+		assert.notEqual(order[0], id, 'not first before its download');
 		const n0 = b.requests.length;
-		await c.getByRole('button', {name: 'Download'}).click();
+		await c.getByRole('button', {name: 'Download ' + name}).click();
 		const bar = c.getByRole('progressbar');
 		await bar.waitFor();
-		assert.ok(await c.getByRole('button', {name: 'Cancel'}).isVisible(), 'Cancel offered');
+		assert.ok(await c.getByRole('button', {name: 'Cancel download of ' + name}).isVisible(),
+		    'Cancel offered, naming the model');
 		const seen = [];
 		let shotTaken = false;
 		let speed = '';
@@ -362,6 +446,7 @@ test('download to completion with a moving progress bar, speed and ETA', T, asyn
 				    speed: q('.progress-speed').textContent,
 				    eta: q('.progress-eta').textContent,
 				    bytes: q('.progress-bytes').textContent,
+				    badge: q('.status').textContent,
 				    width: bar.firstElementChild.style.width};
 			});
 			if (p && p.v !== null) {
@@ -372,9 +457,15 @@ test('download to completion with a moving progress bar, speed and ETA', T, asyn
 				bytes = p.bytes;
 				assert.equal(p.pct, v + '%');
 				assert.equal(p.width, v + '%', 'the bar\'s width');
+				assert.equal(p.badge, 'Downloading ' + v + '%', 'the card\'s badge');
 				if (!shotTaken && v > 0 && v < 100) {
 					shotTaken = true;
 					await shot(page, 'download-progress', c);
+					assert.equal(norm(await page.locator('#tab-embedding .tab-running')
+					    .textContent()), '1 running', 'running tasks on the tab');
+					const strip = page.getByRole('navigation', {name: 'Tasks in progress'});
+					assert.match(norm(await strip.getByRole('link').textContent()),
+					    new RegExp('^' + name + ' Downloading \\d+%$'), 'the strip');
 				}
 			}
 			assert.ok(seen.length < 400, 'the download ends');
@@ -385,17 +476,30 @@ test('download to completion with a moving progress bar, speed and ETA', T, asyn
 		assert.ok(distinct.length >= 3, 'the bar moved: ' + distinct.join(','));
 		assert.deepEqual(seen, [...seen].sort((x, y) => x - y), 'never goes back');
 		assert.ok(distinct.some((v) => v > 0 && v < 100), 'intermediate values');
-		assert.match(bytes, /^\d+\.\d (B|KB|MB) \/ \d+\.\d MB$/, 'bytes: ' + bytes);
-		assert.match(speed, /^\d+\.\d (B|KB|MB)\/s$/, 'speed: ' + speed);
+		assert.match(bytes, /^\d+(\.\d)? (B|KB|MB) \/ \d+(\.\d)? MB$/, 'bytes: ' + bytes);
+		assert.match(speed, /^\d+(\.\d)? (B|KB|MB)\/s$/, 'speed: ' + speed);
 		assert.match(eta, /^(\d+ s|\d+ min \d\d s) left$/, 'ETA: ' + eta);
+		await toastText(page, 'Model download completed: ' + name);
 
 		await c.locator('.status', {hasText: 'Installed'}).waitFor();
-		assert.ok(await c.getByRole('button', {name: 'Delete'}).isVisible());
-		assert.match(norm(await c.locator('.stat-disk').textContent()), /^\d+ MB$/);
+		assert.ok(await c.getByRole('button', {name: 'Delete ' + name}).isVisible());
 		const after = await listModels();
+		const m = after.models.find((x) => x.id === id);
+		assert.equal(norm(await c.locator('.stat-disk').textContent()),
+		    fmtSize(m.size_on_disk_bytes, m.size_on_disk_mb), 'the size, in human units');
 		assert.deepEqual(await tabCounts(page), expectedCounts(after.models));
 		assert.notDeepEqual(expectedCounts(after.models), expectedCounts(before.models));
-		assert.equal((await shownIds(page))[0], id, 'installed models come first');
+		assert.equal(await page.locator('.tab-running').count(), 0, 'nothing running');
+		assert.ok(await page.locator('#strip').isHidden(), 'the strip is gone');
+
+		// The card stayed in place, marked; the milestones were said.
+		assert.deepEqual(await shownIds(page), order, 'no card moved');
+		assert.equal(norm(await c.locator('.changed-note').textContent()), 'Just installed');
+		const words = await said(page);
+		assert.ok(words.includes('polite: Download of ' + name + ' started'), words.join(' | '));
+		assert.ok(words.some((w) => /^polite: bge-small-en-v1.5: (25|50|75)% downloaded$/.test(w)),
+		    'a milestone: ' + words.join(' | '));
+		assert.ok(words.includes('polite: Model download completed: ' + name));
 
 		// Traffic: task polls every ~2 s, the list only once, at the end.
 		const during = b.requests.slice(n0);
@@ -409,6 +513,11 @@ test('download to completion with a moving progress bar, speed and ETA', T, asyn
 			    'polls at least ~2 s apart');
 		}
 		assert.ok(lists[0].at >= polls.at(-1).at, 'the list after the last poll');
+
+		// An explicit refresh sorts again: installed first, marks gone.
+		await page.getByRole('button', {name: 'Refresh'}).click();
+		await waitFor(async () => (await shownIds(page))[0] === id, 'installed models first');
+		assert.equal(await c.locator('.changed-note').count(), 0);
 		assertClean(b);
 	} finally {
 		await b.close();
@@ -440,7 +549,19 @@ test('a reload in the middle of a download picks the progress up again', T, asyn
 		    'progress continues from where it was');
 		assert.ok(b.requests.slice(n0).some((r) =>
 		    r.path === '/api/v2/models/tasks/' + taskId), 'polls the same task');
-		await toastText(page, 'Model download completed');
+		// The strip leads to the card from anywhere.
+		await page.getByRole('tab', {name: /^Reranker/}).click();
+		await page.getByRole('searchbox').fill('zzz');
+		assert.equal(await card(page, id).count(), 0, 'the card is not shown');
+		await page.getByRole('navigation', {name: 'Tasks in progress'})
+		    .getByRole('link', {name: new RegExp('^' + SHOWN[id])}).click();
+		await card(page, id).waitFor();
+		assert.equal(await page.locator('[role=tab][aria-selected=true]').getAttribute('id'),
+		    'tab-embedding');
+		assert.equal(await page.evaluate(() => document.activeElement.dataset.modelId), id,
+		    'the card has the focus');
+		assert.ok(await card(page, id).isVisible());
+		await toastText(page, 'Model download completed: ' + SHOWN[id]);
 		await card(page, id).locator('.status', {hasText: 'Installed'}).waitFor();
 		assertClean(b);
 	} finally {
@@ -550,7 +671,7 @@ test('Delete with warnings: preflight, exact freed size, focus trap, Escape, the
 		const usage = (await api('GET', '/usage?model_id=' + encodeURIComponent(id))).body;
 		assert.deepEqual(usage.warnings,
 		    ['1 user(s) have this as their default embedding model']);
-		assert.ok(usage.estimated_freed_size_mb > 0);
+		assert.ok(usage.estimated_freed_size_mb >= 0);
 		await open(b);
 		const {page} = b;
 		const c = card(page, id);
@@ -560,9 +681,12 @@ test('Delete with warnings: preflight, exact freed size, focus trap, Escape, the
 		await dialog.waitFor();
 		assert.equal(await dialog.getAttribute('aria-modal'), 'true');
 		const text = norm(await dialog.textContent());
-		assert.ok(text.includes('Are you sure you want to delete "' + id + '"?'), text);
+		assert.ok(text.includes('Are you sure you want to delete "' + SHOWN[id] + '" (' +
+		    id + ')?'), text);
 		assert.ok(text.includes('This will free approximately ' +
-		    fmt(usage.estimated_freed_size_mb) + ' of disk space.'), text);
+		    fmtSize(usage.estimated_freed_bytes, usage.estimated_freed_size_mb) +
+		    ' of disk space.'), text);
+		assert.doesNotMatch(text, / 0 MB/, 'never "0 MB"');
 		assert.ok(text.includes('Warnings:'));
 		assert.deepEqual(await dialog.getByRole('listitem').allTextContents(), usage.warnings);
 		assert.ok(b.requests.some((r) => r.path === '/api/v2/models/usage?model_id=' +
@@ -629,7 +753,8 @@ test('Delete without warnings still shows the freed size, then sends confirm=fal
 		await dialog.waitFor();
 		const text = norm(await dialog.textContent());
 		assert.ok(text.includes('This will free approximately ' +
-		    fmt(usage.estimated_freed_size_mb) + ' of disk space.'), text);
+		    fmtSize(usage.estimated_freed_bytes, usage.estimated_freed_size_mb) +
+		    ' of disk space.'), text);
 		assert.ok(!text.includes('Warnings:'));
 		await dialog.getByRole('button', {name: 'Delete Model'}).click();
 		await toastText(page, 'Model deleted successfully');
@@ -673,7 +798,8 @@ test('a stale page gets the reference\'s toasts for no-ops and conflicts', T, as
 		// Another operation holds the model.
 		redis('SET', 'model-manager:active:' + other, 'delete:' + held, 'EX', '600');
 		await card(page, other).getByRole('button', {name: 'Download'}).click();
-		await toastText(page, 'Cannot download: another operation is in progress');
+		await toastText(page, 'Cannot download ' + SHOWN[other] +
+		    ': another operation is in progress');
 		redis('DEL', 'model-manager:active:' + other);
 
 		await download(id);
@@ -682,7 +808,7 @@ test('a stale page gets the reference\'s toasts for no-ops and conflicts', T, as
 		redis('SET', 'model-manager:active:' + id, 'download:' + held, 'EX', '600');
 		await c.getByRole('button', {name: 'Delete'}).click();
 		await page.getByRole('dialog').getByRole('button', {name: 'Delete Model'}).click();
-		await toastText(page, 'Cannot delete: another operation is in progress');
+		await toastText(page, 'Cannot delete ' + SHOWN[id] + ': another operation is in progress');
 		await page.getByRole('dialog').waitFor({state: 'detached'});
 		assert.equal((await modelInfo(id)).is_installed, true, 'nothing deleted');
 		assertClean(b);
@@ -729,7 +855,7 @@ test('markup in a collection name and in a task error is shown as text, never ru
 		assert.ok(await f.getByRole('button', {name: 'Retry'}).isVisible());
 		await toastText(page, 'Repository');
 		assert.equal(await page.locator('#toasts .toast-error .toast-text').first().textContent(),
-		    evilError);
+		    'Download of ' + SHOWN[failedModel] + ' failed: ' + evilError);
 		await shot(page, 'markup-as-text', c.locator('.card-details'));
 		await shot(page, 'failed-download', f);
 
@@ -792,7 +918,8 @@ test('the list cannot be loaded: "Failed to load models" and Retry', T, async ()
 		await err.waitFor();
 		const text = norm(await err.textContent());
 		assert.ok(text.startsWith('Failed to load models'), text);
-		assert.ok(text.includes('Database unavailable'), 'the server\'s reason: ' + text);
+		assert.match(text, /The database is unavailable, so the list cannot be loaded/,
+		    'what it means: ' + text);
 		assert.equal(await page.locator('article.card').count(), 0);
 		await sleep(2500);
 		assert.equal(b.requests.length, 1, 'no automatic retry loop');
@@ -801,10 +928,235 @@ test('the list cannot be loaded: "Failed to load models" and Retry', T, async ()
 		await page.getByRole('button', {name: 'Retry'}).click();
 		await page.locator('article.card').first().waitFor();
 		assert.equal(await page.locator('#list .state-error').count(), 0);
+
+		// A refresh that fails keeps the list, marked stale with its age.
+		pgDown();
+		down = true;
+		await page.getByRole('button', {name: 'Refresh'}).click();
+		const stale = page.locator('#stale');
+		await stale.waitFor();
+		assert.match(norm(await stale.textContent()),
+		    /^Refresh failed; this list is from (just now|\d+ s ago)\. The database is unavailable/);
+		assert.ok(await page.locator('article.card').count() > 0, 'the cards stay');
+		await shot(page, 'stale-list');
+		pgUp();
+		down = false;
+		await stale.getByRole('button', {name: 'Retry'}).click();
+		await stale.waitFor({state: 'hidden'});
 		assertClean(b);
 	} finally {
 		if (down)
 			pgUp();
 		await b.close();
+	}
+});
+
+// ---------------------------------------------------------------- trouble
+
+test('sign-in screens: a token the server does not know, an inactive account', T, async () => {
+	const now = Math.floor(Date.now() / 1000);
+	const bob = jwt({sub: 'bob', type: 'access', iat: now, exp: now + 3600},
+	    env.JWT_SECRET_KEY);
+	const b = await openBrowser();
+	try {
+		const {page} = b;
+		await open(b, withToken('not-a-token'));
+		const auth = page.locator('#auth');
+		await auth.getByRole('heading', {name: 'Your access token was not accepted'}).waitFor();
+		let text = norm(await auth.textContent());
+		assert.match(text, /neither a valid access token nor an active API key/, text);
+		assert.doesNotMatch(text, /Invalid API key/, 'no raw server words');
+		assert.equal(await focusedText(page), 'Your access token was not accepted');
+		assert.ok(await page.locator('#refresh').isHidden(), 'no Refresh');
+
+		await page.goto('about:blank');
+		await open(b, withToken(bob));
+		await auth.getByRole('heading', {name: 'Your account is inactive'}).waitFor();
+		text = norm(await auth.textContent());
+		assert.match(text, /signed in as bob\. The host application has deactivated this account/);
+		assert.doesNotMatch(text, /Superuser/, 'not the superuser screen');
+		assert.equal(await focusedText(page), 'Your account is inactive');
+		assert.ok(await page.locator('#refresh').isHidden(), 'no Refresh');
+		assert.ok(await auth.getByRole('button', {name: 'Sign out'}).isVisible());
+		assert.deepEqual(b.problems, []);
+	} finally {
+		await b.close();
+	}
+});
+
+test('Redis down: the outage banner, a lost connection without stale speed, a failed Download keeps the focus', T, async () => {
+	const id = 'BAAI/bge-base-en-v1.5';
+	const other = 'intfloat/e5-base-v2';
+	await hubClear();
+	await hubFault({type: 'slow_body', rate: 100000, repo: id, path: '*.safetensors'});
+	const b = await openBrowser();
+	let down = false;
+	try {
+		await open(b);
+		const {page} = b;
+		const c = card(page, id);
+		await c.getByRole('button', {name: 'Download'}).click();
+		await waitFor(async () => norm(await c.locator('.progress-speed').textContent()) !== '',
+		    'a measured speed');
+		await redisDown();
+		down = true;
+		await waitFor(async () => norm(await c.locator('.progress-text').textContent()) ===
+		    'Connection lost, retrying...', 'the bar says the connection is lost');
+		assert.equal(await c.locator('.progress-speed').textContent(), '', 'no old speed');
+		assert.equal(await c.locator('.progress-eta').textContent(), '', 'no old ETA');
+		const banner = page.locator('#service-banner');
+		await banner.waitFor();
+		assert.match(norm(await banner.textContent()), /^The task store is unavailable Downloads and deletes cannot start/);
+		assert.equal(await banner.getAttribute('role'), 'alert');
+
+		// A Download now fails at once, says why, and keeps the focus.
+		const dl = card(page, other).getByRole('button', {name: 'Download'});
+		await dl.click();
+		await toastText(page, 'Download of ' + other.split('/')[1] + ' failed: ' +
+		    'The task store is unavailable: downloads and deletes cannot start');
+		assert.equal(await page.evaluate(() => document.activeElement.dataset.focusKey),
+		    'dl:' + other, 'the focus stays on the Download button');
+		const words = await said(page);
+		assert.ok(words.some((w) => w.startsWith('assertive: Download of e5-base-v2 failed')),
+		    'the error is announced assertively: ' + words.join(' | '));
+		assert.ok(words.some((w) => w.startsWith('assertive: Connection lost while following')),
+		    words.join(' | '));
+		// The toasts take their own room: they cover nothing of the page.
+		const pageBox = await page.locator('#page').boundingBox();
+		const toastBox = await page.locator('#toasts').boundingBox();
+		assert.ok(toastBox.y >= pageBox.y + pageBox.height - 1, 'toasts below the page');
+		await shot(page, 'outage', c);
+
+		redisUp();
+		down = false;
+		await waitFor(async () => await c.locator('.is-lost').count() === 0,
+		    'the connection is back');
+		await page.getByRole('button', {name: 'Refresh'}).click();
+		await banner.waitFor({state: 'hidden'});
+		// The error toast stays until dismissed.
+		const t = page.locator('#toasts .toast-error', {hasText: 'Download of e5-base-v2'});
+		assert.equal(await t.count(), 1, 'the error toast is still there');
+		await t.getByRole('button', {name: 'Dismiss notification'}).click();
+		assert.equal(await t.count(), 0);
+		await waitFor(async () => !(await modelInfo(id)).active_download_task_id,
+		    'the download ended', 60000);
+		assertClean(b);
+	} finally {
+		if (down)
+			redisUp();
+		await b.close();
+		await hubClear();
+	}
+});
+
+test('accessibility (axe-core) and screenshots of every state, at 1440x900 and 390x844', T, async () => {
+	const now = Math.floor(Date.now() / 1000);
+	const expired = jwt({sub: 'admin', type: 'access', iat: now - 7200, exp: now - 60},
+	    env.JWT_SECRET_KEY);
+	const bob = jwt({sub: 'bob', type: 'access', iat: now, exp: now + 3600},
+	    env.JWT_SECRET_KEY);
+	const running = 'BAAI/bge-small-en-v1.5';
+	const installed = 'intfloat/e5-small-v2';
+	if ((await modelInfo(running)).is_installed)
+		await remove(running);
+	if (!(await modelInfo(installed)).is_installed)
+		await download(installed);
+	await hubClear();
+	await hubFault({type: 'slow_body', rate: 50000, repo: running, path: '*.safetensors'});
+	const b = await openBrowser({bypassCSP: true});
+	const found = [];
+	const checked = [];
+	const dir = env.MM_SHOTS;
+	// check(state): axe and a screenshot at both sizes.
+	async function check(state) {
+		for (const [label, size] of [['1440x900', DESKTOP], ['390x844', NARROW]]) {
+			await b.page.setViewportSize(size);
+			found.push(...await axeCheck(b.page, state + ' at ' + label));
+			checked.push(state + ' at ' + label);
+			if (dir)
+				await b.page.screenshot({path: path.join(dir, 'a11y-' + state + '-' +
+				    label + '.png')});
+		}
+		await b.page.setViewportSize(DESKTOP);
+	}
+	try {
+		const {page} = b;
+		await open(b);
+		await check('list');
+
+		// The phone header is compact and the cache summary wraps.
+		await page.getByRole('button', {name: 'Show cache usage'}).click();
+		await page.locator('.cache-total').waitFor();
+		await check('cache-panel');
+		await page.setViewportSize(NARROW);
+		const header = await page.locator('.page-header').boundingBox();
+		assert.ok(header.y + header.height <= 110, 'a compact header: ' + JSON.stringify(header));
+		assert.equal(await page.locator('#cache-bar .sep').first().isVisible(), false,
+		    'no dangling separators');
+		await page.setViewportSize(DESKTOP);
+
+		await card(page, running).getByRole('button', {name: 'Download'}).click();
+		await waitFor(async () => await card(page, running).getByRole('progressbar')
+		    .getAttribute('aria-valuenow') !== null, 'a running download');
+		await check('running-download');
+		await card(page, running).getByRole('button', {name: 'Cancel'}).click();
+		await toastText(page, 'Download cancelled');
+
+		await card(page, installed).getByRole('button', {name: 'Delete'}).click();
+		const dialog = page.getByRole('dialog', {name: 'Delete Model'});
+		await dialog.waitFor();
+		await check('delete-dialog');
+		await dialog.getByRole('button', {name: 'Cancel'}).click();
+		await dialog.waitFor({state: 'detached'});
+
+		for (const [state, token, heading] of [
+			['signin-not-superuser', ALICE, 'Superuser access required'],
+			['signin-inactive', bob, 'Your account is inactive'],
+			['signin-expired', expired, 'Your access token has expired'],
+			['signin-invalid', 'not-a-token', 'Your access token was not accepted'],
+		]) {
+			await page.goto('about:blank');
+			await page.goto(withToken(token));
+			await page.locator('#auth').getByRole('heading', {name: heading}).waitFor();
+			await check(state);
+		}
+		await page.goto('about:blank');
+		await page.goto(PAGE);
+		await page.locator('#auth').getByRole('heading', {name: 'Sign in required'}).waitFor();
+		await check('signin-missing');
+		console.log('axe: ' + checked.length + ' checks (' + checked.join(', ') + '); ' +
+		    found.length + ' serious or critical violations; screenshots in ' + dir);
+		assert.deepEqual(found, [], 'no serious or critical violation:\n' + found.join('\n'));
+		assert.deepEqual(b.problems, []);
+	} finally {
+		await b.close();
+		await hubClear();
+	}
+});
+
+test('a hub failing with HTTP 500 shows the retry as it happens', T, async () => {
+	const id = 'BAAI/bge-small-en-v1.5';
+	const name = SHOWN[id];
+	await hubClear();
+	await hubFault({type: 'status500', repo: id, path: '*', method: 'GET'});
+	const b = await openBrowser();
+	try {
+		await open(b);
+		const {page} = b;
+		const c = card(page, id);
+		await c.getByRole('button', {name: 'Download'}).click();
+		const label = c.locator('.progress-text');
+		await waitFor(async () => /^Hub error \(HTTP 500\), retrying \d+\/\d+$/
+		    .test(norm(await label.textContent().catch(() => ''))), 'the retry text', 60000);
+		await shot(page, 'hub-retry', c);
+		const words = await said(page);
+		assert.ok(words.some((w) => w.startsWith('polite: ' + name + ': Hub error (HTTP 500), retrying')),
+		    words.join(' | '));
+		await hubClear();
+		await toastText(page, 'Model download completed: ' + name);
+		assertClean(b);
+	} finally {
+		await b.close();
+		await hubClear();
 	}
 });
