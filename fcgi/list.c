@@ -1,6 +1,7 @@
 /*
  * GET /api/v2/models: the curated models with installed state, size on
- * disk, collections using them and active task ids.  One Redis round trip
+ * disk, collections using them and active task ids, and the services
+ * that are down (service_warnings).  One Redis round trip
  * (claims and cache generation: sent before authentication, so that it
  * overlaps the PostgreSQL one), one PostgreSQL round trip (the user and
  * the collections together, auth.c), whatever the number of models.
