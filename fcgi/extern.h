@@ -139,6 +139,7 @@ void		 verr_add(cJSON *list, const char *type, const char *where,
 cJSON		*json_utf8(const char *s);
 void		 json_add_string_or_null(cJSON *o, const char *name,
 		    const char *s);
+void		 json_add_int(cJSON *o, const char *name, long long v);
 
 /* auth.c */
 int		 auth_check(struct req *r);

@@ -1,6 +1,7 @@
 /*
  * GET /api/v2/models: the curated models with installed state, size on
- * disk, collections using them and active task ids.  One Redis round trip
+ * disk, collections using them and active task ids, and the services
+ * that are down (service_warnings).  One Redis round trip
  * (claims and cache generation: sent before authentication, so that it
  * overlaps the PostgreSQL one), one PostgreSQL round trip (the user and
  * the collections together, auth.c), whatever the number of models.
@@ -24,21 +25,13 @@ struct listctx {
 	struct ts_claim		*claims;	/* per model, or NULL */
 	struct db_collections	 cols;
 	struct scanview		 sv;
+	int			 task_store_down; /* Redis did not answer */
 };
 
-/*
- * An integer member.  cJSON 1.7.15 prints every number with "%1.15g" and
- * reads it back with sscanf() to check it: ~0.5 us a number, 80 us for
- * the 170 numbers of a list answer.  The digits are the same.
- */
-static void
-add_int(cJSON *o, const char *name, long long v)
-{
-	char	 buf[24];
-
-	snprintf(buf, sizeof(buf), "%lld", v);
-	cJSON_AddRawToObject(o, name, buf);
-}
+/* The service warning of a task store (Redis) that is down: what the
+ * administrator cannot do until it is back. */
+#define TASK_STORE_DOWN	"Task store unavailable: downloads and deletes " \
+	"cannot start, and progress cannot be read, until it is back."
 
 static int
 model_selected(const struct req *r, const struct model *m)
@@ -65,7 +58,7 @@ memory_json(const struct model *m)
 	size_t	 i;
 
 	for (i = 0; o != NULL && i < m->nmem; i++)
-		add_int(o, m->mem[i].quant,
+		json_add_int(o, m->mem[i].quant,
 		    (long long)m->mem[i].mb);
 	return o;
 }
@@ -77,8 +70,9 @@ add_embedding_details(cJSON *o, const struct embedding_details *e)
 
 	if ((d = cJSON_AddObjectToObject(o, "embedding_details")) == NULL)
 		return;
-	add_int(d, "dimension", (long long)e->dimension);
-	add_int(d, "max_sequence_length", (long long)e->max_sequence_length);
+	json_add_int(d, "dimension", (long long)e->dimension);
+	json_add_int(d, "max_sequence_length",
+	    (long long)e->max_sequence_length);
 	cJSON_AddStringToObject(d, "pooling_method", e->pooling_method);
 	cJSON_AddBoolToObject(d, "is_asymmetric", e->is_asymmetric);
 	cJSON_AddStringToObject(d, "query_prefix", e->query_prefix);
@@ -95,7 +89,7 @@ add_llm_details(cJSON *o, const struct model *m)
 	if ((d = cJSON_AddObjectToObject(o, "llm_details")) == NULL)
 		return;
 	if (m->context_window > 0)
-		add_int(d, "context_window", (long long)m->context_window);
+		json_add_int(d, "context_window", (long long)m->context_window);
 	else
 		cJSON_AddNullToObject(d, "context_window");
 }
@@ -119,9 +113,9 @@ add_details(cJSON *o, const struct model *m)
 /*
  * What never changes in a model's object, printed once per process by
  * cJSON (list_init): its head, from "{" to "\"is_installed\":", and its
- * tail, from ",\"embedding_details\"" to "}".  A request prints only what
- * lies between: building, printing and freeing the whole tree with cJSON
- * was a third of the responder's time.
+ * tail, from ",\"embedding_details\"" to is_default_embedding_model's
+ * value.  A request prints only the rest: building, printing and freeing
+ * the whole tree with cJSON was a third of the responder's time.
  */
 struct frag {
 	char	*head;
@@ -162,17 +156,32 @@ frag_head(const struct model *m)
 	return sbuf_finish(&b);
 }
 
-/* The tail: the details, with "," instead of the opening "{". */
+/* 1 if m is the embedding entry of the system default embedding model. */
+static int
+is_default_embedding(const struct registry *reg, const struct model *m)
+{
+
+	return m->type == MT_EMBEDDING &&
+	    strcmp(m->id, reg->default_embedding_model) == 0;
+}
+
+/* The tail: the details and whether m is the default embedding model,
+ * with "," instead of the opening "{" and without the closing "}". */
 static char *
-frag_tail(const struct model *m)
+frag_tail(const struct registry *reg, const struct model *m)
 {
 	cJSON	*o;
 	char	*s;
 
-	if ((o = cJSON_CreateObject()) != NULL)
+	if ((o = cJSON_CreateObject()) != NULL) {
 		add_details(o, m);
-	if ((s = print_object(o)) != NULL)
+		cJSON_AddBoolToObject(o, "is_default_embedding_model",
+		    is_default_embedding(reg, m));
+	}
+	if ((s = print_object(o)) != NULL) {
 		s[0] = ',';
+		s[strlen(s) - 1] = '\0';
+	}
 	return s;
 }
 
@@ -199,7 +208,8 @@ list_init(struct app *app)
 		if (reg->models[i].type == MT_EMBEDDING)
 			lc->emb_ids[lc->nemb++] = reg->models[i].id;
 		if ((lc->frags[i].head = frag_head(&reg->models[i])) == NULL ||
-		    (lc->frags[i].tail = frag_tail(&reg->models[i])) == NULL)
+		    (lc->frags[i].tail = frag_tail(reg, &reg->models[i])) ==
+		    NULL)
 			goto out;
 	}
 	e = ERR_OK;
@@ -300,6 +310,17 @@ add_task_id(struct sbuf *b, const struct ts_claim *c, enum ts_op op)
 	add_string_or_null(b, c != NULL && c->op == op ? c->task_id : NULL);
 }
 
+/* The size on disk of an installed repo in units (floored), else null. */
+static void
+add_size(struct sbuf *b, const struct hfrepo *repo, unsigned long long unit)
+{
+
+	if (repo != NULL)
+		add_uint(b, repo->size_on_disk / unit);
+	else
+		sbuf_adds(b, "null");
+}
+
 /* A model's object, fields in the contract's order. */
 static void
 add_model(struct sbuf *b, const struct listctx *lc, size_t i)
@@ -309,10 +330,9 @@ add_model(struct sbuf *b, const struct listctx *lc, size_t i)
 	const struct ts_claim	*c = lc->claims ? &lc->claims[i] : NULL;
 
 	sbuf_adds(b, lc->cache->frags[i].head);
-	sbuf_adds(b, repo != NULL ? "true,\"size_on_disk_mb\":" :
-	    "false,\"size_on_disk_mb\":null");
-	if (repo != NULL)
-		add_uint(b, repo->size_on_disk / MIB);
+	sbuf_adds(b, repo != NULL ? "true" : "false");
+	sbuf_adds(b, ",\"size_on_disk_mb\":");
+	add_size(b, repo, MIB);
 	sbuf_adds(b, ",\"used_by_collections\":");
 	add_collections(b, lc, m);
 	sbuf_adds(b, ",\"active_download_task_id\":");
@@ -320,6 +340,10 @@ add_model(struct sbuf *b, const struct listctx *lc, size_t i)
 	sbuf_adds(b, ",\"active_delete_task_id\":");
 	add_task_id(b, c, TS_OP_DELETE);
 	sbuf_adds(b, lc->cache->frags[i].tail);
+	/* Appended for the Models page: the bytes of size_on_disk_mb. */
+	sbuf_adds(b, ",\"size_on_disk_bytes\":");
+	add_size(b, repo, 1);
+	sbuf_adds(b, "}");
 }
 
 /* 1 if the repo is a curated model (any type). */
@@ -350,13 +374,13 @@ cache_size_json(const struct listctx *lc)
 	total = s->size_on_disk / MIB;
 	if ((o = cJSON_CreateObject()) == NULL)
 		return NULL;
-	add_int(o, "total_cache_size_mb", (long long)total);
-	add_int(o, "managed_cache_size_mb", (long long)managed);
-	add_int(o, "unmanaged_cache_size_mb",
+	json_add_int(o, "total_cache_size_mb", (long long)total);
+	json_add_int(o, "managed_cache_size_mb", (long long)managed);
+	json_add_int(o, "unmanaged_cache_size_mb",
 	    (long long)(total > managed ? total - managed : 0));
-	add_int(o, "unmanaged_repo_count",
+	json_add_int(o, "unmanaged_repo_count",
 	    (long long)unmanaged_repos);
-	add_int(o, "partial_cache_size_mb",
+	json_add_int(o, "partial_cache_size_mb",
 	    (long long)(s->partial_bytes / MIB));
 	return o;
 }
@@ -386,7 +410,7 @@ list_prefetch_end(struct req *r)
 
 /* Reads the claims and the generation (one MGET, sent by list_prefetch
  * or now); Redis down is not an error here: the list degrades to null
- * task ids. */
+ * task ids and a service warning. */
 static void
 load_claims(struct req *r, struct listctx *lc, int *have_gen,
     unsigned long long *gen)
@@ -410,6 +434,7 @@ load_claims(struct req *r, struct listctx *lc, int *have_gen,
 		*have_gen = 1;
 		return;
 	}
+	lc->task_store_down = e == ERR_REDIS;
 	free(lc->claims);
 	lc->claims = NULL;
 }
@@ -470,6 +495,20 @@ add_cache_size(struct sbuf *b, const struct req *r,
 	free(s);
 }
 
+/* service_warnings: the dependencies down right now, for a banner. */
+static void
+add_service_warnings(struct sbuf *b, const struct listctx *lc)
+{
+
+	sbuf_adds(b, "[");
+	if (lc->task_store_down) {
+		sbuf_adds(b, "{\"service\":\"task_store\",\"detail\":");
+		add_string(b, TASK_STORE_DOWN);
+		sbuf_adds(b, "}");
+	}
+	sbuf_adds(b, "]");
+}
+
 /* The answer, or NULL on out-of-memory. */
 static char *
 list_text(const struct req *r, const struct listctx *lc)
@@ -482,6 +521,8 @@ list_text(const struct req *r, const struct listctx *lc)
 	add_cache_size(&b, r, lc);
 	sbuf_adds(&b, ",\"hf_cache_scan_error\":");
 	add_string_or_null(&b, lc->sv.error);
+	sbuf_adds(&b, ",\"service_warnings\":");
+	add_service_warnings(&b, lc);
 	sbuf_adds(&b, "}");
 	return sbuf_finish(&b);
 }

@@ -232,6 +232,23 @@ add_known(cJSON *o, const char *name, double v)
 		cJSON_AddNullToObject(o, name);
 }
 
+/* attempt, attempt_max and last_error: the retry a running task is at,
+ * else null. */
+static void
+add_retry(cJSON *o, const struct ts_task *t)
+{
+	int	 retrying = strcmp(t->status, TS_RUNNING) == 0 &&
+		    t->attempt > 0;
+
+	add_known(o, "attempt", retrying ? (double)t->attempt : -1);
+	add_known(o, "attempt_max", retrying ? (double)t->attempt_max : -1);
+	if (retrying && t->last_error[0] != '\0')
+		cJSON_AddItemToObject(o, "last_error",
+		    json_utf8(t->last_error));
+	else
+		cJSON_AddNullToObject(o, "last_error");
+}
+
 /* The progress body of a task; NULL on out-of-memory. */
 static cJSON *
 task_json(const struct ts_task *t)
@@ -257,6 +274,7 @@ task_json(const struct ts_task *t)
 	add_known(o, "eta_seconds", (double)t->eta_seconds);
 	cJSON_AddNumberToObject(o, "files_done", (double)t->files_done);
 	cJSON_AddNumberToObject(o, "files_total", (double)t->files_total);
+	add_retry(o, t);
 	return o;
 }
 

@@ -233,6 +233,8 @@ usage_json(const struct usage *u)
 	cJSON_AddBoolToObject(o, "can_delete", can_delete);
 	cJSON_AddBoolToObject(o, "requires_confirmation",
 	    can_delete && cJSON_GetArraySize(w) > 0);
+	/* Appended for the Models page: the exact bytes of the MB above. */
+	json_add_int(o, "estimated_freed_bytes", (long long)u->freed);
 	return o;
 }
 

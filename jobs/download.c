@@ -54,16 +54,19 @@ dl_remaining(const struct hub_progress *p)
 	    0;
 }
 
-/* The progress fields of the task hash, as ts_task_update takes them. */
-#define DL_NFIELDS	6
+/* The progress fields of the task hash, as ts_task_update takes them;
+ * "" is none. */
+#define DF_LEN	32
+enum dl_field { DF_BYTES, DF_TOTAL, DF_FILES_DONE, DF_FILES_TOTAL, DF_SPEED,
+	DF_ETA, DF_ATTEMPT, DF_ATTEMPT_MAX, DF_LAST_ERROR, DF__MAX };
 struct dl_fields {
-	char		 v[DL_NFIELDS][32];
-	const char	*f[2 * DL_NFIELDS];
+	char		 v[DF__MAX][DF_LEN];
+	const char	*f[2 * DF__MAX];
 };
 
-static const char *const dl_names[DL_NFIELDS] = { "bytes_downloaded",
+static const char *const dl_names[DF__MAX] = { "bytes_downloaded",
 	"bytes_total", "files_done", "files_total", "bytes_per_second",
-	"eta_seconds" };
+	"eta_seconds", "attempt", "attempt_max", "last_error" };
 
 /* Formats p and the meter's speed and ETA ("" when unknown) into df. */
 static void
@@ -76,20 +79,25 @@ dl_fields(struct dl_fields *df, const struct progress_meter *m,
 
 	/* Before the listing the total is unknown: so is the ETA. */
 	eta = p->bytes_total == 0 ? -1 : progress_eta(m, dl_remaining(p));
-	snprintf(df->v[0], sizeof(df->v[0]), "%" PRIu64, p->bytes_done);
-	snprintf(df->v[1], sizeof(df->v[1]), "%" PRIu64, p->bytes_total);
-	snprintf(df->v[2], sizeof(df->v[2]), "%zu", p->files_done);
-	snprintf(df->v[3], sizeof(df->v[3]), "%zu", p->files_total);
-	snprintf(df->v[4], sizeof(df->v[4]), "%.0f", speed);
-	snprintf(df->v[5], sizeof(df->v[5]), "%lld", eta);
-	for (i = 0; i < DL_NFIELDS; i++) {
+	snprintf(df->v[DF_BYTES], DF_LEN, "%" PRIu64, p->bytes_done);
+	snprintf(df->v[DF_TOTAL], DF_LEN, "%" PRIu64, p->bytes_total);
+	snprintf(df->v[DF_FILES_DONE], DF_LEN, "%zu", p->files_done);
+	snprintf(df->v[DF_FILES_TOTAL], DF_LEN, "%zu", p->files_total);
+	snprintf(df->v[DF_SPEED], DF_LEN, "%.0f", speed);
+	snprintf(df->v[DF_ETA], DF_LEN, "%lld", eta);
+	snprintf(df->v[DF_ATTEMPT], DF_LEN, "%u", p->attempt);
+	snprintf(df->v[DF_ATTEMPT_MAX], DF_LEN, "%u", p->attempt_max);
+	for (i = 0; i < DF__MAX; i++) {
 		df->f[2 * i] = dl_names[i];
 		df->f[2 * i + 1] = df->v[i];
 	}
+	df->f[2 * DF_LAST_ERROR + 1] = p->last_error;
 	if (speed < 0)
-		df->f[9] = "";
+		df->f[2 * DF_SPEED + 1] = "";
 	if (eta < 0)
-		df->f[11] = "";
+		df->f[2 * DF_ETA + 1] = "";
+	if (p->attempt == 0)
+		df->f[2 * DF_ATTEMPT + 1] = df->f[2 * DF_ATTEMPT_MAX + 1] = "";
 }
 
 /* Writes the progress fields; returns the cancel flag (1 too when the
@@ -109,7 +117,7 @@ dl_write(struct dlctx *dc, const struct hub_progress *p)
 	}
 	dl_fields(&df, &dc->meter, p);
 	e = ts_task_update(j->redis, j->task_id, j->model_id, j->op, df.f,
-	    DL_NFIELDS, &cancel);
+	    DF__MAX, &cancel);
 	if (e == ERR_CONFLICT)
 		cancel = 1;	/* ended from outside: stop */
 	dc->write_failed = e == ERR_REDIS;
@@ -192,23 +200,35 @@ dl_check_stop(struct dlctx *dc, double now)
 		dc->stop = STOP_SOFT_LIMIT;
 }
 
+/* 1 if the retry state of p is not the one of the last progress call
+ * (which was written: a change is written at once). */
+static int
+dl_retry_moved(const struct dlctx *dc, const struct hub_progress *p)
+{
+
+	return p->attempt != dc->last.attempt ||
+	    strcmp(p->last_error, dc->last.last_error) != 0;
+}
+
 /* The hub's progress callback: the meter, stop reasons, and a write at
- * most every progress_interval_ms (and at the end, or to stop). */
+ * most every progress_interval_ms (and at the end, to stop, or when a
+ * retry starts or ends). */
 static int
 dl_progress(void *arg, const struct hub_progress *p)
 {
 	struct dlctx	*dc = arg;
 	struct job	*j = dc->job;
 	double		 now = mono_now();
-	int		 final = p->files_done == p->files_total;
+	int		 now_too = p->files_done == p->files_total ||
+			    dl_retry_moved(dc, p);
 
 	progress_add(&dc->meter, now, p->bytes_done - p->bytes_resumed);
 	dc->last = *p;
 	if (dc->lease_lost)
 		return 1;
 	dl_check_stop(dc, now);
-	if (!final && dc->stop == STOP_NONE && (now - dc->last_write) * 1000 <
-	    j->cfg->progress_interval_ms)
+	if (!now_too && dc->stop == STOP_NONE && (now - dc->last_write) *
+	    1000 < j->cfg->progress_interval_ms)
 		return 0;
 	dc->last_write = now;
 	if (dl_write(dc, p) && dc->stop == STOP_NONE)
@@ -246,7 +266,8 @@ dl_stopped(struct dlctx *dc)
 {
 	struct job	*j = dc->job;
 	const char	*pending[] = { "status", TS_PENDING,
-	    "bytes_per_second", "", "eta_seconds", "" };
+	    "bytes_per_second", "", "eta_seconds", "", "attempt", "",
+	    "attempt_max", "", "last_error", "" };
 	int		 cancel, rc;
 
 	switch (dc->stop) {
@@ -257,7 +278,8 @@ dl_stopped(struct dlctx *dc)
 		return JOB_EXIT_DONE;
 	case STOP_TERM:
 		(void)ts_task_update(j->redis, j->task_id, j->model_id, j->op,
-		    pending, 3, &cancel);
+		    pending, (int)(sizeof(pending) / sizeof(pending[0]) / 2),
+		    &cancel);
 		log_info("task=%s event=download.interrupted", j->task_id);
 		return JOB_EXIT_REQUEUE;
 	case STOP_SOFT_LIMIT:

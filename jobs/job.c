@@ -60,13 +60,15 @@ lease_refused(struct job *j, enum err e)
 static int
 job_dispatch(struct job *j)
 {
-	const char	*running[] = { "status", TS_RUNNING };
+	/* No retry state from a run before this one. */
+	const char	*running[] = { "status", TS_RUNNING, "attempt", "",
+	    "attempt_max", "", "last_error", "" };
 	char		 why[300];
 	int		 cancel;
 	enum err	 e;
 
 	e = ts_task_update(j->redis, j->task_id, j->model_id, j->op, running,
-	    1, &cancel);
+	    (int)(sizeof(running) / sizeof(running[0]) / 2), &cancel);
 	if (e == ERR_CONFLICT || e == ERR_NOTFOUND)
 		return JOB_EXIT_DONE;	/* ended meanwhile (cancelled) */
 	if (e != ERR_OK) {

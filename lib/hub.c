@@ -290,6 +290,8 @@ dl_options(struct hubdl *d, const struct hub_opts *opts)
 	d->http.retry_base_ms = opts->retry_base_ms;
 	d->http.retry_max_ms = opts->retry_max_ms;
 	d->http.user_agent = opts->user_agent;
+	d->http.on_retry = hubdl_retry_note;
+	d->http.on_retry_arg = d;
 	d->ectx.endpoint = d->endpoint;
 	d->ectx.repo_id = d->repo_id;
 	d->ectx.revision = d->revision;

@@ -49,6 +49,11 @@ struct hub_progress {
 					   complete blobs and partial files */
 	size_t		 files_total;
 	size_t		 files_done;
+	/* While a request is being retried after a transient failure,
+	 * until data flows again on it: */
+	unsigned	 attempt;	/* the retry, 1-based; 0 = none */
+	unsigned	 attempt_max;	/* retry_max */
+	char		 last_error[64]; /* hubretry_cause's words, or "" */
 };
 
 struct hub_callbacks {
@@ -63,9 +68,9 @@ struct hub_callbacks {
 		    uint64_t bytes_missing, char *msg, size_t msglen);
 	/*
 	 * Called as bytes land (at most every few hundred ms, and once at
-	 * the end).  Return non-zero to stop the download (cancel, time
-	 * limit); the download then ends with ERR_TIMEOUT... see below.
-	 * May be NULL.
+	 * the end), and as soon as a retry starts or data flows again.
+	 * Return non-zero to stop the download (cancel, time limit); the
+	 * download then ends with ERR_TIMEOUT... see below.  May be NULL.
 	 */
 	int	(*progress)(void *arg, const struct hub_progress *p);
 };

@@ -88,12 +88,29 @@ hubdl_tick(struct hubdl *d, int force)
 
 	if (d->stopped || d->cb == NULL || d->cb->progress == NULL)
 		return d->stopped;
-	if (!force && t - d->last_tick < PROGRESS_MS)
+	if (!force && !d->retry_moved && t - d->last_tick < PROGRESS_MS)
 		return 0;
 	d->last_tick = t;
+	d->retry_moved = 0;
 	if (d->cb->progress(d->cb->arg, &d->prog) != 0)
 		d->stopped = 1;
 	return d->stopped;
+}
+
+void
+hubdl_retry_note(void *arg, const void *req, unsigned attempt,
+    const char *cause)
+{
+	struct hubdl	*d = arg;
+
+	if (cause == NULL && (req != d->retrying || d->prog.attempt == 0))
+		return;		/* the common case: nothing to clear */
+	d->retrying = cause != NULL ? req : NULL;
+	d->prog.attempt = cause != NULL ? attempt : 0;
+	d->prog.attempt_max = cause != NULL ? d->http.retry_max : 0;
+	snprintf(d->prog.last_error, sizeof(d->prog.last_error), "%s",
+	    cause != NULL ? cause : "");
+	d->retry_moved = 1;
 }
 
 int

@@ -88,6 +88,8 @@ struct hubdl {
 	struct hblob			*blobs;
 	size_t				 nblobs, left;
 	struct hub_progress		 prog;
+	const void			*retrying;	/* the request */
+	int				 retry_moved;	/* tell at once */
 	uint64_t			 last_tick;
 	int				 stopped;
 	int				 cachefd, repofd, blobsfd, locksfd;
@@ -118,11 +120,19 @@ enum err hubdl_fail(struct hubdl *d, enum err e, const char *fmt, ...)
 enum err hubdl_ioerr(struct hubdl *d, int errnum, const char *what);
 
 /*
- * Calls cb->progress when force is set or a few hundred ms passed since
- * the last call.  Returns non-zero once the callback asked to stop (then
- * d->stopped is set).
+ * Calls cb->progress when force is set, the retry state moved, or a few
+ * hundred ms passed since the last call.  Returns non-zero once the
+ * callback asked to stop (then d->stopped is set).
  */
 int	 hubdl_tick(struct hubdl *d, int force);
+
+/*
+ * The retry state of d->prog, as hubhttp_opts.on_retry (arg is d): set
+ * when request req is about to be retried, cleared when data flows again
+ * on the request being retried; the next hubdl_tick reports the change.
+ */
+void	 hubdl_retry_note(void *arg, const void *req, unsigned attempt,
+	    const char *cause);
 
 /* hubdl_tick(arg, 0), as a stop callback. */
 int	 hubdl_stop_cb(void *arg);

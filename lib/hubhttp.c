@@ -17,7 +17,6 @@
 
 #define DEFAULT_UA		"modelmgr/1.0; hf_hub-compatible"
 #define DEFAULT_CONNECT		10	/* seconds */
-#define DEFAULT_STALL		60	/* seconds */
 #define WHAT_MAX		4200	/* "repository <id>" or a file path */
 
 static pthread_once_t	 global_once = PTHREAD_ONCE_INIT;
@@ -174,7 +173,7 @@ hubhttp_easy(const struct hubhttp_opts *o, struct hubhttp_hdrs *h)
 {
 	CURL	*e;
 	long	 stall = o->stall_seconds ? (long)o->stall_seconds :
-		    DEFAULT_STALL;
+		    HUBHTTP_STALL_DEFAULT;
 
 	if (hubhttp_global_init() == -1 || (e = curl_easy_init()) == NULL)
 		return NULL;

@@ -19,16 +19,29 @@
  * is in hubretry.h.
  */
 
+#define HUBHTTP_STALL_DEFAULT	60	/* seconds */
+
 /* What the requests need of the download's options. */
 struct hubhttp_opts {
 	const char	*endpoint;	/* no trailing '/' */
 	const char	*token;		/* NULL = anonymous */
 	unsigned	 connect_timeout; /* seconds, 0 = 10 */
-	unsigned	 stall_seconds;	/* no byte for this long, 0 = 60 */
+	unsigned	 stall_seconds;	/* no byte for this long, 0 =
+					   HUBHTTP_STALL_DEFAULT */
 	unsigned	 retry_max;	/* transient failures, per request */
 	unsigned	 retry_base_ms;	/* 0 = 1000 */
 	unsigned	 retry_max_ms;	/* 0 = 8000 */
 	const char	*user_agent;	/* NULL = "modelmgr/1.0; ..." */
+	/*
+	 * Told by the retry policy (hubretry.h) that the request req (an
+	 * identity only) is about to be retried for the attempt-th time
+	 * (1-based) because of cause (hubretry_cause's words); or, with
+	 * attempt 0 and cause NULL, that data flows again on it.  May be
+	 * NULL.
+	 */
+	void		(*on_retry)(void *arg, const void *req,
+			    unsigned attempt, const char *cause);
+	void		*on_retry_arg;
 };
 
 /*

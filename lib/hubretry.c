@@ -86,18 +86,22 @@ spent(struct hubretry *r, CURLcode cc, const struct hubhttp_hdrs *h)
 	return fail(r, rc);
 }
 
-enum hubretry_next
-hubretry_again(struct hubretry *r, CURLcode cc, const struct hubhttp_hdrs *h,
-    int progressed)
+/* Tells the owner of the options about retry attempt (0: data flows). */
+static void
+notify(const struct hubretry *r, unsigned attempt, const char *cause)
 {
-	char	 name[NAME_MAX_LEN], cause[64];
 
-	if (progressed)
-		r->attempts = 0;	/* bytes came: resume, uncounted */
-	else if (++r->attempts > r->opts->retry_max)
-		return spent(r, cc, h);
-	r->wait_ms = hubretry_backoff_ms(r->opts, r->attempts ? r->attempts :
-	    1, cc == CURLE_OK ? h->retry_after : NULL);
+	if (r->opts->on_retry != NULL)
+		r->opts->on_retry(r->opts->on_retry_arg, r, attempt, cause);
+}
+
+/* Logs the retry about to be made and tells the options' owner. */
+static void
+announce(const struct hubretry *r, CURLcode cc, const struct hubhttp_hdrs *h,
+    unsigned attempt)
+{
+	char	 name[NAME_MAX_LEN], cause[64], words[HUBRETRY_CAUSE_MAX];
+
 	if (cc != CURLE_OK)
 		snprintf(cause, sizeof(cause), "%s", curl_easy_strerror(cc));
 	else
@@ -105,6 +109,25 @@ hubretry_again(struct hubretry *r, CURLcode cc, const struct hubhttp_hdrs *h,
 	req_name(r, name, sizeof(name));
 	log_warnx("%s: %s: %s (attempt %u), retrying in %u ms",
 	    r->ectx->repo_id, name, cause, r->attempts, r->wait_ms);
+	hubretry_cause(cc, h->status, r->cdn_retry && off_origin(r),
+	    r->opts->stall_seconds, words, sizeof(words));
+	notify(r, attempt, words);
+}
+
+enum hubretry_next
+hubretry_again(struct hubretry *r, CURLcode cc, const struct hubhttp_hdrs *h,
+    int progressed)
+{
+	unsigned	 attempt;
+
+	if (progressed)
+		r->attempts = 0;	/* bytes came: resume, uncounted */
+	else if (++r->attempts > r->opts->retry_max)
+		return spent(r, cc, h);
+	attempt = r->attempts ? r->attempts : 1;
+	r->wait_ms = hubretry_backoff_ms(r->opts, attempt,
+	    cc == CURLE_OK ? h->retry_after : NULL);
+	announce(r, cc, h, attempt);
 	return HUBRETRY_WAIT;
 }
 
@@ -123,8 +146,10 @@ hubretry_judge(struct hubretry *r, CURLcode cc, const struct hubhttp_hdrs *h,
 		return hubretry_again(r, cc, h, progressed);
 	if (st >= 300 && st <= 399)
 		return HUBRETRY_FOLLOW;
-	if (st == 200 || st == 206)
+	if (st == 200 || st == 206) {
+		notify(r, 0, NULL);
 		return HUBRETRY_DONE;
+	}
 	if (hubretry_transient_status(st) || (r->cdn_retry && off_origin(r)))
 		return hubretry_again(r, cc, h, progressed);
 	e.token_sent = r->auth;
@@ -197,6 +222,51 @@ hubretry_backoff_ms(const struct hubhttp_opts *o, unsigned attempt,
 	for (i = 1; i < attempt && ms < max; i++)
 		ms *= 2;
 	return (unsigned)(ms > max ? max : ms);
+}
+
+/* A transport failure in words. */
+static const char *
+curl_cause(CURLcode cc)
+{
+
+	switch (cc) {
+	case CURLE_COULDNT_RESOLVE_HOST:
+	case CURLE_COULDNT_CONNECT:
+	case CURLE_SSL_CONNECT_ERROR:
+		return "Cannot connect to the hub";
+	case CURLE_SEND_ERROR:
+	case CURLE_RECV_ERROR:
+	case CURLE_PARTIAL_FILE:
+	case CURLE_GOT_NOTHING:
+	case CURLE_HTTP2:
+	case CURLE_HTTP2_STREAM:
+		return "Connection to the hub lost";
+	default:
+		return "Transfer from the hub failed";
+	}
+}
+
+void
+hubretry_cause(CURLcode cc, long status, int cdn, unsigned stall_seconds,
+    char *buf, size_t len)
+{
+
+	if (cc == CURLE_OPERATION_TIMEDOUT && status != 0)
+		snprintf(buf, len, "No data from the hub for %u s",
+		    stall_seconds ? stall_seconds : HUBHTTP_STALL_DEFAULT);
+	else if (cc == CURLE_OPERATION_TIMEDOUT)
+		snprintf(buf, len, "No answer from the hub");
+	else if (cc != CURLE_OK)
+		snprintf(buf, len, "%s", curl_cause(cc));
+	else if (cdn)
+		snprintf(buf, len, "CDN error (HTTP %ld)", status);
+	else if (status == 429)
+		snprintf(buf, len, "Hub rate limit (HTTP 429)");
+	else if (status >= 200 && status <= 299)	/* a bad range */
+		snprintf(buf, len, "Unexpected answer from the hub (HTTP %ld)",
+		    status);
+	else
+		snprintf(buf, len, "Hub error (HTTP %ld)", status);
 }
 
 int

@@ -58,10 +58,11 @@ void	 hubretry_free(struct hubretry *r);
  * progressed tells that it brought body bytes: the failure then counts
  * as no attempt (the transfer resumes).  Transport failures worth a retry
  * and statuses 408, 429 and 5xx (any status from another origin with
- * r->cdn_retry) give HUBRETRY_WAIT, logged, until r->opts->retry_max
- * attempts in a row failed; then, or at once for other failures,
- * HUBRETRY_FAIL with r->err and r->msg from hubhttp_error or
- * hubhttp_curl_error.
+ * r->cdn_retry) give HUBRETRY_WAIT, logged and told to
+ * r->opts->on_retry, until r->opts->retry_max attempts in a row failed;
+ * then, or at once for other failures, HUBRETRY_FAIL with r->err and
+ * r->msg from hubhttp_error or hubhttp_curl_error.  HUBRETRY_DONE tells
+ * r->opts->on_retry that data flows.
  */
 enum hubretry_next hubretry_judge(struct hubretry *r, CURLcode cc,
 	    const struct hubhttp_hdrs *h, int progressed);
@@ -96,6 +97,19 @@ int	 hubretry_after(const char *v, unsigned *secs);
  */
 unsigned hubretry_backoff_ms(const struct hubhttp_opts *opts,
 	    unsigned attempt, const char *retry_after);
+
+/*
+ * The transient failure of a request in a few words for people, without
+ * any URL, token or content: "Hub error (HTTP 500)", "Hub rate limit
+ * (HTTP 429)", "CDN error (HTTP 503)" (cdn: not the endpoint's origin),
+ * "Connection to the hub lost", "No data from the hub for 30 s"
+ * (stall_seconds, 0 = HUBHTTP_STALL_DEFAULT), and so on.  cc is the
+ * transfer's result and status the answer's status (0 if none came).
+ * Writes at most len bytes into buf (HUBRETRY_CAUSE_MAX is enough).
+ */
+#define HUBRETRY_CAUSE_MAX	64
+void	 hubretry_cause(CURLcode cc, long status, int cdn,
+	    unsigned stall_seconds, char *buf, size_t len);
 
 /* 1 for statuses worth retrying: 408, 429 and 5xx. */
 int	 hubretry_transient_status(long status);

@@ -135,6 +135,7 @@ xfer_put(struct xfer *x, const char *data, size_t len)
 		off += (size_t)n;
 	}
 	x->written += len;
+	hubdl_retry_note(x->d, &x->r, 0, NULL);	/* data flows */
 	if (hubhash_put(&x->h, data, len, x->written) == -1) {
 		x->wr_errno = ENOMEM;
 		return -1;

@@ -361,6 +361,15 @@ field_double(const char *v, double dflt)
 	return num_parse_double(v, &d) == 0 ? d : dflt;
 }
 
+/* An optional count: -1 when empty or not a count. */
+static long long
+field_opt(const char *v)
+{
+	long long	 n;
+
+	return num_parse(v, 0, LLONG_MAX, &n, NULL) == 0 ? n : -1;
+}
+
 static void
 task_field(struct ts_task *t, const char *k, const char *v)
 {
@@ -393,6 +402,12 @@ task_field(struct ts_task *t, const char *k, const char *v)
 		t->attempts = field_ull(v);
 	else if (strcmp(k, "cancel_requested") == 0)
 		t->cancel_requested = strcmp(v, "1") == 0;
+	else if (strcmp(k, "attempt") == 0)
+		t->attempt = field_opt(v);
+	else if (strcmp(k, "attempt_max") == 0)
+		t->attempt_max = field_opt(v);
+	else if (strcmp(k, "last_error") == 0)
+		snprintf(t->last_error, sizeof(t->last_error), "%s", v);
 }
 
 enum err
@@ -406,6 +421,7 @@ ts_task_get(struct rconn *r, const char *task_id, struct ts_task *out)
 	memset(out, 0, sizeof(*out));
 	out->bytes_per_second = -1;
 	out->eta_seconds = -1;
+	out->attempt = out->attempt_max = -1;
 	if (ts_key(key, sizeof(key), "task", task_id) == -1)
 		return ERR_NOTFOUND;
 	if ((rep = rconn_cmdv(r, 2, argv)) == NULL)

@@ -86,7 +86,7 @@ const char	*ts_op_str(enum ts_op op);	/* "download", "delete" */
 int		 ts_op_parse(const char *s, enum ts_op *op);
 
 /* A task hash, decoded.  Missing numeric fields read as 0; the optional
- * speed and ETA read as -1 when absent ("null"). */
+ * speed, ETA and retry state read as -1 or "" when absent ("null"). */
 struct ts_task {
 	char		 task_id[64];
 	char		 model_id[256];
@@ -102,6 +102,10 @@ struct ts_task {
 	unsigned long long files_total;
 	unsigned long long attempts;
 	int		 cancel_requested;
+	/* While a download retries a transient hub failure: */
+	long long	 attempt;		/* the retry, -1 = none */
+	long long	 attempt_max;		/* -1 = none */
+	char		 last_error[128];	/* its cause, "" = none */
 };
 
 /* A new random (version 4) task id, lowercase hyphenated. */

@@ -113,7 +113,7 @@ psql_exec "INSERT INTO collections (id, name, owner_id, vector_store_name,
     'someorg/private-embedder', 'float16' FROM users WHERE username = 'admin'"
 api GET "/api/v2/models/usage?model_id=someorg/private-embedder" "$T"
 assert_eq 200 "$status" "usage of an installed model that is not curated"
-assert_json '[keys_unsorted[]] == ["model_id","is_installed","size_on_disk_mb","estimated_freed_size_mb","blocked_by_collections","user_preferences_count","llm_config_count","is_default_embedding_model","loaded_in_vecpipe","loaded_vecpipe_model_types","hf_cache_scan_error","vecpipe_query_error","warnings","can_delete","requires_confirmation"]' \
+assert_json '[keys_unsorted[]] == ["model_id","is_installed","size_on_disk_mb","estimated_freed_size_mb","blocked_by_collections","user_preferences_count","llm_config_count","is_default_embedding_model","loaded_in_vecpipe","loaded_vecpipe_model_types","hf_cache_scan_error","vecpipe_query_error","warnings","can_delete","requires_confirmation","estimated_freed_bytes"]' \
     "... the contract's fields in order"
 assert_json '.model_id == "someorg/private-embedder" and .is_installed == true and .size_on_disk_mb == 2 and .estimated_freed_size_mb == 2 and .blocked_by_collections == ["private-docs"] and .can_delete == false' \
     "... installed state, size and collections by repo id"

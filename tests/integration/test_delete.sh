@@ -24,10 +24,12 @@ vecpipe_mode ok '[{"model_name":"Qwen/Qwen3-Embedding-0.6B","model_type":"embedd
 fx_repo model Qwen/Qwen3-Embedding-0.6B "$C1" model.safetensors:$((2 * MIB))
 api GET "/api/v2/models/usage?model_id=Qwen/Qwen3-Embedding-0.6B" "$T"
 assert_eq 200 "$status" "usage"
-assert_json '[keys_unsorted[]] == ["model_id","is_installed","size_on_disk_mb","estimated_freed_size_mb","blocked_by_collections","user_preferences_count","llm_config_count","is_default_embedding_model","loaded_in_vecpipe","loaded_vecpipe_model_types","hf_cache_scan_error","vecpipe_query_error","warnings","can_delete","requires_confirmation"]' \
-    "usage fields in the contract's order"
+assert_json '[keys_unsorted[]] == ["model_id","is_installed","size_on_disk_mb","estimated_freed_size_mb","blocked_by_collections","user_preferences_count","llm_config_count","is_default_embedding_model","loaded_in_vecpipe","loaded_vecpipe_model_types","hf_cache_scan_error","vecpipe_query_error","warnings","can_delete","requires_confirmation","estimated_freed_bytes"]' \
+    "usage fields in the contract's order, the page's appended"
 assert_json '.is_installed and .size_on_disk_mb == 2 and .estimated_freed_size_mb == 2' \
     "installed, 2 MB, frees 2 MB"
+assert_eq "$(du -B1 -s "$(repo_dir Qwen/Qwen3-Embedding-0.6B)" | cut -f1)" \
+    "$(json .estimated_freed_bytes)" "estimated_freed_bytes: what the repo folder holds, exactly"
 assert_json '.blocked_by_collections == ["Engineering Wiki","customer-support"]' \
     "collections blocking it, C order"
 assert_json '.is_default_embedding_model and .loaded_in_vecpipe and .loaded_vecpipe_model_types == ["embedding","reranker"] and .vecpipe_query_error == null' \
@@ -138,8 +140,8 @@ assert_eq precious "$(cat "$victim/file")" "links were not followed"
 
 fx_partial naver/splade-v3 $((3 * MIB))
 api GET "/api/v2/models/usage?model_id=naver/splade-v3" "$T"
-assert_json '.is_installed == false and .estimated_freed_size_mb == 3' \
-    "a partial download: not installed, frees 3 MB"
+assert_json '.is_installed == false and .estimated_freed_size_mb == 3 and .estimated_freed_bytes >= 3 * 1048576 and (.estimated_freed_bytes / 1048576 | floor) == 3' \
+    "a partial download: not installed, frees 3 MB (estimated_freed_bytes too)"
 api DELETE "/api/v2/models/cache?model_id=naver/splade-v3" "$T"
 assert_json '.status == "pending"' "a partial download is deletable"
 wait_task "$(json .task_id)" completed

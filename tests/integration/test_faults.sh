@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 #
 # Downloads against the fake hub's faults, each ending as the contract
-# says with nothing broken in the cache: 500s, 429 + Retry-After, a reset
+# says with nothing broken in the cache: 500s (and the retry state the
+# progress body shows meanwhile), 429 + Retry-After, a reset
 # mid-body, a stall, wrong bytes (once, and always), Range ignored, a
 # redirect to another host, kill -9 of the job child (and the resume that
 # follows), kill -9 of mm-jobd, and SIGTERM to mm-jobd.
@@ -15,7 +16,7 @@ for m in intfloat/e5-small-v2 intfloat/e5-base-v2 intfloat/e5-large-v2 \
     intfloat/multilingual-e5-base intfloat/multilingual-e5-large \
     BAAI/bge-base-en-v1.5 BAAI/bge-small-en-v1.5 BAAI/bge-m3 \
     sentence-transformers/all-mpnet-base-v2 nomic-ai/nomic-embed-text-v1.5 \
-    google/embeddinggemma-300m; do
+    google/embeddinggemma-300m sentence-transformers/all-MiniLM-L6-v2; do
 	node "$IT_ROOT/tests/fakehub/mkrepo.js" --root "$HUBROOT" --repo "$m" \
 	    --seed "$m" --file config.json=700 --file vocab.txt=600K \
 	    --file model.safetensors=4M >/dev/null
@@ -25,7 +26,9 @@ start_fake hub node "$IT_ROOT/tests/fakehub/fakehub.js" --root "$HUBROOT" \
     --port 0 --token hf_goodtoken
 HUB=$FAKE_URL
 export HF_ENDPOINT=$HUB HF_TOKEN=hf_goodtoken
-test_config stall_seconds 2 retry_base_ms 100 retry_max_ms 400 \
+# retry_max 60: a hub that keeps failing is retried for some 20 s, time
+# enough to watch the retry state however loaded the machine.
+test_config stall_seconds 2 retry_max 60 retry_base_ms 100 retry_max_ms 400 \
     progress_interval_ms 100 disk_reserve_mb 0
 stack_up
 T=$(token_for admin)
@@ -64,6 +67,33 @@ start intfloat/e5-small-v2
 completed_ok intfloat/e5-small-v2 "two 500s then success"
 assert_eq 2 "$(hub_log | jq '[.[] | select(.repo == "intfloat/e5-small-v2" and .status == 500)] | length')" \
     "the hub answered 500 twice"
+
+# The retry state of the progress body: set while the hub keeps failing,
+# null again as soon as data flows.
+task_is()	# JQ-CONDITION: the task (tid) answers and meets it
+{
+	api GET "/api/v2/models/tasks/$tid" "$T"
+	[ "$status" = 200 ] && [ "$(json "$1")" = true ]
+}
+M=sentence-transformers/all-MiniLM-L6-v2
+hub_fault '{"type":"slow_body","rate":1000000,"repo":"'"$M"'","path":"model.safetensors"}'
+f500=$(curl -sf -X POST -d '{"type":"status500","on":"info","repo":"'"$M"'"}' \
+    "$HUB/_admin/faults" | jq '.added[0]')
+start $M
+assert_ok "500s: the running task says it is retrying" \
+    wait_for 60 task_is '.status == "running" and .attempt >= 2'
+assert_json '.attempt_max == 60 and .last_error == "Hub error (HTTP 500)" and .error == null' \
+    "... at which retry of the policy's 60, and why"
+curl -sf -X DELETE "$HUB/_admin/faults/$f500" >/dev/null ||
+    fail "the fake hub kept its 500s"
+assert_ok "the hub recovers: bytes flow while the task runs" \
+    wait_for 60 task_is '.status == "running" and .bytes_downloaded > 0'
+assert_json 'has("attempt") and .attempt == null and .attempt_max == null and .last_error == null' \
+    "data flows again: no retry state"
+assert_eq "|" "$(redis_cli HGET "model-manager:task:$tid" attempt)|$(redis_cli \
+    HGET "model-manager:task:$tid" last_error)" "... cleared in the task hash too"
+hub_reset
+completed_ok $M "500s on the revision, then recovery"
 
 hub_fault '{"type":"status429","times":1,"retry_after":1,"on":"tree","repo":"intfloat/e5-base-v2"}'
 start intfloat/e5-base-v2

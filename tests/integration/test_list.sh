@@ -4,7 +4,8 @@
 # query parameter, installed state and sizes from a fixture cache written
 # as huggingface_hub writes it, cache_size (total / managed / unmanaged /
 # partial), collections from real rows, active task ids from real Redis
-# keys, the cache generation, 422 cases, and Redis down.
+# keys, the cache generation, 422 cases, and Redis down (with the service
+# warning the page shows as a banner).
 
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -23,10 +24,17 @@ assert_json '[.models[].model_type] | group_by(.) | map(length) == [23,4,3,2]' \
     "23 embedding, 4 llm, 3 reranker, 2 splade"
 assert_json '[.models[] | [.model_type, .name]] as $k | $k == ($k | sort)' \
     "ordered by (model_type, name)"
-assert_json '[.models[0] | keys_unsorted[]] == ["id","name","description","model_type","memory_mb","is_installed","size_on_disk_mb","used_by_collections","active_download_task_id","active_delete_task_id","embedding_details","llm_details"]' \
-    "model fields in the contract's order"
-assert_json '[keys_unsorted[]] == ["models","cache_size","hf_cache_scan_error"]' \
+assert_json '[.models[0] | keys_unsorted[]] == ["id","name","description","model_type","memory_mb","is_installed","size_on_disk_mb","used_by_collections","active_download_task_id","active_delete_task_id","embedding_details","llm_details","is_default_embedding_model","size_on_disk_bytes"]' \
+    "model fields in the contract's order, the page's appended"
+assert_json '[keys_unsorted[]] == ["models","cache_size","hf_cache_scan_error","service_warnings"]' \
     "top-level fields"
+assert_json '.service_warnings == []' "no service warning when all is well"
+assert_json '[.models[] | select(.is_default_embedding_model) | [.id, .model_type]] == [["Qwen/Qwen3-Embedding-0.6B","embedding"]]' \
+    "one system default embedding model: DEFAULT_EMBEDDING_MODEL's default"
+assert_json '[.models[] | .is_default_embedding_model | type] | unique == ["boolean"]' \
+    "is_default_embedding_model is a boolean everywhere"
+assert_json '[.models[] | has("size_on_disk_bytes") and .size_on_disk_bytes == null] | all' \
+    "size_on_disk_bytes null when not installed"
 assert_json '.cache_size == null and .hf_cache_scan_error == null' \
     "no cache_size unless asked"
 assert_json '.models[] | select(.id == "BAAI/bge-large-en-v1.5") | .embedding_details == {"dimension":1024,"max_sequence_length":512,"pooling_method":"mean","is_asymmetric":true,"query_prefix":"Represent this sentence for searching relevant passages: ","document_prefix":"","default_query_instruction":""}' \
@@ -54,6 +62,10 @@ api GET "/api/v2/models?force_refresh_cache=true&include_cache_size=true" "$T"
 assert_eq 200 "$status" "force_refresh_cache"
 assert_json '.models[] | select(.id == "BAAI/bge-small-en-v1.5") | .is_installed == true and .size_on_disk_mb == 3' \
     "installed, size = unique blobs (3.5 MiB + 1000 B) // MiB"
+assert_json '.models[] | select(.id == "BAAI/bge-small-en-v1.5") | .size_on_disk_bytes == '"$((3 * MIB + MIB / 2 + 1000))"'' \
+    "size_on_disk_bytes: the exact bytes the MB floor comes from"
+assert_json '.models[] | select(.id == "naver/splade-v3") | .size_on_disk_bytes == null' \
+    "a partial download has no size_on_disk_bytes"
 assert_json '.models[] | select(.id == "naver/splade-v3") | .is_installed == false and .size_on_disk_mb == null' \
     "a partial download is not installed"
 assert_json '.cache_size == {"total_cache_size_mb":10,"managed_cache_size_mb":3,"unmanaged_cache_size_mb":7,"unmanaged_repo_count":2,"partial_cache_size_mb":1}' \
@@ -107,9 +119,22 @@ assert_json '.hf_cache_scan_error | type == "string" and length > 0' \
 assert_json '.models[] | select(.id == "BAAI/bge-small-en-v1.5") | .is_installed == true' \
     "the last good scan is kept"
 
+# list_without_warning: the list answers with no service warning.
+list_without_warning()
+{
+	api GET /api/v2/models "$T"
+	[ "$status" = 200 ] && [ "$(json '.service_warnings == []')" = true ]
+}
+
 # Redis down: the list degrades (null task ids), still 200.
 assert_ok "Redis stopped" redis_down
 api GET /api/v2/models "$T"
 assert_eq 200 "$status" "Redis down: the list still answers"
 assert_json '[.models[] | .active_download_task_id, .active_delete_task_id] | all(. == null)' \
     "Redis down: task ids null"
+assert_json '.service_warnings == [{"service":"task_store","detail":"Task store unavailable: downloads and deletes cannot start, and progress cannot be read, until it is back."}]' \
+    "Redis down: a task_store service warning for the page's banner"
+assert_json '.models[] | select(.id == "BAAI/bge-small-en-v1.5") | .is_installed and .size_on_disk_bytes > 0' \
+    "Redis down: installed state and sizes still there"
+assert_ok "Redis started again" redis_up
+assert_ok "the warning goes once Redis is back" wait_for 30 list_without_warning

@@ -17,6 +17,7 @@
 
 #include "hfwrite.h"
 #include "hub.h"
+#include "hubdl.h"
 #include "hubhttp.h"
 #include "hubname.h"
 #include "hubtree.h"
@@ -936,6 +937,35 @@ test_refusals(void)
 	free(tmp);
 }
 
+/* The retry state of a download's progress: set by a retry, cleared only
+ * when data flows on the request that was being retried. */
+static void
+test_retry_note(void)
+{
+	struct hubdl	 d;
+	int		 a, b;
+
+	hubdl_init(&d, NULL, 0);
+	d.http.retry_max = 5;
+	hubdl_retry_note(&d, &a, 0, NULL);
+	CU_ASSERT_EQUAL(d.retry_moved, 0);
+	hubdl_retry_note(&d, &a, 2, "Hub error (HTTP 500)");
+	CU_ASSERT_EQUAL(d.prog.attempt, 2);
+	CU_ASSERT_EQUAL(d.prog.attempt_max, 5);
+	CU_ASSERT_STRING_EQUAL(d.prog.last_error, "Hub error (HTTP 500)");
+	CU_ASSERT_EQUAL(d.retry_moved, 1);
+	d.retry_moved = 0;
+	hubdl_retry_note(&d, &b, 0, NULL);	/* another transfer's bytes */
+	CU_ASSERT_EQUAL(d.prog.attempt, 2);
+	CU_ASSERT_EQUAL(d.retry_moved, 0);
+	hubdl_retry_note(&d, &a, 0, NULL);
+	CU_ASSERT_EQUAL(d.prog.attempt, 0);
+	CU_ASSERT_EQUAL(d.prog.attempt_max, 0);
+	CU_ASSERT_STRING_EQUAL(d.prog.last_error, "");
+	CU_ASSERT_EQUAL(d.retry_moved, 1);
+	hubdl_free(&d);
+}
+
 static const struct unit_test tests[] = {
 	{ "filename validation", test_filename },
 	{ "etag normalisation", test_etag },
@@ -954,6 +984,7 @@ static const struct unit_test tests[] = {
 	{ "snapshot links", test_write_links },
 	{ "tag, refs, locks, trees", test_write_files },
 	{ "refusals before any request", test_refusals },
+	{ "retry state of the progress", test_retry_note },
 	{ NULL, NULL }
 };
 

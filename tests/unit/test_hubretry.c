@@ -236,8 +236,116 @@ test_retry_after(void)
 	CU_ASSERT_FALSE(hubretry_transient_curl(CURLE_WRITE_ERROR));
 }
 
+/* A transient failure in words: never a URL, a token or content. */
+static void
+test_cause(void)
+{
+	static const struct {
+		CURLcode	 cc;
+		long		 status;
+		int		 cdn;
+		unsigned	 stall;
+		const char	*words;
+	} cases[] = {
+		{ CURLE_OK, 500, 0, 0, "Hub error (HTTP 500)" },
+		{ CURLE_OK, 503, 0, 0, "Hub error (HTTP 503)" },
+		{ CURLE_OK, 408, 0, 0, "Hub error (HTTP 408)" },
+		{ CURLE_OK, 429, 0, 0, "Hub rate limit (HTTP 429)" },
+		{ CURLE_OK, 403, 1, 0, "CDN error (HTTP 403)" },
+		{ CURLE_OK, 206, 0, 0, "Unexpected answer from the hub "
+		    "(HTTP 206)" },
+		{ CURLE_RECV_ERROR, 200, 0, 0, "Connection to the hub lost" },
+		{ CURLE_PARTIAL_FILE, 206, 1, 0, "Connection to the hub lost" },
+		{ CURLE_GOT_NOTHING, 0, 0, 0, "Connection to the hub lost" },
+		{ CURLE_COULDNT_CONNECT, 0, 0, 0, "Cannot connect to the hub" },
+		{ CURLE_COULDNT_RESOLVE_HOST, 0, 0, 0,
+		    "Cannot connect to the hub" },
+		{ CURLE_OPERATION_TIMEDOUT, 200, 0, 10,
+		    "No data from the hub for 10 s" },
+		{ CURLE_OPERATION_TIMEDOUT, 200, 0, 0,
+		    "No data from the hub for 60 s" },
+		{ CURLE_OPERATION_TIMEDOUT, 0, 0, 10, "No answer from the hub" },
+		{ CURLE_SEND_ERROR, 0, 0, 0, "Connection to the hub lost" },
+		{ CURLE_WRITE_ERROR, 0, 0, 0, "Transfer from the hub failed" },
+	};
+	char	 buf[HUBRETRY_CAUSE_MAX];
+	size_t	 i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		hubretry_cause(cases[i].cc, cases[i].status, cases[i].cdn,
+		    cases[i].stall, buf, sizeof(buf));
+		CU_ASSERT_STRING_EQUAL(buf, cases[i].words);
+	}
+	hubretry_cause(CURLE_OK, 500, 0, 0, buf, 8);	/* truncated */
+	CU_ASSERT_STRING_EQUAL(buf, "Hub err");
+}
+
+/* What on_retry was told last, and how many times. */
+struct told {
+	int		 calls;
+	const void	*req;
+	unsigned	 attempt;
+	char		 cause[HUBRETRY_CAUSE_MAX];
+	int		 flowing;	/* cause was NULL */
+};
+
+static void
+told_cb(void *arg, const void *req, unsigned attempt, const char *cause)
+{
+	struct told	*t = arg;
+
+	t->calls++;
+	t->req = req;
+	t->attempt = attempt;
+	t->flowing = cause == NULL;
+	snprintf(t->cause, sizeof(t->cause), "%s", cause ? cause : "");
+}
+
+/* Each retry is told with its number and cause, and a 200 as data
+ * flowing; the signed URL of a CDN never appears. */
+static void
+test_notify(void)
+{
+	struct fixture	 f;
+	struct told	 t;
+
+	memset(&t, 0, sizeof(t));
+	fixture_init(&f, CDN "/o?X-Amz-Signature=secret", 1);
+	f.o.on_retry = told_cb;
+	f.o.on_retry_arg = &t;
+	f.o.stall_seconds = 10;
+	f.h->status = 503;
+	CU_ASSERT_EQUAL(hubretry_judge(&f.r, CURLE_OK, f.h, 0), HUBRETRY_WAIT);
+	CU_ASSERT_EQUAL(t.calls, 1);
+	CU_ASSERT_PTR_EQUAL(t.req, &f.r);
+	CU_ASSERT_EQUAL(t.attempt, 1);
+	CU_ASSERT_STRING_EQUAL(t.cause, "CDN error (HTTP 503)");
+	f.h->status = 200;
+	CU_ASSERT_EQUAL(hubretry_judge(&f.r, CURLE_OPERATION_TIMEDOUT, f.h,
+	    0), HUBRETRY_WAIT);
+	CU_ASSERT_EQUAL(t.attempt, 2);
+	CU_ASSERT_STRING_EQUAL(t.cause, "No data from the hub for 10 s");
+	/* Bytes came before the failure: the retry is the first again. */
+	CU_ASSERT_EQUAL(hubretry_again(&f.r, CURLE_RECV_ERROR, f.h, 1),
+	    HUBRETRY_WAIT);
+	CU_ASSERT_EQUAL(t.attempt, 1);
+	CU_ASSERT_STRING_EQUAL(t.cause, "Connection to the hub lost");
+	CU_ASSERT_EQUAL(hubretry_judge(&f.r, CURLE_OK, f.h, 0), HUBRETRY_DONE);
+	CU_ASSERT_EQUAL(t.calls, 4);
+	CU_ASSERT_TRUE(t.flowing);
+	CU_ASSERT_EQUAL(t.attempt, 0);
+	/* Attempts spent: a failure, not a retry. */
+	f.h->status = 500;
+	f.r.attempts = f.o.retry_max;
+	CU_ASSERT_EQUAL(hubretry_judge(&f.r, CURLE_OK, f.h, 0), HUBRETRY_FAIL);
+	CU_ASSERT_EQUAL(t.calls, 4);
+	fixture_free(&f);
+}
+
 static const struct unit_test tests[] = {
 	{ "judging an outcome", test_judge },
+	{ "a transient failure in words", test_cause },
+	{ "retries and data flowing, told", test_notify },
 	{ "attempts spent, reset, final messages", test_spent },
 	{ "redirects and their limit", test_follow },
 	{ "Retry-After and backoff", test_retry_after },
