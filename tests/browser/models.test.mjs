@@ -237,14 +237,13 @@ test('the list: counts per tab, cards, details and cache usage on demand', T, as
 		assert.equal(norm(await c.locator('.card-repo').textContent()), m.id);
 		assert.equal(await page.locator('#list .badge', {hasText: 'Embedding'}).count(), 0,
 		    'no type badge');
-		if ('is_default_embedding_model' in m) {
-			const def = data.models.filter((x) => x.is_default_embedding_model);
-			assert.equal(def.length, 1, 'one default embedding model');
-			assert.equal(norm(await card(page, def[0].id).locator('.badge-default')
-			    .textContent()), 'System default');
-			assert.equal(await page.locator('.badge-default').count(), 1,
-			    'only the default is marked');
-		}
+		const def = data.models.filter((x) => x.is_default_embedding_model);
+		assert.deepEqual(def.map((x) => x.id), ['Qwen/Qwen3-Embedding-0.6B'],
+		    'one default embedding model');
+		assert.equal(norm(await card(page, def[0].id).locator('.badge-default')
+		    .textContent()), 'System default');
+		assert.equal(await page.locator('.badge-default').count(), 1,
+		    'only the default is marked');
 		const llm0 = data.models.find((x) => x.id === 'Qwen/Qwen2.5-0.5B-Instruct');
 		assert.equal(llm0.name, 'Local - Qwen 2.5 0.5B', 'the registry\'s LLM name');
 		assert.equal(await c.getByRole('button', {name: 'Show details of ' + SHOWN[m.id]})
@@ -1006,7 +1005,10 @@ test('Redis down: the outage banner, a lost connection without stale speed, a fa
 		assert.equal(await c.locator('.progress-eta').textContent(), '', 'no old ETA');
 		const banner = page.locator('#service-banner');
 		await banner.waitFor();
-		assert.match(norm(await banner.textContent()), /^The task store is unavailable Downloads and deletes cannot start/);
+		assert.match(norm(await banner.innerText()),
+		    /^The task store is unavailable Downloads and deletes cannot start/);
+		assert.equal(norm(await banner.locator('.banner-detail').textContent()),
+		    (await api('GET', '')).body.service_warnings[0].detail, 'the server\'s detail');
 		assert.equal(await banner.getAttribute('role'), 'alert');
 
 		// A Download now fails at once, says why, and keeps the focus.
