@@ -148,10 +148,12 @@ function syncTasks() {
 	}
 }
 
+// models(): the models of the last list answer.
 function models() {
 	return state.data && state.data.models || [];
 }
 
+// modelById(id): a model of the list, or null.
 function modelById(id) {
 	return models().find((m) => m.id === id) || null;
 }
@@ -166,6 +168,7 @@ function isRunning(model) {
 
 // ------------------------------------------------------------ rendering
 
+// render(): the whole page from the state.
 function render() {
 	renderChrome();
 	renderAuth();
@@ -211,6 +214,8 @@ function renderServiceWarnings() {
 	renderServiceBanner($('service-banner'), warnings);
 }
 
+// renderStaleMark(): the stale-list line, its age counted from the last
+// successful load.
 function renderStaleMark() {
 	const el = $('stale');
 	const key = focusKeyOfActive();
@@ -243,6 +248,7 @@ function renderStripNow() {
 		restoreFocus(strip, key);
 }
 
+// renderChrome(): the header's buttons and who is signed in.
 function renderChrome() {
 	// Loading: aria-busy rather than disabled, so that a keyboard user
 	// keeps the focus on the button.
@@ -280,6 +286,8 @@ function focusBack(key) {
 		restoreFocus(document, 'card:' + key.slice(colon + 1));
 }
 
+// renderList(): the cards of the tab (or the loading, error or empty
+// state), keeping the keyboard focus where it was.
 function renderList() {
 	const list = $('list');
 	const focusKey = state.focusNext || focusKeyOfActive();
@@ -398,6 +406,7 @@ function renderAuth() {
 
 // ------------------------------------------------------------ auth
 
+// isAuthError(err): a 401 or 403 (the sign-in screen handles it).
 function isAuthError(err) {
 	return err && (err.status === 401 || err.status === 403);
 }
@@ -413,6 +422,7 @@ function authKind(err, token) {
 	return 'invalid';
 }
 
+// authFailed(err): the API's callback for 401 and 403 answers.
 function authFailed(err) {
 	if (state.auth)
 		return;
@@ -437,6 +447,7 @@ function showAuth(auth) {
 	}
 }
 
+// signOut(): forgets the token and shows the sign-in screen.
 function signOut() {
 	forgetToken();
 	tracker.stopAll();
@@ -494,6 +505,8 @@ function announceMilestone(entry, name) {
 	entry.saidQuarter = Math.max(quarter, entry.saidQuarter || 0);
 }
 
+// taskEnded(entry, p): the named toast of a finished task, and a list
+// refresh (cards keep their places).
 function taskEnded(entry, p) {
 	const name = nameOf(entry.modelId);
 	const status = p.status;
@@ -578,6 +591,7 @@ const actions = {
 	},
 };
 
+// startDownload(model): POST /download; the focus stays on the card.
 async function startDownload(model) {
 	if (state.busy.has(model.id))
 		return;
@@ -652,6 +666,7 @@ async function askDelete(model) {
 
 let openCtl = null;
 
+// closeOpenDialog(): closes the delete dialog, if open.
 function closeOpenDialog() {
 	if (openCtl && openCtl.isOpen)
 		openCtl.close();
@@ -682,6 +697,7 @@ function deleteDialogContent(model, usage, warnings) {
 	return nodes;
 }
 
+// openDeleteDialog(model, usage): the confirmation, then DELETE.
 function openDeleteDialog(model, usage) {
 	let warnings = Array.isArray(usage.warnings) ? usage.warnings : [];
 	openCtl = openDialog({
@@ -735,6 +751,7 @@ function openDeleteDialog(model, usage) {
 
 // ------------------------------------------------------------ controls
 
+// selectType(type, focus): another tab (the cards are sorted again).
 function selectType(type, focus) {
 	state.type = type;
 	resort();
@@ -746,6 +763,7 @@ function selectType(type, focus) {
 	}
 }
 
+// wireControls(): the header, tab keys, status pills and search box.
 function wireControls() {
 	const refresh = $('refresh');
 	refresh.prepend(icon('refresh'));
@@ -796,6 +814,7 @@ function wireControls() {
 	$('search-icon').replaceWith(icon('search', 'search-icon'));
 }
 
+// start(): the sign-in screen without a token, else the list.
 function start() {
 	state.data = null;
 	state.listError = null;

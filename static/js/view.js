@@ -25,7 +25,7 @@ export const STATUS_FILTERS = [
 	['available', 'Available'],
 ];
 
-// A stable, markup-safe element id for a model id.
+// domId(prefix, modelId): a stable, markup-safe element id for a model id.
 const idOf = new Map();
 export function domId(prefix, modelId) {
 	if (!idOf.has(modelId))
