@@ -173,7 +173,7 @@ static char *
 event_print(const struct audit_event *e, double t, const char *id, int full)
 {
 	cJSON	*o;
-	char	 ts[40], *s;
+	char	 ts[64], *s;
 
 	if ((o = cJSON_CreateObject()) == NULL)
 		return NULL;
