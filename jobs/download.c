@@ -203,6 +203,7 @@ dl_progress(void *arg, const struct hub_progress *p)
 	int		 final = p->files_done == p->files_total;
 
 	progress_add(&dc->meter, now, p->bytes_done - p->bytes_resumed);
+	j->fetched = p->bytes_done - p->bytes_resumed;	/* metrics */
 	dc->last = *p;
 	if (dc->lease_lost)
 		return 1;

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "hubretry.h"
+#include "metrics.h"
 #include "log.h"
 #include "num.h"
 
@@ -92,6 +93,8 @@ hubretry_again(struct hubretry *r, CURLcode cc, const struct hubhttp_hdrs *h,
 {
 	char	 name[NAME_MAX_LEN], cause[64];
 
+	if (cc == CURLE_OPERATION_TIMEDOUT)
+		metrics_add(MET_DOWNLOAD_STALLS, NULL, NULL, 1);
 	if (progressed)
 		r->attempts = 0;	/* bytes came: resume, uncounted */
 	else if (++r->attempts > r->opts->retry_max)
@@ -105,6 +108,7 @@ hubretry_again(struct hubretry *r, CURLcode cc, const struct hubhttp_hdrs *h,
 	req_name(r, name, sizeof(name));
 	log_warnx("%s: %s: %s (attempt %u), retrying in %u ms",
 	    r->ectx->repo_id, name, cause, r->attempts, r->wait_ms);
+	metrics_add(MET_DOWNLOAD_RETRIES, NULL, NULL, 1);
 	return HUBRETRY_WAIT;
 }
 
