@@ -276,7 +276,8 @@ first_of_id(const struct registry *reg, size_t i)
 }
 
 /* The cache gauges from this responder's scan cache (scanned again only
- * when it is stale) and the cache's file system. */
+ * when it is stale, or a job changed the cache since) and the cache's
+ * file system. */
 static void
 cache_gauges(struct req *r, struct met_cache *c)
 {
@@ -284,10 +285,13 @@ cache_gauges(struct req *r, struct met_cache *c)
 	const struct hfrepo	*repo;
 	struct scanview		 sv;
 	struct statvfs		 vfs;
+	unsigned long long	 gen;
+	int			 have_gen;
 	size_t			 i;
 
 	memset(c, 0, sizeof(*c));
-	scancache_get(r->app, 0, 0, 0, &sv);
+	have_gen = ts_generation(r->app->redis, &gen) == ERR_OK;
+	scancache_get(r->app, 0, have_gen, gen, &sv);
 	if (sv.scan != NULL) {
 		c->have_scan = 1;
 		c->total = sv.scan->size_on_disk;
