@@ -19,6 +19,8 @@
 #include "valid.h"
 
 #define STR_MAX		256	/* bytes of a name, id or outcome */
+#define STR_CUT		64	/* the same when the event is too long:
+				   9 x 64 x 6 (\u00XX) bytes fit a line */
 #define DETAIL_MAX	1024	/* bytes of the detail */
 #define WARNINGS_MAX	8	/* warnings kept */
 #define WARNING_MAX	200	/* bytes of one */
@@ -139,19 +141,20 @@ add_warnings(cJSON *o, const cJSON *w)
 }
 
 /* Every member of e but id and time; detail and warnings only when
- * full. */
+ * full, the other strings cut shorter when not. */
 static void
 add_members(cJSON *o, const struct audit_event *e, int full)
 {
+	size_t	 max = full ? STR_MAX : STR_CUT;
 
-	add_str(o, "event", e->event, STR_MAX);
-	add_str(o, "user", e->user, STR_MAX);
-	add_str(o, "auth", e->auth, STR_MAX);
-	add_str(o, "client", e->client, STR_MAX);
-	add_str(o, "model_id", e->model_id, STR_MAX);
-	add_str(o, "task_id", e->task_id, STR_MAX);
-	add_str(o, "operation", e->operation, STR_MAX);
-	add_str(o, "outcome", e->outcome, STR_MAX);
+	add_str(o, "event", e->event, max);
+	add_str(o, "user", e->user, max);
+	add_str(o, "auth", e->auth, max);
+	add_str(o, "client", e->client, max);
+	add_str(o, "model_id", e->model_id, max);
+	add_str(o, "task_id", e->task_id, max);
+	add_str(o, "operation", e->operation, max);
+	add_str(o, "outcome", e->outcome, max);
 	if (e->http_status != 0)
 		cJSON_AddNumberToObject(o, "http_status", e->http_status);
 	if (e->confirm >= 0)
@@ -159,7 +162,7 @@ add_members(cJSON *o, const struct audit_event *e, int full)
 	if (e->duration >= 0)
 		cJSON_AddNumberToObject(o, "duration_seconds",
 		    (double)(long long)(e->duration * 1000) / 1000);
-	add_str(o, "correlation_id", e->cid, STR_MAX);
+	add_str(o, "correlation_id", e->cid, max);
 	if (full && e->warnings != NULL)
 		add_warnings(o, e->warnings);
 	if (full)

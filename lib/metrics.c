@@ -549,6 +549,8 @@ field_value(const struct met_snapshot *s, const char *name)
 {
 	struct met_field	 key, *f;
 
+	if (s->nfields == 0)
+		return 0;
 	key.name = (char *)(uintptr_t)name;
 	f = bsearch(&key, s->fields, s->nfields, sizeof(*s->fields),
 	    field_cmp);
