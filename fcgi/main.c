@@ -160,6 +160,7 @@ app_open(struct app *app, const struct opts *o)
 		fatalx("%s", app->redis ? "out of memory" : err);
 	if (list_init(app) != ERR_OK)
 		fatalx("out of memory");
+	metrics_set_enabled(!cfg->metrics_off);
 	rconn_set_hook(app->redis, metrics_hook, NULL);
 	audit_open(&app->audit, cfg->audit_file, cfg->audit_max_events);
 }

@@ -512,6 +512,7 @@ runner_open(struct runner *rn)
 	    rn->cfg->redis_timeout_ms + 2000, err, sizeof(err))) == NULL)
 		fatalx("%s", err);
 	/* The heartbeat (every few seconds) carries the runner's counts. */
+	metrics_set_enabled(!rn->cfg->metrics_off);
 	rconn_set_hook(rn->redis, metrics_hook, NULL);
 	audit_open(&rn->audit, rn->cfg->audit_file,
 	    rn->cfg->audit_max_events);

@@ -303,6 +303,8 @@ env_override(struct ectx *c, struct config *cfg)
 	if ((v = c->getenv_fn("MM_AUDIT_LOG")) != NULL && *v != '\0' &&
 	    set_str(c, &cfg->audit_file, v) != ERR_OK)
 		return ERR_NOMEM;
+	if ((v = c->getenv_fn("MM_METRICS")) != NULL)
+		cfg->metrics_off = strcmp(v, "off") == 0;
 	if ((v = c->getenv_fn("MM_METRICS_TOKEN")) != NULL &&
 	    strspn(v, " \t") != strlen(v) &&
 	    set_str(c, &cfg->metrics_token, v) != ERR_OK)

@@ -43,6 +43,8 @@ struct config {
 					   else "<hostname>-0" */
 	char	*metrics_token;		/* MM_METRICS_TOKEN: reads the
 					   metrics only; NULL = none */
+	int	 metrics_off;		/* MM_METRICS=off: nothing counted
+					   (to measure what counting costs) */
 
 	/* models: */
 	struct registry_source sources[CONFIG_SOURCES_MAX];

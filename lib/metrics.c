@@ -107,6 +107,7 @@ static struct {
 	double		 last;			/* mono_now() of the last flush */
 	int		 full;
 	int		 warned;
+	int		 off;			/* metrics_set_enabled(0) */
 } pend;
 
 /* Copies the label value v into out, every byte that could end or break
@@ -199,10 +200,18 @@ add_series(enum metric m, const char *suffix, const char *l1,
 }
 
 void
+metrics_set_enabled(int on)
+{
+
+	pend.off = !on;
+}
+
+void
 metrics_add(enum metric m, const char *l1, const char *l2, double v)
 {
 
-	add_series(m, "", l1, l2, NULL, v);
+	if (!pend.off)
+		add_series(m, "", l1, l2, NULL, v);
 }
 
 size_t
@@ -223,6 +232,8 @@ metrics_observe(enum metric m, const char *l1, const char *l2, double v)
 	size_t			 i = metrics_bucket(m, v);
 	char			 le[32];
 
+	if (pend.off)
+		return;
 	if (i < f->nbuckets)
 		snprintf(le, sizeof(le), "%g", f->buckets[i]);
 	else

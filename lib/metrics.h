@@ -72,6 +72,10 @@ enum met_reason {
 	MR_OTHER, MR__MAX
 };
 
+/* Turns counting off (metrics_add and metrics_observe then do nothing)
+ * or on again; on by default.  Only to measure what counting costs. */
+void		 metrics_set_enabled(int on);
+
 /*
  * Adds v to the series of m with label values l1, l2 (NULL for a family
  * with fewer labels; values from bounded sets only, never user input).
