@@ -16,11 +16,11 @@
  * memory (METRICS_PENDING_MAX series; the label values are bounded sets,
  * so the table cannot overflow in practice: an increment that finds it
  * full is dropped and logged).  The table is sent as ONE command (an
- * EVAL running HINCRBYFLOAT per series) at most once a second, pipelined
- * in front of a command the process sends anyway (metrics_hook, installed
- * on the connection with rconn_set_hook): no request gains a round trip,
- * and a list request still costs one Redis command, plus one per second
- * per process.  A process that makes no Redis call flushes with
+ * EVAL adding every series with one HMGET and one HSET) at most once a
+ * second, pipelined in front of a command the process sends anyway
+ * (metrics_hook, installed on the connection with rconn_set_hook): no
+ * request gains a round trip, and a list request still costs one Redis
+ * command, plus three per second per process.  A process that makes no Redis call flushes with
  * metrics_flush: responders after the answer is written (and on SIGTERM),
  * the runner at its heartbeat, a job child before it exits.
  *
