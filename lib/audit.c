@@ -339,9 +339,30 @@ entry_event(const redisReply *en, const struct audit_query *q)
 	return o;
 }
 
-/* One XREVRANGE from *start (exclusive unless "+"): appends matches to
- * a, sets next to the last id read; *done when the stream is exhausted
- * or the page is full.  The number of entries read, -1 on failure. */
+/* Reads entry en: its id into next, its event into a when it matches q.
+ * 1 when the page is full now. */
+static int
+take_entry(const redisReply *en, const struct audit_query *q, cJSON *a,
+    char *next)
+{
+	cJSON	*ev;
+
+	if (en->type != REDIS_REPLY_ARRAY || en->elements < 1 ||
+	    en->element[0]->type != REDIS_REPLY_STRING ||
+	    en->element[0]->len >= AUDIT_ID_MAX)
+		return 0;
+	memcpy(next, en->element[0]->str, en->element[0]->len + 1);
+	if ((ev = entry_event(en, q)) != NULL)
+		cJSON_AddItemToArray(a, ev);
+	return (unsigned)cJSON_GetArraySize(a) == q->limit;
+}
+
+/*
+ * One XREVRANGE from start (exclusive unless "+"): appends matches to a,
+ * sets next to the last id read.  *done: 1 when the stream has nothing
+ * older, 2 when the page is full (more may follow), else 0.  The number
+ * of entries read, -1 on failure.
+ */
 static long
 list_batch(struct rconn *r, const struct audit_query *q, const char *start,
     cJSON *a, char *next, int *done)
@@ -349,8 +370,7 @@ list_batch(struct rconn *r, const struct audit_query *q, const char *start,
 	const char	*argv[] = { "XREVRANGE", AUDIT_KEY, start, "-",
 	    "COUNT", NULL };
 	char		 count[16];
-	redisReply	*rep, *en;
-	cJSON		*ev;
+	redisReply	*rep;
 	size_t		 i;
 
 	snprintf(count, sizeof(count), "%d", LIST_BATCH);
@@ -362,20 +382,12 @@ list_batch(struct rconn *r, const struct audit_query *q, const char *start,
 		return -1;
 	}
 	*done = rep->elements < LIST_BATCH;
-	for (i = 0; i < rep->elements; i++) {
-		en = rep->element[i];
-		if (en->type != REDIS_REPLY_ARRAY || en->elements < 1 ||
-		    en->element[0]->type != REDIS_REPLY_STRING ||
-		    en->element[0]->len >= AUDIT_ID_MAX)
-			continue;
-		memcpy(next, en->element[0]->str, en->element[0]->len + 1);
-		if ((ev = entry_event(en, q)) != NULL)
-			cJSON_AddItemToArray(a, ev);
-		if ((unsigned)cJSON_GetArraySize(a) == q->limit) {
+	for (i = 0; i < rep->elements; i++)
+		if (take_entry(rep->element[i], q, a, next)) {
 			*done = i + 1 == rep->elements && *done ? 1 : 2;
+			i++;
 			break;
 		}
-	}
 	freeReplyObject(rep);
 	return (long)i;
 }
