@@ -17,9 +17,10 @@
 #include "mono.h"
 
 /*
- * Set on SIGTERM (multiwatch stops its responders so): the accept loop
- * ends and the pending metrics are flushed.  The only file-scope state,
- * since a signal handler must reach it.
+ * Set on a stop signal (SIGTERM, SIGINT, or SIGQUIT, which multiwatch
+ * sends its children when it stops): the accept loop ends and the
+ * pending metrics are flushed.  The only file-scope state, since a
+ * signal handler must reach it.
  */
 static volatile sig_atomic_t	 got_term;
 
@@ -123,10 +124,11 @@ serve(struct app *app)
 		obs_idle(app, &got_term);
 	}
 	(void)metrics_flush(app->redis);
-	log_info("%s: exiting", got_term ? "SIGTERM" : "accept failed");
+	log_info("%s: exiting", got_term ? "stop signal" : "accept failed");
 }
 
-/* SIGTERM without SA_RESTART: it ends the wait between requests. */
+/* The stop signals, without SA_RESTART: they end the wait between
+ * requests. */
 static void
 term_handler(void)
 {
@@ -136,6 +138,8 @@ term_handler(void)
 	sa.sa_handler = on_term;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGQUIT, &sa, NULL);
 }
 
 /* Opens the log file, the database, Redis and the list's cache; exits on

@@ -277,5 +277,5 @@ for secret in "$T" "$key" "$MM_METRICS_TOKEN"; do
 done
 
 stack_down
-assert_eq 2 "$(grep -c 'SIGTERM: exiting' "$MM_VAR/log/mm-api.log")" \
-    "both responders stopped on SIGTERM, sending what they held"
+assert_eq 2 "$(grep -c 'stop signal: exiting' "$MM_VAR/log/mm-api.log")" \
+    "both responders stopped on multiwatch's signal, sending what they held"
