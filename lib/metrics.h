@@ -20,10 +20,10 @@
  * second, pipelined in front of a command the process sends anyway
  * (metrics_hook, installed on the connection with rconn_set_hook): no
  * request gains a round trip, and a list request still costs one Redis
- * command, plus three per second per process.  A process that makes no Redis call flushes with
- * metrics_flush: responders after the answer is written (and when
- * multiwatch stops them),
- * the runner at its heartbeat, a job child before it exits.
+ * command, plus three per second per process.  A process that makes no
+ * Redis call flushes with metrics_flush: responders after the answer is
+ * written (and when multiwatch stops them), the runner at its heartbeat,
+ * a job child before it exits.
  *
  * Delivery is at most once: increments handed to a connection that then
  * fails are not sent again (Redis may or may not have applied them), so
