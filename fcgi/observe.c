@@ -222,9 +222,11 @@ obs_request_done(struct req *r, double seconds)
 
 /*
  * Between two requests: sends the pending metrics once they are due
- * (at most once a second), waiting for that on the listening socket
- * (fd 0) so that a new connection is not delayed.  A responder that
- * loses the race for that connection to another one flushes at its next
+ * (at most once a second).  A connection already waiting goes first (the
+ * next request's own Redis command will carry them when due); else the
+ * responder waits for the due time on the listening socket (fd 0), so
+ * that a new connection is not delayed, and flushes then.  A responder
+ * that loses the race for a connection that woke it flushes at its next
  * request instead.
  */
 void
@@ -236,10 +238,12 @@ obs_idle(struct app *app, const volatile sig_atomic_t *stop)
 
 	if (!metrics_pending(&due))
 		return;
+	pfd.fd = 0;
+	pfd.events = POLLIN;
+	pfd.revents = 0;
 	if ((now = mono_now()) < due && !*stop) {
-		pfd.fd = 0;
-		pfd.events = POLLIN;
-		pfd.revents = 0;
+		if (poll(&pfd, 1, 0) == 1)
+			return;		/* busy: no wait, no wake-up of all */
 		rc = poll(&pfd, 1, (int)((due - now) * 1000) + 1);
 	}
 	if (rc == 0 || *stop || (rc == -1 && errno == EINTR))
