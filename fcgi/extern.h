@@ -173,6 +173,8 @@ int		 auth_check(struct req *r);
 /* observe.c: metrics and audit of the responder */
 void		 obs_note(struct req *r, int status, const cJSON *body);
 void		 obs_audit(struct req *r);
+void		 obs_task_ended(struct req *r, const char *task_id,
+		    const char *model_id, enum ts_op op, const char *error);
 void		 obs_request_done(struct req *r, double seconds);
 void		 obs_idle(struct app *app,
 		    const volatile sig_atomic_t *stop);

@@ -169,6 +169,28 @@ event_of(const struct req *r, struct audit_event *e)
 	e->duration = -1;
 }
 
+/* A task this request failed (it could not be queued): its task.ended
+ * event and count.  It never ran. */
+void
+obs_task_ended(struct req *r, const char *task_id, const char *model_id,
+    enum ts_op op, const char *error)
+{
+	struct audit_event	 e;
+
+	memset(&e, 0, sizeof(e));
+	e.event = "task.ended";
+	e.model_id = model_id;
+	e.task_id = task_id;
+	e.operation = ts_op_str(op);
+	e.outcome = TS_FAILED;
+	e.detail = error;
+	e.confirm = -1;
+	e.duration = -1;
+	e.cid = r->cid;
+	metrics_add(MET_TASKS_ENDED, e.operation, TS_FAILED, 1);
+	(void)audit_record(r->app->redis, &r->app->audit, &e);
+}
+
 /* A pending task cancelled by this request ended here: its task.ended
  * event and count. */
 static void
