@@ -27,7 +27,7 @@
 # the sockets of our own, as var/env does, our own PostgreSQL and Redis
 # are started and seeded), HF_HOME [$MM_VAR/hf], HF_HUB_CACHE,
 # HF_ENDPOINT, HF_TOKEN, HF_HUB_OFFLINE, DEFAULT_EMBEDDING_MODEL,
-# SEARCH_API_URL, MM_RUNNER_ID, and the sanitizer options.
+# SEARCH_API_URL, MM_RUNNER_ID, MM_METRICS_TOKEN, and the sanitizer options.
 #
 # As root, nothing but nginx's master runs as root: the responders, the job
 # runner and Redis run as $MM_USER, PostgreSQL as postgres.  $MM_USER is in
@@ -52,7 +52,7 @@ redis-server redis-tools postgresql curl acl ca-certificates make gcc"
 # sanitizer runtime for the fuzzers, the browser, wrk, and the tools the
 # test scripts call.  Node 20 and npm come from outside Debian.
 TEST_PACKAGES="libcunit1-dev clang libclang-rt-14-dev chromium
-fonts-dejavu-core wrk jq openssl"
+fonts-dejavu-core wrk jq openssl prometheus"
 
 PROG=stack
 
@@ -225,7 +225,7 @@ settings()
 	LOGDIR=$MM_VAR/log
 	# The log files there (nginx and Redis name theirs in their templates).
 	LOGS="mm-api.log mm-jobd.log spawn-fcgi.log nginx-access.log
-	    nginx-error.log redis.log"
+	    nginx-error.log redis.log audit.log"
 	STAGE=$MM_RUN/stage
 	STATE=$RUNDIR/state
 }
@@ -563,7 +563,8 @@ service_env()
 	    "HF_HUB_CACHE=$HF_HUB_CACHE" "HF_ENDPOINT=$HF_ENDPOINT")
 	for name in HF_TOKEN HUGGING_FACE_HUB_TOKEN HF_HUB_OFFLINE \
 	    TRANSFORMERS_OFFLINE DEFAULT_EMBEDDING_MODEL SEARCH_API_URL \
-	    MM_RUNNER_ID ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS TZ; do
+	    MM_RUNNER_ID MM_METRICS_TOKEN MM_METRICS ASAN_OPTIONS UBSAN_OPTIONS \
+	    LSAN_OPTIONS TZ; do
 		if [ -n "${!name+set}" ]; then
 			SVC_ENV+=("$name=${!name}")
 		fi
@@ -757,6 +758,7 @@ api_start()
 	# multiwatch replaces a responder that dies; SIGTERM to it is
 	# passed to the responders as SIGTERM.
 	env -i "${SVC_ENV[@]}" MM_LOG_FILE="$LOGDIR/mm-api.log" \
+	    MM_AUDIT_LOG="$LOGDIR/audit.log" \
 	    spawn-fcgi -s "$MM_RUN/api.sock" "${owner[@]}" \
 	    -P "$RUNDIR/api.pid" -- "$(command -v multiwatch)" \
 	    -f "$MM_RESPONDERS" -s TERM -- \
@@ -769,7 +771,7 @@ jobd_start()
 {
 	check_config "$STAGE/bin/mm-jobd"
 	launch "$RUNDIR/jobd.pid" "$LOGDIR/mm-jobd.log" \
-	    MM_LOG_FILE="$LOGDIR/mm-jobd.log" \
+	    MM_LOG_FILE="$LOGDIR/mm-jobd.log" MM_AUDIT_LOG="$LOGDIR/audit.log" \
 	    "$STAGE/bin/mm-jobd" -d -f "$CONFIG"
 }
 

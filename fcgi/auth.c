@@ -70,6 +70,7 @@ auth_jwt(struct req *r, const char *token)
 		    jwt_result_str(jr));
 		return auth_refuse(r, ANS_BAD_CREDENTIALS);
 	}
+	r->auth_kind = "jwt";
 	if ((e = auth_load_user(r, sub)) != ERR_OK)
 		return auth_lookup_failed(r, e, ANS_USER_NOT_FOUND);
 	if (!r->user.is_active)
@@ -83,6 +84,7 @@ auth_api_key(struct req *r, const char *token)
 	char		 hash[65];
 	enum err	 e;
 
+	r->auth_kind = "api_key";
 	hex_sha256(token, strlen(token), hash);
 	if ((e = db_user_by_api_key(r->app->db, hash, &r->user)) != ERR_OK)
 		return auth_lookup_failed(r, e, ANS_BAD_API_KEY);
@@ -107,6 +109,14 @@ auth_check(struct req *r)
 	if ((size_t)(sp - h) != 6 || strncasecmp(h, "bearer", 6) != 0 ||
 	    strlen(token) > TOKEN_MAX)
 		return auth_refuse(r, ANS_BAD_CREDENTIALS);
+	/* The scrape token reads the metrics, without the database, and is
+	 * refused everywhere else. */
+	if (obs_is_scrape_token(r->app, token)) {
+		if (strcmp(r->endpoint, "metrics") != 0)
+			return auth_refuse(r, ANS_BAD_CREDENTIALS);
+		r->scrape = 1;
+		return 0;
+	}
 	return jwt_looks_like(token) ? auth_jwt(r, token) :
 	    auth_api_key(r, token);
 }

@@ -8,11 +8,13 @@
  * endpoint; response.c writes statuses, headers and JSON bodies.
  */
 
+#include <signal.h>
 #include <stddef.h>
 
 #include <cjson/cJSON.h>
 #include <fcgiapp.h>
 
+#include "audit.h"
 #include "config.h"
 #include "db.h"
 #include "err.h"
@@ -61,6 +63,7 @@ struct app {
 	struct rconn		*redis;
 	struct scancache	 scans;
 	struct listcache	 list;
+	struct audit_sink	 audit;
 };
 
 /* Typed parameters, filled by route.c's validation table. */
@@ -73,6 +76,23 @@ struct params {
 	int		 confirm;
 	const char	*model_id;	/* borrowed from the query or body */
 	char		 task_id[37];	/* canonical UUID */
+	unsigned	 limit;		/* the audit's page size */
+	const char	*before;	/* the audit's: a stream id */
+	const char	*f_model_id;	/* the audit's filters */
+	const char	*f_user;
+};
+
+/*
+ * What an audited request answered (observe.c notes it as the answer is
+ * written): the task, the outcome (a 200's status, a 409's conflict type)
+ * and detail, and the warnings of a delete.
+ */
+struct anote {
+	char		 task_id[64];
+	char		 model_id[256];	/* a cancel's, from the answer */
+	char		 outcome[64];
+	char		 detail[512];
+	cJSON		*warnings;	/* owned; NULL: none */
 };
 
 struct req {
@@ -93,6 +113,11 @@ struct req {
 	struct db_collections cols;	/* of the embedding models */
 	struct params	 p;
 	int		 status;	/* status written, for the log */
+	const char	*endpoint;	/* route name, a metrics label */
+	const char	*operation;	/* audited route: its operation */
+	const char	*auth_kind;	/* "jwt", "api_key"; NULL: none */
+	int		 scrape;	/* authenticated by the scrape token */
+	struct anote	 note;
 };
 
 /* request.c */
@@ -125,6 +150,8 @@ void		 resp_json(struct req *r, int status, cJSON *body,
 		    const char *extra_headers);
 void		 resp_ok(struct req *r, cJSON *body);
 void		 resp_ok_text(struct req *r, char *text);
+void		 resp_ok_typed(struct req *r, char *text,
+		    const char *content_type);
 void		 resp_err(struct req *r, enum err e);
 void		 resp_err_detail(struct req *r, enum err e,
 		    const char *detail);
@@ -143,6 +170,19 @@ void		 json_add_int(cJSON *o, const char *name, long long v);
 
 /* auth.c */
 int		 auth_check(struct req *r);
+
+/* observe.c: metrics and audit of the responder */
+void		 obs_note(struct req *r, int status, const cJSON *body);
+void		 obs_audit(struct req *r);
+void		 obs_task_ended(struct req *r, const char *task_id,
+		    const char *model_id, enum ts_op op, const char *error);
+void		 obs_request_done(struct req *r, double seconds);
+void		 obs_idle(struct app *app,
+		    const volatile sig_atomic_t *stop);
+int		 obs_is_scrape_token(const struct app *app,
+		    const char *token);
+void		 handle_metrics(struct req *r);
+void		 handle_audit(struct req *r);
 
 /* route.c */
 void		 route_request(struct req *r);

@@ -13,7 +13,27 @@
 #include "extern.h"
 #include "jwt.h"
 #include "log.h"
+#include "metrics.h"
 #include "mono.h"
+
+/*
+ * Set on a stop signal (SIGTERM, SIGINT, or SIGQUIT, which multiwatch
+ * sends its children when it stops): the accept loop ends and the
+ * pending metrics are flushed.  The only file-scope state, since a
+ * signal handler must reach it.
+ */
+static volatile sig_atomic_t	 got_term;
+
+/* libfcgi retries an interrupted accept unless told a shutdown is
+ * pending. */
+static void
+on_term(int sig)
+{
+
+	(void)sig;
+	got_term = 1;
+	FCGX_ShutdownPending();
+}
 
 static void
 usage(void)
@@ -91,17 +111,35 @@ serve(struct app *app)
 	if (FCGX_Init() != 0 || FCGX_InitRequest(&fr, 0, 0) != 0)
 		fatalx("FCGX_Init failed");
 	log_info("ready");
-	while (FCGX_Accept_r(&fr) >= 0) {
+	while (!got_term && FCGX_Accept_r(&fr) >= 0) {
 		t0 = mono_now();
 		if (req_init(&r, &fr, app) != ERR_OK)
 			resp_err_detail(&r, ERR_INVAL, "Invalid query string");
 		else
 			route_request(&r);
 		log_access(&r, t0);
+		obs_request_done(&r, mono_now() - t0);
 		req_free(&r);
 		FCGX_Finish_r(&fr);
+		obs_idle(app, &got_term);
 	}
-	log_info("accept failed: exiting");
+	(void)metrics_flush(app->redis);
+	log_info("%s: exiting", got_term ? "stop signal" : "accept failed");
+}
+
+/* The stop signals, without SA_RESTART: they end the wait between
+ * requests. */
+static void
+term_handler(void)
+{
+	struct sigaction	 sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_term;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGQUIT, &sa, NULL);
 }
 
 /* Opens the log file, the database, Redis and the list's cache; exits on
@@ -117,6 +155,7 @@ app_open(struct app *app, const struct opts *o)
 		log_warn("cannot open log file %s", cfg->log_file);
 	log_setdebug(cfg->debug);
 	signal(SIGPIPE, SIG_IGN);
+	term_handler();
 	app->db = db_open(cfg->database_url, cfg->db_connect_timeout,
 	    cfg->db_statement_timeout_ms, "mm-api");
 	app->redis = rconn_open(cfg->redis_url, cfg->redis_timeout_ms, err,
@@ -125,6 +164,9 @@ app_open(struct app *app, const struct opts *o)
 		fatalx("%s", app->redis ? "out of memory" : err);
 	if (list_init(app) != ERR_OK)
 		fatalx("out of memory");
+	metrics_set_enabled(!cfg->metrics_off);
+	rconn_set_hook(app->redis, metrics_hook, NULL);
+	audit_open(&app->audit, cfg->audit_file, cfg->audit_max_events);
 }
 
 static void
@@ -133,6 +175,7 @@ app_close(struct app *app)
 
 	scancache_free(&app->scans);
 	list_free(app);
+	audit_close(&app->audit);
 	rconn_close(&app->redis);
 	db_close(&app->db);
 }

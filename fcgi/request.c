@@ -50,6 +50,7 @@ req_init(struct req *r, FCGX_Request *fcgi, struct app *app)
 	memset(r, 0, sizeof(*r));
 	r->fcgi = fcgi;
 	r->app = app;
+	r->endpoint = "none";
 	if ((r->method = req_header(r, "REQUEST_METHOD")) == NULL)
 		r->method = "";
 	if ((r->path = req_header(r, "DOCUMENT_URI")) == NULL &&
@@ -76,6 +77,8 @@ req_free(struct req *r)
 	free(r->body);
 	cJSON_Delete(r->json);
 	db_collections_free(&r->cols);
+	cJSON_Delete(r->note.warnings);
+	r->note.warnings = NULL;
 	r->body = NULL;
 	r->json = NULL;
 }

@@ -81,7 +81,8 @@ reason_phrase(int status)
  * out-of-memory, answered 500) and records the status in r->status.
  */
 static void
-resp_text(struct req *r, int status, char *text, const char *extra_headers)
+resp_text_typed(struct req *r, int status, char *text,
+    const char *content_type, const char *extra_headers)
 {
 
 	if (text == NULL) {
@@ -89,10 +90,11 @@ resp_text(struct req *r, int status, char *text, const char *extra_headers)
 		status = answers[ERR_NOMEM].status;
 	}
 	FCGX_FPrintF(r->fcgi->out, "Status: %d %s\r\n"
-	    "Content-Type: application/json\r\n"
+	    "Content-Type: %s\r\n"
 	    "Cache-Control: no-store\r\n"
 	    "X-Correlation-ID: %s\r\n%s\r\n", status, reason_phrase(status),
-	    r->cid, extra_headers ? extra_headers : "");
+	    text != NULL ? content_type : "application/json", r->cid,
+	    extra_headers ? extra_headers : "");
 	if (text != NULL)
 		FCGX_PutS(text, r->fcgi->out);
 	else
@@ -101,6 +103,14 @@ resp_text(struct req *r, int status, char *text, const char *extra_headers)
 		    r->cid);
 	free(text);
 	r->status = status;
+}
+
+/* resp_text_typed for a JSON text. */
+static void
+resp_text(struct req *r, int status, char *text, const char *extra_headers)
+{
+
+	resp_text_typed(r, status, text, "application/json", extra_headers);
 }
 
 /*
@@ -113,6 +123,8 @@ resp_json(struct req *r, int status, cJSON *body, const char *extra_headers)
 {
 	char	*text;
 
+	if (r->operation != NULL)
+		obs_note(r, status, body);
 	text = body ? cJSON_PrintUnformatted(body) : NULL;
 	cJSON_Delete(body);
 	resp_text(r, status, text, extra_headers);
@@ -124,6 +136,15 @@ resp_ok(struct req *r, cJSON *body)
 {
 
 	resp_json(r, 200, body, NULL);
+}
+
+/* Answers 200 with text of content_type (malloc'd, freed here; NULL:
+ * 500). */
+void
+resp_ok_typed(struct req *r, char *text, const char *content_type)
+{
+
+	resp_text_typed(r, 200, text, content_type, NULL);
 }
 
 /* Answers 200 with text (malloc'd JSON, freed here; NULL: 500). */

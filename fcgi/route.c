@@ -4,6 +4,7 @@
  * superuser (403), then the endpoint's handler.  This is the reference's
  * order of checks.
  */
+#include <limits.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 
 #include "extern.h"
 #include "log.h"
+#include "num.h"
 
 /* Where a parameter is read: FastAPI's loc[0]. */
 enum pwhere { IN_QUERY, IN_BODY, IN_PATH };
@@ -46,6 +48,12 @@ static void	check_uuid(struct req *, const struct pspec *, const char *,
 		    cJSON *);
 static void	check_body_string(struct req *, const struct pspec *,
 		    const char *, cJSON *);
+static void	check_limit(struct req *, const struct pspec *, const char *,
+		    cJSON *);
+static void	check_stream_id(struct req *, const struct pspec *,
+		    const char *, cJSON *);
+static void	check_filter(struct req *, const struct pspec *,
+		    const char *, cJSON *);
 
 /* The parameters of every endpoint. */
 enum pid {
@@ -58,6 +66,10 @@ enum pid {
 	P_MODEL_ID_BODY,
 	P_CONFIRM,
 	P_TASK_ID,
+	P_LIMIT,
+	P_BEFORE,
+	P_FILTER_MODEL_ID,
+	P_FILTER_USER,
 	P__MAX
 };
 
@@ -79,11 +91,23 @@ static const struct pspec pspecs[P__MAX] = {
 	    check_body_string),
 	[P_CONFIRM] = PSPEC("confirm", IN_QUERY, confirm, check_bool),
 	[P_TASK_ID] = PSPEC("task_id", IN_PATH, task_id, check_uuid),
+	[P_LIMIT] = PSPEC("limit", IN_QUERY, limit, check_limit),
+	[P_BEFORE] = PSPEC("before", IN_QUERY, before, check_stream_id),
+	[P_FILTER_MODEL_ID] = PSPEC("model_id", IN_QUERY, f_model_id,
+	    check_filter),
+	[P_FILTER_USER] = PSPEC("user", IN_QUERY, f_user, check_filter),
 };
 
 #define ROUTE_PARAMS_MAX	4
 
+/*
+ * A route: name is its label in the metrics (a fixed set, never the raw
+ * path); operation, when set, makes its requests audit events (an
+ * authenticated user's, refusals included).
+ */
 struct route {
+	const char	*name;
+	const char	*operation;
 	const char	*method;
 	const char	*suffix;	/* after API_PREFIX (and the task id) */
 	int		 has_arg;	/* "/tasks/{id}..." */
@@ -94,18 +118,27 @@ struct route {
 };
 
 static const struct route routes[] = {
-	{ .method = "GET", .suffix = "", .cols = 1, .handler = handle_list,
+	{ .name = "list", .method = "GET", .suffix = "", .cols = 1,
+	  .handler = handle_list,
 	  .params = { P_MODEL_TYPE, P_INSTALLED_ONLY, P_INCLUDE_CACHE_SIZE,
 	  P_FORCE_REFRESH_CACHE } },
-	{ .method = "POST", .suffix = "/download", .body = 1,
+	{ .name = "download", .operation = "download", .method = "POST",
+	  .suffix = "/download", .body = 1,
 	  .handler = handle_download, .params = { P_MODEL_ID_BODY } },
-	{ .method = "GET", .suffix = "/usage", .handler = handle_usage,
-	  .params = { P_MODEL_ID_QUERY } },
-	{ .method = "DELETE", .suffix = "/cache", .handler = handle_delete,
+	{ .name = "usage", .method = "GET", .suffix = "/usage",
+	  .handler = handle_usage, .params = { P_MODEL_ID_QUERY } },
+	{ .name = "delete", .operation = "delete", .method = "DELETE",
+	  .suffix = "/cache", .handler = handle_delete,
 	  .params = { P_MODEL_ID_QUERY, P_CONFIRM } },
-	{ .method = "GET", .suffix = "", .has_arg = 1,
+	{ .name = "metrics", .method = "GET", .suffix = "/metrics",
+	  .handler = handle_metrics },
+	{ .name = "audit", .method = "GET", .suffix = "/audit",
+	  .handler = handle_audit,
+	  .params = { P_LIMIT, P_BEFORE, P_FILTER_MODEL_ID, P_FILTER_USER } },
+	{ .name = "task", .method = "GET", .suffix = "", .has_arg = 1,
 	  .handler = handle_task, .params = { P_TASK_ID } },
-	{ .method = "POST", .suffix = "/cancel", .has_arg = 1,
+	{ .name = "cancel", .operation = "cancel", .method = "POST",
+	  .suffix = "/cancel", .has_arg = 1,
 	  .handler = handle_cancel, .params = { P_TASK_ID } },
 };
 
@@ -558,6 +591,74 @@ check_body_string(struct req *r, const struct pspec *ps, const char *unused,
 	body_extras(r, ps->name, errs);
 }
 
+/* The audit's page size: an integer in 1..AUDIT_LIMIT_MAX, default 100
+ * (FastAPI's Query(ge=1, le=1000) errors). */
+static void
+check_limit(struct req *r, const struct pspec *ps, const char *v,
+    cJSON *errs)
+{
+	long long	 n;
+	char		 msg[80];
+
+	r->p.limit = 100;
+	if (v == NULL)
+		return;
+	if (num_parse(v, LLONG_MIN, LLONG_MAX, &n, NULL) == -1) {
+		verr_add(errs, "int_parsing", where_names[ps->where], ps->name,
+		    "Input should be a valid integer, unable to parse string "
+		    "as an integer", json_utf8(v));
+		return;
+	}
+	if (n < 1 || n > AUDIT_LIMIT_MAX) {
+		snprintf(msg, sizeof(msg), "Input should be %s %d",
+		    n < 1 ? "greater than or equal to" :
+		    "less than or equal to", n < 1 ? 1 : AUDIT_LIMIT_MAX);
+		verr_add(errs, n < 1 ? "greater_than_equal" :
+		    "less_than_equal", where_names[ps->where], ps->name, msg,
+		    json_utf8(v));
+		return;
+	}
+	r->p.limit = (unsigned)n;
+}
+
+#define STREAM_ID_PATTERN	"^[0-9]{1,20}(-[0-9]{1,20})?$"
+
+/* An optional stream id (the audit's "before"). */
+static void
+check_stream_id(struct req *r, const struct pspec *ps, const char *v,
+    cJSON *errs)
+{
+
+	if (v == NULL)
+		return;
+	if (audit_id_valid(v) == -1)
+		verr_add(errs, "string_pattern_mismatch",
+		    where_names[ps->where], ps->name, "String should match "
+		    "pattern '" STREAM_ID_PATTERN "'", json_utf8(v));
+	else
+		*(const char **)pfield(r, ps) = v;
+}
+
+#define FILTER_MAX	256
+
+/* An optional filter string of FILTER_MAX bytes at most. */
+static void
+check_filter(struct req *r, const struct pspec *ps, const char *v,
+    cJSON *errs)
+{
+	char	 msg[80];
+
+	if (v == NULL)
+		return;
+	if (strlen(v) > FILTER_MAX) {
+		snprintf(msg, sizeof(msg), "String should have at most %d "
+		    "characters", FILTER_MAX);
+		verr_add(errs, "string_too_long", where_names[ps->where],
+		    ps->name, msg, json_utf8(v));
+	} else
+		*(const char **)pfield(r, ps) = v;
+}
+
 /* Reads the parameter ps from where it lives and validates it. */
 static void
 validate_one(struct req *r, const struct pspec *ps, cJSON *errs)
@@ -608,6 +709,8 @@ route_request(struct req *r)
 
 	if ((rt = route_find(r)) == NULL)
 		return;
+	r->endpoint = rt->name;
+	r->operation = rt->operation;
 	if (rt->body && body_load(r) != 0)
 		return;
 	/* The list's Redis round trip runs while authentication queries
@@ -616,10 +719,12 @@ route_request(struct req *r)
 	if (rt->cols)
 		list_prefetch(r);
 	if (auth_check(r) == 0 && validate(r, rt) == 0) {
-		if (!r->user.is_superuser)
+		if (!r->user.is_superuser && !r->scrape)
 			resp_ans(r, ANS_NOT_SUPERUSER);
 		else
 			rt->handler(r);
 	}
 	list_prefetch_end(r);
+	if (rt->operation != NULL)
+		obs_audit(r);
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "extern.h"
+#include "metrics.h"
 #include "log.h"
 #include "mono.h"
 
@@ -54,6 +55,7 @@ scancache_rescan(struct app *app, int have_gen, unsigned long long gen)
 		sc->failed = 1;
 		return;
 	}
+	metrics_observe(MET_SCAN_DURATION, NULL, NULL, mono_now() - sc->at);
 	log_scan_warnings(fresh, sc->scan);
 	hfcache_free(&sc->scan);
 	sc->scan = fresh;

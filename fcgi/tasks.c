@@ -120,7 +120,9 @@ task_enqueue(struct req *r, const char *id, const char *model_id,
 		return 0;
 	snprintf(msg, sizeof(msg), "Failed to enqueue task: %s",
 	    err_str(ERR_REDIS));
-	(void)ts_task_finish(r->app->redis, id, model_id, op, TS_FAILED, msg);
+	if (ts_task_finish(r->app->redis, id, model_id, op, TS_FAILED, msg) ==
+	    ERR_OK)
+		obs_task_ended(r, id, model_id, op, msg);
 	(void)ts_release(r->app->redis, model_id, op, id);
 	snprintf(msg, sizeof(msg), "Failed to enqueue background %s task",
 	    ts_op_str(op));

@@ -223,6 +223,7 @@ dl_progress(void *arg, const struct hub_progress *p)
 			    dl_retry_moved(dc, p);
 
 	progress_add(&dc->meter, now, p->bytes_done - p->bytes_resumed);
+	j->fetched = p->bytes_done - p->bytes_resumed;	/* metrics */
 	dc->last = *p;
 	if (dc->lease_lost)
 		return 1;

@@ -24,6 +24,7 @@ ending_of(struct ending *e, const struct child *c, int status)
 	memcpy(e->task_id, c->task_id, sizeof(e->task_id));
 	memcpy(e->model_id, c->model_id, sizeof(e->model_id));
 	e->op = c->op;
+	e->ran = mono_now() - c->started;
 	e->requeue = WIFEXITED(status) &&
 	    WEXITSTATUS(status) == JOB_EXIT_REQUEUE;
 	done = WIFEXITED(status) && WEXITSTATUS(status) == JOB_EXIT_DONE;
@@ -45,7 +46,7 @@ ending_of(struct ending *e, const struct child *c, int status)
 /* Fails the task of e with its why, unless it already ended; 0 when
  * written, -1 when Redis was away. */
 static int
-ending_fail(const struct ending *e, struct rconn *r)
+ending_fail(const struct ending *e, struct rconn *r, struct audit_sink *a)
 {
 	enum err	 err;
 
@@ -57,13 +58,17 @@ ending_fail(const struct ending *e, struct rconn *r)
 		log_warnx("task=%s event=job.failed reason=\"%s\"",
 		    e->task_id, e->why);
 		(void)ts_bump_generation(r, NULL);
+		job_task_ended(r, a, &(struct task_end){ .task_id = e->task_id,
+		    .model_id = e->model_id, .op = e->op, .status = TS_FAILED,
+		    .error = e->why, .duration = e->ran });
 	}
 	return 0;
 }
 
 /* Writes e; 0 when written, -1 when Redis was away. */
 static int
-ending_write(const struct ending *e, struct rconn *r, const char *runner_id)
+ending_write(const struct ending *e, struct rconn *r, struct audit_sink *a,
+    const char *runner_id)
 {
 
 	if (e->requeue) {
@@ -72,7 +77,7 @@ ending_write(const struct ending *e, struct rconn *r, const char *runner_id)
 		log_info("task=%s event=job.requeued", e->task_id);
 		return 0;
 	}
-	if (e->why[0] != '\0' && ending_fail(e, r) == -1)
+	if (e->why[0] != '\0' && ending_fail(e, r, a) == -1)
 		return -1;
 	return runq_done(r, runner_id, e->task_id) == ERR_REDIS ? -1 : 0;
 }
@@ -90,12 +95,12 @@ endings_keep(struct endings *l, const struct ending *e)
 }
 
 void
-endings_add(struct endings *l, struct rconn *r, const char *runner_id,
-    const struct ending *e)
+endings_add(struct endings *l, struct rconn *r, struct audit_sink *a,
+    const char *runner_id, const struct ending *e)
 {
 	char	 why[300];
 
-	if (ending_write(e, r, runner_id) == 0)
+	if (ending_write(e, r, a, runner_id) == 0)
 		return;
 	log_escape(why, sizeof(why), rconn_error(r));
 	if (endings_keep(l, e) == 0)
@@ -111,12 +116,13 @@ endings_add(struct endings *l, struct rconn *r, const char *runner_id,
 }
 
 void
-endings_retry(struct endings *l, struct rconn *r, const char *runner_id)
+endings_retry(struct endings *l, struct rconn *r, struct audit_sink *a,
+    const char *runner_id)
 {
 	size_t	 i = 0;
 
 	while (i < l->n)
-		if (ending_write(&l->v[i], r, runner_id) == 0)
+		if (ending_write(&l->v[i], r, a, runner_id) == 0)
 			l->v[i] = l->v[--l->n];
 		else
 			return;		/* still away */

@@ -17,6 +17,7 @@
 
 #include <signal.h>
 
+#include "audit.h"
 #include "config.h"
 #include "mono.h"
 #include "redisconn.h"
@@ -51,6 +52,7 @@ struct ending {
 	char		 model_id[256];
 	enum ts_op	 op;
 	int		 requeue;
+	double		 ran;		/* seconds the child ran */
 	char		 why[160];	/* "" = the child ended it */
 };
 
@@ -72,18 +74,22 @@ struct job {
 	enum ts_op		 op;
 	char			 holder[128];	/* lease holder id */
 	double			 started;	/* monotonic seconds */
+	unsigned long long	 fetched;	/* bytes fetched (download) */
+	struct audit_sink	 audit;		/* the child's own */
 };
 
 /* ending.c */
 /* Fills e from child c and its wait(2) status.  Cannot fail. */
 void	 ending_of(struct ending *e, const struct child *c, int status);
 /* Writes e to Redis for runner_id; when Redis is away, keeps it in l to
- * be written again by endings_retry.  Logs what happened to the task. */
+ * be written again by endings_retry.  Logs what happened to the task;
+ * a task it fails is a task.ended event in audit. */
 void	 endings_add(struct endings *l, struct rconn *r,
-	    const char *runner_id, const struct ending *e);
+	    struct audit_sink *audit, const char *runner_id,
+	    const struct ending *e);
 /* Writes the endings kept in l until Redis fails again. */
 void	 endings_retry(struct endings *l, struct rconn *r,
-	    const char *runner_id);
+	    struct audit_sink *audit, const char *runner_id);
 /* Frees what l holds (the endings still kept are lost). */
 void	 endings_free(struct endings *l);
 
@@ -128,5 +134,22 @@ int	 job_finish(struct job *j, const char *status, const char *error);
 /* job_finish for a job that may have changed the cache: first bumps the
  * cache generation, so that responders scan it again. */
 int	 job_end(struct job *j, const char *status, const char *error);
+/*
+ * A task was just made terminal (status, error) by this process: counts
+ * it (tasks ended and their duration, or -1 when it never ran; a
+ * download's end by outcome and reason, when ran) and records its
+ * task.ended audit event.  Shared by the child and the runner.
+ */
+struct task_end {
+	const char	*task_id;
+	const char	*model_id;
+	enum ts_op	 op;
+	const char	*status;
+	const char	*error;		/* NULL or "": none */
+	double		 duration;	/* seconds it ran; < 0: never ran */
+	unsigned long long fetched;	/* bytes a download fetched */
+};
+void	 job_task_ended(struct rconn *r, struct audit_sink *audit,
+	    const struct task_end *te);
 
 #endif

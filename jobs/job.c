@@ -9,6 +9,7 @@
 
 #include "extern.h"
 #include "log.h"
+#include "metrics.h"
 
 /*
  * Set by the child's SIGTERM handler: the job stops at its next chunk.
@@ -79,8 +80,10 @@ job_dispatch(struct job *j)
 	}
 	if (cancel)			/* cancelled before it started */
 		return job_finish(j, TS_CANCELLED, NULL);
-	if (j->op == TS_OP_DOWNLOAD)
+	if (j->op == TS_OP_DOWNLOAD) {
+		metrics_add(MET_DOWNLOADS_STARTED, NULL, NULL, 1);
 		return job_download(j);
+	}
 	return job_delete(j);
 }
 
@@ -121,7 +124,15 @@ job_main(const struct config *cfg, const struct ts_task *t)
 		    j.task_id, err);
 		return JOB_EXIT_FAILED;
 	}
+	/* Progress writes carry the counts; what is left goes before the
+	 * exit. */
+	rconn_set_hook(j.redis, metrics_hook, NULL);
+	audit_open(&j.audit, cfg->audit_file, cfg->audit_max_events);
 	rc = job_run(&j);
+	if (j.fetched > 0)
+		metrics_add(MET_DOWNLOAD_BYTES, NULL, NULL, (double)j.fetched);
+	(void)metrics_flush(j.redis);
+	audit_close(&j.audit);
 	rconn_close(&j.redis);
 	return rc;
 }

@@ -4,10 +4,12 @@
  * Redis outage for as long as it is worth waiting.
  */
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "extern.h"
 #include "log.h"
+#include "metrics.h"
 
 #define JOB_WAIT_PAUSE_MIN	100	/* ms */
 #define JOB_WAIT_PAUSE_MAX	2000	/* ms: doubled up to here */
@@ -83,6 +85,12 @@ job_finish(struct job *j, const char *status, const char *error)
 	while ((e = ts_task_finish(j->redis, j->task_id, j->model_id, j->op,
 	    status, error)) == ERR_REDIS && job_wait(&w))
 		;
+	if (e == ERR_OK)
+		job_task_ended(j->redis, &j->audit, &(struct task_end){
+		    .task_id = j->task_id, .model_id = j->model_id, .op = j->op,
+		    .status = status, .error = error,
+		    .duration = mono_now() - j->started,
+		    .fetched = j->fetched });
 	if (e != ERR_REDIS)
 		return JOB_EXIT_DONE;
 	log_warnx("task=%s event=job.status_unwritten status=%s "
@@ -100,4 +108,48 @@ job_end(struct job *j, const char *status, const char *error)
 	/* First: once the claim is gone, no scan from before may answer. */
 	(void)ts_bump_generation(j->redis, NULL);
 	return job_finish(j, status, error);
+}
+
+/* A download's end by outcome: completed (with its throughput), or
+ * failed by reason (a cancel is a reason too). */
+static void
+count_download_end(const struct task_end *te)
+{
+
+	if (strcmp(te->status, TS_COMPLETED) == 0) {
+		metrics_add(MET_DOWNLOADS_COMPLETED, NULL, NULL, 1);
+		if (te->fetched > 0 && te->duration > 0)
+			metrics_observe(MET_DOWNLOAD_THROUGHPUT, NULL, NULL,
+			    (double)te->fetched / te->duration);
+	} else if (strcmp(te->status, TS_CANCELLED) == 0)
+		metrics_add(MET_DOWNLOADS_FAILED,
+		    metrics_reason_str(MR_CANCELLED), NULL, 1);
+	else if (strcmp(te->status, TS_FAILED) == 0)
+		metrics_add(MET_DOWNLOADS_FAILED,
+		    metrics_reason_str(metrics_reason(te->error)), NULL, 1);
+}
+
+void
+job_task_ended(struct rconn *r, struct audit_sink *audit,
+    const struct task_end *te)
+{
+	struct audit_event	 e;
+
+	metrics_add(MET_TASKS_ENDED, ts_op_str(te->op), te->status, 1);
+	if (te->duration >= 0)
+		metrics_observe(MET_TASK_DURATION, ts_op_str(te->op), NULL,
+		    te->duration);
+	if (te->op == TS_OP_DOWNLOAD && te->duration >= 0)
+		count_download_end(te);
+	memset(&e, 0, sizeof(e));
+	e.event = "task.ended";
+	e.model_id = te->model_id;
+	e.task_id = te->task_id;
+	e.operation = ts_op_str(te->op);
+	e.outcome = te->status;
+	e.detail = te->error != NULL && *te->error != '\0' ? te->error :
+	    NULL;
+	e.confirm = -1;
+	e.duration = te->duration;
+	(void)audit_record(r, audit, &e);
 }

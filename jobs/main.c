@@ -17,6 +17,7 @@
 
 #include "extern.h"
 #include "log.h"
+#include "metrics.h"
 #include "registry.h"
 
 /*
@@ -35,6 +36,7 @@ struct runner {
 	struct child	*children;	/* cfg->concurrency slots */
 	size_t		 nslots;
 	struct endings	 endings;	/* not written yet: Redis away */
+	struct audit_sink audit;	/* task ends the parent writes */
 	double		 up_since;	/* Redis up since; -1 = down */
 	double		 next_hb;	/* next heartbeat (monotonic) */
 	double		 next_ending;	/* next retry of endings */
@@ -80,8 +82,11 @@ refuse_task(struct runner *rn, const struct ts_task *t, const char *why)
 
 	log_warnx("task=%s model=%s event=job.refused reason=\"%s\"",
 	    t->task_id, t->model_id, why);
-	(void)ts_task_finish(rn->redis, t->task_id, t->model_id, t->op,
-	    TS_FAILED, why);
+	if (ts_task_finish(rn->redis, t->task_id, t->model_id, t->op,
+	    TS_FAILED, why) == ERR_OK)
+		job_task_ended(rn->redis, &rn->audit, &(struct task_end){
+		    .task_id = t->task_id, .model_id = t->model_id, .op = t->op,
+		    .status = TS_FAILED, .error = why, .duration = -1 });
 	(void)runq_done(rn->redis, rn->cfg->runner_id, t->task_id);
 }
 
@@ -145,6 +150,7 @@ child_main(struct runner *rn, const struct ts_task *t, pid_t parent)
 		_exit(JOB_EXIT_REQUEUE);
 	rconn_reset(rn->redis);
 	rconn_reset(rn->qredis);
+	metrics_forget();	/* the parent's, sent by the parent */
 	_exit(job_main(rn->cfg, t));
 }
 
@@ -197,7 +203,8 @@ child_ended(struct runner *rn, struct child *c, int status)
 	if (!e.requeue)
 		log_info("task=%s event=job.ended status=%d", c->task_id,
 		    status);
-	endings_add(&rn->endings, rn->redis, rn->cfg->runner_id, &e);
+	endings_add(&rn->endings, rn->redis, &rn->audit, rn->cfg->runner_id,
+	    &e);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -377,7 +384,8 @@ tend(struct runner *rn)
 	}
 	enforce_limits(rn, now);
 	if (rn->endings.n > 0 && now >= rn->next_ending) {
-		endings_retry(&rn->endings, rn->redis, rn->cfg->runner_id);
+		endings_retry(&rn->endings, rn->redis, &rn->audit,
+		    rn->cfg->runner_id);
 		rn->next_ending = now + 1;
 	}
 }
@@ -469,6 +477,7 @@ run(struct runner *rn)
 	log_info("event=runner.stopping running=%zu", nrunning(rn));
 	shutdown_children(rn);
 	(void)runq_heartbeat_stop(rn->redis, rn->cfg->runner_id, rn->nonce);
+	(void)metrics_flush(rn->redis);
 }
 
 static void
@@ -502,6 +511,11 @@ runner_open(struct runner *rn)
 	    (rn->qredis = rconn_open(rn->cfg->redis_url,
 	    rn->cfg->redis_timeout_ms + 2000, err, sizeof(err))) == NULL)
 		fatalx("%s", err);
+	/* The heartbeat (every few seconds) carries the runner's counts. */
+	metrics_set_enabled(!rn->cfg->metrics_off);
+	rconn_set_hook(rn->redis, metrics_hook, NULL);
+	audit_open(&rn->audit, rn->cfg->audit_file,
+	    rn->cfg->audit_max_events);
 }
 
 /* Releases everything rn holds. */
@@ -511,6 +525,7 @@ runner_free(struct runner *rn)
 
 	rconn_close(&rn->redis);
 	rconn_close(&rn->qredis);
+	audit_close(&rn->audit);
 	free(rn->children);
 	endings_free(&rn->endings);
 	registry_free(&rn->reg);

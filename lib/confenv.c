@@ -290,8 +290,8 @@ default_runner_id(struct ectx *c, struct config *cfg)
 	return set_concat(c, &cfg->runner_id, host, "-0");
 }
 
-/* MM_LOG_FILE and MM_RUNNER_ID win over the YAML; then the runner id's
- * default. */
+/* MM_LOG_FILE, MM_AUDIT_LOG and MM_RUNNER_ID win over the YAML; then the
+ * runner id's default.  MM_METRICS_TOKEN (blank = none) is read here too. */
 static enum err
 env_override(struct ectx *c, struct config *cfg)
 {
@@ -299,6 +299,15 @@ env_override(struct ectx *c, struct config *cfg)
 
 	if ((v = c->getenv_fn("MM_LOG_FILE")) != NULL && *v != '\0' &&
 	    set_str(c, &cfg->log_file, v) != ERR_OK)
+		return ERR_NOMEM;
+	if ((v = c->getenv_fn("MM_AUDIT_LOG")) != NULL && *v != '\0' &&
+	    set_str(c, &cfg->audit_file, v) != ERR_OK)
+		return ERR_NOMEM;
+	if ((v = c->getenv_fn("MM_METRICS")) != NULL)
+		cfg->metrics_off = strcmp(v, "off") == 0;
+	if ((v = c->getenv_fn("MM_METRICS_TOKEN")) != NULL &&
+	    strspn(v, " \t") != strlen(v) &&
+	    set_str(c, &cfg->metrics_token, v) != ERR_OK)
 		return ERR_NOMEM;
 	if ((v = c->getenv_fn("MM_RUNNER_ID")) != NULL && *v != '\0') {
 		if (!confenv_runner_id_ok(v))

@@ -48,6 +48,7 @@ static const struct config CONFIG_DEFAULT = {
 	.hub_max_path_depth = 32,
 	.hub_max_dirs = 10000,
 	.hub_max_listing_bytes = 64ULL * 1024 * 1024,
+	.audit_max_events = 100000,
 	.debug = 0,
 };
 
@@ -118,6 +119,10 @@ static const struct ckey hub_keys[] = {
 	U("max_dirs", hub_max_dirs, 1, 1000000),
 	ULL("max_listing_bytes", hub_max_listing_bytes, 1024, 1073741824),
 };
+static const struct ckey audit_keys[] = {
+	U("max_events", audit_max_events, 100, 10000000),
+	K("file", CK_PATH, audit_file, 0, 0),
+};
 static const struct ckey log_keys[] = {
 	K("file", CK_PATH, log_file, 0, 0),
 	K("debug", CK_BOOL, debug, 0, 0),
@@ -135,7 +140,7 @@ static const struct csection {
 } csections[] = {
 #define S(s)	{ #s, s##_keys, sizeof(s##_keys) / sizeof(s##_keys[0]) }
 	S(models), S(cache), S(api), S(database), S(redis), S(jobs), S(hub),
-	S(log),
+	S(audit), S(log),
 #undef S
 };
 
@@ -601,6 +606,8 @@ config_free(struct config **cfg)
 	free(p->search_api_url);
 	free(p->log_file);
 	free(p->runner_id);
+	free(p->audit_file);
+	free_secret(p->metrics_token);
 	sources_clear(p);
 	free(p);
 	*cfg = NULL;

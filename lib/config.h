@@ -41,6 +41,10 @@ struct config {
 					   stderr */
 	char	*runner_id;		/* MM_RUNNER_ID, else jobs.runner_id,
 					   else "<hostname>-0" */
+	char	*metrics_token;		/* MM_METRICS_TOKEN: reads the
+					   metrics only; NULL = none */
+	int	 metrics_off;		/* MM_METRICS=off: nothing counted
+					   (to measure what counting costs) */
 
 	/* models: */
 	struct registry_source sources[CONFIG_SOURCES_MAX];
@@ -84,6 +88,11 @@ struct config {
 	unsigned hub_max_dirs;		/* directories implied; default 10000 */
 	unsigned long long hub_max_listing_bytes; /* every page; default
 					   64 MiB */
+
+	/* audit: */
+	unsigned audit_max_events;	/* stream cap; default 100000 */
+	char	*audit_file;		/* MM_AUDIT_LOG, else audit.file; NULL =
+					   no file (the stream only) */
 
 	int	 debug;			/* log.debug */
 };

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "hubretry.h"
+#include "metrics.h"
 #include "log.h"
 #include "num.h"
 
@@ -120,6 +121,8 @@ hubretry_again(struct hubretry *r, CURLcode cc, const struct hubhttp_hdrs *h,
 {
 	unsigned	 attempt;
 
+	if (cc == CURLE_OPERATION_TIMEDOUT)
+		metrics_add(MET_DOWNLOAD_STALLS, NULL, NULL, 1);
 	if (progressed)
 		r->attempts = 0;	/* bytes came: resume, uncounted */
 	else if (++r->attempts > r->opts->retry_max)
@@ -128,6 +131,7 @@ hubretry_again(struct hubretry *r, CURLcode cc, const struct hubhttp_hdrs *h,
 	r->wait_ms = hubretry_backoff_ms(r->opts, attempt,
 	    cc == CURLE_OK ? h->retry_after : NULL);
 	announce(r, cc, h, attempt);
+	metrics_add(MET_DOWNLOAD_RETRIES, NULL, NULL, 1);
 	return HUBRETRY_WAIT;
 }
 

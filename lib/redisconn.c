@@ -25,6 +25,10 @@ struct rconn {
 	unsigned	 timeout_ms;
 	redisContext	*ctx;
 	int		 pending;	/* pipelined replies still unread */
+	int		 skip;		/* piggybacked replies to drop first */
+	int		 in_hook;
+	void		(*hook)(struct rconn *, void *);
+	void		*hook_arg;
 	int		 failing;	/* the last command failed */
 	char		 error[256];	/* why, for rconn_error() */
 };
@@ -251,6 +255,7 @@ rconn_reset(struct rconn *r)
 		redisFree(r->ctx);
 	r->ctx = NULL;
 	r->pending = 0;
+	r->skip = 0;
 }
 
 void
@@ -401,14 +406,78 @@ rconn_ensure(struct rconn *r)
 	return rconn_handshake(r);
 }
 
+void
+rconn_set_hook(struct rconn *r, void (*hook)(struct rconn *, void *),
+    void *arg)
+{
+
+	r->hook = hook;
+	r->hook_arg = arg;
+}
+
+enum err
+rconn_piggyback(struct rconn *r, int argc, const char **argv)
+{
+
+	if (r->ctx == NULL ||
+	    redisAppendCommandArgv(r->ctx, argc, argv, NULL) != REDIS_OK)
+		return ERR_REDIS;
+	r->skip++;
+	return ERR_OK;
+}
+
+/* Runs the hook when nothing is queued yet (so that what it queues goes
+ * first, and its replies come first). */
+static void
+rconn_run_hook(struct rconn *r)
+{
+
+	if (r->hook == NULL || r->in_hook || r->pending > 0 || r->skip > 0)
+		return;
+	r->in_hook = 1;
+	r->hook(r, r->hook_arg);
+	r->in_hook = 0;
+}
+
+/* Reads and drops the replies of piggybacked commands; 0, or -1
+ * (handled: the connection is reset). */
+static int
+rconn_drop_skipped(struct rconn *r)
+{
+	void	*rep;
+
+	while (r->skip > 0) {
+		rep = NULL;
+		if (redisGetReply(r->ctx, &rep) != REDIS_OK || rep == NULL) {
+			rconn_fail(r, __func__, "reply", r->ctx->errstr);
+			return -1;
+		}
+		r->skip--;
+		if (((redisReply *)rep)->type == REDIS_REPLY_ERROR)
+			log_warnx("%s: redis: piggybacked command: %s",
+			    __func__, ((redisReply *)rep)->str);
+		freeReplyObject(rep);
+	}
+	return 0;
+}
+
 redisReply *
 rconn_cmd(struct rconn *r, int argc, const char **argv, const size_t *argvlen)
 {
-	redisReply	*rep;
+	redisReply	*rep = NULL;
 
 	if (rconn_ensure(r) == -1)
 		return NULL;
-	if ((rep = redisCommandArgv(r->ctx, argc, argv, argvlen)) == NULL)
+	rconn_run_hook(r);
+	if (r->skip == 0)
+		rep = redisCommandArgv(r->ctx, argc, argv, argvlen);
+	else if (redisAppendCommandArgv(r->ctx, argc, argv, argvlen) ==
+	    REDIS_OK && rconn_drop_skipped(r) == 0 &&
+	    redisGetReply(r->ctx, (void **)&rep) != REDIS_OK)
+		rep = NULL;
+	if (r->ctx == NULL)
+		return NULL;		/* failed while dropping: handled */
+	if (rep == NULL)
 		rconn_fail(r, __func__, argv[0], r->ctx->errstr);
 	else
 		rconn_answered(r);
@@ -505,6 +574,7 @@ rconn_append(struct rconn *r, int argc, const char **argv,
 
 	if (rconn_ensure(r) == -1)
 		return ERR_REDIS;
+	rconn_run_hook(r);
 	if (redisAppendCommandArgv(r->ctx, argc, argv, argvlen) != REDIS_OK) {
 		rconn_fail(r, __func__, argv[0], r->ctx->errstr);
 		return ERR_REDIS;
@@ -534,7 +604,7 @@ rconn_reply(struct rconn *r, redisReply **reply)
 	void	*rep = NULL;
 
 	*reply = NULL;
-	if (r->ctx == NULL || r->pending == 0)
+	if (r->ctx == NULL || r->pending == 0 || rconn_drop_skipped(r) == -1)
 		return ERR_REDIS;
 	if (redisGetReply(r->ctx, &rep) != REDIS_OK || rep == NULL) {
 		rconn_fail(r, __func__, "reply", r->ctx->errstr);

@@ -86,6 +86,20 @@ enum err	 rconn_del_if(struct rconn *r, const char *key,
  * r. */
 const char	*rconn_error(const struct rconn *r);
 
+/*
+ * A hook run just before r sends a command while no reply is awaited: it
+ * may queue commands of its own with rconn_piggyback, which then travel
+ * in the same write as the caller's command (pipelining: no extra round
+ * trip).  Their replies are read before the caller's and dropped (an
+ * error reply is logged).  The metrics batch rides this way.  hook NULL
+ * removes it.
+ */
+void		 rconn_set_hook(struct rconn *r,
+		    void (*hook)(struct rconn *, void *), void *arg);
+/* From a hook: queues one command whose reply is dropped.  ERR_REDIS on
+ * failure (the command is then not sent). */
+enum err	 rconn_piggyback(struct rconn *r, int argc, const char **argv);
+
 /* Closes the current connection (if any) without freeing r: use in a
  * child after fork(), or after a timeout. */
 void		 rconn_reset(struct rconn *r);

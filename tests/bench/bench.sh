@@ -717,7 +717,35 @@ bench_list()
 	      wrk: {ours: $ours, bare: $bare, rpc: $rpc, static: $static}}')
 	stop_pid "$(cat "$BARE_PIDFILE")"
 	BARE_PIDFILE=""
-RPC_PIDFILE=""
+	list_metrics_off
+}
+
+# The list again on the same stack restarted with MM_METRICS=off (nothing
+# counted; the list writes no audit event either way), then the stack as
+# it was: what metrics and audit cost a list request.
+list_metrics_off()
+{
+	local lbl t
+	bash "$STACK" stop >>"$W/stack.log" 2>&1 || die "conf/stack.sh stop failed"
+	MM_METRICS=off stack_start
+	redis-cli -s "$REDIS_SOCK" INCR model-manager:cache-generation \
+	    >/dev/null
+	run_wrk warmup-off /api/v2/models 3
+	run_wrk off /api/v2/models "$SECONDS_WRK"
+	for t in rps p50 p99; do
+		case $t in
+		rps) lbl="req/s" ;;
+		p50) lbl="p50 latency (ms)" ;;
+		p99) lbl="p99 latency (ms)" ;;
+		esac
+		row list "list, $lbl, metrics and audit on vs off" \
+		    "$(wrk_field ours $t)" "$(wrk_field off $t)" \
+		    "ours with MM_METRICS=off" ""
+	done
+	say "list: metrics on $(wrk_field ours rps) req/s, off" \
+	    "$(wrk_field off rps) req/s"
+	bash "$STACK" stop >>"$W/stack.log" 2>&1 || die "conf/stack.sh stop failed"
+	stack_start
 }
 
 # ===================================================== 3. download

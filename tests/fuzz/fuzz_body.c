@@ -209,6 +209,44 @@ handle_cancel(struct req *r)
 	handled(r);
 }
 
+/* The observability hooks: nothing to record here. */
+void
+obs_note(struct req *r, int status, const cJSON *body)
+{
+
+	(void)r;
+	(void)status;
+	(void)body;
+}
+
+void
+obs_audit(struct req *r)
+{
+
+	if (r->operation == NULL)
+		abort();
+}
+
+void
+handle_metrics(struct req *r)
+{
+
+	handled(r);
+}
+
+/* The audit's query: validated into its bounds. */
+void
+handle_audit(struct req *r)
+{
+
+	if (r->p.limit < 1 || r->p.limit > AUDIT_LIMIT_MAX ||
+	    (r->p.before != NULL && audit_id_valid(r->p.before) != 0) ||
+	    (r->p.f_model_id != NULL && strlen(r->p.f_model_id) > 256) ||
+	    (r->p.f_user != NULL && strlen(r->p.f_user) > 256))
+		abort();
+	handled(r);
+}
+
 /* --- the answer -------------------------------------------------------- */
 
 /*

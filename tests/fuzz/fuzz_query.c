@@ -2,12 +2,13 @@
  * libFuzzer harness: the query-string parser (query_parse, query_get)
  * checked against a plain reference decoder, and the validators that
  * take query values (valid_bool, valid_uuid, valid_repo_id,
- * valid_correlation_id, valid_utf8).
+ * valid_correlation_id, valid_utf8, and the audit's audit_id_valid).
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit.h"
 #include "hex.h"
 #include "hubname.h"
 #include "valid.h"
@@ -111,6 +112,12 @@ check_values(const struct query *q)
 			abort();
 		if (valid_correlation_id(v) == 0 &&
 		    (strlen(v) > 64 || strpbrk(v, " ;\"\r\n") != NULL))
+			abort();
+		/* A stream id goes into XREVRANGE after a '(': digits and
+		 * one inner dash only, within AUDIT_ID_MAX. */
+		if (audit_id_valid(v) == 0 && (strlen(v) >= AUDIT_ID_MAX - 1 ||
+		    strspn(v, "0123456789-") != strlen(v) || *v == '-' ||
+		    strchr(v, '-') != strrchr(v, '-')))
 			abort();
 	}
 }

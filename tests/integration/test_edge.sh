@@ -267,7 +267,7 @@ if [ "$(id -u)" -eq 0 ]; then
 	    count=1 status=none
 	private=()
 	for f in mm-api.log mm-jobd.log nginx-access.log nginx-error.log \
-	    redis.log spawn-fcgi.log; do
+	    redis.log spawn-fcgi.log audit.log; do
 		assert_ok "$f exists" test -f "$MM_VAR/log/$f"
 		private+=("$MM_VAR/log/$f")
 	done

@@ -42,11 +42,14 @@ T=$(token_for admin)
 
 # state: every Redis key and every entry of HF_HOME (type and size);
 # "unreadable" when Redis or the cache cannot be read, which fails the
-# comparison below.
+# comparison below.  The audit stream and the counters are left out:
+# recording hostile requests is their job.
 state()
 {
 	local keys files
 	keys=$(redis_cli --scan) || { echo "unreadable: Redis"; return; }
+	keys=$(grep -vx 'model-manager:audit\|model-manager:metrics' \
+	    <<<"$keys" || true)
 	files=$(find "$HF_HOME" -printf '%P %y %s\n') ||
 	    { echo "unreadable: $HF_HOME"; return; }
 	sort <<<"$keys"
