@@ -113,6 +113,12 @@ export function createApi({getToken, onAuthError}) {
 			return request('DELETE', '/cache', {query: {model_id: modelId,
 			    confirm: confirm ? 'true' : 'false'}});
 		},
+		// audit({limit, before, modelId}): a page of the audit trail,
+		// newest first: {events, next_before}.
+		audit({limit, before, modelId} = {}) {
+			return request('GET', '/audit', {query: {limit,
+			    before: before || undefined, model_id: modelId || undefined}});
+		},
 	};
 }
 

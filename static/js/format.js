@@ -1,4 +1,4 @@
-// Formatting of sizes, speeds and durations.
+// Formatting of sizes, speeds, durations and times.
 
 const UNITS = ['B', 'KB', 'MB', 'GB', 'TB'];
 
@@ -82,4 +82,38 @@ export function percentOf(done, total) {
 // plural(n, word): "1 collection", "3 collections".
 export function plural(n, word) {
 	return n + ' ' + word + (n === 1 ? '' : 's');
+}
+
+// formatDuration(seconds): how long a task ran: "< 0.1 s", "0.4 s", "12 s",
+// "3 min 05 s", "2 h 10 min"; "" when unknown.
+export function formatDuration(seconds) {
+	if (!Number.isFinite(seconds) || seconds < 0)
+		return '';
+	if (seconds < 0.05)
+		return '< 0.1 s';
+	if (seconds < 9.95)
+		return (Math.round(seconds * 10) / 10) + ' s';
+	const s = Math.round(seconds);
+	if (s < 60)
+		return s + ' s';
+	if (s < 3600)
+		return Math.floor(s / 60) + ' min ' + String(s % 60).padStart(2, '0') + ' s';
+	return Math.floor(s / 3600) + ' h ' + Math.floor((s % 3600) / 60) + ' min';
+}
+
+// formatWhen(iso, now): {local, utc, iso} of a UTC time: local is short
+// and readable in the browser's time zone ("Mar 4, 14:05:09", with the
+// year when it is not this year's), utc the exact time
+// ("2025-03-04 14:05:09.123 UTC"); null when iso is not a time.
+export function formatWhen(iso, now = new Date()) {
+	const d = new Date(iso);
+	if (typeof iso !== 'string' || Number.isNaN(d.getTime()))
+		return null;
+	const opts = {month: 'short', day: 'numeric', hour: '2-digit',
+	    minute: '2-digit', second: '2-digit', hourCycle: 'h23'};
+	if (d.getFullYear() !== now.getFullYear())
+		opts.year = 'numeric';
+	const exact = d.toISOString();
+	return {local: d.toLocaleString(undefined, opts), iso: exact,
+	    utc: exact.slice(0, 10) + ' ' + exact.slice(11, 23) + ' UTC'};
 }

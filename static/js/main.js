@@ -1,6 +1,8 @@
 // The Models page: state, requests and wiring.  The list is fetched on
 // load, on Refresh, on "Show cache usage" and once after a task ends; only
-// the task progress is polled on a timer (tasks.js).
+// the task progress is polled on a timer (tasks.js).  The audit trail
+// (activity.js) is read when its panel or a card's details open, and
+// again after what the page does or follows.
 
 import {h, icon, clear, append, focusKeyOfActive, restoreFocus} from './dom.js';
 import {createApi, explainError} from './api.js';
@@ -15,6 +17,7 @@ import {TYPES, TYPE_LABEL, STATUS_FILTERS, countByType, filterModels,
     renderServiceBanner, renderStale, renderStrip, renderCacheBar, buildCard,
     skeleton, updateDownloadView, downloadState, runningText} from './view.js';
 import {renderAuthPanel} from './signin.js';
+import {createActivity} from './activity.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -45,6 +48,15 @@ const tracker = new TaskTracker({
 	api,
 	onChange: taskChanged,
 	onTerminal: taskEnded,
+});
+
+const activity = createActivity({
+	api,
+	root: $('activity'),
+	toggle: $('activity-toggle'),
+	modelOf: modelById,
+	onGo: goToCard,
+	isAuthError,
 });
 
 // ------------------------------------------------------------ the list
@@ -177,6 +189,7 @@ function render() {
 	if (state.auth)
 		return;
 	renderServiceWarnings();
+	activity.syncModels(models());
 	renderBanner($('scan-banner'), state.data ? state.data.hf_cache_scan_error : null);
 	renderStaleMark();
 	renderCacheBar($('cache-bar'), {
@@ -254,6 +267,7 @@ function renderChrome() {
 	// keeps the focus on the button.
 	const refresh = $('refresh');
 	refresh.hidden = !!state.auth;
+	$('activity-toggle').hidden = !!state.auth;
 	refresh.setAttribute('aria-busy', state.loading ? 'true' : 'false');
 	refresh.classList.toggle('is-loading', state.loading);
 	const token = getToken();
@@ -311,6 +325,7 @@ function renderList() {
 			expanded: state.expanded.has(m.id),
 			changed: state.changed.get(m.id),
 			actions,
+			recent: activity.recentNode(m),
 		}));
 	}
 	focusBack(focusKey);
@@ -439,6 +454,7 @@ function showAuth(auth) {
 	state.data = null;
 	clearTimeout(recheckTimer);
 	closeOpenDialog();
+	activity.close(false);
 	render();
 	const heading = $('auth').querySelector('h2');
 	if (heading) {
@@ -531,6 +547,7 @@ function taskEnded(entry, p) {
 	}
 	render();
 	scheduleRefresh();
+	activity.touched(entry.modelId, entry.taskId);
 }
 
 // conflictToast(err, op, model): the toast of a refused start.
@@ -570,6 +587,7 @@ const actions = {
 			if (!(c && c.conflict_type === 'task_finished'))
 				toast('Cancel failed: ' + explainError(err), 'error');
 		}
+		activity.touched(entry.modelId);
 	},
 	retry(entry, model) {
 		state.focusNext = (entry.op === 'download' ? 'dl:' : 'del:') + model.id;
@@ -584,10 +602,12 @@ const actions = {
 		tracker.dismiss(entry.modelId);
 	},
 	expand(model, open) {
-		if (open)
+		if (open) {
 			state.expanded.add(model.id);
-		else
+			activity.loadRecent(model.id);
+		} else {
 			state.expanded.delete(model.id);
+		}
 	},
 };
 
@@ -610,6 +630,7 @@ async function startDownload(model) {
 	} finally {
 		state.busy.delete(model.id);
 	}
+	activity.touched(model.id);
 	state.focusNext = 'dl:' + model.id;
 	if (res && res.status === 'already_installed') {
 		toast('Model is already installed: ' + displayName(model), 'info');
@@ -735,9 +756,11 @@ function openDeleteDialog(model, usage) {
 				ctl.close();
 				conflictToast(err, 'delete', model);
 				scheduleRefresh();
+				activity.touched(model.id);
 				return;
 			}
 			ctl.close();
+			activity.touched(model.id);
 			if (res.status === 'not_installed') {
 				toast('Model is already removed: ' + displayName(model), 'info');
 				scheduleRefresh();
@@ -771,6 +794,7 @@ function wireControls() {
 	refresh.addEventListener('click', () => {
 		if (!state.loading)
 			loadList({sort: true});
+		activity.refresh();
 	});
 	const signout = $('signout');
 	signout.prepend(icon('logout'));

@@ -498,10 +498,11 @@ function buildStats(model) {
 	return stats;
 }
 
-// buildCard(model, {entry, busy, expanded, changed, actions}): one model's
-// card; changed ('installed' | 'removed' | undefined) marks what changed
-// since the admin last sorted the list.
-export function buildCard(model, {entry, busy, expanded, changed, actions}) {
+// buildCard(model, {entry, busy, expanded, changed, actions, recent}): one
+// model's card; changed ('installed' | 'removed' | undefined) marks what
+// changed since the admin last sorted the list; recent is the node of its
+// "Recent activity", shown in the details.
+export function buildCard(model, {entry, busy, expanded, changed, actions, recent}) {
 	const used = model.used_by_collections || [];
 	const dlActive = !!entry && entry.op === 'download' && !entry.failed;
 	const dlFailed = !!entry && entry.op === 'download' && entry.failed;
@@ -564,7 +565,7 @@ export function buildCard(model, {entry, busy, expanded, changed, actions}) {
 	actionsEl.appendChild(chevron);
 
 	const details = h('div', {class: 'card-details',
-	    attrs: {id: detailsId}, hidden: !expanded}, buildDetails(model));
+	    attrs: {id: detailsId}, hidden: !expanded}, buildDetails(model), recent);
 	chevron.addEventListener('click', () => {
 		const open = details.hidden;
 		details.hidden = !open;

@@ -9,7 +9,8 @@
 # $MM_ARTIFACTS/screenshots (default: the test's directory; the path is
 # printed) and copied to var/artifacts/screenshots in the checkout.  The
 # accessibility check (axe-core) runs in the same tests.  MM_STACK_SH lets
-# a test stop and start the stack's Redis.
+# a test stop and start the stack's Redis.  MM_BROWSER_FILES (a glob under
+# tests/browser, default *.test.mjs) runs some of the files only.
 
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -53,7 +54,9 @@ export MM_ALICE_TOKEN CHROMIUM MM_SHOTS=$SHOTS MM_BROWSER_TMP=$IT_DIR \
 echo "screenshots: $SHOTS"
 
 rc=0
-node --test --test-concurrency=1 "$IT_ROOT"/tests/browser/*.test.mjs || rc=$?
+# shellcheck disable=SC2086
+node --test --test-concurrency=1 "$IT_ROOT"/tests/browser/${MM_BROWSER_FILES:-*.test.mjs} ||
+    rc=$?
 if [ "$rc" -eq 0 ]; then
 	pass "browser tests"
 else
