@@ -105,7 +105,7 @@ function refusal(ev) {
 }
 
 // ended(ev): {what, extra} of a task's end: "Download task ended:
-// completed in 12 s", the error as extra.
+// completed in 12 s", a failed task's error as extra.
 function ended(ev) {
 	const op = typeof ev.operation === 'string' && ev.operation ?
 	    capital(ev.operation) + ' task' : 'Task';
@@ -114,7 +114,8 @@ function ended(ev) {
 	const when = took ? (ev.outcome === 'completed' ? ' in ' : ' after ') +
 	    took : '';
 	return {what: op + ' ended: ' + word + when,
-	    extra: typeof ev.detail === 'string' ? ev.detail : null};
+	    extra: ev.outcome === 'failed' && typeof ev.detail === 'string' ?
+	    ev.detail : null};
 }
 
 // describeEvent(ev): {what, extra, badge: [text, kind]} in words an
@@ -248,7 +249,11 @@ export function createActivity({api, root, toggle, modelOf, onGo, isAuthError}) 
 	const select = h('select', {class: 'input activity-select',
 	    attrs: {id: 'activity-model'}});
 	const status = h('div', {class: 'activity-status'});
-	const list = h('ol', {class: 'ev-list', attrs: {'aria-labelledby': 'activity-title'}});
+	// The events scroll inside the panel (so that an open panel leaves
+	// room for the list of models); focusable, so that a keyboard
+	// scrolls it too.
+	const list = h('ol', {class: 'ev-list ev-scroll', attrs: {
+	    'aria-labelledby': 'activity-title', tabindex: '0'}});
 	const more = h('button', {class: 'btn btn-small', text: 'Load more',
 	    attrs: {type: 'button'}, dataset: {focusKey: 'activity-more'},
 	    on: {click: loadMore}});
@@ -451,10 +456,12 @@ export function createActivity({api, root, toggle, modelOf, onGo, isAuthError}) 
 			    (m ? displayName(m) : st.modelId) + ' yet.' :
 			    'No activity recorded yet.'}));
 		}
-		for (const ev of st.events)
+		// After an error, no older answer is shown as if it were current.
+		const shown = st.error ? [] : st.events;
+		for (const ev of shown)
 			list.appendChild(eventItem(ev, ev.model_id ? modelOf(ev.model_id) : null,
 			    onGo));
-		list.hidden = st.events.length === 0;
+		list.hidden = shown.length === 0;
 		more.hidden = !st.next || !!st.error;
 		more.setAttribute('aria-busy', st.more ? 'true' : 'false');
 		more.classList.toggle('is-busy', st.more);
