@@ -22,7 +22,7 @@
  * deliveries at once (in flight or waiting for their retry), each a POST
  * with connect and total timeouts; a failed attempt (no answer, timeout,
  * any status but 2xx) is retried after webhook_backoff_ms, then given up
- * after notify.max_attempts.  Redirects are not followed.  Every attempt
+ * after notify.delivery_attempts.  Redirects are not followed.  Every attempt
  * is one log line: webhook name, event, delivery id, attempt, HTTP status
  * or error; never the URL, the secret or the signature.
  */

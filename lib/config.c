@@ -133,9 +133,9 @@ static const struct ckey audit_keys[] = {
 };
 static const struct ckey notify_keys[] = {
 	K("webhooks", CK_WEBHOOKS, webhooks, 0, 0),
-	U("timeout_ms", notify_timeout_ms, 100, 600000),
+	U("delivery_timeout_ms", notify_timeout_ms, 100, 600000),
 	U("connect_timeout_ms", notify_connect_timeout_ms, 100, 600000),
-	U("max_attempts", notify_max_attempts, 1, 100),
+	U("delivery_attempts", notify_max_attempts, 1, 100),
 	U("backoff_base_ms", notify_backoff_base_ms, 10, 3600000),
 	U("backoff_max_ms", notify_backoff_max_ms, 10, 86400000),
 	U("max_in_flight", notify_max_in_flight, 1, 256),

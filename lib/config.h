@@ -107,9 +107,11 @@ struct config {
 	/* notify: (webhooks; none = no notifier, no consumer group) */
 	struct config_webhook webhooks[CONFIG_WEBHOOKS_MAX];
 	size_t	 nwebhooks;
-	unsigned notify_timeout_ms;	/* a whole delivery; default 10000 */
+	unsigned notify_timeout_ms;	/* delivery_timeout_ms: one attempt;
+					   default 10000 */
 	unsigned notify_connect_timeout_ms; /* default 3000 */
-	unsigned notify_max_attempts;	/* then given up; default 8 */
+	unsigned notify_max_attempts;	/* delivery_attempts, then given up;
+					   default 8 */
 	unsigned notify_backoff_base_ms; /* first retry delay; default 1000 */
 	unsigned notify_backoff_max_ms;	/* longest retry delay; default 60000 */
 	unsigned notify_max_in_flight;	/* deliveries at once; default 16 */

@@ -87,7 +87,7 @@ static const struct family families[MET__MAX] = {
 	    "delivery attempts that failed (no answer, timeout, not 2xx), by "
 	    "webhook", MK_COUNTER, "webhook", NULL, NULL, 0 },
 	[MET_WEBHOOK_GIVEN_UP] = { "mm_webhook_given_up_total", "Webhook "
-	    "deliveries given up after notify.max_attempts, by webhook",
+	    "deliveries given up after notify.delivery_attempts, by webhook",
 	    MK_COUNTER, "webhook", NULL, NULL, 0 },
 };
 
