@@ -365,11 +365,16 @@ entry_json(const redisReply *fields)
 	return NULL;
 }
 
-/* A free slot of the entry table, or NULL. */
+/* A free slot of the entry table, or NULL; NULL too when the entry id
+ * is in the table already (taken over again after a renewal failed: its
+ * deliveries are under way). */
 static struct nentry *
-entry_slot(struct notifier *n, size_t *ei)
+entry_slot(struct notifier *n, const char *id, size_t *ei)
 {
 
+	for (*ei = 0; *ei < n->cap; (*ei)++)
+		if (strcmp(n->entries[*ei].id, id) == 0)
+			return NULL;
 	for (*ei = 0; *ei < n->cap; (*ei)++)
 		if (n->entries[*ei].id[0] == '\0')
 			return &n->entries[*ei];
@@ -389,7 +394,7 @@ take_entry(struct notifier *n, const redisReply *en)
 	if (en->type != REDIS_REPLY_ARRAY || en->elements != 2 ||
 	    en->element[0]->type != REDIS_REPLY_STRING ||
 	    en->element[0]->len >= AUDIT_ID_MAX ||
-	    (e = entry_slot(n, &ei)) == NULL)
+	    (e = entry_slot(n, en->element[0]->str, &ei)) == NULL)
 		return;
 	memcpy(e->id, en->element[0]->str, en->element[0]->len + 1);
 	e->left = 1;	/* held while the deliveries are queued */
@@ -636,7 +641,7 @@ static void
 round_once(struct notifier *n, int *group_ok, double *redis_at)
 {
 	enum err	 e = ERR_OK;
-	double		 now = mono_now();
+	double		 now = mono_now(), due;
 
 	if (now >= *redis_at) {
 		if (!*group_ok)
@@ -652,7 +657,7 @@ round_once(struct notifier *n, int *group_ok, double *redis_at)
 	drive(n, busy_dlv(n) > 0 || now < *redis_at ? 200 : 0);
 	if (busy_dlv(n) > 0 && mono_now() >= n->next_renew)
 		renew(n);
-	if (metrics_pending(NULL))
+	if (metrics_pending(&due) && mono_now() >= due)
 		(void)metrics_flush(n->redis);
 }
 
