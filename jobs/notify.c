@@ -3,13 +3,13 @@
  * neither a job nor the runner's heartbeat ever waits on a receiver.
  *
  * Source.  The audit stream (AUDIT_KEY) read through the consumer group
- * NOTIFY_GROUP, created at "$" at the first start (events before it are
+ * HOOKQ_GROUP, created at "$" at the first start (events before it are
  * not sent), one consumer per runner named by its runner id.  An entry
  * is acknowledged (XACK) once every webhook that wants its event has it
  * delivered or given up: until then it stays pending on this consumer.
  * A notifier that restarts reads its own pending entries first; one
  * whose runner died leaves them pending, and any other runner's notifier
- * takes them over (XAUTOCLAIM) once idle NOTIFY_CLAIM_IDLE_MS.  A live
+ * takes them over (XAUTOCLAIM) once idle HOOKQ_CLAIM_IDLE_MS.  A live
  * notifier renews the idle time of the entries it works on (XCLAIM to
  * itself) every NOTIFY_RENEW_S, so a long retry is never taken over.
  * That is at least once across runners: an entry delivered but not yet
@@ -38,13 +38,12 @@
 #include <curl/curl.h>
 
 #include "extern.h"
+#include "hookq.h"
 #include "hubhttp.h"
 #include "log.h"
 #include "metrics.h"
 #include "webhook.h"
 
-#define NOTIFY_GROUP		"webhooks"
-#define NOTIFY_CLAIM_IDLE_MS	"60000"	/* a dead consumer's entries */
 #define NOTIFY_CLAIM_EVERY	5	/* seconds between XAUTOCLAIM scans */
 #define NOTIFY_RENEW_S		10	/* seconds between idle renewals */
 #define NOTIFY_UA		"modelmgr-webhooks/1.0"
@@ -105,9 +104,8 @@ busy_dlv(const struct notifier *n)
 static void
 ack(struct notifier *n, const char *id)
 {
-	const char	*argv[] = { "XACK", AUDIT_KEY, NOTIFY_GROUP, id };
 
-	if (rconn_int(n->redis, 4, argv, NULL) != ERR_OK)
+	if (hookq_ack(n->redis, id) != ERR_OK)
 		log_warnx("event=webhook.ack_failed audit_id=%s", id);
 }
 
@@ -348,23 +346,6 @@ event_of(const char *json)
 	return r;
 }
 
-/* The "event" field's value of a stream entry's field list, or NULL
- * (a trimmed entry read from a pending list has none). */
-static const char *
-entry_json(const redisReply *fields)
-{
-	size_t	 i;
-
-	if (fields == NULL || fields->type != REDIS_REPLY_ARRAY)
-		return NULL;
-	for (i = 0; i + 1 < fields->elements; i += 2)
-		if (fields->element[i]->type == REDIS_REPLY_STRING &&
-		    strcmp(fields->element[i]->str, "event") == 0 &&
-		    fields->element[i + 1]->type == REDIS_REPLY_STRING)
-			return fields->element[i + 1]->str;
-	return NULL;
-}
-
 /* A free slot of the entry table, or NULL; NULL too when the entry id
  * is in the table already (taken over again after a renewal failed: its
  * deliveries are under way). */
@@ -381,24 +362,22 @@ entry_slot(struct notifier *n, const char *id, size_t *ei)
 	return NULL;
 }
 
-/* Takes one stream entry [id, fields]: queues a delivery per webhook
- * that wants its event, or acknowledges it at once. */
+/* Takes one stream entry (hookq's callback; json NULL: trimmed): queues
+ * a delivery per webhook that wants its event, or acknowledges it at
+ * once. */
 static void
-take_entry(struct notifier *n, const redisReply *en)
+take_entry(void *arg, const char *id, const char *json)
 {
-	const char	*json;
+	struct notifier	*n = arg;
 	struct nentry	*e;
 	size_t		 ei, h;
 	int		 ev;
 
-	if (en->type != REDIS_REPLY_ARRAY || en->elements != 2 ||
-	    en->element[0]->type != REDIS_REPLY_STRING ||
-	    en->element[0]->len >= AUDIT_ID_MAX ||
-	    (e = entry_slot(n, en->element[0]->str, &ei)) == NULL)
+	if ((e = entry_slot(n, id, &ei)) == NULL)
 		return;
-	memcpy(e->id, en->element[0]->str, en->element[0]->len + 1);
+	snprintf(e->id, sizeof(e->id), "%s", id);
 	e->left = 1;	/* held while the deliveries are queued */
-	if ((json = entry_json(en->element[1])) == NULL)
+	if (json == NULL)
 		log_warnx("event=webhook.lost audit_id=%s reason=\"trimmed "
 		    "from the stream before it was delivered\"", e->id);
 	else if ((ev = event_of(json)) != -1)
@@ -409,26 +388,6 @@ take_entry(struct notifier *n, const redisReply *en)
 		ack(n, e->id);
 		e->id[0] = '\0';
 	}
-}
-
-/* Takes the entries of a reply's list of entries; the last id taken in
- * last (may be NULL).  Returns how many there were. */
-static size_t
-take_entries(struct notifier *n, const redisReply *list, char *last)
-{
-	size_t	 i;
-
-	if (list == NULL || list->type != REDIS_REPLY_ARRAY)
-		return 0;
-	for (i = 0; i < list->elements; i++) {
-		take_entry(n, list->element[i]);
-		if (last != NULL && list->element[i]->type ==
-		    REDIS_REPLY_ARRAY && list->element[i]->elements > 0 &&
-		    list->element[i]->element[0]->len < AUDIT_ID_MAX)
-			memcpy(last, list->element[i]->element[0]->str,
-			    list->element[i]->element[0]->len + 1);
-	}
-	return list->elements;
 }
 
 /* Entries the tables can take now: a free entry slot and a delivery slot
@@ -444,128 +403,20 @@ room(const struct notifier *n)
 	return k < fe ? k : fe;
 }
 
-/* 1 when rep is Redis saying the group (or the stream) is gone. */
-static int
-nogroup(const redisReply *rep)
-{
-
-	return rep != NULL && rep->type == REDIS_REPLY_ERROR &&
-	    strncmp(rep->str, "NOGROUP", 7) == 0;
-}
-
-/* Creates the consumer group at the stream's end (and the stream);
- * ERR_OK when it exists. */
-static enum err
-group_create(struct notifier *n)
-{
-	const char	*argv[] = { "XGROUP", "CREATE", AUDIT_KEY, NOTIFY_GROUP,
-	    "$", "MKSTREAM" };
-	redisReply	*rep;
-	enum err	 e = ERR_REDIS;
-
-	if ((rep = rconn_cmdv(n->redis, 6, argv)) == NULL)
-		return ERR_REDIS;
-	if (rep->type == REDIS_REPLY_STATUS) {
-		log_info("event=webhook.group_created group=%s", NOTIFY_GROUP);
-		e = ERR_OK;
-	} else if (rep->type == REDIS_REPLY_ERROR &&
-	    strncmp(rep->str, "BUSYGROUP", 9) == 0)
-		e = ERR_OK;
-	else if (rep->type == REDIS_REPLY_ERROR)
-		log_warnx("%s: XGROUP CREATE: %s", __func__, rep->str);
-	freeReplyObject(rep);
-	return e;
-}
-
-/*
- * XREADGROUP of at most k entries after from (">" = new ones; an id =
- * this consumer's pending ones), blocking block_ms when not 0.  Takes
- * them; the number taken in *got.  ERR_REDIS, or ERR_NOTFOUND when the
- * group is gone (the stream was deleted).
- */
-static enum err
-read_group(struct notifier *n, const char *from, size_t k,
-    unsigned block_ms, size_t *got, char *last)
-{
-	const char	*argv[11] = { "XREADGROUP", "GROUP", NOTIFY_GROUP,
-	    n->cfg->runner_id, "COUNT", NULL, "BLOCK", NULL, "STREAMS",
-	    AUDIT_KEY, from };
-	char		 cnt[24], blk[16];
-	redisReply	*rep;
-	enum err	 e = ERR_OK;
-
-	snprintf(cnt, sizeof(cnt), "%zu", k);
-	snprintf(blk, sizeof(blk), "%u", block_ms);
-	argv[5] = cnt;
-	argv[7] = blk;
-	*got = 0;
-	if (block_ms == 0)	/* no BLOCK: drop the two arguments */
-		memmove(&argv[6], &argv[8], 3 * sizeof(argv[0]));
-	if ((rep = rconn_cmdv(n->redis, block_ms ? 11 : 9, argv)) == NULL)
-		return ERR_REDIS;
-	if (nogroup(rep))
-		e = ERR_NOTFOUND;
-	else if (rep->type == REDIS_REPLY_ERROR) {
-		log_warnx("%s: XREADGROUP: %s", __func__, rep->str);
-		e = ERR_REDIS;
-	} else if (rep->type == REDIS_REPLY_ARRAY && rep->elements == 1 &&
-	    rep->element[0]->type == REDIS_REPLY_ARRAY &&
-	    rep->element[0]->elements == 2)
-		*got = take_entries(n, rep->element[0]->element[1], last);
-	freeReplyObject(rep);
-	return e;
-}
-
-/* Logs the entries a dead consumer held that the stream no longer has
- * (XAUTOCLAIM's third element; Redis dropped them from the group). */
-static void
-log_trimmed(const redisReply *ids)
-{
-	size_t	 i;
-
-	if (ids == NULL || ids->type != REDIS_REPLY_ARRAY)
-		return;
-	for (i = 0; i < ids->elements; i++)
-		if (ids->element[i]->type == REDIS_REPLY_STRING)
-			log_warnx("event=webhook.lost audit_id=%s reason=\""
-			    "trimmed from the stream before it was delivered\"",
-			    ids->element[i]->str);
-}
-
-/* XAUTOCLAIM: takes over at most k entries another consumer left idle
- * NOTIFY_CLAIM_IDLE_MS (its runner died); the scan goes on from its
- * cursor and rests NOTIFY_CLAIM_EVERY s once it is through. */
+/* Takes over at most k entries of dead consumers; the scan goes on
+ * from its cursor and rests NOTIFY_CLAIM_EVERY s once it is through. */
 static enum err
 autoclaim(struct notifier *n, size_t k)
 {
-	const char	*argv[] = { "XAUTOCLAIM", AUDIT_KEY, NOTIFY_GROUP,
-	    n->cfg->runner_id, NOTIFY_CLAIM_IDLE_MS, n->claim_cursor, "COUNT",
-	    NULL };
-	char		 cnt[24];
-	redisReply	*rep;
 	size_t		 got;
-	enum err	 e = ERR_OK;
+	enum err	 e;
 
-	snprintf(cnt, sizeof(cnt), "%zu", k);
-	argv[7] = cnt;
-	if ((rep = rconn_cmdv(n->redis, 8, argv)) == NULL)
-		return ERR_REDIS;
-	if (nogroup(rep))
-		e = ERR_NOTFOUND;
-	else if (rep->type == REDIS_REPLY_ARRAY && rep->elements >= 2 &&
-	    rep->element[0]->type == REDIS_REPLY_STRING &&
-	    rep->element[0]->len < AUDIT_ID_MAX) {
-		got = take_entries(n, rep->element[1], NULL);
-		if (got > 0)
-			log_info("event=webhook.taken_over entries=%zu", got);
-		if (rep->elements >= 3)
-			log_trimmed(rep->element[2]);
-		memcpy(n->claim_cursor, rep->element[0]->str,
-		    rep->element[0]->len + 1);
-	}
-	if (strcmp(n->claim_cursor, "0-0") == 0)
+	e = hookq_autoclaim(n->redis, n->cfg->runner_id, n->claim_cursor, k,
+	    take_entry, n, &got);
+	if (got > 0)
+		log_info("event=webhook.taken_over entries=%zu", got);
+	if (e != ERR_OK || strcmp(n->claim_cursor, "0-0") == 0)
 		n->next_claim = mono_now() + NOTIFY_CLAIM_EVERY;
-	freeReplyObject(rep);
 	return e;
 }
 
@@ -585,7 +436,8 @@ fill(struct notifier *n)
 	if (k == 0)
 		return ERR_OK;
 	if (!n->own_done) {
-		e = read_group(n, n->own_cursor, k, 0, &got, n->own_cursor);
+		e = hookq_read(n->redis, n->cfg->runner_id, n->own_cursor, k,
+		    0, take_entry, n, &got, n->own_cursor);
 		if (e == ERR_OK && got == 0)
 			n->own_done = 1;
 		return e;
@@ -594,33 +446,26 @@ fill(struct notifier *n)
 		return autoclaim(n, k);
 	block = busy_dlv(n) > 0 ? 0 : n->cfg->redis_timeout_ms < 2000 ?
 	    n->cfg->redis_timeout_ms / 2 : 1000;
-	return read_group(n, ">", k, block > 0 ? block : 1, &got, NULL);
+	return hookq_read(n->redis, n->cfg->runner_id, ">", k,
+	    block > 0 ? block : 1, take_entry, n, &got, NULL);
 }
 
-/* Renews the idle time of the entries being delivered (XCLAIM to this
- * consumer, JUSTID), so that no other notifier takes them over while
- * their retries wait. */
+/* Renews the idle time of the entries being delivered, so that no other
+ * notifier takes them over while their retries wait. */
 static void
 renew(struct notifier *n)
 {
-	const char	**argv;
-	size_t		 i, argc = 5;
+	const char	**ids;
+	size_t		 i, k = 0;
 
 	n->next_renew = mono_now() + NOTIFY_RENEW_S;
-	if ((argv = calloc(n->cap + 6, sizeof(*argv))) == NULL)
+	if ((ids = calloc(n->cap, sizeof(*ids))) == NULL)
 		return;
-	argv[0] = "XCLAIM";
-	argv[1] = AUDIT_KEY;
-	argv[2] = NOTIFY_GROUP;
-	argv[3] = n->cfg->runner_id;
-	argv[4] = "0";
 	for (i = 0; i < n->cap; i++)
 		if (n->entries[i].id[0] != '\0')
-			argv[argc++] = n->entries[i].id;
-	argv[argc++] = "JUSTID";
-	if (argc > 6)
-		(void)rconn_run(n->redis, (int)argc, argv);
-	free(argv);
+			ids[k++] = n->entries[i].id;
+	(void)hookq_renew(n->redis, n->cfg->runner_id, ids, k);
+	free(ids);
 }
 
 /* Lets libcurl work for up to wait_ms, then collects what ended. */
@@ -642,10 +487,13 @@ round_once(struct notifier *n, int *group_ok, double *redis_at)
 {
 	enum err	 e = ERR_OK;
 	double		 now = mono_now(), due;
+	int		 created;
 
 	if (now >= *redis_at) {
-		if (!*group_ok)
-			e = group_create(n);
+		if (!*group_ok && (e = hookq_group_create(n->redis,
+		    &created)) == ERR_OK && created)
+			log_info("event=webhook.group_created group=%s",
+			    HOOKQ_GROUP);
 		if (e == ERR_OK)
 			*group_ok = 1;
 		if (e == ERR_OK && (e = fill(n)) == ERR_NOTFOUND)

@@ -707,6 +707,11 @@ sanity(struct cctx *c, const struct config *cfg)
 		    "jobs.delete_soft_limit_seconds (%u) must be less than "
 		    "jobs.delete_hard_limit_seconds (%u)",
 		    cfg->delete_soft_limit, cfg->delete_hard_limit);
+	if (cfg->notify_max_in_flight < cfg->nwebhooks)
+		return yamldoc_fail(m, ERR_INVAL, 0, "notify.max_in_flight "
+		    "(%u) must be at least the number of webhooks (%zu): each "
+		    "event may need one delivery per webhook",
+		    cfg->notify_max_in_flight, cfg->nwebhooks);
 	if (cfg->notify_backoff_base_ms > cfg->notify_backoff_max_ms)
 		return yamldoc_fail(m, ERR_INVAL, 0, "notify.backoff_base_ms "
 		    "(%u) must not exceed notify.backoff_max_ms (%u)",

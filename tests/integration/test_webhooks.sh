@@ -7,7 +7,8 @@
 # id and the right X-MM-Event; broken gets delivery_attempts (6) tries of one
 # delivery id, then it is given up (logged, counted); main, down while a
 # download ends, gets the event once it is up again, with the delivery id
-# of the failed attempts, and the task ended before that; the secrets and
+# of the failed attempts, and the task ended before that; an entry left
+# pending by a dead runner is taken over; the secrets and
 # signatures are in no log; a secret file others can read is refused.
 
 # shellcheck source=tests/integration/lib.sh
@@ -87,6 +88,12 @@ has_event()
 delivered()
 {
 	wait_for 60 has_event "$1" "$2" || fail "main never got $1 for task $2"
+}
+
+# test_no_pending: 0 when the group has no pending entry.
+test_no_pending()
+{
+	[ "$(redis_cli XPENDING model-manager:audit webhooks | head -n 1)" = 0 ]
 }
 
 # metric SERIES: its value in Redis.
@@ -193,10 +200,30 @@ assert_match "webhook.failed webhook=main hook_event=download.completed delivery
 assert_eq true "$(jq -n "$ended < $(jq .time <<<"$rec")")" \
     "the task ended before its event was delivered"
 
+# --- an entry pending on a runner that died is taken over -------------------
+# In one transaction (a blocked reader is served only after it): an event
+# read by the consumer "dead-runner" and made idle for 2 minutes.
+tid=takeover-$RANDOM
+sid=$(($(date +%s%3N) + 1000))-0
+redis_cli >"$IT_DIR/takeover" <<EOC
+MULTI
+XADD model-manager:audit $sid event '{"time":"2026-01-01T00:00:00.000Z","event":"task.ended","model_id":"BAAI/bge-m3","task_id":"$tid","operation":"delete","outcome":"completed"}'
+XREADGROUP GROUP webhooks dead-runner COUNT 1 STREAMS model-manager:audit >
+XCLAIM model-manager:audit webhooks dead-runner 0 $sid IDLE 120000 JUSTID
+EXEC
+EOC
+assert_eq 1 "$(redis_cli XPENDING model-manager:audit webhooks - + 10 dead-runner | grep -c "^$sid\$")" \
+    "the entry is pending on the dead consumer"
+delivered delete.completed "$tid"
+check_signed delete.completed "$tid"
+assert_ok "the notifier logged the take-over" \
+    grep -q 'event=webhook.taken_over entries=1' "$JOBLOG"
+wait_for 10 test_no_pending || fail "entries are still pending"
+
 # --- once each, and no secret in any log ------------------------------------
 assert_eq 0 "$(jq -rs 'map(.headers["x-mm-delivery"]) | group_by(.) | map(select(length > 1)) | length' "$MAINLOG")" \
     "main got each delivery once"
-assert_eq 5 "$(hooks "$MAINLOG" true)" "main got the five events"
+assert_eq 6 "$(hooks "$MAINLOG" true)" "main got the six events"
 stack_down
 # absent WHAT STRING...: no file under the stack's directory holds any
 # STRING (grep's 1; a grep error fails too).

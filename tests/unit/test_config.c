@@ -906,6 +906,13 @@ static const struct {
 	{ "notify:\n  backoff_base_ms: 5000\n  backoff_max_ms: 4000\n",
 	    ERR_INVAL, ": notify.backoff_base_ms (5000) must not exceed "
 	    "notify.backoff_max_ms (4000)" },
+	{ "notify:\n  max_in_flight: 1\n  webhooks:\n"
+	    "  - {name: a, url: 'http://h/x', events: [download.completed], "
+	    "secret_file: ok.secret}\n"
+	    "  - {name: b, url: 'http://h/y', events: [download.completed], "
+	    "secret_file: ok.secret}\n", ERR_INVAL,
+	    ": notify.max_in_flight (1) must be at least the number of webhooks "
+	    "(2): each event may need one delivery per webhook" },
 	{ "notify:\n  retries: 3\n", ERR_INVAL,
 	    ":2: unknown key 'notify.retries'" },
 };
@@ -941,7 +948,7 @@ test_webhooks(void)
 	    "secret_file: ok.secret}\n"
 	    "  - {name: b, url: 'http://127.0.0.1/', events: "
 	    "[download.failed], secret_file: ok.secret}\n"
-	    "  delivery_attempts: 3\n  max_in_flight: 1\n");
+	    "  delivery_attempts: 3\n  max_in_flight: 2\n");
 	cfg = load(path, NULL, &e, err, sizeof(err));
 	if (cfg == NULL)
 		fprintf(stderr, "%s\n", err);
@@ -956,7 +963,7 @@ test_webhooks(void)
 	CU_ASSERT_STRING_EQUAL(cfg->webhooks[0].secret, "k3y-0k");
 	CU_ASSERT_EQUAL(cfg->webhooks[1].events, 1U << WH_EV_DOWNLOAD_FAILED);
 	CU_ASSERT_EQUAL(cfg->notify_max_attempts, 3);
-	CU_ASSERT_EQUAL(cfg->notify_max_in_flight, 1);
+	CU_ASSERT_EQUAL(cfg->notify_max_in_flight, 2);
 	CU_ASSERT_EQUAL(cfg->notify_backoff_base_ms, 1000);
 	config_free(&cfg);
 	free(path);
