@@ -12,9 +12,12 @@
  * takes them over (XAUTOCLAIM) once idle HOOKQ_CLAIM_IDLE_MS.  A live
  * notifier renews the idle time of the entries it works on (XCLAIM to
  * itself) every NOTIFY_RENEW_S, so a long retry is never taken over.
- * That is at least once across runners: an entry delivered but not yet
- * acknowledged when its notifier dies is sent again, with the same
- * delivery id (webhook_delivery_id), so receivers can drop the repeat.
+ * While an entry is pending, each webhook's state for it (done, or the
+ * attempts so far) is kept in Redis (hookq_record), so a notifier that
+ * takes it again neither sends what was delivered nor starts the
+ * attempts over.  That is at least once across runners: a delivery made
+ * but not yet recorded when its notifier dies is sent again, with the
+ * same delivery id (webhook_delivery_id), so receivers can drop it.
  * The stream is capped (audit.max_events): an entry trimmed before it
  * was read is lost; at the default cap that takes 100000 newer events.
  *
@@ -230,7 +233,14 @@ dlv_attempted(struct notifier *n, struct ndlv *d, long status,
 {
 	const char	*hook = n->cfg->webhooks[d->hook].name;
 	unsigned	 pause;
+	int		 done;
 
+	done = (status >= 200 && status < 300) ||
+	    d->attempt >= n->cfg->notify_max_attempts;
+	if (hookq_record(n->redis, n->entries[d->entry].id, hook,
+	    done ? -1 : (int)d->attempt) != ERR_OK)
+		log_warnx("event=webhook.state_unsaved webhook=%s delivery=%s",
+		    hook, d->did);
 	if (status >= 200 && status < 300) {
 		dlv_log(n, d, status, "", "delivered");
 		metrics_add(MET_WEBHOOK_DELIVERED, hook, NULL, 1);
@@ -304,17 +314,19 @@ dlv_slot(struct notifier *n)
 	return i < n->cap ? &n->dlv[i] : NULL;
 }
 
-/* Queues the delivery of entry ei's event ev (JSON json) to hook h. */
+/* Queues the delivery of entry ei's event ev (JSON json) to hook h,
+ * attempts already made (by an earlier notifier). */
 static void
 dlv_add(struct notifier *n, size_t ei, size_t h, enum wh_event ev,
-    const char *json)
+    const char *json, int attempts)
 {
 	struct nentry	*e = &n->entries[ei];
 	struct ndlv	*d;
 
 	if ((d = dlv_slot(n)) == NULL)
 		return;
-	*d = (struct ndlv){ .used = 1, .entry = ei, .hook = h, .ev = ev };
+	*d = (struct ndlv){ .used = 1, .entry = ei, .hook = h, .ev = ev,
+	    .attempt = (unsigned)attempts };
 	webhook_delivery_id(e->id, n->cfg->webhooks[h].name, d->did);
 	if ((d->body = webhook_body(json, e->id, ev, d->did)) == NULL) {
 		log_warnx("event=webhook.skipped webhook=%s audit_id=%s "
@@ -362,6 +374,31 @@ entry_slot(struct notifier *n, const char *id, size_t *ei)
 	return NULL;
 }
 
+/* Queues a delivery of entry ei's event ev to each webhook that wants
+ * it and is not done with it yet (an earlier notifier's state; when Redis
+ * cannot tell, every one: at least once). */
+static void
+add_wanted(struct notifier *n, size_t ei, enum wh_event ev,
+    const char *json)
+{
+	const char	*names[HOOKQ_HOOKS_MAX] = { NULL };
+	int		 attempts[HOOKQ_HOOKS_MAX];
+	size_t		 h, k = 0, idx[HOOKQ_HOOKS_MAX];
+
+	for (h = 0; h < n->cfg->nwebhooks && k < HOOKQ_HOOKS_MAX; h++)
+		if (n->cfg->webhooks[h].events & (1U << ev)) {
+			idx[k] = h;
+			names[k++] = n->cfg->webhooks[h].name;
+		}
+	(void)hookq_state(n->redis, n->entries[ei].id, names, k, attempts);
+	for (h = 0; h < k; h++) {
+		if (attempts[h] < 0 ||
+		    (unsigned)attempts[h] >= n->cfg->notify_max_attempts)
+			continue;
+		dlv_add(n, ei, idx[h], ev, json, attempts[h]);
+	}
+}
+
 /* Takes one stream entry (hookq's callback; json NULL: trimmed): queues
  * a delivery per webhook that wants its event, or acknowledges it at
  * once. */
@@ -370,7 +407,7 @@ take_entry(void *arg, const char *id, const char *json)
 {
 	struct notifier	*n = arg;
 	struct nentry	*e;
-	size_t		 ei, h;
+	size_t		 ei;
 	int		 ev;
 
 	if ((e = entry_slot(n, id, &ei)) == NULL)
@@ -381,9 +418,7 @@ take_entry(void *arg, const char *id, const char *json)
 		log_warnx("event=webhook.lost audit_id=%s reason=\"trimmed "
 		    "from the stream before it was delivered\"", e->id);
 	else if ((ev = event_of(json)) != -1)
-		for (h = 0; h < n->cfg->nwebhooks; h++)
-			if (n->cfg->webhooks[h].events & (1U << ev))
-				dlv_add(n, ei, h, ev, json);
+		add_wanted(n, ei, (enum wh_event)ev, json);
 	if (--e->left == 0) {
 		ack(n, e->id);
 		e->id[0] = '\0';

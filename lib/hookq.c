@@ -8,6 +8,7 @@
 
 #include "hookq.h"
 #include "log.h"
+#include "num.h"
 
 #define HOOKQ_RENEW_MAX	256
 
@@ -167,12 +168,92 @@ hookq_autoclaim(struct rconn *r, const char *consumer, char *cursor,
 	return e;
 }
 
+/* KEYS[1] the stream, KEYS[2] the entry's state; ARGV[1] the group,
+ * ARGV[2] the entry id. */
+static const char ack_lua[] =
+    "redis.call('DEL', KEYS[2]) "
+    "return redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])";
+
+/* KEYS[1] the entry's state; ARGV: webhook name, value, ttl (ms). */
+static const char record_lua[] =
+    "redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) "
+    "return redis.call('PEXPIRE', KEYS[1], ARGV[3])";
+
+/* The state key of entry id into key (sizeof HOOKQ_STATE_PREFIX +
+ * AUDIT_ID_MAX bytes). */
+static void
+state_key(char *key, size_t len, const char *id)
+{
+
+	snprintf(key, len, "%s%s", HOOKQ_STATE_PREFIX, id);
+}
+
 enum err
 hookq_ack(struct rconn *r, const char *id)
 {
-	const char	*argv[] = { "XACK", AUDIT_KEY, HOOKQ_GROUP, id };
+	char		 key[sizeof(HOOKQ_STATE_PREFIX) + AUDIT_ID_MAX];
+	const char	*argv[] = { AUDIT_KEY, key, HOOKQ_GROUP, id };
 
-	return rconn_int(r, 4, argv, NULL);
+	state_key(key, sizeof(key), id);
+	return rconn_script_int(r, ack_lua, 2, 4, argv, NULL);
+}
+
+enum err
+hookq_record(struct rconn *r, const char *id, const char *hook,
+    int attempts)
+{
+	char		 key[sizeof(HOOKQ_STATE_PREFIX) + AUDIT_ID_MAX], v[16];
+	const char	*argv[] = { key, hook, v, HOOKQ_STATE_TTL_MS };
+
+	state_key(key, sizeof(key), id);
+	if (attempts < 0)
+		snprintf(v, sizeof(v), "done");
+	else
+		snprintf(v, sizeof(v), "%d", attempts);
+	return rconn_script_int(r, record_lua, 1, 4, argv, NULL);
+}
+
+/* One field's value: -1 for "done", else the attempts (0: none or not a
+ * number). */
+static int
+state_value(const redisReply *v)
+{
+	long long	 n;
+
+	if (v->type != REDIS_REPLY_STRING)
+		return 0;
+	if (strcmp(v->str, "done") == 0)
+		return -1;
+	return num_parse(v->str, 0, 1000, &n, NULL) == 0 ? (int)n : 0;
+}
+
+enum err
+hookq_state(struct rconn *r, const char *id, const char *const *hooks,
+    size_t n, int *attempts)
+{
+	char		 key[sizeof(HOOKQ_STATE_PREFIX) + AUDIT_ID_MAX];
+	const char	*argv[HOOKQ_HOOKS_MAX + 2] = { "HMGET", key };
+	redisReply	*rep;
+	size_t		 i;
+	enum err	 e = ERR_REDIS;
+
+	for (i = 0; i < n; i++)
+		attempts[i] = 0;
+	if (n == 0 || n > HOOKQ_HOOKS_MAX)
+		return ERR_OK;
+	state_key(key, sizeof(key), id);
+	for (i = 0; i < n; i++)
+		argv[2 + i] = hooks[i];
+	if ((rep = rconn_cmdv(r, (int)n + 2, argv)) == NULL)
+		return ERR_REDIS;
+	if (rep->type == REDIS_REPLY_ARRAY && rep->elements == n) {
+		for (i = 0; i < n; i++)
+			attempts[i] = state_value(rep->element[i]);
+		e = ERR_OK;
+	} else
+		log_warnx("%s: redis: HMGET: unexpected reply", __func__);
+	freeReplyObject(rep);
+	return e;
 }
 
 enum err

@@ -27,6 +27,9 @@
 
 #define HOOKQ_GROUP		"webhooks"
 #define HOOKQ_CLAIM_IDLE_MS	60000
+#define HOOKQ_STATE_PREFIX	"model-manager:webhook:"	/* + stream id */
+#define HOOKQ_STATE_TTL_MS	"604800000"	/* 7 days, a safety net */
+#define HOOKQ_HOOKS_MAX		16
 
 /* Creates the group at the stream's end ("$", MKSTREAM): events already
  * in the stream are not delivered.  ERR_OK when it exists already;
@@ -53,7 +56,24 @@ enum err	 hookq_autoclaim(struct rconn *r, const char *consumer,
 		    char *cursor, size_t count, void (*fn)(void *, const char *, const char *), void *arg,
 		    size_t *got);
 
-/* Acknowledges entry id: it leaves the group's pending list. */
+/*
+ * The deliveries of an entry, kept while it is pending in the hash
+ * HOOKQ_STATE_PREFIX<id> (one field per webhook name), so that a
+ * notifier that takes the entry again (a restart, a reload, a take-over)
+ * neither sends what was delivered nor starts the attempts over.
+ *
+ * hookq_state reads it for the n (1..HOOKQ_HOOKS_MAX) webhook names
+ * hooks: attempts[i] is -1 when webhook i is done with (delivered or
+ * given up), else the attempts made so far (0: none).
+ * hookq_record writes attempts (-1: done) for hook.
+ */
+enum err	 hookq_state(struct rconn *r, const char *id,
+		    const char *const *hooks, size_t n, int *attempts);
+enum err	 hookq_record(struct rconn *r, const char *id,
+		    const char *hook, int attempts);
+
+/* Acknowledges entry id: it leaves the group's pending list, and its
+ * delivery state goes. */
 enum err	 hookq_ack(struct rconn *r, const char *id);
 
 /* Resets the idle time of the n (1..256) entries ids, pending on

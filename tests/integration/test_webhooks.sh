@@ -8,7 +8,9 @@
 # delivery id, then it is given up (logged, counted); main, down while a
 # download ends, gets the event once it is up again, with the delivery id
 # of the failed attempts, and the task ended before that; an entry left
-# pending by a dead runner is taken over; the secrets and
+# pending by a dead runner is taken over (by a notifier started again
+# after it was killed, and after SIGHUP, neither sending again what was
+# delivered nor starting the attempts over); the secrets and
 # signatures are in no log; a secret file others can read is refused.
 
 # shellcheck source=tests/integration/lib.sh
@@ -200,7 +202,23 @@ assert_match "webhook.failed webhook=main hook_event=download.completed delivery
 assert_eq true "$(jq -n "$ended < $(jq .time <<<"$rec")")" \
     "the task ended before its event was delivered"
 
+# --- the notifier: started again when it dies, and on SIGHUP ----------------
+# started_is N: mm-jobd has started its notifier N times.
+started_is()
+{
+	[ "$(grep -c 'event=runner.notifier_started' "$JOBLOG")" = "$1" ]
+}
+assert_ok "one notifier so far" started_is 1
+npid=$(grep -o 'event=runner.notifier_started pid=[0-9]*' "$JOBLOG" |
+    tail -n 1 | cut -d= -f3)
+kill -9 "$npid"
+wait_for 20 started_is 2 || fail "the dead notifier was not started again"
+assert_ok "its death was logged" grep -q 'event=runner.notifier_died' "$JOBLOG"
+kill -HUP "$(pid_of jobd)"
+wait_for 20 started_is 3 || fail "SIGHUP did not start a new notifier"
+
 # --- an entry pending on a runner that died is taken over -------------------
+# (by the notifier started last: it works.)
 # In one transaction (a blocked reader is served only after it): an event
 # read by the consumer "dead-runner" and made idle for 2 minutes.
 tid=takeover-$RANDOM
@@ -218,7 +236,17 @@ delivered delete.completed "$tid"
 check_signed delete.completed "$tid"
 assert_ok "the notifier logged the take-over" \
     grep -q 'event=webhook.taken_over entries=1' "$JOBLOG"
-wait_for 10 test_no_pending || fail "entries are still pending"
+wait_for 40 test_no_pending || fail "entries are still pending"
+assert_no_redis_keys 'model-manager:webhook:*' \
+    "no delivery state is left once every entry is acknowledged"
+# The restarts took the attempts up where they were: broken's delivery of
+# the late event, retrying while its notifier was killed and reloaded, has
+# one first attempt, and was given up once.
+bdid=$(jq -rs "map(select((.body_b64 | @base64d | fromjson | .task_id) == \"$late_tid\")) | .[0].headers[\"x-mm-delivery\"]" "$BROKENLOG")
+assert_eq 1 "$(grep -c "webhook=broken .*delivery=$bdid .*attempt=1/6 " "$JOBLOG")" \
+    "one first attempt across the restarts"
+assert_eq 1 "$(grep -c "event=webhook.given_up webhook=broken .*delivery=$bdid " "$JOBLOG")" \
+    "given up once across the restarts"
 
 # --- once each, and no secret in any log ------------------------------------
 assert_eq 0 "$(jq -rs 'map(.headers["x-mm-delivery"]) | group_by(.) | map(select(length > 1)) | length' "$MAINLOG")" \
