@@ -11,6 +11,7 @@
  *   download.c  the download job
  *   delete.c    the delete job
  *   jobstate.c  what a job writes about its task: its lease, its ending
+ *   notify.c    the notifier child: webhooks from the audit stream
  */
 
 #include <sys/types.h>
@@ -151,5 +152,14 @@ struct task_end {
 };
 void	 job_task_ended(struct rconn *r, struct audit_sink *audit,
 	    const struct task_end *te);
+
+/*
+ * notify.c: the notifier, in a child of the runner (only when webhooks
+ * are configured): sends the webhooks of the audit stream's events until
+ * *stop is set, then returns the child's exit status.  Fatal when it
+ * cannot start (libcurl, memory); Redis outages are waited out.
+ */
+int	 notify_main(const struct config *cfg,
+	    const volatile sig_atomic_t *stop);
 
 #endif

@@ -43,6 +43,9 @@ struct runner {
 	int		 resumed;	/* own processing list re-queued */
 	char		 nonce[37];	/* this start's, in the heartbeat */
 	int		 usurped;	/* another runner took the id over */
+	pid_t		 notifier;	/* the webhook child; 0 = none */
+	double		 notifier_at;	/* when to (re)start it */
+	int		 notifier_stopping; /* asked to stop: no pause */
 };
 
 static void
@@ -193,6 +196,80 @@ start_job(struct runner *rn, const char *task_id)
 	slot_fill(rn, i, pid, &t);
 }
 
+/*
+ * The notifier child (jobs/notify.c) sends the webhooks, so that neither
+ * a job nor this loop (the heartbeat) ever waits on a receiver.  Started
+ * when webhooks are configured, started again a second after it dies,
+ * and stopped on SIGHUP to start again at once with the new settings.
+ */
+static void
+notifier_start(struct runner *rn)
+{
+	pid_t	 pid, parent = getpid();
+
+	if ((pid = fork()) == -1) {
+		log_warn("%s: fork", __func__);
+		rn->notifier_at = mono_now() + 1;
+		return;
+	}
+	if (pid == 0) {
+		(void)prctl(PR_SET_PDEATHSIG, SIGTERM);
+		if (getppid() != parent)
+			_exit(0);
+		rconn_reset(rn->redis);
+		rconn_reset(rn->qredis);
+		metrics_forget();
+		_exit(notify_main(rn->cfg, &got_term));
+	}
+	rn->notifier = pid;
+	rn->notifier_stopping = 0;
+	log_info("event=runner.notifier_started pid=%ld", (long)pid);
+}
+
+/* The notifier ended with wait(2) status: start it again soon, at once
+ * when it was asked to stop (a reload). */
+static void
+notifier_ended(struct runner *rn, int status)
+{
+
+	if (!rn->notifier_stopping)
+		log_warnx("event=runner.notifier_died status=%d; starting it "
+		    "again in 1 s", status);
+	rn->notifier = 0;
+	rn->notifier_at = rn->notifier_stopping ? 0 : mono_now() + 1;
+}
+
+/* Asks the notifier to stop (it is reaped like any child). */
+static void
+notifier_stop(struct runner *rn)
+{
+
+	if (rn->notifier == 0)
+		return;
+	rn->notifier_stopping = 1;
+	(void)kill(rn->notifier, SIGTERM);
+}
+
+/* Reaps the notifier at shutdown: SIGTERM, 10 s, then SIGKILL. */
+static void
+notifier_wait(struct runner *rn)
+{
+	double	 deadline = mono_now() + 10;
+
+	notifier_stop(rn);
+	while (rn->notifier != 0 && mono_now() < deadline) {
+		if (waitpid(rn->notifier, NULL, WNOHANG) == rn->notifier)
+			rn->notifier = 0;
+		else
+			usleep(50 * 1000);
+	}
+	if (rn->notifier != 0) {
+		(void)kill(rn->notifier, SIGKILL);
+		(void)waitpid(rn->notifier, NULL, 0);
+		rn->notifier = 0;
+	}
+}
+
 /* Records how the child in slot c ended, and frees the slot. */
 static void
 child_ended(struct runner *rn, struct child *c, int status)
@@ -216,10 +293,13 @@ reap(struct runner *rn)
 	size_t	 i;
 
 	got_chld = 0;
-	while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		if (pid == rn->notifier)
+			notifier_ended(rn, status);
 		for (i = 0; i < rn->nslots; i++)
 			if (rn->children[i].pid == pid)
 				child_ended(rn, &rn->children[i], status);
+	}
 }
 
 /* Kills the children past their hard time limit. */
@@ -338,7 +418,9 @@ reload(struct runner *rn)
 	registry_free(&rn->reg);
 	rn->cfg = ncfg;
 	rn->reg = nreg;
-	log_info("event=runner.reloaded models=%zu", rn->reg->n);
+	notifier_stop(rn);	/* started again with the new webhooks */
+	log_info("event=runner.reloaded models=%zu webhooks=%zu", rn->reg->n,
+	    rn->cfg->nwebhooks);
 }
 
 /* SIGTERM: children stop at their next chunk and put their tasks back on
@@ -383,6 +465,9 @@ tend(struct runner *rn)
 		rn->next_hb = now + rn->cfg->heartbeat_interval;
 	}
 	enforce_limits(rn, now);
+	if (rn->cfg->nwebhooks > 0 && rn->notifier == 0 &&
+	    now >= rn->notifier_at)
+		notifier_start(rn);
 	if (rn->endings.n > 0 && now >= rn->next_ending) {
 		endings_retry(&rn->endings, rn->redis, &rn->audit,
 		    rn->cfg->runner_id);
@@ -475,7 +560,9 @@ run(struct runner *rn)
 		take_next(rn);
 	}
 	log_info("event=runner.stopping running=%zu", nrunning(rn));
+	notifier_stop(rn);
 	shutdown_children(rn);
+	notifier_wait(rn);
 	(void)runq_heartbeat_stop(rn->redis, rn->cfg->runner_id, rn->nonce);
 	(void)metrics_flush(rn->redis);
 }

@@ -21,9 +21,9 @@
  * O_APPEND write(2) of at most AUDIT_LINE_MAX bytes, so processes sharing
  * the file never interleave; on several hosts each host's file holds its
  * own processes' events, and the stream holds every event of the
- * deployment.  A consumer of task ends (e.g. a webhook sender) reads the
- * stream with XREAD and keeps only "task.ended" events: their id, task_id,
- * model_id, operation, outcome and detail say everything.
+ * deployment.  The webhooks' notifier (jobs/notify.c) reads the stream
+ * through a consumer group and keeps only "task.ended" events: their id,
+ * task_id, model_id, operation, outcome and detail say everything.
  *
  * No token, signed URL or cache content is ever put in an event: the
  * caller passes names, ids, statuses and the texts the API answers.

@@ -18,6 +18,7 @@
 #include "log.h"
 #include "pypath.h"
 #include "registry.h"
+#include "webhook.h"
 #include "yamldoc.h"
 
 
@@ -49,6 +50,12 @@ static const struct config CONFIG_DEFAULT = {
 	.hub_max_dirs = 10000,
 	.hub_max_listing_bytes = 64ULL * 1024 * 1024,
 	.audit_max_events = 100000,
+	.notify_timeout_ms = 10000,
+	.notify_connect_timeout_ms = 3000,
+	.notify_max_attempts = 8,
+	.notify_backoff_base_ms = 1000,
+	.notify_backoff_max_ms = 60000,
+	.notify_max_in_flight = 16,
 	.debug = 0,
 };
 
@@ -63,7 +70,8 @@ static const struct {
 	{ MT_SPLADE,	"models/splade.yaml" },
 };
 
-enum ckind { CK_UINT, CK_ULL, CK_BOOL, CK_PATH, CK_RUNNER, CK_SOURCES };
+enum ckind { CK_UINT, CK_ULL, CK_BOOL, CK_PATH, CK_RUNNER, CK_SOURCES,
+	CK_WEBHOOKS };
 
 /* A YAML key of one section: its kind, the field it sets, its bounds. */
 struct ckey {
@@ -123,6 +131,15 @@ static const struct ckey audit_keys[] = {
 	U("max_events", audit_max_events, 100, 10000000),
 	K("file", CK_PATH, audit_file, 0, 0),
 };
+static const struct ckey notify_keys[] = {
+	K("webhooks", CK_WEBHOOKS, webhooks, 0, 0),
+	U("delivery_timeout_ms", notify_timeout_ms, 100, 600000),
+	U("connect_timeout_ms", notify_connect_timeout_ms, 100, 600000),
+	U("delivery_attempts", notify_max_attempts, 1, 100),
+	U("backoff_base_ms", notify_backoff_base_ms, 10, 3600000),
+	U("backoff_max_ms", notify_backoff_max_ms, 10, 86400000),
+	U("max_in_flight", notify_max_in_flight, 1, 256),
+};
 static const struct ckey log_keys[] = {
 	K("file", CK_PATH, log_file, 0, 0),
 	K("debug", CK_BOOL, debug, 0, 0),
@@ -140,7 +157,7 @@ static const struct csection {
 } csections[] = {
 #define S(s)	{ #s, s##_keys, sizeof(s##_keys) / sizeof(s##_keys[0]) }
 	S(models), S(cache), S(api), S(database), S(redis), S(jobs), S(hub),
-	S(audit), S(log),
+	S(audit), S(notify), S(log),
 #undef S
 };
 
@@ -315,6 +332,191 @@ yaml_sources(struct cctx *c, const struct yamldoc_node *v,
 	return ERR_OK;
 }
 
+/* ------------------------------------------------------------------ *
+ * notify.webhooks: [{name, url, events, secret_file}, ...]
+ */
+
+static void
+webhooks_clear(struct config *cfg)
+{
+	struct config_webhook	*w;
+	size_t			 i;
+
+	for (i = 0; i < cfg->nwebhooks; i++) {
+		w = &cfg->webhooks[i];
+		free(w->name);
+		free(w->url);
+		if (w->secret != NULL)
+			explicit_bzero(w->secret, w->secretlen);
+		free(w->secret);
+		memset(w, 0, sizeof(*w));
+	}
+	cfg->nwebhooks = 0;
+}
+
+/* The events of a webhook: a non-empty sequence of known names. */
+static enum err
+webhook_events(struct cctx *c, const struct yamldoc_node *v,
+    unsigned *events)
+{
+	char	 eb[64];
+	size_t	 i;
+	int	 ev;
+
+	if (v->kind != YAMLDOC_SEQUENCE || v->n == 0)
+		return yamldoc_fail(&c->msg, ERR_INVAL, v->line,
+		    "notify.webhooks.events: expected a non-empty list");
+	for (i = 0; i < v->n; i++) {
+		if (v->items[i].kind != YAMLDOC_SCALAR ||
+		    (ev = webhook_event_parse(v->items[i].str)) == -1)
+			return yamldoc_fail(&c->msg, ERR_INVAL, v->items[i].line,
+			    "notify.webhooks.events: unknown event '%s' (known: "
+			    "download.completed|failed|cancelled, delete."
+			    "completed|failed|cancelled, prune.completed|failed|"
+			    "cancelled)", v->items[i].kind == YAMLDOC_SCALAR ?
+			    log_escape(eb, sizeof(eb), v->items[i].str) : "");
+		*events |= 1U << ev;
+	}
+	return ERR_OK;
+}
+
+/* The secret of w from secret_file (relative to the YAML file). */
+static enum err
+webhook_secret(struct cctx *c, const struct yamldoc_node *v,
+    struct config_webhook *w)
+{
+	char		*path = NULL, buf[WEBHOOK_SECRET_MAX], msg[512];
+	enum err	 e;
+
+	if (v->kind != YAMLDOC_SCALAR || *v->str == '\0')
+		return yamldoc_fail(&c->msg, ERR_INVAL, v->line,
+		    "notify.webhooks.secret_file: expected a path");
+	if ((e = resolve(c, v->str, &path)) != ERR_OK)
+		return e;
+	e = webhook_secret_read(path, buf, &w->secretlen, msg, sizeof(msg));
+	free(path);
+	if (e != ERR_OK)
+		return yamldoc_fail(&c->msg, ERR_INVAL, v->line,
+		    "notify.webhooks (%s): %s", w->name, msg);
+	if ((w->secret = malloc(w->secretlen + 1)) == NULL)
+		e = nomem(c);
+	else
+		memcpy(w->secret, buf, w->secretlen + 1);
+	explicit_bzero(buf, sizeof(buf));
+	return e;
+}
+
+/* The url of w, checked. */
+static enum err
+webhook_url(struct cctx *c, const struct yamldoc_node *v,
+    struct config_webhook *w)
+{
+	const char	*why;
+
+	if (v->kind != YAMLDOC_SCALAR || webhook_url_check(v->str, &why) ==
+	    -1)
+		return yamldoc_fail(&c->msg, ERR_INVAL, v->line,
+		    "notify.webhooks (%s): url %s", w->name,
+		    v->kind != YAMLDOC_SCALAR ? "must be a string" : why);
+	return set_str(c, &w->url, v->str);
+}
+
+/* The pair named key of mapping v, or NULL. */
+static const struct yamldoc_node *
+pair_get(const struct yamldoc_node *v, const char *key)
+{
+	size_t	 i;
+
+	for (i = 0; i < v->n; i++)
+		if (strcmp(v->pairs[i].key, key) == 0)
+			return &v->pairs[i].value;
+	return NULL;
+}
+
+/* Every key of a webhook entry is known and present; its name is valid
+ * and not used by an earlier one. */
+static enum err
+webhook_keys(struct cctx *c, const struct yamldoc_node *v,
+    const struct config *cfg)
+{
+	static const char *const known[] = { "name", "url", "events",
+	    "secret_file" };
+	const struct yamldoc_node	*n;
+	char				 eb[64];
+	size_t				 i, k;
+
+	for (i = 0; i < v->n; i++) {
+		for (k = 0; k < 4 &&
+		    strcmp(known[k], v->pairs[i].key) != 0; k++)
+			;
+		if (k == 4)
+			return yamldoc_fail(&c->msg, ERR_INVAL, v->pairs[i].line,
+			    "unknown key 'notify.webhooks.%s'",
+			    log_escape(eb, sizeof(eb), v->pairs[i].key));
+	}
+	for (k = 0; k < 4; k++)
+		if (pair_get(v, known[k]) == NULL)
+			return yamldoc_fail(&c->msg, ERR_INVAL, v->line,
+			    "notify.webhooks: '%s' is required", known[k]);
+	n = pair_get(v, "name");
+	if (n->kind != YAMLDOC_SCALAR || !confenv_runner_id_ok(n->str))
+		return yamldoc_fail(&c->msg, ERR_INVAL, n->line,
+		    "notify.webhooks.name: must match [A-Za-z0-9._-]{1,64}");
+	for (i = 0; i < cfg->nwebhooks; i++)
+		if (cfg->webhooks[i].name != NULL &&
+		    strcmp(cfg->webhooks[i].name, n->str) == 0)
+			return yamldoc_fail(&c->msg, ERR_INVAL, n->line,
+			    "notify.webhooks.name: '%s' used twice", n->str);
+	return ERR_OK;
+}
+
+/* One entry of notify.webhooks into w. */
+static enum err
+yaml_webhook(struct cctx *c, const struct yamldoc_node *v,
+    const struct config *cfg, struct config_webhook *w)
+{
+	enum err	 e;
+
+	if (v->kind != YAMLDOC_MAPPING)
+		return yamldoc_fail(&c->msg, ERR_INVAL, v->line,
+		    "notify.webhooks: expected a mapping {name, url, events, "
+		    "secret_file}");
+	if ((e = webhook_keys(c, v, cfg)) != ERR_OK ||
+	    (e = set_str(c, &w->name, pair_get(v, "name")->str)) != ERR_OK ||
+	    (e = webhook_url(c, pair_get(v, "url"), w)) != ERR_OK ||
+	    (e = webhook_events(c, pair_get(v, "events"), &w->events)) !=
+	    ERR_OK)
+		return e;
+	return webhook_secret(c, pair_get(v, "secret_file"), w);
+}
+
+static enum err
+yaml_webhooks(struct cctx *c, const struct yamldoc_node *v,
+    struct config *cfg)
+{
+	size_t		 i;
+	enum err	 e;
+
+	webhooks_clear(cfg);
+	if (yamldoc_is_null(v))
+		return ERR_OK;
+	if (v->kind != YAMLDOC_SEQUENCE)
+		return yamldoc_fail(&c->msg, ERR_INVAL, v->line,
+		    "notify.webhooks: expected a list");
+	if (v->n > CONFIG_WEBHOOKS_MAX)
+		return yamldoc_fail(&c->msg, ERR_INVAL, v->line,
+		    "notify.webhooks: more than %d webhooks",
+		    CONFIG_WEBHOOKS_MAX);
+	for (i = 0; i < v->n; i++) {
+		/* Counted first: a half-filled entry is freed too. */
+		cfg->nwebhooks++;
+		if ((e = yaml_webhook(c, &v->items[i], cfg,
+		    &cfg->webhooks[i])) != ERR_OK)
+			return e;
+	}
+	return ERR_OK;
+}
+
 /* jobs.runner_id ("" keeps the default) or log.file ("" is stderr). */
 static enum err
 yaml_string_key(struct cctx *c, const struct ckey *k, const char *name,
@@ -369,6 +571,8 @@ yaml_key(struct cctx *c, const struct csection *sec, const struct ckey *k,
 	switch (k->kind) {
 	case CK_SOURCES:
 		return yaml_sources(c, v, cfg);
+	case CK_WEBHOOKS:
+		return yaml_webhooks(c, v, cfg);
 	case CK_PATH:
 	case CK_RUNNER:
 		return yaml_string_key(c, k, name, v, f);
@@ -503,6 +707,15 @@ sanity(struct cctx *c, const struct config *cfg)
 		    "jobs.delete_soft_limit_seconds (%u) must be less than "
 		    "jobs.delete_hard_limit_seconds (%u)",
 		    cfg->delete_soft_limit, cfg->delete_hard_limit);
+	if (cfg->notify_max_in_flight < cfg->nwebhooks)
+		return yamldoc_fail(m, ERR_INVAL, 0, "notify.max_in_flight "
+		    "(%u) must be at least the number of webhooks (%zu): each "
+		    "event may need one delivery per webhook",
+		    cfg->notify_max_in_flight, cfg->nwebhooks);
+	if (cfg->notify_backoff_base_ms > cfg->notify_backoff_max_ms)
+		return yamldoc_fail(m, ERR_INVAL, 0, "notify.backoff_base_ms "
+		    "(%u) must not exceed notify.backoff_max_ms (%u)",
+		    cfg->notify_backoff_base_ms, cfg->notify_backoff_max_ms);
 	if (cfg->retry_base_ms > cfg->retry_max_ms)
 		return yamldoc_fail(m, ERR_INVAL, 0, "jobs.retry_base_ms (%u) "
 		    "must not exceed jobs.retry_max_ms (%u)",
@@ -609,6 +822,7 @@ config_free(struct config **cfg)
 	free(p->audit_file);
 	free_secret(p->metrics_token);
 	sources_clear(p);
+	webhooks_clear(p);
 	free(p);
 	*cfg = NULL;
 }

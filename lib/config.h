@@ -16,6 +16,16 @@
 
 #define CONFIG_SOURCES_MAX	16
 #define CONFIG_HUB_DEPTH_MAX	32	/* the scan and the delete go this deep */
+#define CONFIG_WEBHOOKS_MAX	16
+
+/* One of notify.webhooks. */
+struct config_webhook {
+	char	*name;			/* [A-Za-z0-9._-]{1,64}, unique */
+	char	*url;			/* http(s), no userinfo (webhook.h) */
+	unsigned events;		/* bit (1 << enum wh_event) per event */
+	char	*secret;		/* from secret_file, read at load */
+	size_t	 secretlen;
+};
 
 struct config {
 	/* Environment (host application names). */
@@ -93,6 +103,18 @@ struct config {
 	unsigned audit_max_events;	/* stream cap; default 100000 */
 	char	*audit_file;		/* MM_AUDIT_LOG, else audit.file; NULL =
 					   no file (the stream only) */
+
+	/* notify: (webhooks; none = no notifier, no consumer group) */
+	struct config_webhook webhooks[CONFIG_WEBHOOKS_MAX];
+	size_t	 nwebhooks;
+	unsigned notify_timeout_ms;	/* delivery_timeout_ms: one attempt;
+					   default 10000 */
+	unsigned notify_connect_timeout_ms; /* default 3000 */
+	unsigned notify_max_attempts;	/* delivery_attempts, then given up;
+					   default 8 */
+	unsigned notify_backoff_base_ms; /* first retry delay; default 1000 */
+	unsigned notify_backoff_max_ms;	/* longest retry delay; default 60000 */
+	unsigned notify_max_in_flight;	/* deliveries at once; default 16 */
 
 	int	 debug;			/* log.debug */
 };

@@ -80,6 +80,15 @@ static const struct family families[MET__MAX] = {
 	[MET_AUDIT_FAILURES] = { "mm_audit_write_failures_total", "Audit "
 	    "events that could not be written, by sink (stream, file)",
 	    MK_COUNTER, "sink", NULL, NULL, 0 },
+	[MET_WEBHOOK_DELIVERED] = { "mm_webhook_deliveries_total", "Webhook "
+	    "deliveries the receiver accepted (2xx), by webhook",
+	    MK_COUNTER, "webhook", NULL, NULL, 0 },
+	[MET_WEBHOOK_FAILED] = { "mm_webhook_failed_attempts_total", "Webhook "
+	    "delivery attempts that failed (no answer, timeout, not 2xx), by "
+	    "webhook", MK_COUNTER, "webhook", NULL, NULL, 0 },
+	[MET_WEBHOOK_GIVEN_UP] = { "mm_webhook_given_up_total", "Webhook "
+	    "deliveries given up after notify.delivery_attempts, by webhook",
+	    MK_COUNTER, "webhook", NULL, NULL, 0 },
 };
 
 #undef B

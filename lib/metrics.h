@@ -63,6 +63,9 @@ enum metric {
 	MET_SCAN_DURATION,	/* histogram */
 	MET_AUDIT_EVENTS,	/* counter {event} */
 	MET_AUDIT_FAILURES,	/* counter {sink} */
+	MET_WEBHOOK_DELIVERED,	/* counter {webhook} (configured names) */
+	MET_WEBHOOK_FAILED,	/* counter {webhook}: failed attempts */
+	MET_WEBHOOK_GIVEN_UP,	/* counter {webhook} */
 	MET__MAX
 };
 

@@ -3,6 +3,8 @@
  * every environment rule through a fake environment, YAML overrides and
  * errors, relative source paths, and the hub token file.
  */
+#include <sys/stat.h>
+
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +15,7 @@
 
 #include "config.h"
 #include "unit.h"
+#include "webhook.h"
 #include "yamldoc.h"
 
 struct envvar {
@@ -53,6 +56,17 @@ fixture_free(const char *name, const char *text)
 	free(unit_fixture(name, text));
 }
 
+/* A secret file of the given mode next to the fixture mm.yaml. */
+static void
+secret_fixture(const char *name, const char *text, mode_t mode)
+{
+	char	*p = unit_fixture(name, text);
+
+	if (chmod(p, mode) == -1)
+		abort();
+	free(p);
+}
+
 /* Model files next to the fixture mm.yaml (the default sources). */
 static int
 suite_init(void)
@@ -69,6 +83,9 @@ suite_init(void)
 	fixture_free("models/splade.yaml",
 	    "models:\n- {id: org/spl-a, name: spl-a}\n");
 	fixture_free("empty.yaml", "# all defaults\n");
+	secret_fixture("ok.secret", "k3y-0k\n", 0600);
+	secret_fixture("open.secret", "k3y-open\n", 0640);
+	secret_fixture("empty.secret", "\n", 0600);
 	return 0;
 }
 
@@ -238,7 +255,10 @@ test_shipped(void)
 {
 	static const char *const others[] = { "models.sources",
 	    "jobs.disk_reserve_mb", "jobs.runner_id", "hub.max_listing_bytes",
-	    "log.file", "log.debug" };
+	    "log.file", "log.debug", "notify.webhooks",
+	    "notify.delivery_timeout_ms", "notify.connect_timeout_ms",
+	    "notify.delivery_attempts", "notify.backoff_base_ms",
+	    "notify.backoff_max_ms", "notify.max_in_flight" };
 	struct config		*cfg;
 	struct yamldoc		*doc = NULL;
 	const struct yamldoc_node *sec;
@@ -270,7 +290,7 @@ test_shipped(void)
 
 	CU_ASSERT_EQUAL_FATAL(yamldoc_load("conf/mm.yaml", &doc, err,
 	    sizeof(err)), ERR_OK);
-	for (i = 0; i < NUINTS + 5; i++) {
+	for (i = 0; i < NUINTS + sizeof(others) / sizeof(others[0]); i++) {
 		k = i < NUINTS ? uints[i].key : others[i - NUINTS];
 		snprintf(key, sizeof(key), "%s", k);
 		dot = strchr(key, '.');
@@ -838,7 +858,125 @@ static const struct {
 	    "{type: llm, path: a}, {type: llm, path: a},"
 	    "{type: llm, path: a}]\n", ERR_INVAL,
 	    ":2: models.sources: more than 16 sources" },
+	{ "notify:\n  webhooks:\n  - {name: a, url: 'http://h/x', events: "
+	    "[download.completed], secret_file: open.secret}\n", ERR_INVAL,
+	    ":3: notify.webhooks (a): secret file SCRATCH/open.secret: group or "
+	    "others have access (mode 640); it must be readable by the service "
+	    "user only (chmod 600)" },
+	{ "notify:\n  webhooks:\n  - {name: a, url: 'http://h/x', events: "
+	    "[download.completed], secret_file: empty.secret}\n", ERR_INVAL,
+	    ":3: notify.webhooks (a): secret file SCRATCH/empty.secret: empty" },
+	{ "notify:\n  webhooks:\n  - {name: a, url: 'http://h/x', events: "
+	    "[download.completed], secret_file: none.secret}\n", ERR_INVAL,
+	    ":3: notify.webhooks (a): secret file SCRATCH/none.secret: No such "
+	    "file or directory" },
+	{ "notify:\n  webhooks:\n  - {name: a, url: 'http://u:p@h/x', events: "
+	    "[download.completed], secret_file: ok.secret}\n", ERR_INVAL,
+	    ":3: notify.webhooks (a): url needs a host and no user or password "
+	    "(user@host)" },
+	{ "notify:\n  webhooks:\n  - {name: a, url: 'ftp://h/x', events: "
+	    "[download.completed], secret_file: ok.secret}\n", ERR_INVAL,
+	    ":3: notify.webhooks (a): url must start with http:// or https://" },
+	{ "notify:\n  webhooks:\n  - {name: a, url: 'http://h/x', events: "
+	    "[download.done], secret_file: ok.secret}\n", ERR_INVAL,
+	    ":3: notify.webhooks.events: unknown event 'download.done' (known: "
+	    "download.completed|failed|cancelled, delete.completed|failed|"
+	    "cancelled, prune.completed|failed|cancelled)" },
+	{ "notify:\n  webhooks:\n  - {name: a, url: 'http://h/x', events: [], "
+	    "secret_file: ok.secret}\n", ERR_INVAL,
+	    ":3: notify.webhooks.events: expected a non-empty list" },
+	{ "notify:\n  webhooks:\n  - {name: a, url: 'http://h/x', events: "
+	    "[download.completed]}\n", ERR_INVAL,
+	    ":3: notify.webhooks: 'secret_file' is required" },
+	{ "notify:\n  webhooks:\n  - {name: a, url: 'http://h/x', events: "
+	    "[download.completed], secret_file: ok.secret, secret: x}\n",
+	    ERR_INVAL, ":3: unknown key 'notify.webhooks.secret'" },
+	{ "notify:\n  webhooks:\n  - {name: 'a b', url: 'http://h/x', events: "
+	    "[download.completed], secret_file: ok.secret}\n", ERR_INVAL,
+	    ":3: notify.webhooks.name: must match [A-Za-z0-9._-]{1,64}" },
+	{ "notify:\n  webhooks:\n  - {name: a, url: 'http://h/x', events: "
+	    "[download.completed], secret_file: ok.secret}\n"
+	    "  - {name: a, url: 'http://h/y', events: "
+	    "[delete.failed], secret_file: ok.secret}\n", ERR_INVAL,
+	    ":4: notify.webhooks.name: 'a' used twice" },
+	{ "notify:\n  webhooks: {name: a}\n", ERR_INVAL,
+	    ":2: notify.webhooks: expected a list" },
+	{ "notify:\n  delivery_attempts: 0\n", ERR_INVAL,
+	    ":2: notify.delivery_attempts: too small (1..100)" },
+	{ "notify:\n  backoff_base_ms: 5000\n  backoff_max_ms: 4000\n",
+	    ERR_INVAL, ": notify.backoff_base_ms (5000) must not exceed "
+	    "notify.backoff_max_ms (4000)" },
+	{ "notify:\n  max_in_flight: 1\n  webhooks:\n"
+	    "  - {name: a, url: 'http://h/x', events: [download.completed], "
+	    "secret_file: ok.secret}\n"
+	    "  - {name: b, url: 'http://h/y', events: [download.completed], "
+	    "secret_file: ok.secret}\n", ERR_INVAL,
+	    ": notify.max_in_flight (1) must be at least the number of webhooks "
+	    "(2): each event may need one delivery per webhook" },
+	{ "notify:\n  retries: 3\n", ERR_INVAL,
+	    ":2: unknown key 'notify.retries'" },
 };
+
+/* Replaces "SCRATCH" in s (size len) by the scratch directory. */
+static void
+scratch_subst(char *s, size_t len)
+{
+	char	 tmp[1024], *p;
+
+	if ((p = strstr(s, "SCRATCH")) == NULL)
+		return;
+	snprintf(tmp, sizeof(tmp), "%.*s%s%s", (int)(p - s), s,
+	    unit_scratch(), p + 7);
+	if (strlen(tmp) >= len)
+		abort();
+	memcpy(s, tmp, strlen(tmp) + 1);
+}
+
+/* Webhooks: each entry with its URL, events and the secret read from its
+ * file (newline trimmed); none by default. */
+static void
+test_webhooks(void)
+{
+	struct config	*cfg;
+	char		 err[512], *path;
+	enum err	 e;
+
+	path = unit_fixture("hooks.yaml", "notify:\n"
+	    "  webhooks:\n"
+	    "  - {name: ops.1, url: 'https://h:8443/p?q=1', events: "
+	    "[download.completed, delete.failed, prune.cancelled], "
+	    "secret_file: ok.secret}\n"
+	    "  - {name: b, url: 'http://127.0.0.1/', events: "
+	    "[download.failed], secret_file: ok.secret}\n"
+	    "  delivery_attempts: 3\n  max_in_flight: 2\n");
+	cfg = load(path, NULL, &e, err, sizeof(err));
+	if (cfg == NULL)
+		fprintf(stderr, "%s\n", err);
+	CU_ASSERT_FATAL(cfg != NULL);
+	CU_ASSERT_EQUAL_FATAL(cfg->nwebhooks, 2);
+	CU_ASSERT_STRING_EQUAL(cfg->webhooks[0].name, "ops.1");
+	CU_ASSERT_STRING_EQUAL(cfg->webhooks[0].url, "https://h:8443/p?q=1");
+	CU_ASSERT_EQUAL(cfg->webhooks[0].events,
+	    (1U << WH_EV_DOWNLOAD_COMPLETED) | (1U << WH_EV_DELETE_FAILED) |
+	    (1U << WH_EV_PRUNE_CANCELLED));
+	CU_ASSERT_EQUAL(cfg->webhooks[0].secretlen, 6);
+	CU_ASSERT_STRING_EQUAL(cfg->webhooks[0].secret, "k3y-0k");
+	CU_ASSERT_EQUAL(cfg->webhooks[1].events, 1U << WH_EV_DOWNLOAD_FAILED);
+	CU_ASSERT_EQUAL(cfg->notify_max_attempts, 3);
+	CU_ASSERT_EQUAL(cfg->notify_max_in_flight, 2);
+	CU_ASSERT_EQUAL(cfg->notify_backoff_base_ms, 1000);
+	config_free(&cfg);
+	free(path);
+	cfg = load("conf/mm.yaml", NULL, &e, err, sizeof(err));
+	CU_ASSERT_FATAL(cfg != NULL);
+	CU_ASSERT_EQUAL(cfg->nwebhooks, 0);
+	CU_ASSERT_EQUAL(cfg->notify_timeout_ms, 10000);
+	CU_ASSERT_EQUAL(cfg->notify_connect_timeout_ms, 3000);
+	CU_ASSERT_EQUAL(cfg->notify_max_attempts, 8);
+	CU_ASSERT_EQUAL(cfg->notify_backoff_max_ms, 60000);
+	CU_ASSERT_EQUAL(cfg->notify_max_in_flight, 16);
+	config_free(&cfg);
+}
 
 static void
 test_yaml_errors(void)
@@ -854,6 +992,7 @@ test_yaml_errors(void)
 		cfg = load(path, NULL, &e, err, sizeof(err));
 		snprintf(want, sizeof(want), "%s%s", path,
 		    yaml_errors[i].suffix);
+		scratch_subst(want, sizeof(want));
 		CU_ASSERT_EQUAL(e, yaml_errors[i].err);
 		CU_ASSERT_STRING_EQUAL(err, want);
 		if (e != yaml_errors[i].err || strcmp(err, want) != 0)
@@ -945,6 +1084,7 @@ test_getenv(void)
 }
 
 static const struct unit_test tests[] = {
+	{ "notify.webhooks", test_webhooks },
 	{ "defaults", test_defaults },
 	{ "shipped conf/mm.yaml", test_shipped },
 	{ "environment rules", test_env },
