@@ -27,7 +27,8 @@
 # the sockets of our own, as var/env does, our own PostgreSQL and Redis
 # are started and seeded), HF_HOME [$MM_VAR/hf], HF_HUB_CACHE,
 # HF_ENDPOINT, HF_TOKEN, HF_HUB_OFFLINE, DEFAULT_EMBEDDING_MODEL,
-# SEARCH_API_URL, MM_RUNNER_ID, MM_METRICS_TOKEN, and the sanitizer options.
+# SEARCH_API_URL, MM_RUNNER_ID, MM_METRICS_TOKEN (else generated once into
+# $MM_VAR/metrics_token), and the sanitizer options.
 #
 # As root, nothing but nginx's master runs as root: the responders, the job
 # runner and Redis run as $MM_USER, PostgreSQL as postgres.  $MM_USER is in
@@ -400,18 +401,20 @@ hf_setup()
 	done
 }
 
-jwt_setup()
+# secret_setup NAME FILE: the secret in variable NAME, when not given,
+# is generated once into FILE (0600, root's) and read from it.
+secret_setup()
 {
-	local f=$MM_VAR/jwt_secret
-	if [ -n "${JWT_SECRET_KEY:-}" ]; then
+	local name=$1 f=$2
+	if [ -n "${!name:-}" ]; then
 		return 0
 	fi
 	if [ ! -s "$f" ]; then
 		(umask 077 && od -An -N32 -tx1 /dev/urandom | tr -d ' \n' \
 		    >"$f.tmp" && mv "$f.tmp" "$f")
 	fi
-	JWT_SECRET_KEY=$(cat "$f")
-	[ -n "$JWT_SECRET_KEY" ] || die "empty $f"
+	printf -v "$name" '%s' "$(cat "$f")"
+	[ -n "${!name}" ] || die "empty $f"
 }
 
 # Binaries, conf/ and static/ are copied where the service user and
@@ -904,7 +907,8 @@ write_env()
 			    DEFAULT_EMBEDDING_MODEL SEARCH_API_URL MM_BASE_URL \
 			    MM_PAGE_URL MM_TOKEN MM_ROOT MM_VAR MM_RUN MM_HOST \
 			    MM_PORT MM_RESPONDERS MM_USER MM_SUPERUSER \
-			    MM_BIN_API MM_BIN_JOBD MM_CONFIG MM_PGHOST; do
+			    MM_BIN_API MM_BIN_JOBD MM_CONFIG MM_PGHOST \
+			    MM_METRICS_TOKEN; do
 				[ -n "${!name:-}" ] || continue
 				printf '%s=%s\n' "$name" "$(shquote "${!name}")"
 			done
@@ -921,6 +925,8 @@ print_info()
 	say "  token: ${MM_TOKEN:-(none: mm-api -T failed)}"
 	say "         (superuser $MM_SUPERUSER, valid 24 h; a fresh one at" \
 	    "every start)"
+	say "  metrics: $MM_BASE_URL/api/v2/models/metrics (scrape token:" \
+	    "MM_METRICS_TOKEN in the env file)"
 	say "  env:   $MM_VAR/env   (set -a; . $MM_VAR/env; set +a)"
 	say "  logs:  $LOGDIR/ (PostgreSQL: $MM_VAR/pg/postgres.log)"
 	say "  stop:  make stop"
@@ -1008,7 +1014,8 @@ cmd_start()
 	REC_RUN=""
 	make_dirs
 	hf_setup
-	jwt_setup
+	secret_setup JWT_SECRET_KEY "$MM_VAR/jwt_secret"
+	secret_setup MM_METRICS_TOKEN "$MM_VAR/metrics_token"
 	stage
 	# shellcheck disable=SC2034 # set by pg_start, read by write_env
 	MM_PGHOST=""

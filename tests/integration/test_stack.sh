@@ -54,7 +54,8 @@ assert_eq "700" "$(stat -c %a "${REDIS_URL#unix://}")" "redis socket is 0700"
 
 assert_eq "600" "$(stat -c %a "$MM_VAR/env")" "var/env is mode 0600"
 for key in JWT_SECRET_KEY DATABASE_URL REDIS_URL HF_HOME HF_HUB_CACHE \
-    HF_ENDPOINT MM_BASE_URL MM_PAGE_URL MM_TOKEN MM_RUN MM_VAR; do
+    HF_ENDPOINT MM_BASE_URL MM_PAGE_URL MM_TOKEN MM_RUN MM_VAR \
+    MM_METRICS_TOKEN; do
 	assert_match "^$key='[^']" "$(grep "^$key=" "$MM_VAR/env")" \
 	    "var/env sets $key"
 done
@@ -64,6 +65,15 @@ assert_eq "$MM_VAR/hf" "$HF_HOME" "HF_HOME defaults to var/hf"
 assert_eq "https://huggingface.co" "$HF_ENDPOINT" "HF_ENDPOINT default"
 assert_match '^[0-9a-f]{64}$' "$JWT_SECRET_KEY" "a generated JWT secret"
 assert_eq "600" "$(stat -c %a "$MM_VAR/jwt_secret")" "jwt_secret is 0600"
+# A scrape token of its own: it reads the metrics and nothing else.
+assert_match '^[0-9a-f]{64}$' "$MM_METRICS_TOKEN" "a generated scrape token"
+assert_eq "600" "$(stat -c %a "$MM_VAR/metrics_token")" \
+    "metrics_token is 0600"
+api GET /api/v2/models/metrics "$MM_METRICS_TOKEN"
+assert_eq 200 "$status" "the generated scrape token reads the metrics"
+assert_match '^# HELP ' "$body" "the metrics are the exposition format"
+api GET /api/v2/models "$MM_METRICS_TOKEN"
+assert_eq 401 "$status" "the scrape token lists no models"
 
 # --- database: demo seed, read-only service role -------------------------
 
