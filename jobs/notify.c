@@ -83,6 +83,7 @@ struct notifier {
 	char			 own_cursor[AUDIT_ID_MAX];
 	char			 claim_cursor[AUDIT_ID_MAX];
 	double			 next_claim, next_renew;
+	struct hookq_sink	 sink;		/* take_entry, this */
 };
 
 static size_t
@@ -447,7 +448,7 @@ autoclaim(struct notifier *n, size_t k)
 	enum err	 e;
 
 	e = hookq_autoclaim(n->redis, n->cfg->runner_id, n->claim_cursor, k,
-	    take_entry, n, &got);
+	    &n->sink, &got);
 	if (got > 0)
 		log_info("event=webhook.taken_over entries=%zu", got);
 	if (e != ERR_OK || strcmp(n->claim_cursor, "0-0") == 0)
@@ -472,7 +473,7 @@ fill(struct notifier *n)
 		return ERR_OK;
 	if (!n->own_done) {
 		e = hookq_read(n->redis, n->cfg->runner_id, n->own_cursor, k,
-		    0, take_entry, n, &got, n->own_cursor);
+		    0, &n->sink, &got, n->own_cursor);
 		if (e == ERR_OK && got == 0)
 			n->own_done = 1;
 		return e;
@@ -482,7 +483,7 @@ fill(struct notifier *n)
 	block = busy_dlv(n) > 0 ? 0 : n->cfg->redis_timeout_ms < 2000 ?
 	    n->cfg->redis_timeout_ms / 2 : 1000;
 	return hookq_read(n->redis, n->cfg->runner_id, ">", k,
-	    block > 0 ? block : 1, take_entry, n, &got, NULL);
+	    block > 0 ? block : 1, &n->sink, &got, NULL);
 }
 
 /* Renews the idle time of the entries being delivered, so that no other
@@ -553,6 +554,8 @@ notifier_open(struct notifier *n, const struct config *cfg,
 
 	memset(n, 0, sizeof(*n));
 	n->cfg = cfg;
+	n->sink.fn = take_entry;
+	n->sink.arg = n;
 	n->stop = stop;
 	n->cap = cfg->notify_max_in_flight;
 	snprintf(n->own_cursor, sizeof(n->own_cursor), "0");

@@ -71,7 +71,7 @@ entry_json(const redisReply *fields)
 /* Hands each entry [id, fields] of list to fn; the count, and the last
  * id in last (may be NULL). */
 static size_t
-entries(const redisReply *list, void (*fn)(void *, const char *, const char *), void *arg, char *last)
+entries(const redisReply *list, const struct hookq_sink *sink, char *last)
 {
 	const redisReply	*en;
 	size_t			 i, n = 0;
@@ -84,7 +84,8 @@ entries(const redisReply *list, void (*fn)(void *, const char *, const char *), 
 		    en->element[0]->type != REDIS_REPLY_STRING ||
 		    en->element[0]->len >= AUDIT_ID_MAX)
 			continue;
-		fn(arg, en->element[0]->str, entry_json(en->element[1]));
+		sink->fn(sink->arg, en->element[0]->str,
+		    entry_json(en->element[1]));
 		if (last != NULL)
 			memcpy(last, en->element[0]->str,
 			    en->element[0]->len + 1);
@@ -95,8 +96,8 @@ entries(const redisReply *list, void (*fn)(void *, const char *, const char *), 
 
 enum err
 hookq_read(struct rconn *r, const char *consumer, const char *from,
-    size_t count, unsigned block_ms, void (*fn)(void *, const char *, const char *), void *arg, size_t *got,
-    char *last)
+    size_t count, unsigned block_ms, const struct hookq_sink *sink,
+    size_t *got, char *last)
 {
 	const char	*argv[11] = { "XREADGROUP", "GROUP", HOOKQ_GROUP,
 	    consumer, "COUNT", NULL, "BLOCK", NULL, "STREAMS", AUDIT_KEY,
@@ -117,7 +118,7 @@ hookq_read(struct rconn *r, const char *consumer, const char *from,
 	    rep->type == REDIS_REPLY_ARRAY && rep->elements == 1 &&
 	    rep->element[0]->type == REDIS_REPLY_ARRAY &&
 	    rep->element[0]->elements == 2)
-		*got = entries(rep->element[0]->element[1], fn, arg, last);
+		*got = entries(rep->element[0]->element[1], sink, last);
 	if (rep != NULL)
 		freeReplyObject(rep);
 	return e;
@@ -126,7 +127,7 @@ hookq_read(struct rconn *r, const char *consumer, const char *from,
 /* XAUTOCLAIM's third element: ids the stream no longer has (Redis has
  * dropped them from the pending list); each to fn with json NULL. */
 static void
-trimmed(const redisReply *ids, void (*fn)(void *, const char *, const char *), void *arg)
+trimmed(const redisReply *ids, const struct hookq_sink *sink)
 {
 	size_t	 i;
 
@@ -135,12 +136,12 @@ trimmed(const redisReply *ids, void (*fn)(void *, const char *, const char *), v
 	for (i = 0; i < ids->elements; i++)
 		if (ids->element[i]->type == REDIS_REPLY_STRING &&
 		    ids->element[i]->len < AUDIT_ID_MAX)
-			fn(arg, ids->element[i]->str, NULL);
+			sink->fn(sink->arg, ids->element[i]->str, NULL);
 }
 
 enum err
 hookq_autoclaim(struct rconn *r, const char *consumer, char *cursor,
-    size_t count, void (*fn)(void *, const char *, const char *), void *arg, size_t *got)
+    size_t count, const struct hookq_sink *sink, size_t *got)
 {
 	const char	*argv[] = { "XAUTOCLAIM", AUDIT_KEY, HOOKQ_GROUP,
 	    consumer, NULL, cursor, "COUNT", NULL };
@@ -158,9 +159,9 @@ hookq_autoclaim(struct rconn *r, const char *consumer, char *cursor,
 	    rep->type == REDIS_REPLY_ARRAY && rep->elements >= 2 &&
 	    rep->element[0]->type == REDIS_REPLY_STRING &&
 	    rep->element[0]->len < AUDIT_ID_MAX) {
-		*got = entries(rep->element[1], fn, arg, NULL);
+		*got = entries(rep->element[1], sink, NULL);
 		if (rep->elements >= 3)
-			trimmed(rep->element[2], fn, arg);
+			trimmed(rep->element[2], sink);
 		memcpy(cursor, rep->element[0]->str, rep->element[0]->len + 1);
 	}
 	if (rep != NULL)

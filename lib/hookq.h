@@ -37,6 +37,15 @@
 enum err	 hookq_group_create(struct rconn *r, int *created);
 
 /*
+ * Where the entries read go: fn(arg, id, json) for each, json NULL for an
+ * id the stream no longer has.
+ */
+struct hookq_sink {
+	void	(*fn)(void *arg, const char *id, const char *json);
+	void	*arg;
+};
+
+/*
  * XREADGROUP of at most count entries for consumer: from ">" the new
  * ones (waiting up to block_ms when not 0), from an id the consumer's own
  * pending entries after it.  *got is how many; last (AUDIT_ID_MAX bytes,
@@ -44,7 +53,7 @@ enum err	 hookq_group_create(struct rconn *r, int *created);
  */
 enum err	 hookq_read(struct rconn *r, const char *consumer,
 		    const char *from, size_t count, unsigned block_ms,
-		    void (*fn)(void *, const char *, const char *), void *arg, size_t *got, char *last);
+		    const struct hookq_sink *sink, size_t *got, char *last);
 
 /*
  * XAUTOCLAIM of at most count entries idle HOOKQ_CLAIM_IDLE_MS, from
@@ -53,7 +62,7 @@ enum err	 hookq_read(struct rconn *r, const char *consumer,
  * with json NULL.  *got counts the entries taken over.
  */
 enum err	 hookq_autoclaim(struct rconn *r, const char *consumer,
-		    char *cursor, size_t count, void (*fn)(void *, const char *, const char *), void *arg,
+		    char *cursor, size_t count, const struct hookq_sink *sink,
 		    size_t *got);
 
 /*

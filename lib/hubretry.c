@@ -228,26 +228,38 @@ hubretry_backoff_ms(const struct hubhttp_opts *o, unsigned attempt,
 	return (unsigned)(ms > max ? max : ms);
 }
 
+/*
+ * The transport failures worth another try, each with its words for the
+ * admin (NULL: a stall or a timeout, worded by hubretry_cause).
+ */
+static const struct {
+	CURLcode	 cc;
+	const char	*words;
+} transient_curl[] = {
+	{ CURLE_COULDNT_RESOLVE_HOST,	"Cannot connect to the hub" },
+	{ CURLE_COULDNT_CONNECT,	"Cannot connect to the hub" },
+	{ CURLE_SSL_CONNECT_ERROR,	"Cannot connect to the hub" },
+	{ CURLE_SEND_ERROR,		"Connection to the hub lost" },
+	{ CURLE_RECV_ERROR,		"Connection to the hub lost" },
+	{ CURLE_PARTIAL_FILE,		"Connection to the hub lost" },
+	{ CURLE_GOT_NOTHING,		"Connection to the hub lost" },
+	{ CURLE_HTTP2,			"Connection to the hub lost" },
+	{ CURLE_HTTP2_STREAM,		"Connection to the hub lost" },
+	{ CURLE_OPERATION_TIMEDOUT,	NULL },
+};
+
+#define NTRANSIENT	(sizeof(transient_curl) / sizeof(transient_curl[0]))
+
 /* A transport failure in words. */
 static const char *
 curl_cause(CURLcode cc)
 {
+	size_t	 i;
 
-	switch (cc) {
-	case CURLE_COULDNT_RESOLVE_HOST:
-	case CURLE_COULDNT_CONNECT:
-	case CURLE_SSL_CONNECT_ERROR:
-		return "Cannot connect to the hub";
-	case CURLE_SEND_ERROR:
-	case CURLE_RECV_ERROR:
-	case CURLE_PARTIAL_FILE:
-	case CURLE_GOT_NOTHING:
-	case CURLE_HTTP2:
-	case CURLE_HTTP2_STREAM:
-		return "Connection to the hub lost";
-	default:
-		return "Transfer from the hub failed";
-	}
+	for (i = 0; i < NTRANSIENT; i++)
+		if (transient_curl[i].cc == cc && transient_curl[i].words)
+			return transient_curl[i].words;
+	return "Transfer from the hub failed";
 }
 
 void
@@ -284,20 +296,10 @@ hubretry_transient_status(long status)
 int
 hubretry_transient_curl(CURLcode rc)
 {
+	size_t	 i;
 
-	switch (rc) {
-	case CURLE_COULDNT_RESOLVE_HOST:
-	case CURLE_COULDNT_CONNECT:
-	case CURLE_OPERATION_TIMEDOUT:
-	case CURLE_SEND_ERROR:
-	case CURLE_RECV_ERROR:
-	case CURLE_PARTIAL_FILE:
-	case CURLE_GOT_NOTHING:
-	case CURLE_HTTP2:
-	case CURLE_HTTP2_STREAM:
-	case CURLE_SSL_CONNECT_ERROR:
-		return 1;
-	default:
-		return 0;
-	}
+	for (i = 0; i < NTRANSIENT; i++)
+		if (transient_curl[i].cc == rc)
+			return 1;
+	return 0;
 }
