@@ -89,19 +89,36 @@ static const char runner_claim_lua[] =
     "if redis.call('GET', KEYS[1]) == ARGV[1] then return 1 end "
     "return 0";
 
+/*
+ * Runs lua on the key model-manager:<kind>:<id> with ARGV value and ttl;
+ * its integer answer in *rc.  ERR_INVAL for an id too long for a key,
+ * ERR_REDIS when Redis fails.
+ */
+static enum err
+key_value_ttl(struct rconn *r, const char *lua, const char *kind,
+    const char *id, const char *value, unsigned ttl, long long *rc)
+{
+	char		 key[TS_KEY_MAX], sttl[16];
+	const char	*argv[] = { key, value, sttl };
+
+	if (ts_key(key, sizeof(key), kind, id) == -1)
+		return ERR_INVAL;
+	snprintf(sttl, sizeof(sttl), "%u", ttl);
+	if (rconn_script_int(r, lua, 1, 3, argv, rc) != ERR_OK)
+		return ERR_REDIS;
+	return ERR_OK;
+}
+
 enum err
 runq_runner_claim(struct rconn *r, const char *runner_id, const char *nonce,
     unsigned ttl)
 {
-	char		 key[TS_KEY_MAX], sttl[16];
-	const char	*argv[] = { key, nonce, sttl };
 	long long	 rc;
+	enum err	 e;
 
-	if (ts_key(key, sizeof(key), "runner", runner_id) == -1)
-		return ERR_INVAL;
-	snprintf(sttl, sizeof(sttl), "%u", ttl);
-	if (rconn_script_int(r, runner_claim_lua, 1, 3, argv, &rc) != ERR_OK)
-		return ERR_REDIS;
+	if ((e = key_value_ttl(r, runner_claim_lua, "runner", runner_id,
+	    nonce, ttl, &rc)) != ERR_OK)
+		return e;
 	return rc == 1 ? ERR_OK : ERR_CONFLICT;
 }
 
@@ -199,15 +216,12 @@ enum err
 runq_lease_renew(struct rconn *r, const char *task_id, const char *holder,
     unsigned ttl)
 {
-	char		 key[TS_KEY_MAX], sttl[16];
-	const char	*argv[] = { key, holder, sttl };
 	long long	 rc;
+	enum err	 e;
 
-	if (ts_key(key, sizeof(key), "lease", task_id) == -1)
-		return ERR_INVAL;
-	snprintf(sttl, sizeof(sttl), "%u", ttl);
-	if (rconn_script_int(r, lease_renew_lua, 1, 3, argv, &rc) != ERR_OK)
-		return ERR_REDIS;
+	if ((e = key_value_ttl(r, lease_renew_lua, "lease", task_id, holder,
+	    ttl, &rc)) != ERR_OK)
+		return e;
 	return rc == 1 ? ERR_OK : rc == 0 ? ERR_CONFLICT : ERR_REDIS;
 }
 
