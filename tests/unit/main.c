@@ -180,3 +180,22 @@ main(void)
 	CU_cleanup_registry();
 	return failed == 0 ? 0 : 1;
 }
+
+int
+unit_nest(int dfd, unsigned long n, unsigned long seglen)
+{
+	char		 name[256];
+	unsigned long	 i;
+	int		 fd;
+
+	for (i = 0; i < n && dfd != -1; i++) {
+		memset(name, 'L', seglen);
+		snprintf(name + seglen - 3, 4, "%03lu", i % 1000);
+		(void)mkdirat(dfd, name, 0755);
+		fd = openat(dfd, name, O_RDONLY | O_DIRECTORY);
+		close(dfd);
+		dfd = fd;
+	}
+	CU_ASSERT_FATAL(dfd != -1);
+	return dfd;
+}

@@ -785,30 +785,6 @@ test_depth_limit(void)
 	free(tmp);
 }
 
-/*
- * Makes n nested directories of names seglen bytes long (seglen >= 3)
- * below the directory dfd, never a whole path; returns the deepest one
- * (dfd is closed).
- */
-static int
-nest(int dfd, size_t n, size_t seglen)
-{
-	char	 name[256];
-	size_t	 i;
-	int	 fd;
-
-	for (i = 0; i < n && dfd != -1; i++) {
-		memset(name, 'L', seglen);
-		snprintf(name + seglen - 3, 4, "%03zu", i % 1000);
-		(void)mkdirat(dfd, name, 0755);
-		fd = openat(dfd, name, O_RDONLY | O_DIRECTORY);
-		close(dfd);
-		dfd = fd;
-	}
-	CU_ASSERT_FATAL(dfd != -1);
-	return dfd;
-}
-
 /* A file 33 directories deep and one whose path inside the repo is
  * longer than PATH_MAX (the downloader takes paths up to 4096 bytes). */
 static void
@@ -829,12 +805,12 @@ test_long_paths(void)
 	if (asprintf(&p, "%s/models--long/snapshots/" H1, cache) == -1)
 		abort();
 	mkdirs(p);
-	fd = nest(open(p, O_RDONLY | O_DIRECTORY), 33, 3);
+	fd = unit_nest(open(p, O_RDONLY | O_DIRECTORY), 33, 3);
 	for (i = 0, link[0] = '\0'; i < 35; i++)
 		strcat(link, "../");
 	CU_ASSERT_EQUAL(symlinkat(strcat(link, "blobs/b"), fd, "deep"), 0);
 	close(fd);
-	fd = nest(open(p, O_RDONLY | O_DIRECTORY), 16, 253);
+	fd = unit_nest(open(p, O_RDONLY | O_DIRECTORY), 16, 253);
 	for (i = 0, link[0] = '\0'; i < 18; i++)
 		strcat(link, "../");
 	CU_ASSERT_EQUAL(symlinkat(strcat(link, "blobs/c"), fd, "long.bin"),

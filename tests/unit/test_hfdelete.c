@@ -301,30 +301,6 @@ test_check(void)
 	CU_ASSERT_EQUAL(waitpid(pid, &status, 0), pid);
 }
 
-/*
- * Makes n nested directories of names seglen bytes long (seglen >= 3)
- * below the directory dfd, never a whole path; returns the deepest one
- * (dfd is closed).
- */
-static int
-nest(int dfd, size_t n, size_t seglen)
-{
-	char	 name[256];
-	size_t	 i;
-	int	 fd;
-
-	for (i = 0; i < n && dfd != -1; i++) {
-		memset(name, 'L', seglen);
-		snprintf(name + seglen - 3, 4, "%03zu", i % 1000);
-		(void)mkdirat(dfd, name, 0755);
-		fd = openat(dfd, name, O_RDONLY | O_DIRECTORY);
-		close(dfd);
-		dfd = fd;
-	}
-	CU_ASSERT_FATAL(dfd != -1);
-	return dfd;
-}
-
 /* What the downloader may leave: a file 40 directories deep, 3000
  * directories, a path past PATH_MAX, a .mm-staging/<commit>/: all go. */
 static void
@@ -338,12 +314,12 @@ test_big_trees(void)
 	make_repo("c8");
 	fd = open(path("c8", "models--org--m/snapshots/c"), O_RDONLY |
 	    O_DIRECTORY);
-	fd = nest(fd, 40, 3);
+	fd = unit_nest(fd, 40, 3);
 	CU_ASSERT_EQUAL(symlinkat("x", fd, "deep.bin"), 0);
 	close(fd);
 	fd = open(path("c8", "models--org--m/snapshots/c"), O_RDONLY |
 	    O_DIRECTORY);
-	fd = nest(fd, 17, 253);		/* 17 * 254 bytes > PATH_MAX */
+	fd = unit_nest(fd, 17, 253);		/* 17 * 254 bytes > PATH_MAX */
 	CU_ASSERT_EQUAL(symlinkat("x", fd, "long.bin"), 0);
 	close(fd);
 	CU_ASSERT_EQUAL_FATAL(mkdir(path("c8", "models--org--m/wide"), 0755),

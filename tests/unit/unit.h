@@ -52,5 +52,9 @@ char	*unit_tmpdir(void);
 void	 unit_rmtree(const char *path);
 /* Writes len bytes of data to path, creating parent directories. */
 void	 unit_write_file(const char *path, const void *data, unsigned long len);
+/* Makes n nested directories of names seglen bytes long (3..255) below
+ * the directory dfd, never building a whole path; returns the deepest one
+ * (dfd is closed).  A failure fails the test. */
+int	 unit_nest(int dfd, unsigned long n, unsigned long seglen);
 
 #endif
