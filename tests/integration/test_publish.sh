@@ -16,7 +16,9 @@
 #   cache, and `refs/main` as a symlink to a file outside holding a secret:
 #   the download completes, the symlinks themselves are replaced or
 #   removed, the outside files are untouched, and the secret appears in no
-#   log and no answer.
+#   log and no answer;
+# - `blobs/<etag>.incomplete` planted as a hard link to a file outside:
+#   the download fails naming it, and the outside file is untouched.
 
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -28,6 +30,7 @@ M1=intfloat/e5-small-v2			# thousands of links, killed mid-publish
 M2=BAAI/bge-small-en-v1.5		# .locks/<folder> a symlink
 M3=sentence-transformers/all-MiniLM-L6-v2	# blobs/ a symlink
 M4=intfloat/e5-base-v2			# .mm-staging and refs/main symlinks
+M5=intfloat/e5-large-v2			# a partial file hard-linked outside
 NDIRS=100 NPER=200 NFILES=$((100 * 200))
 
 # M1: NFILES small files with one content (one blob, NFILES links).
@@ -37,7 +40,7 @@ for ((d = 0; d < NDIRS; d++)); do
 		printf 'same\n' >"$HUBROOT/$M1/d$d/f$f.txt"
 	done
 done
-for m in $M2 $M3 $M4; do
+for m in $M2 $M3 $M4 $M5; do
 	node "$IT_ROOT/tests/fakehub/mkrepo.js" --root "$HUBROOT" --repo "$m" \
 	    --seed "$m" --file config.json=700 --file sub/model.safetensors=64K \
 	    >/dev/null
@@ -200,3 +203,26 @@ assert_no_output "the secret a ref pointed to is in no answer" \
     holding "$SECRET" "$ANSWERS"
 assert_no_output "the secret a ref pointed to is in no log" \
     holding "$SECRET" "$MM_VAR/log"
+
+# --- a partial file that is a hard link to a file outside ----------------
+
+# Writing through it would change the outside file: the download refuses.
+R5=$(repo_dir $M5)
+etag=$(curl -sf "$HUB/api/models/$M5/tree/main/sub?recursive=true" |
+    jq -r '.[] | select(.path == "sub/model.safetensors") |
+    .lfs.oid // .oid')
+assert_match '^[0-9a-f]{40,64}$' "$etag" "the weights' etag from the hub"
+printf 'canary\n' >"$OUT/hardlinked"
+chmod 0666 "$OUT/hardlinked"
+mkdir -p "$R5/blobs"
+chown "$owner" "$R5" "$R5/blobs"
+chmod 2775 "$R5" "$R5/blobs"
+ln "$OUT/hardlinked" "$R5/blobs/$etag.incomplete"
+before=$(outside_state)
+start $M5
+wait_task "$tid" failed 60
+printf 'error: %s\n' "$(json .error)"
+assert_json '.error | test("blobs/'"$etag"'")' \
+    "a hard-linked partial file: the download fails naming it"
+assert_eq "$before" "$(outside_state)" \
+    "the file the partial file was linked to is untouched"
