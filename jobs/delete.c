@@ -28,25 +28,40 @@ in_use_msg(char *msg, size_t len, const struct db_collections *cols)
 		    cols->v[i].name);
 }
 
+/*
+ * The collections check of one delete job: the job, one database
+ * connection for every check (opened at the first, re-made by lib/db if
+ * it drops while a lock is waited for), and the job's exit status once a
+ * check has ended the task.
+ */
+struct recheck {
+	struct job	*j;
+	struct db	*db;
+	int		 rc;
+};
+
 /* Fails the task if a collection uses the model now; 0 = go on, else -1
- * with the child's exit status in *rc. */
+ * with the child's exit status in rk->rc.  Also the removal's check. */
 static int
-recheck_collections(struct job *j, int *rc)
+recheck_collections(void *arg)
 {
-	struct db		*db;
+	struct recheck		*rk = arg;
+	struct job		*j = rk->j;
 	struct db_collections	 cols;
 	const char		*models[] = { j->model_id };
 	char			 msg[512];
 	enum err		 e;
 
-	db = db_open(j->cfg->database_url, j->cfg->db_connect_timeout,
-	    j->cfg->db_statement_timeout_ms, "mm-jobd");
-	e = db ? db_collections_using(db, models, 1, &cols) : ERR_NOMEM;
-	db_close(&db);
+	if (rk->db == NULL)
+		rk->db = db_open(j->cfg->database_url,
+		    j->cfg->db_connect_timeout,
+		    j->cfg->db_statement_timeout_ms, "mm-jobd");
+	e = rk->db ? db_collections_using(rk->db, models, 1, &cols) :
+	    ERR_NOMEM;
 	if (e != ERR_OK) {
-		*rc = job_finish(j, TS_FAILED, "Database unavailable: cannot "
-		    "re-check the collections using this model; nothing was "
-		    "deleted");
+		rk->rc = job_finish(j, TS_FAILED, "Database unavailable: "
+		    "cannot re-check the collections using this model; "
+		    "nothing was deleted");
 		return -1;
 	}
 	if (cols.n == 0)
@@ -55,41 +70,24 @@ recheck_collections(struct job *j, int *rc)
 	db_collections_free(&cols);
 	log_warnx("task=%s model=%s event=delete.refused", j->task_id,
 	    j->model_id);
-	*rc = job_finish(j, TS_FAILED, msg);
+	rk->rc = job_finish(j, TS_FAILED, msg);
 	return -1;
 }
 
-/* What the removal's check needs: the job, and its exit status once the
- * check has ended the task. */
-struct recheck {
-	struct job	*j;
-	int		 rc;
-};
-
-/* The removal's check: the collections again (0 = go on). */
+/* The delete once the first check passed: the removal, its own checks,
+ * and the task's ending. */
 static int
-recheck_fn(void *arg)
+delete_checked(struct job *j, struct recheck *rk)
 {
-	struct recheck	*rk = arg;
-
-	return recheck_collections(rk->j, &rk->rc);
-}
-
-int
-job_delete(struct job *j)
-{
-	struct recheck		 rk = { j, JOB_EXIT_FAILED };
-	struct hfdelete_check	 check = { recheck_fn, &rk };
+	struct hfdelete_check	 check = { recheck_collections, rk };
 	char			 msg[512];
 	enum err		 e;
 	int			 rc;
 
-	if (recheck_collections(j, &rc) == -1)
-		return rc;
 	e = hfdelete_remove(j->cfg->hf_hub_cache, "model", j->model_id,
 	    j->cfg->delete_soft_limit, &check, msg, sizeof(msg));
 	if (e == ERR_CONFLICT)
-		return rk.rc;
+		return rk->rc;
 	if (e == ERR_NOTFOUND) {
 		rc = job_end(j, TS_NOT_INSTALLED, NULL);
 		log_info("task=%s model=%s event=delete.not_installed",
@@ -103,5 +101,16 @@ job_delete(struct job *j)
 		log_info("task=%s model=%s event=delete.completed",
 		    j->task_id, j->model_id);
 	}
+	return rc;
+}
+
+int
+job_delete(struct job *j)
+{
+	struct recheck	 rk = { j, NULL, JOB_EXIT_FAILED };
+	int		 rc;
+
+	rc = recheck_collections(&rk) == -1 ? rk.rc : delete_checked(j, &rk);
+	db_close(&rk.db);
 	return rc;
 }
