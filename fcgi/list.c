@@ -302,12 +302,15 @@ add_collections(struct sbuf *b, const struct listctx *lc,
 	sbuf_adds(b, "]");
 }
 
-/* The claim's task id when it is for op, else null. */
+/* The claim's task id when its operation shows in the list slot named
+ * slot (ts_op_list_slot), else null. */
 static void
-add_task_id(struct sbuf *b, const struct ts_claim *c, enum ts_op op)
+add_task_id(struct sbuf *b, const struct ts_claim *c, const char *slot)
 {
+	const char	*s = c != NULL ? ts_op_list_slot(c->op) : NULL;
 
-	add_string_or_null(b, c != NULL && c->op == op ? c->task_id : NULL);
+	add_string_or_null(b, s != NULL && strcmp(s, slot) == 0 ?
+	    c->task_id : NULL);
 }
 
 /* The size on disk of an installed repo in units (floored), else null. */
@@ -336,13 +339,17 @@ add_model(struct sbuf *b, const struct listctx *lc, size_t i)
 	sbuf_adds(b, ",\"used_by_collections\":");
 	add_collections(b, lc, m);
 	sbuf_adds(b, ",\"active_download_task_id\":");
-	add_task_id(b, c, TS_OP_DOWNLOAD);
+	add_task_id(b, c, "download");
 	sbuf_adds(b, ",\"active_delete_task_id\":");
-	add_task_id(b, c, TS_OP_DELETE);
+	add_task_id(b, c, "delete");
 	sbuf_adds(b, lc->cache->frags[i].tail);
 	/* Appended for the Models page: the bytes of size_on_disk_mb. */
 	sbuf_adds(b, ",\"size_on_disk_bytes\":");
 	add_size(b, repo, 1);
+	/* Appended (second wave): the operation of the model's claim. */
+	sbuf_adds(b, ",\"active_operation\":");
+	add_string_or_null(b, c != NULL && c->op != TS_OP_NONE ?
+	    ts_op_str(c->op) : NULL);
 	sbuf_adds(b, "}");
 }
 

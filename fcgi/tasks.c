@@ -24,7 +24,8 @@ conflict_json(const char *type, const char *detail, const char *model_id,
 		return NULL;
 	cJSON_AddStringToObject(o, "conflict_type", type);
 	cJSON_AddStringToObject(o, "detail", detail);
-	cJSON_AddStringToObject(o, "model_id", model_id);
+	json_add_string_or_null(o, "model_id",
+	    model_id[0] != '\0' ? model_id : NULL);
 	if (active != NULL && active->op == TS_OP_NONE)
 		active = NULL;
 	json_add_string_or_null(o, "active_operation",
@@ -51,7 +52,8 @@ task_start_json(const char *task_id, const char *model_id, enum ts_op op,
 		return NULL;
 	}
 	json_add_string_or_null(o, "task_id", task_id);
-	cJSON_AddStringToObject(o, "model_id", model_id);
+	json_add_string_or_null(o, "model_id",
+	    model_id[0] != '\0' ? model_id : NULL);
 	cJSON_AddStringToObject(o, "operation", ts_op_str(op));
 	cJSON_AddStringToObject(o, "status", status);
 	cJSON_AddItemToObject(o, "warnings",
@@ -251,16 +253,38 @@ add_retry(cJSON *o, const struct ts_task *t)
 		cJSON_AddNullToObject(o, "last_error");
 }
 
-/* The progress body of a task; NULL on out-of-memory. */
+/*
+ * The result of a task that ended, parsed, else null.  Only a job writes
+ * it, but it is read back as any stored text is: what does not parse is
+ * logged and shown as null.
+ */
+static void
+add_result(struct req *r, cJSON *o, const struct ts_task *t)
+{
+	cJSON	*v = NULL;
+	char	*json = NULL;
+
+	if (ts_status_terminal(t->status) &&
+	    ts_task_result(r->app->redis, t->task_id, &json) == ERR_OK &&
+	    json != NULL && (v = cJSON_Parse(json)) == NULL)
+		log_warnx("cid=%s task=%s: its result is not JSON", r->cid,
+		    t->task_id);
+	free(json);
+	cJSON_AddItemToObject(o, "result", v != NULL ? v : cJSON_CreateNull());
+}
+
+/* The progress body of a task; NULL on out-of-memory.  A deployment-wide
+ * task (model id "") has a null model_id. */
 static cJSON *
-task_json(const struct ts_task *t)
+task_json(struct req *r, const struct ts_task *t)
 {
 	cJSON	*o = cJSON_CreateObject();
 
 	if (o == NULL)
 		return NULL;
 	cJSON_AddStringToObject(o, "task_id", t->task_id);
-	cJSON_AddStringToObject(o, "model_id", t->model_id);
+	json_add_string_or_null(o, "model_id",
+	    t->model_id[0] != '\0' ? t->model_id : NULL);
 	cJSON_AddStringToObject(o, "operation", ts_op_str(t->op));
 	cJSON_AddStringToObject(o, "status", t->status);
 	cJSON_AddNumberToObject(o, "bytes_downloaded",
@@ -277,6 +301,7 @@ task_json(const struct ts_task *t)
 	cJSON_AddNumberToObject(o, "files_done", (double)t->files_done);
 	cJSON_AddNumberToObject(o, "files_total", (double)t->files_total);
 	add_retry(o, t);
+	add_result(r, o, t);
 	return o;
 }
 
@@ -305,7 +330,7 @@ handle_task(struct req *r)
 	struct ts_task	 t;
 
 	if (task_load(r, &t) == 0)
-		resp_ok(r, task_json(&t));
+		resp_ok(r, task_json(r, &t));
 }
 
 /* Answers 200 with the progress body of a task just cancelled (it was
@@ -318,7 +343,7 @@ resp_cancelled(struct req *r)
 	if (ts_task_get(r->app->redis, r->p.task_id, &t) != ERR_OK)
 		resp_err(r, ERR_REDIS);
 	else
-		resp_ok(r, task_json(&t));
+		resp_ok(r, task_json(r, &t));
 }
 
 /* Answers 409 with a conflict of type about t; with_active names t as

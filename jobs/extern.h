@@ -76,6 +76,8 @@ struct job {
 	char			 holder[128];	/* lease holder id */
 	double			 started;	/* monotonic seconds */
 	unsigned long long	 fetched;	/* bytes fetched (download) */
+	char			*result;	/* malloc'd JSON the task ends
+						   with (its "result"), or NULL */
 	struct audit_sink	 audit;		/* the child's own */
 };
 

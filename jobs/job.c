@@ -4,6 +4,7 @@
  */
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -57,6 +58,28 @@ lease_refused(struct job *j, enum err e)
 	return JOB_EXIT_FAILED;
 }
 
+/*
+ * What runs each operation.  One this runner does not know (a newer
+ * responder's, in a deployment being upgraded) fails its task, naming it.
+ */
+static int (*const job_ops[TS_OP_COUNT])(struct job *) = {
+	[TS_OP_DOWNLOAD] = job_download,
+	[TS_OP_DELETE] = job_delete,
+};
+
+/* Runs the operation of the running task j; the exit status. */
+static int
+job_operate(struct job *j)
+{
+	char	 why[128];
+
+	if ((unsigned)j->op < TS_OP_COUNT && job_ops[j->op] != NULL)
+		return job_ops[j->op](j);
+	snprintf(why, sizeof(why), "This job runner cannot run %s tasks: "
+	    "upgrade it", ts_op_str(j->op));
+	return job_finish(j, TS_FAILED, why);
+}
+
 /* Marks the task running and runs its operation; the exit status. */
 static int
 job_dispatch(struct job *j)
@@ -80,11 +103,9 @@ job_dispatch(struct job *j)
 	}
 	if (cancel)			/* cancelled before it started */
 		return job_finish(j, TS_CANCELLED, NULL);
-	if (j->op == TS_OP_DOWNLOAD) {
+	if (j->op == TS_OP_DOWNLOAD)
 		metrics_add(MET_DOWNLOADS_STARTED, NULL, NULL, 1);
-		return job_download(j);
-	}
-	return job_delete(j);
+	return job_operate(j);
 }
 
 /* Runs the job under its lease; the exit status. */
@@ -132,6 +153,7 @@ job_main(const struct config *cfg, const struct ts_task *t)
 	if (j.fetched > 0)
 		metrics_add(MET_DOWNLOAD_BYTES, NULL, NULL, (double)j.fetched);
 	(void)metrics_flush(j.redis);
+	free(j.result);
 	audit_close(&j.audit);
 	rconn_close(&j.redis);
 	return rc;

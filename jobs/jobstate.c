@@ -82,8 +82,8 @@ job_finish(struct job *j, const char *status, const char *error)
 	enum err	 e;
 
 	job_wait_start(&w, JOB_FINISH_WAIT);
-	while ((e = ts_task_finish(j->redis, j->task_id, j->model_id, j->op,
-	    status, error)) == ERR_REDIS && job_wait(&w))
+	while ((e = ts_task_finish_result(j->redis, j->task_id, j->model_id,
+	    j->op, status, error, j->result)) == ERR_REDIS && job_wait(&w))
 		;
 	if (e == ERR_OK)
 		job_task_ended(j->redis, &j->audit, &(struct task_end){

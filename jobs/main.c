@@ -19,6 +19,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "registry.h"
+#include "valid.h"
 
 /*
  * Set by on_signal, read by the main loop: the only file-scope state of
@@ -103,6 +104,24 @@ task_holds_claim(struct runner *rn, const struct ts_task *t)
 	    &held) == ERR_OK && held;
 }
 
+/*
+ * 1 if t's operation may act on t's model: a curated one, but a prune
+ * takes any repo of the cache; prune and check also run deployment-wide
+ * (model id "").
+ */
+static int
+task_target_ok(const struct runner *rn, const struct ts_task *t)
+{
+
+	if (t->op == TS_OP_NONE)
+		return 0;
+	if (t->model_id[0] == '\0')
+		return t->op == TS_OP_PRUNE || t->op == TS_OP_CHECK;
+	if (t->op == TS_OP_PRUNE)
+		return valid_repo_id(t->model_id);
+	return registry_find_id(rn->reg, t->model_id) != NULL;
+}
+
 /* Re-checks everything about a task taken from the queue (nothing in the
  * queue is trusted).  0 = run it. */
 static int
@@ -121,9 +140,9 @@ check_task(struct runner *rn, const char *task_id, struct ts_task *t)
 		(void)runq_done(rn->redis, rn->cfg->runner_id, task_id);
 		return -1;
 	}
-	if (t->op == TS_OP_NONE ||
-	    registry_find_id(rn->reg, t->model_id) == NULL) {
-		refuse_task(rn, t, "Model is not in the curated model list");
+	if (!task_target_ok(rn, t)) {
+		refuse_task(rn, t, t->model_id[0] == '\0' ? "This operation "
+		    "needs a model" : "Model is not in the curated model list");
 		return -1;
 	}
 	if (!task_holds_claim(rn, t)) {
@@ -314,8 +333,8 @@ enforce_limits(struct runner *rn, double now)
 		c = &rn->children[i];
 		if (c->pid == 0 || c->hard_killed)
 			continue;
-		hard = c->op == TS_OP_DOWNLOAD ? rn->cfg->download_hard_limit :
-		    rn->cfg->delete_hard_limit;
+		hard = c->op == TS_OP_DELETE || c->op == TS_OP_PRUNE ?
+		    rn->cfg->delete_hard_limit : rn->cfg->download_hard_limit;
 		if (now - c->started >= hard) {
 			log_warnx("task=%s pid=%ld event=job.killed "
 			    "reason=\"hard time limit\"", c->task_id,

@@ -26,6 +26,75 @@ ts_active_key(char *buf, size_t len, const char *model_id)
 	return ts_key(buf, len, "active", model_id);
 }
 
+/* The key of the claim op takes on model_id: the model's, or the
+ * operation's for a deployment-wide task (model id ""). */
+static int
+claim_key(char *buf, size_t len, const char *model_id, enum ts_op op)
+{
+
+	if (model_id[0] == '\0')
+		return ts_key(buf, len, "active-all", ts_op_str(op));
+	return ts_active_key(buf, len, model_id);
+}
+
+/* Every operation, by its enum ts_op value: its name and list slot. */
+static const struct {
+	const char	*name;
+	const char	*slot;
+} ops[TS_OP_COUNT] = {
+	[TS_OP_NONE] = { "", NULL },
+	[TS_OP_DOWNLOAD] = { "download", "download" },
+	[TS_OP_DELETE] = { "delete", "delete" },
+	[TS_OP_VERIFY] = { "verify", NULL },
+	[TS_OP_REPAIR] = { "repair", "download" },
+	[TS_OP_UPDATE] = { "update", "download" },
+	[TS_OP_PRUNE] = { "prune", "delete" },
+	[TS_OP_CHECK] = { "check", NULL },
+};
+
+const char *
+ts_op_str(enum ts_op op)
+{
+
+	return (unsigned)op < TS_OP_COUNT ? ops[op].name : "";
+}
+
+const char *
+ts_op_list_slot(enum ts_op op)
+{
+
+	return (unsigned)op < TS_OP_COUNT ? ops[op].slot : NULL;
+}
+
+int
+ts_op_writes_cache(enum ts_op op)
+{
+
+	return op != TS_OP_NONE && op != TS_OP_VERIFY && op != TS_OP_CHECK;
+}
+
+/* The operation named by the len bytes at s; -1 if none. */
+static int
+op_parse(const char *s, size_t len, enum ts_op *op)
+{
+	size_t	 i;
+
+	for (i = 1; i < TS_OP_COUNT; i++)
+		if (strlen(ops[i].name) == len &&
+		    strncmp(s, ops[i].name, len) == 0) {
+			*op = (enum ts_op)i;
+			return 0;
+		}
+	return -1;
+}
+
+int
+ts_op_parse(const char *s, enum ts_op *op)
+{
+
+	return op_parse(s, strlen(s), op);
+}
+
 int
 ts_claim_parse(const char *value, struct ts_claim *out)
 {
@@ -35,13 +104,7 @@ ts_claim_parse(const char *value, struct ts_claim *out)
 	memset(out, 0, sizeof(*out));
 	if (value == NULL || (colon = strchr(value, ':')) == NULL)
 		return -1;
-	if ((size_t)(colon - value) == 8 &&
-	    strncmp(value, "download", 8) == 0)
-		out->op = TS_OP_DOWNLOAD;
-	else if ((size_t)(colon - value) == 6 &&
-	    strncmp(value, "delete", 6) == 0)
-		out->op = TS_OP_DELETE;
-	else
+	if (op_parse(value, (size_t)(colon - value), &out->op) == -1)
 		return -1;
 	idlen = strlen(colon + 1);
 	if (idlen == 0 || idlen >= sizeof(out->task_id)) {
@@ -138,7 +201,7 @@ ts_claim_held(struct rconn *r, const char *model_id, enum ts_op op,
 	redisReply	*rep;
 
 	*held = 0;
-	if (ts_active_key(key, sizeof(key), model_id) == -1)
+	if (claim_key(key, sizeof(key), model_id, op) == -1)
 		return ERR_INVAL;
 	if ((rep = rconn_cmdv(r, 2, argv)) == NULL)
 		return ERR_REDIS;
@@ -176,27 +239,6 @@ ts_status_terminal(const char *status)
 	for (i = 0; terminal_statuses[i] != NULL; i++)
 		if (strcmp(status, terminal_statuses[i]) == 0)
 			return 1;
-	return 0;
-}
-
-const char *
-ts_op_str(enum ts_op op)
-{
-
-	return op == TS_OP_DOWNLOAD ? "download" :
-	    op == TS_OP_DELETE ? "delete" : "";
-}
-
-int
-ts_op_parse(const char *s, enum ts_op *op)
-{
-
-	if (strcmp(s, "download") == 0)
-		*op = TS_OP_DOWNLOAD;
-	else if (strcmp(s, "delete") == 0)
-		*op = TS_OP_DELETE;
-	else
-		return -1;
 	return 0;
 }
 
@@ -252,7 +294,7 @@ task_keys(struct task_keys *k, const char *task_id, const char *model_id,
 {
 
 	if (ts_key(k->task, sizeof(k->task), "task", task_id) == -1 ||
-	    ts_active_key(k->claim, sizeof(k->claim), model_id) == -1)
+	    claim_key(k->claim, sizeof(k->claim), model_id, op) == -1)
 		return -1;
 	claim_value(k->value, sizeof(k->value), op, task_id);
 	epoch_now(k->now, sizeof(k->now));
@@ -270,7 +312,7 @@ ts_claim(struct rconn *r, const char *model_id, enum ts_op op,
 	redisReply	*rep;
 	int		 attempt, ok;
 
-	if (ts_active_key(key, sizeof(key), model_id) == -1)
+	if (claim_key(key, sizeof(key), model_id, op) == -1)
 		return ERR_INVAL;
 	claim_value(val, sizeof(val), op, task_id);
 	snprintf(ttl, sizeof(ttl), "%d", TS_TTL);
@@ -306,7 +348,7 @@ ts_release(struct rconn *r, const char *model_id, enum ts_op op,
 {
 	char	 key[TS_KEY_MAX], val[128];
 
-	if (ts_active_key(key, sizeof(key), model_id) == -1)
+	if (claim_key(key, sizeof(key), model_id, op) == -1)
 		return ERR_INVAL;
 	claim_value(val, sizeof(val), op, task_id);
 	return rconn_del_if(r, key, val);
@@ -493,8 +535,9 @@ ts_task_update(struct rconn *r, const char *task_id, const char *model_id,
 	return ERR_OK;
 }
 
-/* KEYS: task, claim.  ARGV: status, error, updated_at, claim value.
- * Returns 1 written, 0 already terminal, -1 no such task. */
+/* KEYS: task, claim.  ARGV: status, error, updated_at, claim value,
+ * result ("": none).  Returns 1 written, 0 already terminal, -1 no such
+ * task. */
 static const char finish_lua[] =
     "local st = redis.call('HGET', KEYS[1], 'status') "
     TERMINAL_LUA
@@ -502,25 +545,58 @@ static const char finish_lua[] =
     "if st and term[st] then rc = 0 elseif st then "
     "redis.call('HSET', KEYS[1], 'status', ARGV[1], 'error', ARGV[2], "
     "'updated_at', ARGV[3]) "
+    "if ARGV[5] ~= '' then "
+    "redis.call('HSET', KEYS[1], 'result', ARGV[5]) end "
     "redis.call('HDEL', KEYS[1], 'bytes_per_second', 'eta_seconds') "
     "redis.call('EXPIRE', KEYS[1], 86400) rc = 1 end "
     "if redis.call('GET', KEYS[2]) == ARGV[4] then "
     "redis.call('DEL', KEYS[2]) end return rc";
 
 enum err
-ts_task_finish(struct rconn *r, const char *task_id, const char *model_id,
-    enum ts_op op, const char *status, const char *error)
+ts_task_finish_result(struct rconn *r, const char *task_id,
+    const char *model_id, enum ts_op op, const char *status,
+    const char *error, const char *result)
 {
 	struct task_keys	 k;
 	const char		*argv[] = { k.task, k.claim, status,
-	    error ? error : "", k.now, k.value };
+	    error ? error : "", k.now, k.value, result ? result : "" };
 	long long		 rc;
 
-	if (task_keys(&k, task_id, model_id, op) == -1)
+	if (task_keys(&k, task_id, model_id, op) == -1 ||
+	    (result != NULL && strlen(result) > TS_RESULT_MAX))
 		return ERR_INVAL;
-	if (rconn_script_int(r, finish_lua, 2, 6, argv, &rc) != ERR_OK)
+	if (rconn_script_int(r, finish_lua, 2, 7, argv, &rc) != ERR_OK)
 		return ERR_REDIS;
 	return rc == 1 ? ERR_OK : rc == 0 ? ERR_CONFLICT : ERR_NOTFOUND;
+}
+
+enum err
+ts_task_finish(struct rconn *r, const char *task_id, const char *model_id,
+    enum ts_op op, const char *status, const char *error)
+{
+
+	return ts_task_finish_result(r, task_id, model_id, op, status, error,
+	    NULL);
+}
+
+enum err
+ts_task_result(struct rconn *r, const char *task_id, char **json)
+{
+	char		 key[TS_KEY_MAX];
+	const char	*argv[] = { "HGET", key, "result" };
+	redisReply	*rep;
+	enum err	 e = ERR_OK;
+
+	*json = NULL;
+	if (ts_key(key, sizeof(key), "task", task_id) == -1)
+		return ERR_OK;
+	if ((rep = rconn_cmdv(r, 3, argv)) == NULL)
+		return ERR_REDIS;
+	if (rep->type == REDIS_REPLY_STRING && rep->len > 0 &&
+	    (*json = strdup(rep->str)) == NULL)
+		e = ERR_NOMEM;
+	freeReplyObject(rep);
+	return e;
 }
 
 /* KEYS: queue, task, claim.  ARGV: task id, updated_at, claim value. */

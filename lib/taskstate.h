@@ -21,11 +21,22 @@
 #define TS_GENERATION_KEY	TS_KEY_PREFIX "cache-generation"
 #define TS_KEY_MAX		512
 
+/*
+ * The operations of tasks (DESIGN.md, second wave).  Each claims its
+ * model; a deployment-wide task (model id "") claims its operation
+ * instead: model-manager:active-all:{op}.
+ */
 enum ts_op {
 	TS_OP_NONE = 0,
 	TS_OP_DOWNLOAD,
-	TS_OP_DELETE
+	TS_OP_DELETE,
+	TS_OP_VERIFY,
+	TS_OP_REPAIR,
+	TS_OP_UPDATE,
+	TS_OP_PRUNE,
+	TS_OP_CHECK
 };
+#define TS_OP_COUNT	(TS_OP_CHECK + 1)
 
 /* A parsed claim value "{op}:{task_id}". */
 struct ts_claim {
@@ -40,8 +51,8 @@ int		 ts_key(char *buf, size_t len, const char *kind,
 /* Writes "model-manager:active:<model_id>" into buf; -1 if too long. */
 int		 ts_active_key(char *buf, size_t len, const char *model_id);
 
-/* Parses a claim value; 0, or -1 if it is not "download:<id>" or
- * "delete:<id>". */
+/* Parses a claim value; 0, or -1 if it is not "<op>:<id>" for one of
+ * the operations. */
 int		 ts_claim_parse(const char *value, struct ts_claim *out);
 
 /*
@@ -82,8 +93,15 @@ enum err	 ts_claim_held(struct rconn *r, const char *model_id,
 
 /* 1 if status is terminal (nothing will change it any more). */
 int		 ts_status_terminal(const char *status);
-const char	*ts_op_str(enum ts_op op);	/* "download", "delete" */
+const char	*ts_op_str(enum ts_op op);	/* "download", ..., "" */
 int		 ts_op_parse(const char *s, enum ts_op *op);
+/* The list field that shows an active task of op: "download" for
+ * download, repair and update (active_download_task_id), "delete" for
+ * delete and prune (active_delete_task_id), else NULL. */
+const char	*ts_op_list_slot(enum ts_op op);
+/* 1 if op may change the files of the cache (its end bumps the cache
+ * generation): all but verify and check. */
+int		 ts_op_writes_cache(enum ts_op op);
 
 /* A task hash, decoded.  Missing numeric fields read as 0; the optional
  * speed, ETA and retry state read as -1 or "" when absent ("null"). */
@@ -156,6 +174,16 @@ enum err	 ts_task_update(struct rconn *r, const char *task_id,
 enum err	 ts_task_finish(struct rconn *r, const char *task_id,
 		    const char *model_id, enum ts_op op, const char *status,
 		    const char *error);
+/* The same, also storing result (a JSON text of at most TS_RESULT_MAX
+ * bytes, else ERR_INVAL; NULL: none) in the task's "result" field. */
+#define TS_RESULT_MAX	(1024 * 1024)
+enum err	 ts_task_finish_result(struct rconn *r, const char *task_id,
+		    const char *model_id, enum ts_op op, const char *status,
+		    const char *error, const char *result);
+/* The result of a task: *json is a malloc'd JSON text (the caller frees
+ * it), or NULL when the task has none.  ERR_REDIS when Redis is down. */
+enum err	 ts_task_result(struct rconn *r, const char *task_id,
+		    char **json);
 
 /* LPUSH task_id on the queue (runq.h has the runners' side). */
 enum err	 ts_enqueue(struct rconn *r, const char *task_id);

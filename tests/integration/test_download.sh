@@ -41,13 +41,14 @@ assert_json 'keys_unsorted == ["task_id","model_id","operation","status","warnin
     "pending answer"
 tid=$(json .task_id)
 api GET /api/v2/models "$T"
-assert_json '.models[] | select(.id == "intfloat/e5-base-v2") | .active_download_task_id == "'"$tid"'"' \
+assert_json '.models[] | select(.id == "intfloat/e5-base-v2") | .active_download_task_id == "'"$tid"'" and .active_operation == "download"' \
     "the list shows the active download"
 wait_task "$tid" completed 60
 assert_json '.bytes_downloaded == '"$total"' and .bytes_total == '"$total"' and .files_done == 5 and .files_total == 5 and .error == null' \
     "completed: bytes_downloaded == bytes_total == the sum of the file sizes"
-assert_json '[keys_unsorted[]] == ["task_id","model_id","operation","status","bytes_downloaded","bytes_total","error","updated_at","bytes_per_second","eta_seconds","files_done","files_total","attempt","attempt_max","last_error"]' \
+assert_json '[keys_unsorted[]] == ["task_id","model_id","operation","status","bytes_downloaded","bytes_total","error","updated_at","bytes_per_second","eta_seconds","files_done","files_total","attempt","attempt_max","last_error","result"]' \
     "progress fields"
+assert_json '.result == null' "a download ends with no result"
 assert_json '.attempt == null and .attempt_max == null and .last_error == null' \
     "a finished task: no retry state"
 assert_ok "bytes_downloaded never went backwards" sort -n -c "$IT_DIR/progress"

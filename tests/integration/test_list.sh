@@ -24,7 +24,7 @@ assert_json '[.models[].model_type] | group_by(.) | map(length) == [23,4,3,2]' \
     "23 embedding, 4 llm, 3 reranker, 2 splade"
 assert_json '[.models[] | [.model_type, .name]] as $k | $k == ($k | sort)' \
     "ordered by (model_type, name)"
-assert_json '[.models[0] | keys_unsorted[]] == ["id","name","description","model_type","memory_mb","is_installed","size_on_disk_mb","used_by_collections","active_download_task_id","active_delete_task_id","embedding_details","llm_details","is_default_embedding_model","size_on_disk_bytes"]' \
+assert_json '[.models[0] | keys_unsorted[]] == ["id","name","description","model_type","memory_mb","is_installed","size_on_disk_mb","used_by_collections","active_download_task_id","active_delete_task_id","embedding_details","llm_details","is_default_embedding_model","size_on_disk_bytes","active_operation"]' \
     "model fields in the contract's order, the page's appended"
 assert_json '[keys_unsorted[]] == ["models","cache_size","hf_cache_scan_error","service_warnings"]' \
     "top-level fields"
@@ -108,6 +108,21 @@ assert_json '.models[] | select(.id == "BAAI/bge-small-en-v1.5") | .active_delet
     "active delete task id"
 assert_json '.cache_size.unmanaged_repo_count == 1 and .cache_size.total_cache_size_mb == 8' \
     "a generation bump drops the scan cache at once"
+assert_json '[.models[] | select(.active_operation != null) | [.id, .active_operation]] == [["BAAI/bge-m3","download"],["BAAI/bge-small-en-v1.5","delete"]]' \
+    "active_operation names the claim's operation"
+
+# The second wave's operations show in the slot of their kind: repair and
+# update as downloads, prune as a delete, verify and check in neither.
+for c in repair:r1:download update:u1:download prune:p1:delete \
+    verify:v1:none check:c1:none; do
+	redis_cli SET model-manager:active:BAAI/bge-m3 "${c%:*}" EX 60 >/dev/null
+	redis_cli INCR model-manager:cache-generation >/dev/null
+	api GET /api/v2/models "$T"
+	slot=${c##*:} id=${c#*:} id=${id%%:*}
+	assert_json '.models[] | select(.id == "BAAI/bge-m3") | .active_operation == "'"${c%%:*}"'" and .active_download_task_id == (if "'"$slot"'" == "download" then "'"$id"'" else null end) and .active_delete_task_id == (if "'"$slot"'" == "delete" then "'"$id"'" else null end)' \
+	    "a ${c%%:*} claim shows as active_operation, slot $slot"
+done
+redis_cli DEL model-manager:active:BAAI/bge-m3 >/dev/null
 
 # A scan that fails keeps the last good result and says why.
 chmod 000 "$HF_HUB_CACHE"

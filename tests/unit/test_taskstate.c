@@ -19,6 +19,15 @@ test_claim_parse(void)
 		{ "download:0b9c7e1e-1111-4222-8333-444455556666", 0,
 		    TS_OP_DOWNLOAD, "0b9c7e1e-1111-4222-8333-444455556666" },
 		{ "delete:abc", 0, TS_OP_DELETE, "abc" },
+		{ "verify:v1", 0, TS_OP_VERIFY, "v1" },
+		{ "repair:r1", 0, TS_OP_REPAIR, "r1" },
+		{ "update:u1", 0, TS_OP_UPDATE, "u1" },
+		{ "prune:p1", 0, TS_OP_PRUNE, "p1" },
+		{ "check:c1", 0, TS_OP_CHECK, "c1" },
+		{ "check:", -1, TS_OP_NONE, "" },
+		{ "prunes:p1", -1, TS_OP_NONE, "" },
+		{ "prun:p1", -1, TS_OP_NONE, "" },
+		{ ":p1", -1, TS_OP_NONE, "" },
 		{ "download:", -1, TS_OP_NONE, "" },
 		{ "upload:abc", -1, TS_OP_NONE, "" },
 		{ "downloadabc", -1, TS_OP_NONE, "" },
@@ -87,7 +96,50 @@ test_keys(void)
 	CU_ASSERT_STRING_EQUAL(ts_op_str(TS_OP_DELETE), "delete");
 }
 
+/* Every operation's name parses back to it; its list slot and whether
+ * it changes the cache follow DESIGN.md's second wave. */
+static void
+test_ops(void)
+{
+	static const struct {
+		enum ts_op	 op;
+		const char	*name, *slot;
+		int		 writes;
+	} cases[] = {
+		{ TS_OP_DOWNLOAD, "download", "download", 1 },
+		{ TS_OP_DELETE, "delete", "delete", 1 },
+		{ TS_OP_VERIFY, "verify", NULL, 0 },
+		{ TS_OP_REPAIR, "repair", "download", 1 },
+		{ TS_OP_UPDATE, "update", "download", 1 },
+		{ TS_OP_PRUNE, "prune", "delete", 1 },
+		{ TS_OP_CHECK, "check", NULL, 0 },
+	};
+	enum ts_op	 op;
+	size_t		 i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		CU_ASSERT_STRING_EQUAL(ts_op_str(cases[i].op), cases[i].name);
+		CU_ASSERT_EQUAL(ts_op_parse(cases[i].name, &op), 0);
+		CU_ASSERT_EQUAL(op, cases[i].op);
+		if (cases[i].slot == NULL) {
+			CU_ASSERT_PTR_NULL(ts_op_list_slot(cases[i].op));
+		} else {
+			CU_ASSERT_STRING_EQUAL(ts_op_list_slot(cases[i].op),
+			    cases[i].slot);
+		}
+		CU_ASSERT_EQUAL(ts_op_writes_cache(cases[i].op),
+		    cases[i].writes);
+	}
+	CU_ASSERT_EQUAL(ts_op_parse("", &op), -1);
+	CU_ASSERT_EQUAL(ts_op_parse("Verify", &op), -1);
+	CU_ASSERT_STRING_EQUAL(ts_op_str(TS_OP_NONE), "");
+	CU_ASSERT_STRING_EQUAL(ts_op_str((enum ts_op)99), "");
+	CU_ASSERT_PTR_NULL(ts_op_list_slot((enum ts_op)99));
+	CU_ASSERT_FALSE(ts_op_writes_cache(TS_OP_NONE));
+}
+
 static const struct unit_test tests[] = {
+	{ "operations", test_ops },
 	{ "claim values", test_claim_parse },
 	{ "terminal statuses", test_statuses },
 	{ "task ids are UUIDv4", test_task_ids },
