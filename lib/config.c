@@ -49,6 +49,7 @@ static const struct config CONFIG_DEFAULT = {
 	.hub_max_path_depth = 32,
 	.hub_max_dirs = 10000,
 	.hub_max_listing_bytes = 64ULL * 1024 * 1024,
+	.hub_check_interval = 86400,
 	.audit_max_events = 100000,
 	.notify_timeout_ms = 10000,
 	.notify_connect_timeout_ms = 3000,
@@ -126,6 +127,7 @@ static const struct ckey hub_keys[] = {
 	U("max_path_depth", hub_max_path_depth, 1, CONFIG_HUB_DEPTH_MAX),
 	U("max_dirs", hub_max_dirs, 1, 1000000),
 	ULL("max_listing_bytes", hub_max_listing_bytes, 1024, 1073741824),
+	U("check_interval_seconds", hub_check_interval, 0, 31536000),
 };
 static const struct ckey audit_keys[] = {
 	U("max_events", audit_max_events, 100, 10000000),

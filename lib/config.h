@@ -98,6 +98,9 @@ struct config {
 	unsigned hub_max_dirs;		/* directories implied; default 10000 */
 	unsigned long long hub_max_listing_bytes; /* every page; default
 					   64 MiB */
+	unsigned hub_check_interval;	/* seconds between two checks of a
+					   model; 0 = none scheduled; default
+					   86400 */
 
 	/* audit: */
 	unsigned audit_max_events;	/* stream cap; default 100000 */

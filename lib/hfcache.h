@@ -27,6 +27,9 @@ struct hfrepo {
 	size_t		 nb_files;	/* unique referenced blobs */
 	size_t		 nrevisions;	/* directories in snapshots/ */
 	uint64_t	 partial_bytes;	/* *.incomplete + unreferenced blobs */
+	char		 head[41];	/* the installed revision (hfrev_head):
+					   refs/main's commit, else the newest
+					   snapshot; "" when none */
 };
 
 struct hfscan {

@@ -59,6 +59,7 @@
 #include "fdio.h"
 #include "hfrefs.h"
 #include "hfrepo.h"
+#include "hfrev.h"
 #include "pypath.h"
 #include "sbuf.h"
 #include "strset.h"
@@ -807,6 +808,19 @@ out:
 	return e;
 }
 
+/* The content of refs/main, or NULL when there is none. */
+static const char *
+main_ref(const struct repoctx *c)
+{
+	size_t	 i;
+
+	for (i = 0; i < c->nrefs; i++)
+		if (strcmp(c->refs[i].name, "main") == 0)
+			return c->refs[i].commitlen == HFREFS_COMMIT_LEN ?
+			    c->refs[i].commit : NULL;
+	return NULL;
+}
+
 /* Releases what the scan of one repo holds. */
 static void
 repoctx_free(struct repoctx *c)
@@ -855,6 +869,7 @@ hfrepo_scan(int cachefd, const char *cache, const struct dirent *de,
 	repo->nb_files = c.nfiles;
 	repo->nrevisions = c.nrevs;
 	repo->partial_bytes = scan_partial(&c, true);
+	(void)hfrev_head(c.repofd, main_ref(&c), c.revs, c.nrevs, repo->head);
 out:
 	if (e != ERR_OK) {
 		free(repo->folder);

@@ -357,3 +357,45 @@ hub_snapshot_download(const struct hub_opts *opts, const char *cache_dir,
 	hubdl_free(&d);
 	return rc;
 }
+
+/* The listing of d, once hubmeta_get succeeded, handed to blob and out. */
+static void
+info_report(const struct hubdl *d, void (*blob)(void *, const char *,
+    uint64_t), void *arg, struct hub_revinfo *out)
+{
+	size_t	 i;
+
+	memcpy(out->commit, d->commit, sizeof(out->commit));
+	out->bytes_total = d->prog.bytes_total;
+	out->nfiles = d->nfiles;
+	for (i = 0; blob != NULL && i < d->nblobs; i++)
+		blob(arg, d->blobs[i].etag, d->blobs[i].size);
+}
+
+enum err
+hub_revision_info(const struct hub_opts *opts, const char *cache_dir,
+    const char *repo_id, const char *revision, const struct hub_callbacks *cb,
+    void (*blob)(void *arg, const char *etag, uint64_t size), void *arg,
+    struct hub_revinfo *out, char *msg, size_t msglen)
+{
+	struct hubdl	 d;
+	enum err	 rc;
+
+	memset(out, 0, sizeof(*out));
+	hubdl_init(&d, msg, msglen);
+	d.cb = cb;
+	d.cache_dir = cache_dir;
+	d.repo_id = repo_id != NULL ? repo_id : "";
+	d.revision = revision != NULL ? revision : "main";
+	if (dl_check_input(&d, opts) == ERR_OK &&
+	    dl_options(&d, opts) == ERR_OK) {
+		if (hubhttp_global_init() == -1)
+			hubdl_fail(&d, ERR_NOMEM, "libcurl initialisation "
+			    "failed");
+		else if (hubmeta_get(&d) == ERR_OK)
+			info_report(&d, blob, arg, out);
+	}
+	rc = d.err;
+	hubdl_free(&d);
+	return rc;
+}

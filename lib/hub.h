@@ -101,4 +101,28 @@ enum err	 hub_snapshot_download(const struct hub_opts *opts,
 		    const char *revision, const struct hub_callbacks *cb,
 		    char *msg, size_t msglen);
 
+/* What a revision holds, as its tree listing says. */
+struct hub_revinfo {
+	char		 commit[41];	/* the revision's commit */
+	uint64_t	 bytes_total;	/* every distinct blob once */
+	size_t		 nfiles;
+};
+
+/*
+ * Resolves revision (NULL: "main") of repo_id and lists its tree with
+ * the requests, checks and limits of hub_snapshot_download, without
+ * making anything in cache_dir (which may hold the listing's temporary
+ * files), then calls blob(arg, etag, size) once per distinct blob (etag
+ * 40 or 64 lowercase hex) and fills *out.  cb->progress is polled for a
+ * stop while requests wait (bytes_total 0); cb->admit is not called.
+ * Errors and messages as hub_snapshot_download's (offline mode is
+ * ERR_UPSTREAM before anything is sent).
+ */
+enum err	 hub_revision_info(const struct hub_opts *opts,
+		    const char *cache_dir, const char *repo_id,
+		    const char *revision, const struct hub_callbacks *cb,
+		    void (*blob)(void *arg, const char *etag, uint64_t size),
+		    void *arg, struct hub_revinfo *out, char *msg,
+		    size_t msglen);
+
 #endif

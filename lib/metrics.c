@@ -89,6 +89,16 @@ static const struct family families[MET__MAX] = {
 	[MET_WEBHOOK_GIVEN_UP] = { "mm_webhook_given_up_total", "Webhook "
 	    "deliveries given up after notify.delivery_attempts, by webhook",
 	    MK_COUNTER, "webhook", NULL, NULL, 0 },
+	[MET_HUB_CHECKS] = { "mm_hub_checks_total", "Models an update check "
+	    "handled, by outcome (checked, unknown to the hub, skipped while "
+	    "another operation held them, error)", MK_COUNTER, "outcome",
+	    NULL, NULL, 0 },
+	[MET_UPDATE_BYTES] = { "mm_update_fetched_bytes_total", "Bytes "
+	    "fetched from the hub by update jobs (the changed files)",
+	    MK_COUNTER, NULL, NULL, NULL, 0 },
+	[MET_UPDATE_FREED_BYTES] = { "mm_update_freed_bytes_total", "Bytes of "
+	    "the blobs only an old revision used, removed by update jobs",
+	    MK_COUNTER, NULL, NULL, NULL, 0 },
 };
 
 #undef B

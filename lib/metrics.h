@@ -66,6 +66,12 @@ enum metric {
 	MET_WEBHOOK_DELIVERED,	/* counter {webhook} (configured names) */
 	MET_WEBHOOK_FAILED,	/* counter {webhook}: failed attempts */
 	MET_WEBHOOK_GIVEN_UP,	/* counter {webhook} */
+	MET_HUB_CHECKS,		/* counter {outcome}: models a check looked
+				   up (checked, unknown), skipped or could
+				   not reach (error) */
+	MET_UPDATE_BYTES,	/* counter: bytes fetched by update jobs */
+	MET_UPDATE_FREED_BYTES,	/* counter: bytes of old revisions' blobs
+				   removed by update jobs */
 	MET__MAX
 };
 

@@ -87,6 +87,9 @@ enum err	 ts_claim_held(struct rconn *r, const char *model_id,
 #define TS_ALREADY_INSTALLED	"already_installed"
 #define TS_NOT_INSTALLED	"not_installed"
 #define TS_CANCELLED		"cancelled"
+/* The answer of POST /update for a model installed at the latest commit
+ * the last check saw (a start answer, with no task: never a task's). */
+#define TS_UP_TO_DATE		"up_to_date"
 
 #define TS_TTL			86400	/* claims and task hashes */
 #define TS_QUEUE_KEY		TS_KEY_PREFIX "queue"
