@@ -346,6 +346,8 @@ dl_completed(struct dlctx *dc)
 		dc->stop = STOP_LEASE;
 		return dl_stopped(dc);
 	}
+	if (j->published != NULL)
+		j->published(j, &dc->last);
 	rc = job_end(j, TS_COMPLETED, NULL);
 	log_info("task=%s model=%s event=download.completed bytes=%" PRIu64,
 	    j->task_id, j->model_id, dc->last.bytes_total);

@@ -10,6 +10,10 @@
  *   job.c       one job, in a child: lease, status "running", dispatch
  *   download.c  the download job
  *   delete.c    the delete job
+ *   update.c    the update job: a download of main, then the old
+ *               revision's removal
+ *   check.c     the check job (hub facts), and its scheduling by the
+ *               parent
  *   jobstate.c  what a job writes about its task: its lease, its ending
  *   notify.c    the notifier child: webhooks from the audit stream
  */
@@ -24,6 +28,8 @@
 #include "redisconn.h"
 #include "runq.h"
 #include "taskstate.h"
+
+struct hub_progress;
 
 /* Exit statuses of a job child. */
 #define JOB_EXIT_DONE		0	/* terminal status written */
@@ -78,6 +84,12 @@ struct job {
 	unsigned long long	 fetched;	/* bytes fetched (download) */
 	char			*result;	/* malloc'd JSON the task ends
 						   with (its "result"), or NULL */
+	/* An operation built on the download (update): called once the
+	 * snapshot is published, before the task ends completed; may set
+	 * result.  NULL for a plain download. */
+	void			(*published)(struct job *,
+				    const struct hub_progress *);
+	void			*opdata;	/* the operation's own state */
 	struct audit_sink	 audit;		/* the child's own */
 };
 
@@ -100,9 +112,18 @@ void	 endings_free(struct endings *l);
  * returns the child's exit status (JOB_EXIT_*).  Logs why it failed. */
 int	 job_main(const struct config *cfg, const struct ts_task *t);
 
-/* download.c, delete.c: run the operation; return the exit status. */
+/* download.c, delete.c, update.c, check.c: run the operation; return the
+ * exit status. */
 int	 job_download(struct job *j);
 int	 job_delete(struct job *j);
+int	 job_update(struct job *j);
+int	 job_check(struct job *j);
+
+/* check.c, in the parent: queues a deployment-wide check task when a
+ * curated model is due (nothing when hub.check_interval_seconds is 0 or
+ * the hub is offline).  Can't fail: Redis errors wait for the next call. */
+void	 check_schedule(struct rconn *r, const struct config *cfg,
+	    const struct registry *reg);
 
 /* jobstate.c */
 /* Retrying while Redis is away: a deadline and a doubling pause. */

@@ -65,6 +65,8 @@ lease_refused(struct job *j, enum err e)
 static int (*const job_ops[TS_OP_COUNT])(struct job *) = {
 	[TS_OP_DOWNLOAD] = job_download,
 	[TS_OP_DELETE] = job_delete,
+	[TS_OP_UPDATE] = job_update,
+	[TS_OP_CHECK] = job_check,
 };
 
 /* Runs the operation of the running task j; the exit status. */

@@ -481,6 +481,8 @@ tend(struct runner *rn)
 	now = mono_now();
 	if (now >= rn->next_hb) {
 		heartbeat(rn, now);
+		if (rn->up_since >= 0)
+			check_schedule(rn->redis, rn->cfg, rn->reg);
 		rn->next_hb = now + rn->cfg->heartbeat_interval;
 	}
 	enforce_limits(rn, now);

@@ -92,6 +92,9 @@ stack_up()
 	export ASAN_OPTIONS="log_path=$IT_DIR/asan/asan:abort_on_error=1:halt_on_error=1:detect_leaks=1"
 	export UBSAN_OPTIONS="log_path=$IT_DIR/asan/ubsan:print_stacktrace=1:halt_on_error=1"
 	export LSAN_OPTIONS="log_path=$IT_DIR/asan/lsan"
+	# The tests run without update checks of their own (hub requests a
+	# test does not expect) unless they ask for them (test_config).
+	[ -n "${MM_CONFIG:-}" ] || test_config
 	printf 'stack: %s (port %s)\n' "$IT_DIR" "$MM_PORT"
 	_it_start
 }
@@ -424,14 +427,16 @@ _it_stop_fakes()
 }
 
 # test_config KEY VALUE...: a copy of conf/mm.yaml (with the model files
-# beside it) where each KEY (a leaf key such as stall_seconds) has VALUE;
-# exports MM_CONFIG for stack_up and token_for.
+# beside it) where each KEY (a leaf key such as stall_seconds) has VALUE,
+# and check_interval_seconds is 0 unless given; exports MM_CONFIG for
+# stack_up and token_for.
 test_config()
 {
 	local d
 	d=$(mktemp -d "${MM_IT_TMP:-/tmp}/mm-conf.XXXXXX")
 	at_exit "rm -rf '$d'"
 	cp -r "$IT_ROOT/conf/models" "$IT_ROOT/conf/mm.yaml" "$d/"
+	set -- check_interval_seconds 0 "$@"
 	while [ $# -ge 2 ]; do
 		grep -Eq "^  $1:" "$d/mm.yaml" ||
 		    { fail "test_config: no key $1"; exit 1; }

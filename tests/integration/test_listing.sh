@@ -137,7 +137,8 @@ refused "$LONG" 'PATH_MAX' 'a path whose snapshot link exceeds PATH_MAX'
 
 # --- the default hub.max_dirs ----------------------------------------------
 
-cp "$IT_ROOT/conf/mm.yaml" "$MM_CONFIG"
+sed -E 's|^(  check_interval_seconds:)[^#]*|\1 0  |' "$IT_ROOT/conf/mm.yaml" \
+    >"$MM_CONFIG"
 before=$(grep -c 'runner.reloaded' "$MM_VAR/log/mm-jobd.log" || true)
 kill -HUP "$(pid_of jobd)"
 wait_for 30 eval '[ "$(grep -c runner.reloaded "$MM_VAR/log/mm-jobd.log")" -gt "$before" ]' ||
