@@ -74,6 +74,7 @@ struct params {
 	int		 include_cache_size;
 	int		 force_refresh_cache;
 	int		 confirm;
+	int		 keep_old;	/* POST /update */
 	const char	*model_id;	/* borrowed from the query or body */
 	char		 task_id[37];	/* canonical UUID */
 	unsigned	 limit;		/* the audit's page size */
@@ -110,6 +111,7 @@ struct req {
 	int		 want_cols;	/* route: fetch cols with the user */
 	int		 have_cols;	/* cols fetched */
 	int		 claims_sent;	/* list's MGET: 1 sent, -1 failed */
+	int		 facts_sent;	/* its hub facts' MGET: the same */
 	struct db_collections cols;	/* of the embedding models */
 	struct params	 p;
 	int		 status;	/* status written, for the log */
@@ -215,6 +217,11 @@ const struct hfrepo *scan_installed(struct req *r, const char *id,
 		    struct scanview *sv);
 void		 start_task(struct req *r, const char *model_id,
 		    enum ts_op op, cJSON *warnings);
+int		 claim_or_answer(struct req *r, const char *model_id,
+		    enum ts_op op, const char *id, cJSON **warnings);
+void		 enqueue_claimed(struct req *r, const char *model_id,
+		    enum ts_op op, const char *id, cJSON *warnings,
+		    const char *const *fields, int nfields);
 void		 handle_download(struct req *r);
 void		 handle_task(struct req *r);
 void		 handle_cancel(struct req *r);
@@ -222,5 +229,20 @@ void		 handle_cancel(struct req *r);
 /* usage.c */
 void		 handle_usage(struct req *r);
 void		 handle_delete(struct req *r);
+
+/* revisions.c: hub facts in the list, update checks, updates, and disk
+ * admission at request time */
+struct hubfacts;
+struct sbuf;
+void		 revs_prefetch(struct req *r);
+struct hubfacts	*revs_facts(struct req *r);
+void		 revs_prefetch_end(struct req *r);
+void		 revs_list_fields(struct sbuf *b, const struct hubfacts *f,
+		    const struct hfscan *scan, const char *model_id);
+int		 revs_admit(struct req *r, const char *model_id,
+		    enum ts_op op, const char *task_id,
+		    const struct scanview *sv);
+void		 handle_check_updates(struct req *r);
+void		 handle_update(struct req *r);
 
 #endif

@@ -13,6 +13,7 @@
 #include "extern.h"
 #include "log.h"
 #include "redisconn.h"
+#include "revstore.h"
 #include "sbuf.h"
 #include "taskstate.h"
 
@@ -26,6 +27,7 @@ struct listctx {
 	struct db_collections	 cols;
 	struct scanview		 sv;
 	int			 task_store_down; /* Redis did not answer */
+	struct hubfacts		*facts;		/* per model, or NULL */
 };
 
 /* The service warning of a task store (Redis) that is down: what the
@@ -350,6 +352,9 @@ add_model(struct sbuf *b, const struct listctx *lc, size_t i)
 	sbuf_adds(b, ",\"active_operation\":");
 	add_string_or_null(b, c != NULL && c->op != TS_OP_NONE ?
 	    ts_op_str(c->op) : NULL);
+	/* Appended (revisions): sizes, revisions and updates. */
+	revs_list_fields(b, lc->facts != NULL ? &lc->facts[i] : NULL,
+	    lc->sv.scan, m->id);
 	sbuf_adds(b, "}");
 }
 
@@ -403,6 +408,8 @@ list_prefetch(struct req *r)
 
 	r->claims_sent = ts_active_send(r->app->redis, r->app->list.ids,
 	    r->app->reg->n) == ERR_OK ? 1 : -1;
+	if (r->claims_sent == 1)
+		revs_prefetch(r);
 }
 
 /* Reads and drops the reply of list_prefetch if the list did not. */
@@ -413,6 +420,7 @@ list_prefetch_end(struct req *r)
 	if (r->claims_sent == 1)
 		ts_active_drop(r->app->redis);
 	r->claims_sent = 0;
+	revs_prefetch_end(r);
 }
 
 /* Reads the claims and the generation (one MGET, sent by list_prefetch
@@ -547,6 +555,7 @@ handle_list(struct req *r)
 	lc.reg = r->app->reg;
 	lc.cache = &r->app->list;
 	load_claims(r, &lc, &have_gen, &gen);
+	lc.facts = revs_facts(r);
 	/* A forced refresh is for every responder: bump the generation so
 	 * the others drop their scan too (ours is then as new as that). */
 	if (r->p.force_refresh_cache &&
@@ -560,6 +569,7 @@ handle_list(struct req *r)
 	    &lc.sv);
 	resp_ok_text(r, list_text(r, &lc));
 out:
+	free(lc.facts);
 	free(lc.claims);
 	db_collections_free(&lc.cols);
 }

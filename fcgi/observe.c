@@ -57,10 +57,10 @@ outcome_label(const struct req *r)
 {
 	static const char *const statuses[] = { TS_PENDING, TS_RUNNING,
 	    TS_COMPLETED, TS_FAILED, TS_ALREADY_INSTALLED, TS_NOT_INSTALLED,
-	    TS_CANCELLED, NULL };
+	    TS_CANCELLED, TS_UP_TO_DATE, NULL };
 	static const char *const conflicts[] = { "cross_op_exclusion",
 	    "in_use_block", "requires_confirmation", "task_finished",
-	    "not_cancellable", NULL };
+	    "not_cancellable", "insufficient_space", NULL };
 
 	switch (r->status) {
 	case 200: return one_of(r->note.outcome, statuses, "other");
@@ -140,6 +140,10 @@ event_name(const struct req *r)
 		return ok ? "download.requested" : "download.refused";
 	if (strcmp(r->operation, "delete") == 0)
 		return ok ? "delete.requested" : "delete.refused";
+	if (strcmp(r->operation, "update") == 0)
+		return ok ? "update.requested" : "update.refused";
+	if (strcmp(r->operation, "check") == 0)
+		return ok ? "check.requested" : "check.refused";
 	return ok ? "task.cancelled" : "task.cancel_refused";
 }
 
@@ -163,7 +167,8 @@ event_of(const struct req *r, struct audit_event *e)
 	e->outcome = outcome_label(r);
 	e->http_status = r->status;
 	e->detail = *n->detail ? n->detail : NULL;
-	e->confirm = strcmp(r->operation, "delete") == 0 ? r->p.confirm : -1;
+	e->confirm = strcmp(r->operation, "delete") == 0 ||
+	    strcmp(r->operation, "update") == 0 ? r->p.confirm : -1;
 	e->warnings = n->warnings;
 	e->cid = r->cid;
 	e->duration = -1;

@@ -54,6 +54,12 @@ static void	check_stream_id(struct req *, const struct pspec *,
 		    const char *, cJSON *);
 static void	check_filter(struct req *, const struct pspec *,
 		    const char *, cJSON *);
+static void	check_body_field(struct req *, const struct pspec *,
+		    const char *, cJSON *);
+static void	check_body_bool(struct req *, const struct pspec *,
+		    const char *, cJSON *);
+static void	check_update_extras(struct req *, const struct pspec *,
+		    const char *, cJSON *);
 
 /* The parameters of every endpoint. */
 enum pid {
@@ -70,6 +76,10 @@ enum pid {
 	P_BEFORE,
 	P_FILTER_MODEL_ID,
 	P_FILTER_USER,
+	P_UPDATE_MODEL_ID,	/* POST /update's body, then its extras */
+	P_UPDATE_KEEP_OLD,
+	P_UPDATE_CONFIRM,
+	P_UPDATE_EXTRAS,
 	P__MAX
 };
 
@@ -96,6 +106,13 @@ static const struct pspec pspecs[P__MAX] = {
 	[P_FILTER_MODEL_ID] = PSPEC("model_id", IN_QUERY, f_model_id,
 	    check_filter),
 	[P_FILTER_USER] = PSPEC("user", IN_QUERY, f_user, check_filter),
+	[P_UPDATE_MODEL_ID] = PSPEC("model_id", IN_BODY, model_id,
+	    check_body_field),
+	[P_UPDATE_KEEP_OLD] = PSPEC("keep_old", IN_BODY, keep_old,
+	    check_body_bool),
+	[P_UPDATE_CONFIRM] = PSPEC("confirm", IN_BODY, confirm,
+	    check_body_bool),
+	[P_UPDATE_EXTRAS] = PSPEC("", IN_BODY, model_id, check_update_extras),
 };
 
 #define ROUTE_PARAMS_MAX	4
@@ -140,6 +157,12 @@ static const struct route routes[] = {
 	{ .name = "cancel", .operation = "cancel", .method = "POST",
 	  .suffix = "/cancel", .has_arg = 1,
 	  .handler = handle_cancel, .params = { P_TASK_ID } },
+	{ .name = "update", .operation = "update", .method = "POST",
+	  .suffix = "/update", .body = 1, .handler = handle_update,
+	  .params = { P_UPDATE_MODEL_ID, P_UPDATE_KEEP_OLD, P_UPDATE_CONFIRM,
+	  P_UPDATE_EXTRAS } },
+	{ .name = "check_updates", .operation = "check", .method = "POST",
+	  .suffix = "/check-updates", .handler = handle_check_updates },
 };
 
 #define NROUTES	(sizeof(routes) / sizeof(routes[0]))
@@ -550,30 +573,42 @@ add_extra(cJSON *errs, const cJSON *member)
 	    "Extra inputs are not permitted", cJSON_Duplicate(member, 1));
 }
 
-/* One error per member other than name, with its last value (Python's
+/* 1 if s is one of the NULL-terminated names. */
+static int
+name_in(const char *s, const char *const *names)
+{
+
+	for (; *names != NULL; names++)
+		if (strcmp(s, *names) == 0)
+			return 1;
+	return 0;
+}
+
+/* One error per member not in names, with its last value (Python's
  * dict); out of memory, one per member, duplicates too. */
 static void
-body_extras(const struct req *r, const char *name, cJSON *errs)
+body_extras(const struct req *r, const char *const *names, cJSON *errs)
 {
 	const cJSON	**vals, *c;
 	size_t		 i, n;
 
 	if ((vals = json_dict_values(r->json, &n)) == NULL) {
 		cJSON_ArrayForEach(c, r->json)
-			if (strcmp(c->string, name) != 0)
+			if (!name_in(c->string, names))
 				add_extra(errs, c);
 		return;
 	}
 	for (i = 0; i < n; i++)
-		if (vals[i] != NULL && strcmp(vals[i]->string, name) != 0)
+		if (vals[i] != NULL && !name_in(vals[i]->string, names))
 			add_extra(errs, vals[i]);
 	free(vals);
 }
 
-/* The body model {"<name>": str} with extra fields forbidden; the string
- * is borrowed from r->json. */
+/* A required string member of the body, which must be an object (the
+ * first member of the body's model checks that); the string is borrowed
+ * from r->json. */
 static void
-check_body_string(struct req *r, const struct pspec *ps, const char *unused,
+check_body_field(struct req *r, const struct pspec *ps, const char *unused,
     cJSON *errs)
 {
 	cJSON	*v;
@@ -588,7 +623,64 @@ check_body_string(struct req *r, const struct pspec *ps, const char *unused,
 		    "Input should be a valid string", cJSON_Duplicate(v, 1));
 	else
 		*(const char **)pfield(r, ps) = v->valuestring;
-	body_extras(r, ps->name, errs);
+}
+
+/* The body model {"<name>": str} with extra fields forbidden. */
+static void
+check_body_string(struct req *r, const struct pspec *ps, const char *unused,
+    cJSON *errs)
+{
+	const char	*names[] = { ps->name, NULL };
+
+	check_body_field(r, ps, unused, errs);
+	if (r->json != NULL && cJSON_IsObject(r->json))
+		body_extras(r, names, errs);
+}
+
+/*
+ * An optional boolean member of an object body (absent: false), read as
+ * pydantic's lax mode does: true/false, the integers 0 and 1, and the
+ * strings valid_bool accepts.  Another string or number is bool_parsing,
+ * any other type bool_type.
+ */
+static void
+check_body_bool(struct req *r, const struct pspec *ps, const char *unused,
+    cJSON *errs)
+{
+	cJSON	*v;
+	int	 b = -1;
+
+	if (r->json == NULL || !cJSON_IsObject(r->json) ||
+	    (v = json_last(r->json, ps->name)) == NULL)
+		return;
+	if (cJSON_IsBool(v))
+		b = cJSON_IsTrue(v);
+	else if (cJSON_IsNumber(v) && (v->valuedouble == 0 ||
+	    v->valuedouble == 1))
+		b = v->valuedouble == 1;
+	else if (cJSON_IsString(v) && valid_bool(v->valuestring, &b) == -1)
+		b = -1;
+	if (b != -1)
+		*(int *)pfield(r, ps) = b;
+	else if (cJSON_IsString(v) || cJSON_IsNumber(v))
+		verr_add(errs, "bool_parsing", "body", ps->name, "Input should "
+		    "be a valid boolean, unable to interpret input",
+		    cJSON_Duplicate(v, 1));
+	else
+		verr_add(errs, "bool_type", "body", ps->name, "Input should be "
+		    "a valid boolean", cJSON_Duplicate(v, 1));
+}
+
+/* The members POST /update's body forbids: all but its three. */
+static void
+check_update_extras(struct req *r, const struct pspec *ps,
+    const char *unused, cJSON *errs)
+{
+	static const char *const names[] = { "model_id", "keep_old",
+	    "confirm", NULL };
+
+	if (r->json != NULL && cJSON_IsObject(r->json))
+		body_extras(r, names, errs);
 }
 
 /* The audit's page size: an integer in 1..AUDIT_LIMIT_MAX, default 100
