@@ -577,6 +577,7 @@ drop_finish(struct drop *dp)
 
 	if (hfwrite_rmtree(dp->stagefd, dp->old) == -1)
 		return drop_fail(dp, ERR_IO, HUBSNAP_STAGING);
+	(void)unlinkat(dp->repofd, HUBSNAP_STAGING, AT_REMOVEDIR); /* empty */
 	snprintf(name, sizeof(name), "%s.json", dp->old);
 	if ((trees = dirat_fd(dp->repofd, "trees")) != -1) {
 		if (unlinkat(trees, name, 0) == -1 && errno != ENOENT) {

@@ -28,6 +28,7 @@ const CONFLICT_REASON = {
 	requires_confirmation: 'confirmation required',
 	task_finished: 'the task had already ended',
 	not_cancellable: 'a running delete cannot be cancelled',
+	insufficient_space: 'not enough disk space',
 };
 
 // Why a request was refused, by outcome, when the server gave no detail.
@@ -46,6 +47,7 @@ const OUTCOME_BADGE = {
 	completed: ['Completed', 'ok'],
 	already_installed: ['Already installed', 'neutral'],
 	not_installed: ['Already removed', 'neutral'],
+	up_to_date: ['Up to date', 'neutral'],
 	cancelled: ['Cancelled', 'neutral'],
 	failed: ['Failed', 'failed'],
 };
@@ -64,6 +66,8 @@ const REFUSED_WHAT = {
 	'download.refused': 'Download refused',
 	'delete.refused': 'Delete refused',
 	'task.cancel_refused': 'Cancel refused',
+	'update.refused': 'Update refused',
+	'check.refused': 'Update check refused',
 };
 
 // capital(s): s with its first letter in upper case.
@@ -129,9 +133,15 @@ export function describeEvent(ev) {
 		return {what: 'Download requested', extra: null, badge};
 	case 'delete.requested':
 		return {what: 'Delete requested' + deleteNote(ev), extra: null, badge};
+	case 'update.requested':
+		return {what: 'Update requested' + deleteNote(ev), extra: null, badge};
+	case 'check.requested':
+		return {what: 'Update check requested', extra: null, badge};
 	case 'download.refused':
 	case 'delete.refused':
 	case 'task.cancel_refused':
+	case 'update.refused':
+	case 'check.refused':
 		return {...refusal(ev), badge: ['Refused', 'refused']};
 	case 'task.cancelled':
 		return {what: ev.outcome === 'cancelled' ? 'Cancelled' :

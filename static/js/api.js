@@ -109,6 +109,14 @@ export function createApi({getToken, onAuthError}) {
 		usage(modelId) {
 			return request('GET', '/usage', {query: {model_id: modelId}});
 		},
+		// updateModel(modelId, {confirm, keepOld}): POST /update.
+		updateModel(modelId, {confirm = false, keepOld = false} = {}) {
+			return request('POST', '/update', {body: {model_id: modelId,
+			    keep_old: keepOld, confirm}});
+		},
+		checkUpdates() {
+			return request('POST', '/check-updates');
+		},
 		deleteModel(modelId, confirm) {
 			return request('DELETE', '/cache', {query: {model_id: modelId,
 			    confirm: confirm ? 'true' : 'false'}});

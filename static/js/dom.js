@@ -79,6 +79,7 @@ const ICONS = {
 	logout: ['M15 4h4v16h-4', 'M10 8l-4 4 4 4', 'M6 12h10'],
 	spinner: ['M12 3a9 9 0 1 0 9 9'],
 	activity: ['M3 12h4l3-7 4 14 3-7h4'],
+	upgrade: ['M12 3a9 9 0 1 0 0 18a9 9 0 1 0 0-18', 'M12 16V8', 'M8 12l4-4 4 4'],
 };
 
 // icon(name, extraClass): a decorative SVG icon (aria-hidden).

@@ -18,6 +18,8 @@ import {TYPES, TYPE_LABEL, STATUS_FILTERS, countByType, filterModels,
     skeleton, updateDownloadView, downloadState, runningText} from './view.js';
 import {renderAuthPanel} from './signin.js';
 import {createActivity} from './activity.js';
+import {createUpdater, updateEndToast, wireChecker, listedOp,
+    isFetchOp} from './revisions.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -154,7 +156,7 @@ function planRecheck() {
 function syncTasks() {
 	for (const m of state.data.models || []) {
 		if (m.active_download_task_id)
-			tracker.track(m.id, m.active_download_task_id, 'download');
+			tracker.track(m.id, m.active_download_task_id, listedOp(m));
 		else if (m.active_delete_task_id)
 			tracker.track(m.id, m.active_delete_task_id, 'delete');
 	}
@@ -252,7 +254,8 @@ function renderStripNow() {
 			items.push({model: m, text: runningText(e)});
 		else if (!e && (m.active_download_task_id || m.active_delete_task_id))
 			items.push({model: m, text: m.active_download_task_id ?
-			    'Downloading' : 'Deleting'});
+			    (listedOp(m) === 'update' ? 'Updating' : 'Downloading') :
+			    'Deleting'});
 	}
 	const strip = $('strip');
 	const key = focusKeyOfActive();
@@ -268,6 +271,7 @@ function renderChrome() {
 	const refresh = $('refresh');
 	refresh.hidden = !!state.auth;
 	$('activity-toggle').hidden = !!state.auth;
+	$('check-updates').hidden = !!state.auth;
 	refresh.setAttribute('aria-busy', state.loading ? 'true' : 'false');
 	refresh.classList.toggle('is-loading', state.loading);
 	const token = getToken();
@@ -484,8 +488,8 @@ function nameOf(modelId) {
 function taskChanged(entry, what) {
 	const name = nameOf(entry.modelId);
 	if (what === 'start') {
-		announce((entry.op === 'download' ? 'Download of ' : 'Delete of ') +
-		    name + ' started');
+		announce(entry.op.charAt(0).toUpperCase() + entry.op.slice(1) +
+		    ' of ' + name + ' started');
 	} else if (what === 'lost') {
 		announce('Connection lost while following ' + name + '; retrying', true);
 		scheduleRefresh();
@@ -507,7 +511,7 @@ function taskChanged(entry, what) {
 // announceMilestone(entry, name): says every quarter of a download, and a
 // retry of the hub, once.
 function announceMilestone(entry, name) {
-	if (entry.op !== 'download' || entry.lost)
+	if (!isFetchOp(entry.op) || entry.lost)
 		return;
 	const st = downloadState(entry);
 	const p = entry.progress || {};
@@ -526,7 +530,10 @@ function announceMilestone(entry, name) {
 function taskEnded(entry, p) {
 	const name = nameOf(entry.modelId);
 	const status = p.status;
-	if (entry.op === 'download') {
+	const updated = entry.op === 'update' ? updateEndToast(p, name) : null;
+	if (updated) {
+		toast(...updated);
+	} else if (entry.op === 'download') {
 		if (status === 'completed')
 			toast('Model download completed: ' + name, 'success');
 		else if (status === 'already_installed')
@@ -536,7 +543,7 @@ function taskEnded(entry, p) {
 		else if (status === 'failed')
 			toast('Download of ' + name + ' failed: ' +
 			    (p.error || 'Download failed'), 'error');
-	} else {
+	} else if (entry.op === 'delete') {
 		if (status === 'completed' || status === 'not_installed')
 			toast('Model deleted successfully: ' + name, 'success');
 		else if (status === 'cancelled')
@@ -568,9 +575,25 @@ function conflictToast(err, op, model) {
 		    ' failed: ' + explainError(err), 'error');
 }
 
+const update = createUpdater({
+	api, toast, isAuthError, nameOf, focusBack,
+	track: (modelId, taskId) => tracker.track(modelId, taskId, 'update'),
+	refresh: scheduleRefresh,
+	setBusy(modelId, on) {
+		if (on)
+			state.busy.add(modelId);
+		else
+			state.busy.delete(modelId);
+		state.focusNext = 'upd:' + modelId;
+		renderList();
+		activity.touched(modelId);
+	},
+});
+
 const actions = {
 	download: startDownload,
 	remove: askDelete,
+	update,
 	async cancel(entry) {
 		if (entry.cancelling)
 			return;
@@ -590,10 +613,13 @@ const actions = {
 		activity.touched(entry.modelId);
 	},
 	retry(entry, model) {
-		state.focusNext = (entry.op === 'download' ? 'dl:' : 'del:') + model.id;
+		const key = {download: 'dl:', update: 'upd:'}[entry.op] || 'del:';
+		state.focusNext = key + model.id;
 		tracker.dismiss(model.id);
 		if (entry.op === 'download')
 			startDownload(model);
+		else if (entry.op === 'update')
+			update(model);
 		else
 			askDelete(model);
 	},
@@ -796,6 +822,8 @@ function wireControls() {
 			loadList({sort: true});
 		activity.refresh();
 	});
+	wireChecker($('check-updates'), {api, toast, announce, isAuthError,
+	    refresh: scheduleRefresh});
 	const signout = $('signout');
 	signout.prepend(icon('logout'));
 	signout.addEventListener('click', signOut);

@@ -5,6 +5,8 @@
 import {h, icon, clear, append} from './dom.js';
 import {formatSize, formatSizeOf, formatBytes, formatSpeed, formatEta,
     percentOf, plural} from './format.js';
+import {downloadLabel, updateBadge, updateButton, hasUpdate, isFetchOp,
+    listedOp} from './revisions.js';
 
 // Speed and ETA older than this are not shown (the download stalled, or
 // the polls fail).
@@ -334,7 +336,8 @@ export function downloadState(entry) {
 	const total = p ? Number(p.bytes_total) || 0 : 0;
 	const done = p ? Number(p.bytes_downloaded) || 0 : 0;
 	const percent = total > 0 ? percentOf(done, total) : null;
-	let label = percent === null ? 'Starting...' : 'Downloading...';
+	let label = percent === null ? 'Starting...' :
+	    entry.op === 'update' ? 'Updating...' : 'Downloading...';
 	if (p && p.last_error && Number(p.attempt) > 0) {
 		label = p.last_error + ', retrying ' + p.attempt +
 		    (Number(p.attempt_max) > 0 ? '/' + p.attempt_max : '');
@@ -349,10 +352,11 @@ export function downloadState(entry) {
 // runningText(entry): the short state of a task, for the card's badge and
 // the "In progress" strip ("Downloading 41%", "Deleting").
 export function runningText(entry) {
-	if (entry.op !== 'download')
+	if (!isFetchOp(entry.op))
 		return 'Deleting';
+	const verb = entry.op === 'update' ? 'Updating' : 'Downloading';
 	const {percent} = downloadState(entry);
-	return percent === null ? 'Downloading' : 'Downloading ' + percent + '%';
+	return percent === null ? verb : verb + ' ' + percent + '%';
 }
 
 // The download progress block of a tracked task: built once, then updated
@@ -363,7 +367,8 @@ function buildDownloadView(entry, model, actions) {
 	const pct = h('span', {class: 'progress-pct'});
 	const fill = h('div', {class: 'bar-fill'});
 	const bar = h('div', {class: 'bar', attrs: {role: 'progressbar',
-	    'aria-label': 'Download progress of ' + displayName(model),
+	    'aria-label': (entry.op === 'update' ? 'Update' : 'Download') +
+	    ' progress of ' + displayName(model),
 	    'aria-valuemin': '0', 'aria-valuemax': '100'}}, fill);
 	const speed = h('span', {class: 'progress-speed'});
 	const eta = h('span', {class: 'progress-eta'});
@@ -373,7 +378,8 @@ function buildDownloadView(entry, model, actions) {
 	    attrs: {type: 'button'}, dataset: {focusKey: 'cancel:' + model.id},
 	    on: {click: () => actions.cancel(entry)}},
 	    icon('stop'), cancelLabel,
-	    h('span', {class: 'sr-only', text: ' download of ' + displayName(model)}));
+	    h('span', {class: 'sr-only', text: ' ' + entry.op + ' of ' +
+	    displayName(model)}));
 	const root = h('div', {class: 'progress-block', dataset: {kind: 'download'}},
 	    h('div', {class: 'progress-head'},
 	    h('span', {class: 'progress-label'}, icon('spinner', 'spin'), label),
@@ -381,7 +387,7 @@ function buildDownloadView(entry, model, actions) {
 	    bar,
 	    h('div', {class: 'progress-foot'},
 	    h('span', {class: 'progress-rate'}, speed, eta, files), cancel));
-	return {kind: 'download', root, label, bytes, pct, bar, fill, speed, eta,
+	return {kind: entry.op, root, label, bytes, pct, bar, fill, speed, eta,
 	    files, cancel, cancelLabel};
 }
 
@@ -389,7 +395,7 @@ function buildDownloadView(entry, model, actions) {
 // from the entry's last poll.
 export function updateDownloadView(entry) {
 	const v = entry.view;
-	if (!v || v.kind !== 'download')
+	if (!v || !isFetchOp(v.kind))
 		return;
 	const p = entry.progress;
 	const st = downloadState(entry);
@@ -427,11 +433,11 @@ export function updateDownloadView(entry) {
 // buildFailedView(entry, model, actions): a failed task's error, Retry and
 // dismiss.
 function buildFailedView(entry, model, actions) {
-	const isDownload = entry.op === 'download';
 	const p = entry.progress;
-	const message = p && p.error ? p.error :
-	    (isDownload ? 'Download failed' : 'Delete failed');
-	const what = isDownload ? 'download of ' : 'delete of ';
+	const message = p && p.error ? p.error : entry.op === 'update' ?
+	    'Update failed' : entry.op === 'download' ? 'Download failed' :
+	    'Delete failed';
+	const what = entry.op + ' of ';
 	const root = h('div', {class: 'error-block', dataset: {kind: 'failed'}},
 	    icon('alert', 'error-icon'),
 	    h('p', {class: 'error-text', text: message}),
@@ -465,8 +471,9 @@ function statusBadge(model, entry, claimed) {
 	return h('span', {class: 'status status-available', text: 'Available'});
 }
 
-// buildTitle(model, badge, changed): name, marks and the repo id.
-function buildTitle(model, badge, changed) {
+// buildTitle(model, badge, changed, update): name, marks (the update
+// badge, if any) and the repo id.
+function buildTitle(model, badge, changed, update) {
 	return h('div', {class: 'card-head'},
 	    h('div', {class: 'card-title'},
 	    h('h3', {class: 'card-name', text: displayName(model)}),
@@ -474,7 +481,7 @@ function buildTitle(model, badge, changed) {
 	    h('span', {class: 'badge badge-default',
 	    attrs: {title: 'The system default embedding model'}},
 	    'System default') : null,
-	    badge,
+	    badge, update,
 	    changed ? h('span', {class: 'changed-note',
 	    text: changed === 'installed' ? 'Just installed' : 'Just removed'}) : null),
 	    h('p', {class: 'card-repo'}, h('code', {class: 'mono', text: model.id})));
@@ -504,8 +511,8 @@ function buildStats(model) {
 // "Recent activity", shown in the details.
 export function buildCard(model, {entry, busy, expanded, changed, actions, recent}) {
 	const used = model.used_by_collections || [];
-	const dlActive = !!entry && entry.op === 'download' && !entry.failed;
-	const dlFailed = !!entry && entry.op === 'download' && entry.failed;
+	const dlActive = !!entry && isFetchOp(entry.op) && !entry.failed;
+	const dlFailed = !!entry && isFetchOp(entry.op) && entry.failed;
 	const delActive = !!entry && entry.op === 'delete' && !entry.failed;
 	const delFailed = !!entry && entry.op === 'delete' && entry.failed;
 	const claimedDelete = !entry && !!model.active_delete_task_id;
@@ -529,7 +536,12 @@ export function buildCard(model, {entry, busy, expanded, changed, actions, recen
 		    dataset: {focusKey: 'dl:' + model.id, action: 'download'},
 		    on: {click: () => actions.download(model)}},
 		    icon(busy ? 'spinner' : 'download', busy ? 'spin' : ''),
-		    named('Download', model)));
+		    downloadLabel(model, name)));
+	}
+	if (hasUpdate(model) && !downloading) {
+		actionsEl.appendChild(updateButton(model, {name, busy,
+		    disabled: hasDelete, why: hasDelete ? 'Delete in progress' : null,
+		    onClick: () => actions.update(model)}));
 	}
 	let blockedHint = null;
 	if (model.is_installed) {
@@ -582,7 +594,7 @@ export function buildCard(model, {entry, busy, expanded, changed, actions, recen
 	if (entry) {
 		const kind = entry.failed ? 'failed' : entry.op;
 		if (!entry.view || entry.view.kind !== kind) {
-			entry.view = kind === 'download' ?
+			entry.view = isFetchOp(kind) ?
 			    buildDownloadView(entry, model, actions) :
 			    kind === 'failed' ? buildFailedView(entry, model, actions) :
 			    {kind: 'delete', root: buildBusyLine('Deleting model files...')};
@@ -591,17 +603,20 @@ export function buildCard(model, {entry, busy, expanded, changed, actions, recen
 	} else if (claimedDelete) {
 		slot.appendChild(buildBusyLine('Deletion in progress...'));
 	} else if (claimedDownload) {
-		slot.appendChild(buildBusyLine('Download in progress...'));
+		slot.appendChild(buildBusyLine(listedOp(model) === 'update' ?
+		    'Update in progress...' : 'Download in progress...'));
 	}
 
 	const badge = statusBadge(model, entry, claimedDelete ? 'Deleting' :
-	    claimedDownload ? 'Downloading' : null);
+	    claimedDownload ? (listedOp(model) === 'update' ? 'Updating' :
+	    'Downloading') : null);
 	const card = h('article', {class: 'card' +
 	    (model.is_installed ? ' is-installed' : '') + (changed ? ' is-changed' : ''),
 	    attrs: {'aria-label': name, id: domId('card', model.id), tabindex: '-1'},
 	    dataset: {modelId: model.id, focusKey: 'card:' + model.id}},
 	    h('div', {class: 'card-main'},
-	    h('div', {class: 'card-info'}, buildTitle(model, badge, changed),
+	    h('div', {class: 'card-info'}, buildTitle(model, badge, changed,
+	    entry || claimedDownload || claimedDelete ? null : updateBadge(model)),
 	    h('p', {class: 'card-desc', text: model.description || ''}),
 	    buildStats(model)),
 	    actionsEl),

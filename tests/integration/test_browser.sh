@@ -40,7 +40,7 @@ for repo in BAAI/bge-small-en-v1.5 BAAI/bge-base-en-v1.5 intfloat/e5-small-v2 \
 done
 
 start_fake fakehub node "$IT_ROOT/tests/fakehub/fakehub.js" --root "$HUB" --port 0
-export HF_ENDPOINT=$FAKE_URL MM_FAKEHUB_URL=$FAKE_URL
+export HF_ENDPOINT=$FAKE_URL MM_FAKEHUB_URL=$FAKE_URL MM_FAKEHUB_ROOT=$HUB
 start_fake vecpipe node "$IT_ROOT/tests/fakevecpipe/fakevecpipe.js" --port 0
 export SEARCH_API_URL=$FAKE_URL
 

@@ -143,6 +143,7 @@ assert_eq "extra.txt,tokenizer.json" "$fetched" \
     "only the changed files were fetched (the hub's log)"
 assert_eq "$NEW" "$(cat "$repo/refs/main")" "refs/main moved"
 assert_file_absent "$repo/snapshots/$OLD" "the old snapshot is gone"
+assert_file_absent "$repo/.mm-staging" "nothing left in .mm-staging"
 assert_file_absent "$repo/blobs/${own##*/}" "the old revision's own blob is gone"
 assert_ok "the shared blob is kept" test -f "$repo/blobs/${shared##*/}"
 assert_eq "$shared" "$(readlink "$repo/snapshots/$NEW/model.safetensors")" \
@@ -366,8 +367,8 @@ assert_ok "the next checks are spread over the interval +-10 %" awk \
 # --- offline: not a request ----------------------------------------------------
 
 export HF_HUB_OFFLINE=1
-redis_cli DEL model-manager:hub-due >/dev/null
 stack_restart
+redis_cli DEL model-manager:hub-due >/dev/null	# every model due
 hub_reset
 sleep 2		# two heartbeats: nothing is scheduled
 check_now
