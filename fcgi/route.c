@@ -658,8 +658,8 @@ check_body_bool(struct req *r, const struct pspec *ps, const char *unused,
 	else if (cJSON_IsNumber(v) && (v->valuedouble == 0 ||
 	    v->valuedouble == 1))
 		b = v->valuedouble == 1;
-	else if (cJSON_IsString(v) && valid_bool(v->valuestring, &b) == -1)
-		b = -1;
+	else if (cJSON_IsString(v))
+		(void)valid_bool(v->valuestring, &b);	/* b stays -1 if not */
 	if (b != -1)
 		*(int *)pfield(r, ps) = b;
 	else if (cJSON_IsString(v) || cJSON_IsNumber(v))

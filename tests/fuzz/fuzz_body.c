@@ -182,6 +182,25 @@ handle_delete(struct req *r)
 	handled(r);
 }
 
+void
+handle_update(struct req *r)
+{
+
+	check_model_id(r);
+	if (r->json == NULL || !cJSON_IsObject(r->json) ||
+	    (r->p.keep_old != 0 && r->p.keep_old != 1) ||
+	    (r->p.confirm != 0 && r->p.confirm != 1))
+		abort();
+	handled(r);
+}
+
+void
+handle_check_updates(struct req *r)
+{
+
+	handled(r);
+}
+
 static void
 check_task_id(const struct req *r)
 {
