@@ -54,6 +54,8 @@ static void	check_stream_id(struct req *, const struct pspec *,
 		    const char *, cJSON *);
 static void	check_filter(struct req *, const struct pspec *,
 		    const char *, cJSON *);
+static void	check_policy(struct req *, const struct pspec *,
+		    const char *, cJSON *);
 
 /* The parameters of every endpoint. */
 enum pid {
@@ -70,6 +72,7 @@ enum pid {
 	P_BEFORE,
 	P_FILTER_MODEL_ID,
 	P_FILTER_USER,
+	P_POLICY,
 	P__MAX
 };
 
@@ -96,6 +99,7 @@ static const struct pspec pspecs[P__MAX] = {
 	[P_FILTER_MODEL_ID] = PSPEC("model_id", IN_QUERY, f_model_id,
 	    check_filter),
 	[P_FILTER_USER] = PSPEC("user", IN_QUERY, f_user, check_filter),
+	[P_POLICY] = PSPEC("policy", IN_BODY, policy, check_policy),
 };
 
 #define ROUTE_PARAMS_MAX	4
@@ -140,6 +144,14 @@ static const struct route routes[] = {
 	{ .name = "cancel", .operation = "cancel", .method = "POST",
 	  .suffix = "/cancel", .has_arg = 1,
 	  .handler = handle_cancel, .params = { P_TASK_ID } },
+	{ .name = "policy_get", .method = "GET", .suffix = "/policy",
+	  .handler = handle_policy_get },
+	{ .name = "policy_put", .operation = "policy", .method = "PUT",
+	  .suffix = "/policy", .body = 1, .handler = handle_policy_put,
+	  .params = { P_POLICY } },
+	{ .name = "start_now", .operation = "start_now", .method = "POST",
+	  .suffix = "/start-now", .has_arg = 1,
+	  .handler = handle_start_now, .params = { P_TASK_ID } },
 };
 
 #define NROUTES	(sizeof(routes) / sizeof(routes[0]))
@@ -657,6 +669,16 @@ check_filter(struct req *r, const struct pspec *ps, const char *v,
 		    ps->name, msg, json_utf8(v));
 	} else
 		*(const char **)pfield(r, ps) = v;
+}
+
+/* The download policy, the whole body (policy.c checks its fields). */
+static void
+check_policy(struct req *r, const struct pspec *ps, const char *unused,
+    cJSON *errs)
+{
+
+	if (body_is_object(r, errs) == 0)
+		policy_validate(r, errs);
 }
 
 /* Reads the parameter ps from where it lives and validates it. */

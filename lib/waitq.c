@@ -184,3 +184,12 @@ waitq_tick(struct rconn *r, int open, const char *reason, long long *moved,
 	freeReplyObject(rep);
 	return e;
 }
+
+enum err
+waitq_count(struct rconn *r, long long *n)
+{
+	const char	*argv[] = { "ZCARD", WAITQ_KEY };
+
+	*n = 0;
+	return rconn_int(r, 2, argv, n);
+}

@@ -50,4 +50,7 @@ enum err	 waitq_start_now(struct rconn *r, const char *task_id);
 enum err	 waitq_tick(struct rconn *r, int open, const char *reason,
 		    long long *moved, long long *waiting);
 
+/* The number of waiting tasks in *n. */
+enum err	 waitq_count(struct rconn *r, long long *n);
+
 #endif
