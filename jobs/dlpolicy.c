@@ -8,7 +8,6 @@
  * the cap (the hard one by as much).  The runner reads the hard limit
  * the job set itself from the task's "time_limit" field (gate.c).
  */
-#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -74,19 +73,12 @@ throttled_s(const struct dlpolicy *pw)
 	return bwcap_throttled(&pw->bw, mono_ms()) / 1000;
 }
 
-/*
- * The limits under the cap (they only grow), and the hard one written
- * for the runner, with the held-back time added, when it moved.
- */
+/* The limits under the cap (they only grow). */
 static void
 dlpol_limits(struct dlpolicy *pw, uint64_t total)
 {
-	struct job		*j = pw->job;
-	const struct config	*cfg = j->cfg;
-	unsigned long long	 soft, hard;
-	const char		*f[] = { "time_limit", NULL };
-	char			 v[48];
-	int			 cancel;
+	const struct config	*cfg = pw->job->cfg;
+	unsigned long long	 soft;
 
 	soft = policy_time_limit(cfg->download_soft_limit, total,
 	    pw->pol.max_bps);
@@ -95,14 +87,21 @@ dlpol_limits(struct dlpolicy *pw, uint64_t total)
 		pw->hard = cfg->download_hard_limit + soft -
 		    cfg->download_soft_limit;
 	}
-	hard = pw->hard + throttled_s(pw);
+}
+
+int
+dlpol_fields(struct dlpolicy *pw, const char **f)
+{
+	unsigned long long	 hard = pw->hard + throttled_s(pw);
+
 	if (hard < pw->written + LIMIT_STEP)
-		return;
-	snprintf(v, sizeof(v), "%ld:%llu", (long)getpid(), hard);
-	f[1] = v;
-	if (ts_task_update(j->redis, j->task_id, j->model_id, j->op, f, 1,
-	    &cancel) == ERR_OK)
-		pw->written = hard;
+		return 0;
+	pw->written = hard;
+	snprintf(pw->limit, sizeof(pw->limit), "%ld:%llu", (long)getpid(),
+	    hard);
+	f[0] = "time_limit";
+	f[1] = pw->limit;
+	return 1;
 }
 
 int

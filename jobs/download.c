@@ -62,7 +62,7 @@ enum dl_field { DF_BYTES, DF_TOTAL, DF_FILES_DONE, DF_FILES_TOTAL, DF_SPEED,
 	DF_ETA, DF_ATTEMPT, DF_ATTEMPT_MAX, DF_LAST_ERROR, DF__MAX };
 struct dl_fields {
 	char		 v[DF__MAX][DF_LEN];
-	const char	*f[2 * DF__MAX];
+	const char	*f[2 * DF__MAX + 2];	/* + the policy's */
 };
 
 static const char *const dl_names[DF__MAX] = { "bytes_downloaded",
@@ -109,7 +109,7 @@ dl_write(struct dlctx *dc, const struct hub_progress *p)
 {
 	struct job		*j = dc->job;
 	struct dl_fields	 df;
-	int			 cancel = 0;
+	int			 cancel = 0, n;
 	enum err		 e;
 
 	if (job_lease_keep(j) == ERR_CONFLICT) {
@@ -117,8 +117,9 @@ dl_write(struct dlctx *dc, const struct hub_progress *p)
 		return 1;
 	}
 	dl_fields(&df, &dc->meter, p);
-	e = ts_task_update(j->redis, j->task_id, j->model_id, j->op, df.f,
-	    DF__MAX, &cancel);
+	n = DF__MAX + dlpol_fields(&dc->pw, df.f + 2 * DF__MAX);
+	e = ts_task_update(j->redis, j->task_id, j->model_id, j->op, df.f, n,
+	    &cancel);
 	if (e == ERR_CONFLICT)
 		cancel = 1;	/* ended from outside: stop */
 	dc->write_failed = e == ERR_REDIS;

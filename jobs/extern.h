@@ -147,6 +147,7 @@ struct dlpolicy {
 	int			 outside;	/* must pause: window closed */
 	unsigned long long	 soft, hard;	/* limits (s), grown by the cap */
 	unsigned long long	 written;	/* hard limit last written */
+	char			 limit[48];	/* its field's value */
 };
 /* Reads the policy: the cap applies from the first byte. */
 void	 dlpol_init(struct dlpolicy *pw, struct job *j);
@@ -156,6 +157,9 @@ unsigned dlpol_wait(struct dlpolicy *pw);
 /* At every progress call: reads the policy again once a second (the cap,
  * the limits); 1 when the download must pause (window closed). */
 int	 dlpol_tick(struct dlpolicy *pw, double now, uint64_t total);
+/* The "time_limit" field for the runner (the hard limit, plus the time
+ * the cap held the job back) into f[0..1] when it moved; 1, else 0. */
+int	 dlpol_fields(struct dlpolicy *pw, const char **f);
 /* 1 past the soft limit, counted on the time not held back by the cap. */
 int	 dlpol_timed_out(const struct dlpolicy *pw, double now);
 /* Paused at the window's end: into the waiting set, the attempt given
