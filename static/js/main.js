@@ -18,6 +18,7 @@ import {TYPES, TYPE_LABEL, STATUS_FILTERS, countByType, filterModels,
     skeleton, updateDownloadView, downloadState, runningText} from './view.js';
 import {renderAuthPanel} from './signin.js';
 import {createActivity} from './activity.js';
+import {createPolicy} from './policy.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -58,6 +59,8 @@ const activity = createActivity({
 	onGo: goToCard,
 	isAuthError,
 });
+
+const policy = createPolicy({api, root: $('policy-line'), isAuthError});
 
 // ------------------------------------------------------------ the list
 
@@ -589,6 +592,26 @@ const actions = {
 		}
 		activity.touched(entry.modelId);
 	},
+	// A download waiting for its window runs now (the cap still applies).
+	async startNow(entry) {
+		if (entry.starting)
+			return;
+		entry.starting = true;
+		updateDownloadView(entry);
+		try {
+			await api.startNow(entry.taskId);
+		} catch (err) {
+			if (isAuthError(err))
+				return;
+			const c = err.conflict;
+			if (!(c && c.conflict_type === 'not_waiting'))
+				toast('Start now failed: ' + explainError(err), 'error');
+		} finally {
+			entry.starting = false;
+			updateDownloadView(entry);
+		}
+		activity.touched(entry.modelId);
+	},
 	retry(entry, model) {
 		state.focusNext = (entry.op === 'download' ? 'dl:' : 'del:') + model.id;
 		tracker.dismiss(model.id);
@@ -795,6 +818,7 @@ function wireControls() {
 		if (!state.loading)
 			loadList({sort: true});
 		activity.refresh();
+		policy.load();
 	});
 	const signout = $('signout');
 	signout.prepend(icon('logout'));
@@ -852,6 +876,7 @@ function start() {
 	render();
 	tracker.stopped = false;
 	loadList({sort: true});
+	policy.load();
 }
 
 takeTokenFromUrl();
