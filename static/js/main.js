@@ -41,6 +41,7 @@ const state = {
 	busy: new Set(),	// models with a start request in flight
 	auth: null,		// null or {kind, error, token}
 	focusNext: null,	// focus key to focus after the next render
+	policyAsked: false,	// the download policy was read since start
 };
 
 const api = createApi({getToken, onAuthError: authFailed});
@@ -88,6 +89,11 @@ async function loadList({sort = false} = {}) {
 		state.listError = null;
 		state.staleError = null;
 		syncTasks();
+		// The policy's line: once the list shows (signed in, service up).
+		if (!state.policyAsked) {
+			state.policyAsked = true;
+			policy.load();
+		}
 	} catch (err) {
 		if (seq !== listSeq || isAuthError(err))
 			return;
@@ -875,8 +881,8 @@ function start() {
 	state.auth = null;
 	render();
 	tracker.stopped = false;
+	state.policyAsked = false;
 	loadList({sort: true});
-	policy.load();
 }
 
 takeTokenFromUrl();
