@@ -227,7 +227,6 @@ void		 handle_cancel(struct req *r);
 
 /* policy.c: the download policy */
 struct sbuf;
-void		 policy_validate(struct req *r, cJSON *errs);
 void		 handle_policy_get(struct req *r);
 void		 handle_policy_put(struct req *r);
 void		 handle_start_now(struct req *r);

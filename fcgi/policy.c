@@ -15,33 +15,6 @@
 #include "waitq.h"
 #include "window.h"
 
-/* One of policy_from_json's failures as FastAPI's error: loc ["body",
- * field, index, sub], as far as they go. */
-static void
-policy_verr(void *arg, const char *field, int index, const char *sub,
-    const char *type, const char *msg, const cJSON *input)
-{
-	cJSON	*errs = arg, *loc;
-
-	verr_add(errs, type, "body", field, msg, cJSON_Duplicate(input, 1));
-	if (index < 0)
-		return;
-	loc = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(errs,
-	    cJSON_GetArraySize(errs) - 1), "loc");
-	cJSON_AddItemToArray(loc, cJSON_CreateNumber(index));
-	if (sub != NULL)
-		cJSON_AddItemToArray(loc, cJSON_CreateString(sub));
-}
-
-/* The body of a PUT, a JSON object (route.c checked), into r->p.policy;
- * its errors into errs. */
-void
-policy_validate(struct req *r, cJSON *errs)
-{
-
-	(void)policy_from_json(r->json, &r->p.policy, policy_verr, errs);
-}
-
 /* The policy in Redis (seeded from the configuration); answers 503 and
  * returns -1 when Redis cannot be read. */
 static int
@@ -77,8 +50,9 @@ policy_change(const struct policy *old, const struct policy *new)
 	return o;
 }
 
-/* PUT /api/v2/models/policy: the whole policy, validated (route.c), is
- * stored; every runner applies it within a second. */
+/* PUT /api/v2/models/policy: the whole policy, validated by route.c's
+ * table (policy_from_json), is stored; every runner applies it within a
+ * second. */
 void
 handle_policy_put(struct req *r)
 {

@@ -671,14 +671,33 @@ check_filter(struct req *r, const struct pspec *ps, const char *v,
 		*(const char **)pfield(r, ps) = v;
 }
 
-/* The download policy, the whole body (policy.c checks its fields). */
+/* One of policy_from_json's failures as FastAPI's error: loc ["body",
+ * field, index, sub], as far as they go. */
+static void
+policy_verr(void *arg, const char *field, int index, const char *sub,
+    const char *type, const char *msg, const cJSON *input)
+{
+	cJSON	*errs = arg, *loc;
+
+	verr_add(errs, type, "body", field, msg, cJSON_Duplicate(input, 1));
+	if (index < 0)
+		return;
+	loc = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(errs,
+	    cJSON_GetArraySize(errs) - 1), "loc");
+	cJSON_AddItemToArray(loc, cJSON_CreateNumber(index));
+	if (sub != NULL)
+		cJSON_AddItemToArray(loc, cJSON_CreateString(sub));
+}
+
+/* The download policy: the whole body, every field required (policy.h). */
 static void
 check_policy(struct req *r, const struct pspec *ps, const char *unused,
     cJSON *errs)
 {
 
 	if (body_is_object(r, errs) == 0)
-		policy_validate(r, errs);
+		(void)policy_from_json(r->json, pfield(r, ps), policy_verr,
+		    errs);
 }
 
 /* Reads the parameter ps from where it lives and validates it. */

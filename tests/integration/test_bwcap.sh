@@ -5,8 +5,12 @@
 # -10 % of it averaged over 10 s; a change of the cap applies to the
 # running download within a second; two downloads on two runners share
 # it, within the same tolerance together; capped downloads outlast their
-# configured time limits (5 s soft, 8 s hard here) because those count
-# transfer time only and grow with the cap.
+# configured time limits (5 s soft, 8 s hard here): a capped download's
+# limits grow to twice its size at the cap (a download the hub serves a
+# little below the cap is hardly held back: only that growth lets it
+# finish), and the time the cap holds a download back does not count
+# (three sharing the cap take three times their size at it: only that
+# lets them finish).
 
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -18,6 +22,10 @@ CAP=2000000
 M1=intfloat/e5-small-v2		# alone, then the cap changes
 M2=intfloat/e5-base-v2		# two runners
 M3=BAAI/bge-small-en-v1.5
+M4=BAAI/bge-base-en-v1.5		# served just below the cap
+M5=BAAI/bge-large-en-v1.5	# three on three runners
+M6=intfloat/e5-large-v2
+M7=BAAI/bge-m3
 HUBROOT=$(mktemp -d "${MM_IT_TMP:-/tmp}/mm-hub.XXXXXX")
 at_exit "rm -rf '$HUBROOT'"
 mk()	# MODEL SIZE
@@ -29,9 +37,15 @@ mk()	# MODEL SIZE
 mk "$M1" 48M
 mk "$M2" 16M
 mk "$M3" 16M
+mk "$M4" 16M
+for m in $M5 $M6 $M7; do
+	mk "$m" 6M
+done
 start_fake hub node "$IT_ROOT/tests/fakehub/fakehub.js" --root "$HUBROOT" \
     --port 0
-export HF_ENDPOINT=$FAKE_URL MM_RUNNER_ID=it-cap-a
+HUB=$FAKE_URL
+hub_fault '{"type":"slow_body","rate":1800000,"repo":"'"$M4"'","path":"model.safetensors"}'
+export HF_ENDPOINT=$HUB MM_RUNNER_ID=it-cap-a
 test_config concurrency 1 heartbeat_interval_seconds 1 \
     heartbeat_ttl_seconds 3 progress_interval_ms 100 disk_reserve_mb 0 \
     download_soft_limit_seconds 5 download_hard_limit_seconds 8
@@ -96,6 +110,16 @@ grep -q "task=$t1 pid=.* event=job.killed" "$LOG" &&
     fail "the runner killed it at the hard limit" ||
     pass "never killed at the configured hard limit (8 s)"
 
+# Hardly held back (the hub is slower than the cap): 9 s, past the 5 s and
+# 8 s configured, within the 16 s and 19 s the cap makes them.
+download "$M4"
+t4=$tid
+assert_ok "a download the cap hardly holds back outlasts the configured limits" \
+    wait_task "$t4" completed 40
+grep -q "task=$t4 pid=.* event=job.killed" "$LOG" &&
+    fail "the runner killed it at the hard limit" ||
+    pass "never killed at the configured hard limit"
+
 # --- two downloads on two runners share the cap ----------------------------------
 
 download "$M2"
@@ -114,4 +138,17 @@ within "$r2" $CAP 0.15 0.85 "the first one's share"
 within "$r3" $CAP 0.15 0.85 "the second one's share"
 for t in "$t2" "$t3"; do
 	assert_ok "download $t completed" wait_task "$t" completed 60
+done
+
+# --- three downloads on three runners: held back, not timed out ----------------
+
+assert_ok "a third runner (it-cap-c)" extra_runner it-cap-c
+tids=()
+for m in $M5 $M6 $M7; do
+	download "$m"
+	tids+=("$tid")
+done
+for t in "${tids[@]}"; do
+	assert_ok "a third of the cap each, 9 s past the 6 s their size gives: completed" \
+	    wait_task "$t" completed 40
 done
