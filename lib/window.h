@@ -11,8 +11,9 @@
  * time zone with its rules from the system's tz database (daylight saving
  * included): is a window open now, when does that change, and the
  * sentence a waiting task shows.  The zone is entered by setting TZ (and
- * tzset) around each computation and restored after, which is safe in
- * these single-threaded processes only.
+ * tzset) around each computation and restored after: safe in these
+ * processes, whose only other threads (a download's hashers) never read
+ * the environment or the local time.
  */
 
 struct window_state {
