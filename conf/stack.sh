@@ -28,7 +28,8 @@
 # are started and seeded), HF_HOME [$MM_VAR/hf], HF_HUB_CACHE,
 # HF_ENDPOINT, HF_TOKEN, HF_HUB_OFFLINE, DEFAULT_EMBEDDING_MODEL,
 # SEARCH_API_URL, MM_RUNNER_ID, MM_METRICS_TOKEN (else generated once into
-# $MM_VAR/metrics_token), and the sanitizer options.
+# $MM_VAR/metrics_token), MM_TEST_CLOCK_OFFSET_SECONDS (a test aid) and the
+# sanitizer options.
 #
 # As root, nothing but nginx's master runs as root: the responders, the job
 # runner and Redis run as $MM_USER, PostgreSQL as postgres.  $MM_USER is in
@@ -48,7 +49,7 @@ PATH=$PATH:/usr/sbin:/sbin
 RUN_PACKAGES="libfcgi-dev libfcgi-bin libcjson-dev libhiredis-dev libpq-dev
 libcurl4-openssl-dev libyaml-dev libssl-dev pkg-config
 nginx-light|nginx-core|nginx-full|nginx-extras spawn-fcgi multiwatch
-redis-server redis-tools postgresql curl acl ca-certificates make gcc"
+redis-server redis-tools postgresql curl acl ca-certificates make gcc tzdata"
 # Only to test and measure it (make test, make bench): CUnit, clang and its
 # sanitizer runtime for the fuzzers, the browser, wrk, and the tools the
 # test scripts call.  Node 20 and npm come from outside Debian.
@@ -567,7 +568,7 @@ service_env()
 	for name in HF_TOKEN HUGGING_FACE_HUB_TOKEN HF_HUB_OFFLINE \
 	    TRANSFORMERS_OFFLINE DEFAULT_EMBEDDING_MODEL SEARCH_API_URL \
 	    MM_RUNNER_ID MM_METRICS_TOKEN MM_METRICS ASAN_OPTIONS UBSAN_OPTIONS \
-	    LSAN_OPTIONS TZ; do
+	    LSAN_OPTIONS TZ MM_TEST_CLOCK_OFFSET_SECONDS; do
 		if [ -n "${!name+set}" ]; then
 			SVC_ENV+=("$name=${!name}")
 		fi

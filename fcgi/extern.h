@@ -19,6 +19,7 @@
 #include "db.h"
 #include "err.h"
 #include "hfcache.h"
+#include "policy.h"
 #include "redisconn.h"
 #include "registry.h"
 #include "taskstate.h"
@@ -81,6 +82,7 @@ struct params {
 	const char	*before;	/* the audit's: a stream id */
 	const char	*f_model_id;	/* the audit's filters */
 	const char	*f_user;
+	struct policy	 policy;	/* a PUT /policy body */
 };
 
 /*
@@ -94,6 +96,7 @@ struct anote {
 	char		 outcome[64];
 	char		 detail[512];
 	cJSON		*warnings;	/* owned; NULL: none */
+	cJSON		*change;	/* owned: {old, new}; NULL: none */
 };
 
 struct req {
@@ -208,6 +211,9 @@ const char	*const *list_embedding_ids(const struct app *app, size_t *n);
 
 /* tasks.c */
 struct ts_claim;
+struct ts_task;
+int		 task_load(struct req *r, struct ts_task *t);
+cJSON		*task_json(struct req *r, const struct ts_task *t);
 cJSON		*conflict_json(const char *type, const char *detail,
 		    const char *model_id, const struct ts_claim *active);
 cJSON		*task_start_json(const char *task_id, const char *model_id,
@@ -225,6 +231,16 @@ void		 enqueue_claimed(struct req *r, const char *model_id,
 void		 handle_download(struct req *r);
 void		 handle_task(struct req *r);
 void		 handle_cancel(struct req *r);
+
+/* policy.c: the download policy */
+struct sbuf;
+void		 handle_policy_get(struct req *r);
+void		 handle_policy_put(struct req *r);
+void		 handle_start_now(struct req *r);
+enum err	 policy_enqueue(struct req *r, const char *task_id,
+		    enum ts_op op);
+void		 policy_add_waiting(cJSON *o, const struct ts_task *t);
+void		 policy_gauges(struct req *r, struct sbuf *out);
 
 /* usage.c */
 void		 handle_usage(struct req *r);

@@ -57,10 +57,10 @@ outcome_label(const struct req *r)
 {
 	static const char *const statuses[] = { TS_PENDING, TS_RUNNING,
 	    TS_COMPLETED, TS_FAILED, TS_ALREADY_INSTALLED, TS_NOT_INSTALLED,
-	    TS_CANCELLED, TS_UP_TO_DATE, NULL };
+	    TS_CANCELLED, TS_UP_TO_DATE, "changed", NULL };
 	static const char *const conflicts[] = { "cross_op_exclusion",
 	    "in_use_block", "requires_confirmation", "task_finished",
-	    "not_cancellable", "insufficient_space", NULL };
+	    "not_cancellable", "insufficient_space", "not_waiting", NULL };
 
 	switch (r->status) {
 	case 200: return one_of(r->note.outcome, statuses, "other");
@@ -144,6 +144,10 @@ event_name(const struct req *r)
 		return ok ? "update.requested" : "update.refused";
 	if (strcmp(r->operation, "check") == 0)
 		return ok ? "check.requested" : "check.refused";
+	if (strcmp(r->operation, "policy") == 0)
+		return ok ? "policy.changed" : "policy.refused";
+	if (strcmp(r->operation, "start_now") == 0)
+		return ok ? "task.started_now" : "task.start_now_refused";
 	return ok ? "task.cancelled" : "task.cancel_refused";
 }
 
@@ -162,14 +166,15 @@ event_of(const struct req *r, struct audit_event *e)
 	    *n->model_id ? n->model_id : NULL;
 	e->task_id = *n->task_id ? n->task_id :
 	    *r->p.task_id ? r->p.task_id : NULL;
-	e->operation = strcmp(r->operation, "cancel") == 0 ? NULL :
-	    r->operation;
+	e->operation = strcmp(r->operation, "download") == 0 ||
+	    strcmp(r->operation, "delete") == 0 ? r->operation : NULL;
 	e->outcome = outcome_label(r);
 	e->http_status = r->status;
 	e->detail = *n->detail ? n->detail : NULL;
 	e->confirm = strcmp(r->operation, "delete") == 0 ||
 	    strcmp(r->operation, "update") == 0 ? r->p.confirm : -1;
 	e->warnings = n->warnings;
+	e->change = n->change;
 	e->cid = r->cid;
 	e->duration = -1;
 }
@@ -361,6 +366,7 @@ handle_metrics(struct req *r)
 	}
 	cache_gauges(r, &c);
 	metrics_format(&s, &c, &b);
+	policy_gauges(r, &b);
 	metrics_snapshot_free(&s);
 	/* NULL (out of memory, or past the maximum) answers 500. */
 	resp_ok_typed(r, sbuf_finish(&b), "text/plain; version=0.0.4; "

@@ -79,6 +79,8 @@ req_free(struct req *r)
 	db_collections_free(&r->cols);
 	cJSON_Delete(r->note.warnings);
 	r->note.warnings = NULL;
+	cJSON_Delete(r->note.change);
+	r->note.change = NULL;
 	r->body = NULL;
 	r->json = NULL;
 }

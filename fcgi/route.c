@@ -60,6 +60,8 @@ static void	check_body_bool(struct req *, const struct pspec *,
 		    const char *, cJSON *);
 static void	check_update_extras(struct req *, const struct pspec *,
 		    const char *, cJSON *);
+static void	check_policy(struct req *, const struct pspec *,
+		    const char *, cJSON *);
 
 /* The parameters of every endpoint. */
 enum pid {
@@ -80,6 +82,7 @@ enum pid {
 	P_UPDATE_KEEP_OLD,
 	P_UPDATE_CONFIRM,
 	P_UPDATE_EXTRAS,
+	P_POLICY,
 	P__MAX
 };
 
@@ -113,6 +116,7 @@ static const struct pspec pspecs[P__MAX] = {
 	[P_UPDATE_CONFIRM] = PSPEC("confirm", IN_BODY, confirm,
 	    check_body_bool),
 	[P_UPDATE_EXTRAS] = PSPEC("", IN_BODY, model_id, check_update_extras),
+	[P_POLICY] = PSPEC("policy", IN_BODY, policy, check_policy),
 };
 
 #define ROUTE_PARAMS_MAX	4
@@ -163,6 +167,14 @@ static const struct route routes[] = {
 	  P_UPDATE_EXTRAS } },
 	{ .name = "check_updates", .operation = "check", .method = "POST",
 	  .suffix = "/check-updates", .handler = handle_check_updates },
+	{ .name = "policy_get", .method = "GET", .suffix = "/policy",
+	  .handler = handle_policy_get },
+	{ .name = "policy_put", .operation = "policy", .method = "PUT",
+	  .suffix = "/policy", .body = 1, .handler = handle_policy_put,
+	  .params = { P_POLICY } },
+	{ .name = "start_now", .operation = "start_now", .method = "POST",
+	  .suffix = "/start-now", .has_arg = 1,
+	  .handler = handle_start_now, .params = { P_TASK_ID } },
 };
 
 #define NROUTES	(sizeof(routes) / sizeof(routes[0]))
@@ -749,6 +761,35 @@ check_filter(struct req *r, const struct pspec *ps, const char *v,
 		    ps->name, msg, json_utf8(v));
 	} else
 		*(const char **)pfield(r, ps) = v;
+}
+
+/* One of policy_from_json's failures as FastAPI's error: loc ["body",
+ * field, index, sub], as far as they go. */
+static void
+policy_verr(void *arg, const char *field, int index, const char *sub,
+    const char *type, const char *msg, const cJSON *input)
+{
+	cJSON	*errs = arg, *loc;
+
+	verr_add(errs, type, "body", field, msg, cJSON_Duplicate(input, 1));
+	if (index < 0)
+		return;
+	loc = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(errs,
+	    cJSON_GetArraySize(errs) - 1), "loc");
+	cJSON_AddItemToArray(loc, cJSON_CreateNumber(index));
+	if (sub != NULL)
+		cJSON_AddItemToArray(loc, cJSON_CreateString(sub));
+}
+
+/* The download policy: the whole body, every field required (policy.h). */
+static void
+check_policy(struct req *r, const struct pspec *ps, const char *unused,
+    cJSON *errs)
+{
+
+	if (body_is_object(r, errs) == 0)
+		(void)policy_from_json(r->json, pfield(r, ps), policy_verr,
+		    errs);
 }
 
 /* Reads the parameter ps from where it lives and validates it. */

@@ -11,6 +11,7 @@
 #include "extern.h"
 #include "log.h"
 #include "taskstate.h"
+#include "waitq.h"
 
 /* The 409 conflict object of the contract, every field present (active
  * may be NULL: no active operation); NULL on out-of-memory. */
@@ -122,7 +123,7 @@ task_enqueue(struct req *r, const char *id, const char *model_id,
 	if (ts_task_create(r->app->redis, id, model_id, op) == ERR_OK &&
 	    (nfields == 0 || ts_task_update(r->app->redis, id, model_id, op,
 	    fields, nfields, &cancel) == ERR_OK) &&
-	    ts_enqueue(r->app->redis, id) == ERR_OK)
+	    policy_enqueue(r, id, op) == ERR_OK)
 		return 0;
 	snprintf(msg, sizeof(msg), "Failed to enqueue task: %s",
 	    err_str(ERR_REDIS));
@@ -281,7 +282,7 @@ add_result(struct req *r, cJSON *o, const struct ts_task *t)
 
 /* The progress body of a task; NULL on out-of-memory.  A deployment-wide
  * task (model id "") has a null model_id. */
-static cJSON *
+cJSON *
 task_json(struct req *r, const struct ts_task *t)
 {
 	cJSON	*o = cJSON_CreateObject();
@@ -308,12 +309,13 @@ task_json(struct req *r, const struct ts_task *t)
 	cJSON_AddNumberToObject(o, "files_total", (double)t->files_total);
 	add_retry(o, t);
 	add_result(r, o, t);
+	policy_add_waiting(o, t);
 	return o;
 }
 
 /* Reads the task of the path into t; answers 404 or 503 and returns -1
  * when there is none to read. */
-static int
+int
 task_load(struct req *r, struct ts_task *t)
 {
 	char		 msg[96];
@@ -390,6 +392,9 @@ cancel_pending(struct req *r, const struct ts_task *t)
 	enum err	 e;
 
 	e = ts_cancel_queued(r->app->redis, t->task_id, t->model_id, t->op);
+	if (e == ERR_NOTFOUND)		/* or waiting for its window */
+		e = waitq_cancel(r->app->redis, t->task_id, t->model_id,
+		    t->op);
 	if (e == ERR_NOTFOUND)
 		return 0;
 	if (e != ERR_OK) {

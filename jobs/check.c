@@ -252,7 +252,7 @@ check_known(struct check *c, const char *id, const struct hub_revinfo *ri,
 static void
 check_lookup(struct check *c, const char *id)
 {
-	struct hub_callbacks	 cb = { c, NULL, check_poll };
+	struct hub_callbacks	 cb = { .arg = c, .progress = check_poll };
 	struct hub_opts		 opts;
 	struct hub_revinfo	 ri;
 	struct hubfacts		 f;

@@ -18,10 +18,11 @@
 #include "progress.h"
 
 enum stop_reason { STOP_NONE, STOP_CANCEL, STOP_TERM, STOP_SOFT_LIMIT,
-	STOP_LEASE };
+	STOP_LEASE, STOP_WINDOW };
 
 struct dlctx {
 	struct job		*job;
+	struct dlpolicy		 pw;		/* cap, window, limits */
 	struct progress_meter	 meter;
 	double			 last_write;
 	enum stop_reason	 stop;
@@ -61,7 +62,7 @@ enum dl_field { DF_BYTES, DF_TOTAL, DF_FILES_DONE, DF_FILES_TOTAL, DF_SPEED,
 	DF_ETA, DF_ATTEMPT, DF_ATTEMPT_MAX, DF_LAST_ERROR, DF__MAX };
 struct dl_fields {
 	char		 v[DF__MAX][DF_LEN];
-	const char	*f[2 * DF__MAX];
+	const char	*f[2 * DF__MAX + 2];	/* + the policy's */
 };
 
 static const char *const dl_names[DF__MAX] = { "bytes_downloaded",
@@ -108,7 +109,7 @@ dl_write(struct dlctx *dc, const struct hub_progress *p)
 {
 	struct job		*j = dc->job;
 	struct dl_fields	 df;
-	int			 cancel = 0;
+	int			 cancel = 0, n;
 	enum err		 e;
 
 	if (job_lease_keep(j) == ERR_CONFLICT) {
@@ -116,8 +117,9 @@ dl_write(struct dlctx *dc, const struct hub_progress *p)
 		return 1;
 	}
 	dl_fields(&df, &dc->meter, p);
-	e = ts_task_update(j->redis, j->task_id, j->model_id, j->op, df.f,
-	    DF__MAX, &cancel);
+	n = DF__MAX + dlpol_fields(&dc->pw, df.f + 2 * DF__MAX);
+	e = ts_task_update(j->redis, j->task_id, j->model_id, j->op, df.f, n,
+	    &cancel);
 	if (e == ERR_CONFLICT)
 		cancel = 1;	/* ended from outside: stop */
 	dc->write_failed = e == ERR_REDIS;
@@ -185,8 +187,9 @@ dl_admit(void *arg, const struct hub_progress *p, uint64_t missing,
 	return 0;
 }
 
-/* Notes why the transfer must stop, if it must now: SIGTERM or the soft
- * time limit (a cancel is seen when progress is written). */
+/* Notes why the transfer must stop, if it must now: SIGTERM, the end of
+ * the download window, or the soft time limit (a cancel is seen when
+ * progress is written). */
 static void
 dl_check_stop(struct dlctx *dc, double now)
 {
@@ -196,8 +199,27 @@ dl_check_stop(struct dlctx *dc, double now)
 		return;
 	if (*j->stop)
 		dc->stop = STOP_TERM;
-	else if (now - j->started >= j->cfg->download_soft_limit)
+	else if (dlpol_tick(&dc->pw, now, dc->last.bytes_total))
+		dc->stop = STOP_WINDOW;
+	else if (dlpol_timed_out(&dc->pw, now))
 		dc->stop = STOP_SOFT_LIMIT;
+}
+
+/* The cap's hook, for every transfer of the download. */
+static int
+dl_bw_take(void *arg, size_t len)
+{
+	struct dlctx	*dc = arg;
+
+	return dlpol_take(&dc->pw, len);
+}
+
+static unsigned
+dl_bw_wait(void *arg)
+{
+	struct dlctx	*dc = arg;
+
+	return dlpol_wait(&dc->pw);
 }
 
 /* 1 if the retry state of p is not the one of the last progress call
@@ -285,6 +307,8 @@ dl_stopped(struct dlctx *dc)
 		return JOB_EXIT_REQUEUE;
 	case STOP_SOFT_LIMIT:
 		return job_end(j, TS_FAILED, "Download timed out");
+	case STOP_WINDOW:
+		return dlpol_park(&dc->pw);
 	default:
 		rc = job_end(j, TS_CANCELLED, NULL);
 		log_info("task=%s event=download.cancelled", j->task_id);
@@ -306,6 +330,8 @@ dl_fetch(struct dlctx *dc, char *msg, size_t msglen)
 	cb.arg = dc;
 	cb.admit = dl_admit;
 	cb.progress = dl_progress;
+	cb.bw_take = dl_bw_take;
+	cb.bw_wait = dl_bw_wait;
 	*msg = '\0';
 	log_info("task=%s model=%s event=download.started endpoint=%s",
 	    j->task_id, j->model_id, opts.endpoint);
@@ -363,6 +389,7 @@ job_download(struct job *j)
 
 	memset(&dc, 0, sizeof(dc));
 	dc.job = j;
+	dlpol_init(&dc.pw, j);
 	progress_init(&dc.meter, mono_now(), 10);
 	e = dl_fetch(&dc, msg, sizeof(msg));
 	if (dc.lease_lost)

@@ -8,7 +8,10 @@
  *   ending.c    the parent: how a child ended, written to Redis (kept and
  *               written again while Redis is away)
  *   job.c       one job, in a child: lease, status "running", dispatch
+ *   gate.c      the parent: the download policy (waiting set, gate,
+ *               capped downloads' hard limits)
  *   download.c  the download job
+ *   dlpolicy.c  the download job's cap, window and time limits
  *   delete.c    the delete job
  *   update.c    the update job: a download of main, then the old
  *               revision's removal
@@ -23,11 +26,13 @@
 #include <signal.h>
 
 #include "audit.h"
+#include "bwcap.h"
 #include "config.h"
 #include "mono.h"
 #include "redisconn.h"
 #include "runq.h"
 #include "taskstate.h"
+#include "window.h"
 
 struct hub_progress;
 
@@ -48,6 +53,8 @@ struct child {
 	enum ts_op	 op;
 	double		 started;	/* monotonic seconds */
 	int		 hard_killed;
+	unsigned long long limit;	/* hard limit its job set, s; 0: none */
+	double		 limit_read;	/* when to read it again */
 };
 
 /*
@@ -80,6 +87,7 @@ struct job {
 	char			 model_id[256];
 	enum ts_op		 op;
 	char			 holder[128];	/* lease holder id */
+	int			 ignore_window;	/* started now (a download) */
 	double			 started;	/* monotonic seconds */
 	unsigned long long	 fetched;	/* bytes fetched (download) */
 	char			*result;	/* malloc'd JSON the task ends
@@ -124,6 +132,60 @@ int	 job_check(struct job *j);
  * the hub is offline).  Can't fail: Redis errors wait for the next call. */
 void	 check_schedule(struct rconn *r, const struct config *cfg,
 	    const struct registry *reg);
+
+/* gate.c: the download policy in the parent. */
+struct gate {
+	struct policy	 pol;		/* read every second */
+	int		 have;		/* pol was read once */
+	double		 next_tick;	/* monotonic seconds */
+	double		 next_refresh;	/* of the waiting tasks */
+	long long	 waiting;	/* tasks waiting, at the last tick */
+	char		 reason[WINDOW_REASON_MAX]; /* the last written */
+};
+/* Every second (now is mono_now()): reads the policy, then starts the
+ * waiting downloads if a window is open, else keeps them alive. */
+void	 gate_tick(struct gate *g, struct rconn *r, const struct config *cfg,
+	    double now);
+/*
+ * Before download t (taken from the queue) starts: 0 to run it; 1 when
+ * it is outside its window and now waits (or was cancelled meanwhile,
+ * or is gone): it leaves the processing list, no attempt counted; -1
+ * when Redis failed.
+ */
+int	 gate_check(struct gate *g, struct rconn *r, struct audit_sink *a,
+	    const struct config *cfg, const struct ts_task *t);
+/* The hard time limit of child c (now is mono_now()): hard, or more when
+ * its job, a capped download, set itself a longer one. */
+unsigned long long gate_hard_limit(struct rconn *r, struct child *c,
+	    unsigned long long hard, double now);
+
+/* dlpolicy.c: the download policy inside a download job. */
+struct dlpolicy {
+	struct job		*job;
+	struct policy		 pol;		/* read every second */
+	struct bwcap		 bw;		/* the job's share of the cap */
+	double			 next_read;	/* monotonic seconds */
+	int			 outside;	/* must pause: window closed */
+	unsigned long long	 soft, hard;	/* limits (s), grown by the cap */
+	unsigned long long	 written;	/* hard limit last written */
+	char			 limit[48];	/* its field's value */
+};
+/* Reads the policy: the cap applies from the first byte. */
+void	 dlpol_init(struct dlpolicy *pw, struct job *j);
+/* The cap's hook (hub_callbacks bw_take and bw_wait). */
+int	 dlpol_take(struct dlpolicy *pw, size_t len);
+unsigned dlpol_wait(struct dlpolicy *pw);
+/* At every progress call: reads the policy again once a second (the cap,
+ * the limits); 1 when the download must pause (window closed). */
+int	 dlpol_tick(struct dlpolicy *pw, double now, uint64_t total);
+/* The "time_limit" field for the runner (the hard limit, plus the time
+ * the cap held the job back) into f[0..1] when it moved; 1, else 0. */
+int	 dlpol_fields(struct dlpolicy *pw, const char **f);
+/* 1 past the soft limit, counted on the time not held back by the cap. */
+int	 dlpol_timed_out(const struct dlpolicy *pw, double now);
+/* Paused at the window's end: into the waiting set, the attempt given
+ * back, partial files kept; the exit status. */
+int	 dlpol_park(struct dlpolicy *pw);
 
 /* jobstate.c */
 /* Retrying while Redis is away: a deadline and a doubling pause. */

@@ -136,6 +136,7 @@ job_main(const struct config *cfg, const struct ts_task *t)
 	j.cfg = cfg;
 	j.stop = &job_stop;
 	j.op = t->op;
+	j.ignore_window = t->ignore_window;
 	j.started = mono_now();
 	snprintf(j.task_id, sizeof(j.task_id), "%s", t->task_id);
 	snprintf(j.model_id, sizeof(j.model_id), "%s", t->model_id);

@@ -38,6 +38,7 @@ struct runner {
 	size_t		 nslots;
 	struct endings	 endings;	/* not written yet: Redis away */
 	struct audit_sink audit;	/* task ends the parent writes */
+	struct gate	 gate;		/* the download policy */
 	double		 up_since;	/* Redis up since; -1 = down */
 	double		 next_hb;	/* next heartbeat (monotonic) */
 	double		 next_ending;	/* next retry of endings */
@@ -129,6 +130,7 @@ check_task(struct runner *rn, const char *task_id, struct ts_task *t)
 {
 	long long	 attempts;
 	char		 why[128];
+	int		 rc;
 
 	if (ts_task_get(rn->redis, task_id, t) != ERR_OK) {
 		log_warnx("task=%s event=job.dropped reason=\"no such task\"",
@@ -148,6 +150,13 @@ check_task(struct runner *rn, const char *task_id, struct ts_task *t)
 	if (!task_holds_claim(rn, t)) {
 		refuse_task(rn, t,
 		    "Task no longer holds the claim on its model");
+		return -1;
+	}
+	/* Outside its window a download waits: no attempt counted. */
+	if ((rc = gate_check(&rn->gate, rn->redis, &rn->audit, rn->cfg,
+	    t)) != 0) {
+		if (rc > 0)
+			(void)runq_done(rn->redis, rn->cfg->runner_id, task_id);
 		return -1;
 	}
 	if (ts_count_attempt(rn->redis, task_id, &attempts) != ERR_OK)
@@ -335,7 +344,8 @@ enforce_limits(struct runner *rn, double now)
 			continue;
 		hard = c->op == TS_OP_DELETE || c->op == TS_OP_PRUNE ?
 		    rn->cfg->delete_hard_limit : rn->cfg->download_hard_limit;
-		if (now - c->started >= hard) {
+		if (now - c->started >= (double)gate_hard_limit(rn->redis, c,
+		    hard, now)) {
 			log_warnx("task=%s pid=%ld event=job.killed "
 			    "reason=\"hard time limit\"", c->task_id,
 			    (long)c->pid);
@@ -486,6 +496,7 @@ tend(struct runner *rn)
 		rn->next_hb = now + rn->cfg->heartbeat_interval;
 	}
 	enforce_limits(rn, now);
+	gate_tick(&rn->gate, rn->redis, rn->cfg, now);
 	if (rn->cfg->nwebhooks > 0 && rn->notifier == 0 &&
 	    now >= rn->notifier_at)
 		notifier_start(rn);

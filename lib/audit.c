@@ -165,6 +165,9 @@ add_members(cJSON *o, const struct audit_event *e, int full)
 	add_str(o, "correlation_id", e->cid, max);
 	if (full && e->warnings != NULL)
 		add_warnings(o, e->warnings);
+	if (full && e->change != NULL)
+		cJSON_AddItemToObject(o, "change", cJSON_Duplicate(e->change,
+		    1));
 	if (full)
 		add_str(o, "detail", e->detail, DETAIL_MAX);
 	else

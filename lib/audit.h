@@ -48,6 +48,7 @@ struct audit_event {
 	const char	*detail;	/* the answer's detail, the task error */
 	int		 confirm;	/* a delete's confirm; -1: not one */
 	const cJSON	*warnings;	/* acknowledged or refused; NULL: none */
+	const cJSON	*change;	/* {old, new} of a setting; NULL: none */
 	const char	*cid;		/* correlation id or NULL */
 	double		 duration;	/* seconds (a task's end); < 0: none */
 };

@@ -15,6 +15,7 @@
 #include "cachedir.h"
 #include "confenv.h"
 #include "hftoken.h"
+#include "num.h"
 
 #define CONFIG_DATABASE_URL	"postgresql://localhost:5432/semantik"
 #define CONFIG_REDIS_URL	"redis://localhost:6379/0"
@@ -290,12 +291,32 @@ default_runner_id(struct ectx *c, struct config *cfg)
 	return set_concat(c, &cfg->runner_id, host, "-0");
 }
 
+/* MM_TEST_CLOCK_OFFSET_SECONDS, a test aid: seconds (at most ten years
+ * either way) added to the clock the download windows are read on. */
+static enum err
+env_clock_offset(struct ectx *c, struct config *cfg)
+{
+	const char	*v = c->getenv_fn("MM_TEST_CLOCK_OFFSET_SECONDS");
+
+	if (v == NULL || *v == '\0')
+		return ERR_OK;
+	if (num_parse(v, -315360000, 315360000, &cfg->clock_offset, NULL) ==
+	    -1)
+		return cfail(c, ERR_INVAL, "MM_TEST_CLOCK_OFFSET_SECONDS must be "
+		    "an integer number of seconds (at most ten years)");
+	return ERR_OK;
+}
+
 /* MM_LOG_FILE, MM_AUDIT_LOG and MM_RUNNER_ID win over the YAML; then the
- * runner id's default.  MM_METRICS_TOKEN (blank = none) is read here too. */
+ * runner id's default.  MM_METRICS_TOKEN (blank = none) and the clock
+ * offset are read here too. */
 static enum err
 env_override(struct ectx *c, struct config *cfg)
 {
 	const char	*v;
+
+	if (env_clock_offset(c, cfg) != ERR_OK)
+		return ERR_INVAL;
 
 	if ((v = c->getenv_fn("MM_LOG_FILE")) != NULL && *v != '\0' &&
 	    set_str(c, &cfg->log_file, v) != ERR_OK)

@@ -57,6 +57,7 @@ static const struct config CONFIG_DEFAULT = {
 	.notify_backoff_base_ms = 1000,
 	.notify_backoff_max_ms = 60000,
 	.notify_max_in_flight = 16,
+	.policy = { .tz = "UTC" },
 	.debug = 0,
 };
 
@@ -72,7 +73,7 @@ static const struct {
 };
 
 enum ckind { CK_UINT, CK_ULL, CK_BOOL, CK_PATH, CK_RUNNER, CK_SOURCES,
-	CK_WEBHOOKS };
+	CK_WEBHOOKS, CK_POLICY };
 
 /* A YAML key of one section: its kind, the field it sets, its bounds. */
 struct ckey {
@@ -142,6 +143,13 @@ static const struct ckey notify_keys[] = {
 	U("backoff_max_ms", notify_backoff_max_ms, 10, 86400000),
 	U("max_in_flight", notify_max_in_flight, 1, 256),
 };
+/* Checked by policy.c (policy_yaml_key). */
+static const struct ckey policy_keys[] = {
+	K("max_bytes_per_second", CK_POLICY, policy, 0, 0),
+	K("windows", CK_POLICY, policy, 0, 0),
+	K("timezone", CK_POLICY, policy, 0, 0),
+	K("pause_outside_window", CK_POLICY, policy, 0, 0),
+};
 static const struct ckey log_keys[] = {
 	K("file", CK_PATH, log_file, 0, 0),
 	K("debug", CK_BOOL, debug, 0, 0),
@@ -159,7 +167,7 @@ static const struct csection {
 } csections[] = {
 #define S(s)	{ #s, s##_keys, sizeof(s##_keys) / sizeof(s##_keys[0]) }
 	S(models), S(cache), S(api), S(database), S(redis), S(jobs), S(hub),
-	S(audit), S(notify), S(log),
+	S(audit), S(notify), S(policy), S(log),
 #undef S
 };
 
@@ -575,6 +583,8 @@ yaml_key(struct cctx *c, const struct csection *sec, const struct ckey *k,
 		return yaml_sources(c, v, cfg);
 	case CK_WEBHOOKS:
 		return yaml_webhooks(c, v, cfg);
+	case CK_POLICY:
+		return policy_yaml_key(&cfg->policy, k->key, v, &c->msg);
 	case CK_PATH:
 	case CK_RUNNER:
 		return yaml_string_key(c, k, name, v, f);

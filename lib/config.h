@@ -4,6 +4,7 @@
 #include <stddef.h>
 
 #include "err.h"
+#include "policy.h"
 #include "registry.h"
 
 /*
@@ -118,6 +119,13 @@ struct config {
 	unsigned notify_backoff_base_ms; /* first retry delay; default 1000 */
 	unsigned notify_backoff_max_ms;	/* longest retry delay; default 60000 */
 	unsigned notify_max_in_flight;	/* deliveries at once; default 16 */
+
+	/* policy: the download policy's seed, stored in Redis when Redis has
+	   none (Redis is the truth after that; policy.h). */
+	struct policy policy;		/* default: no cap, any time, UTC */
+	long long clock_offset;		/* MM_TEST_CLOCK_OFFSET_SECONDS, a test
+					   aid: seconds added to the wall clock
+					   the download windows are read on */
 
 	int	 debug;			/* log.debug */
 };

@@ -73,6 +73,17 @@ struct hub_callbacks {
 	 * download then ends with ERR_TIMEOUT... see below.  May be NULL.
 	 */
 	int	(*progress)(void *arg, const struct hub_progress *p);
+	/*
+	 * The bandwidth cap (both NULL: none), over every transfer of the
+	 * download together.  bw_take(arg, len) is asked before len body
+	 * bytes of a transfer are written: 1 = write them (they are
+	 * counted), 0 = not now: the transfer pauses and libcurl hands the
+	 * same bytes over again once it is resumed.  bw_wait(arg) is how
+	 * many milliseconds until bw_take may say yes (0: now); paused
+	 * transfers are resumed then.
+	 */
+	int	(*bw_take)(void *arg, size_t len);
+	unsigned (*bw_wait)(void *arg);
 };
 
 /*

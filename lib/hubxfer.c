@@ -70,6 +70,7 @@ struct xfer {
 	enum xfail		 fail;
 	int			 wr_errno;
 	int			 active;	/* in the multi handle */
+	int			 paused;	/* by the bandwidth cap */
 	uint64_t		 wake_at;	/* waiting to (re)start */
 };
 
@@ -206,6 +207,58 @@ xfer_body_start(struct xfer *x)
 	return 0;
 }
 
+/* --- bandwidth cap hook: begin (hub_callbacks bw_take, bw_wait) --- */
+
+/* 1 if the cap holds len body bytes of x back: x pauses. */
+static int
+xfer_capped(struct xfer *x, size_t len)
+{
+	const struct hub_callbacks	*cb = x->d->cb;
+
+	if (cb == NULL || cb->bw_take == NULL || cb->bw_take(cb->arg, len))
+		return 0;
+	x->paused = 1;
+	return 1;
+}
+
+/* How long the engine may wait for its sockets: POLL_MS, less when a
+ * paused transfer may go on sooner. */
+static long
+engine_poll_ms(const struct engine *g)
+{
+	const struct hub_callbacks	*cb = g->d->cb;
+	unsigned			 w;
+	size_t				 i;
+
+	if (cb == NULL || cb->bw_wait == NULL)
+		return POLL_MS;
+	for (i = 0; i < g->nx; i++)
+		if (g->x[i].paused) {
+			w = cb->bw_wait(cb->arg);
+			return w < POLL_MS ? (long)w : POLL_MS;
+		}
+	return POLL_MS;
+}
+
+/* Resumes the paused transfers once the cap may let bytes through. */
+static void
+engine_resume(struct engine *g)
+{
+	const struct hub_callbacks	*cb = g->d->cb;
+	size_t				 i;
+
+	if (cb == NULL || cb->bw_wait == NULL || cb->bw_wait(cb->arg) > 0)
+		return;
+	for (i = 0; i < g->nx; i++)
+		if (g->x[i].paused) {
+			g->x[i].paused = 0;
+			/* May hand the held bytes over at once. */
+			(void)curl_easy_pause(g->x[i].easy, CURLPAUSE_CONT);
+		}
+}
+
+/* --- bandwidth cap hook: end --- */
+
 static size_t
 xfer_write(char *data, size_t size, size_t n, void *arg)
 {
@@ -218,6 +271,8 @@ xfer_write(char *data, size_t size, size_t n, void *arg)
 		if (xfer_body_start(x) == -1)
 			return 0;
 	}
+	if (xfer_capped(x, len))
+		return CURL_WRITEFUNC_PAUSE;
 	if (x->written + len > x->b->size) {
 		x->fail = XF_TOOLONG;
 		return 0;
@@ -237,6 +292,7 @@ xfer_send(struct xfer *x)
 
 	hubhttp_hdrs_reset(&x->hdrs);
 	x->started = 0;
+	x->paused = 0;
 	x->fail = XF_NONE;
 	x->attempt_from = x->written;
 	x->hub_origin = hubhttp_same_origin(x->r.url, d->endpoint) == 1;
@@ -277,6 +333,7 @@ xfer_release(struct xfer *x)
 		curl_multi_remove_handle(x->g->multi, x->easy);
 		x->active = 0;
 	}
+	x->paused = 0;
 	(void)hubhash_wait(&x->h);
 	if (x->fd != -1)
 		close(x->fd);
@@ -428,7 +485,7 @@ xfer_done(struct xfer *x, CURLcode cc)
 {
 
 	curl_multi_remove_handle(x->g->multi, x->easy);
-	x->active = 0;
+	x->active = x->paused = 0;
 	if (x->fail != XF_NONE)
 		return xfer_failed_write(x);
 	if (cc == CURLE_OK && x->hdrs.status == 416) {
@@ -725,6 +782,7 @@ hubxfer_run(struct hubdl *d)
 		engine_fill(&g);
 		if (d->err != ERR_OK || hubdl_tick(d, 0) || d->left == 0)
 			break;
+		engine_resume(&g);
 		if (curl_multi_perform(g.multi, &running) != CURLM_OK) {
 			hubdl_fail(d, ERR_NOMEM, "libcurl multi failure");
 			break;
@@ -732,7 +790,8 @@ hubxfer_run(struct hubdl *d)
 		/* A transfer that ended may have freed a slot: fill it now,
 		 * not after waiting for the others (up to POLL_MS). */
 		if (engine_drain(&g) == 0 && d->err == ERR_OK && d->left > 0)
-			(void)curl_multi_poll(g.multi, NULL, 0, POLL_MS, NULL);
+			(void)curl_multi_poll(g.multi, NULL, 0,
+			    (int)engine_poll_ms(&g), NULL);
 	}
 	if (d->stopped)
 		hubdl_fail(d, ERR_TIMEOUT, "stopped");

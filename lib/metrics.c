@@ -750,6 +750,14 @@ format_cache(const struct met_cache *c, struct sbuf *out)
 }
 
 void
+metrics_format_gauge(struct sbuf *out, const char *name, const char *help,
+    double v)
+{
+
+	put_gauge(out, name, help, "", v);
+}
+
+void
 metrics_format(const struct met_snapshot *s, const struct met_cache *c,
     struct sbuf *out)
 {

@@ -163,5 +163,8 @@ struct met_cache {
  */
 void		 metrics_format(const struct met_snapshot *s,
 		    const struct met_cache *c, struct sbuf *out);
+/* Writes a gauge family of one unlabelled sample (name, help, v). */
+void		 metrics_format_gauge(struct sbuf *out, const char *name,
+		    const char *help, double v);
 
 #endif

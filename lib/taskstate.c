@@ -450,6 +450,12 @@ task_field(struct ts_task *t, const char *k, const char *v)
 		t->attempt_max = field_opt(v);
 	else if (strcmp(k, "last_error") == 0)
 		snprintf(t->last_error, sizeof(t->last_error), "%s", v);
+	else if (strcmp(k, "waiting_reason") == 0)
+		snprintf(t->waiting_reason, sizeof(t->waiting_reason), "%s", v);
+	else if (strcmp(k, "ignore_window") == 0)
+		t->ignore_window = strcmp(v, "1") == 0;
+	else if (strcmp(k, "time_limit") == 0)
+		snprintf(t->time_limit, sizeof(t->time_limit), "%s", v);
 }
 
 enum err

@@ -127,6 +127,12 @@ struct ts_task {
 	long long	 attempt;		/* the retry, -1 = none */
 	long long	 attempt_max;		/* -1 = none */
 	char		 last_error[128];	/* its cause, "" = none */
+	/* A download outside its window (waitq.h): */
+	char		 waiting_reason[192];	/* what it waits for, "" */
+	int		 ignore_window;		/* started now: no window */
+	/* "<pid>:<seconds>": the hard time limit the job of that pid set
+	 * itself (a capped download), "" = none. */
+	char		 time_limit[48];
 };
 
 /* A new random (version 4) task id, lowercase hyphenated. */

@@ -68,6 +68,8 @@ const REFUSED_WHAT = {
 	'task.cancel_refused': 'Cancel refused',
 	'update.refused': 'Update refused',
 	'check.refused': 'Update check refused',
+	'policy.refused': 'Download policy change refused',
+	'task.start_now_refused': 'Start now refused',
 };
 
 // capital(s): s with its first letter in upper case.
@@ -142,7 +144,14 @@ export function describeEvent(ev) {
 	case 'task.cancel_refused':
 	case 'update.refused':
 	case 'check.refused':
+	case 'policy.refused':
+	case 'task.start_now_refused':
 		return {...refusal(ev), badge: ['Refused', 'refused']};
+	case 'policy.changed':
+		return {what: 'Download policy changed', extra: null, badge};
+	case 'task.started_now':
+		return {what: 'Started now, outside its download window',
+		    extra: null, badge};
 	case 'task.cancelled':
 		return {what: ev.outcome === 'cancelled' ? 'Cancelled' :
 		    'Cancel requested', extra: null,

@@ -121,6 +121,18 @@ export function createApi({getToken, onAuthError}) {
 			return request('DELETE', '/cache', {query: {model_id: modelId,
 			    confirm: confirm ? 'true' : 'false'}});
 		},
+		// The download policy: read, replaced (every field).
+		policy() {
+			return request('GET', '/policy');
+		},
+		putPolicy(body) {
+			return request('PUT', '/policy', {body});
+		},
+		// startNow(taskId): a download waiting for its window runs now.
+		startNow(taskId) {
+			return request('POST', '/tasks/' +
+			    encodeURIComponent(taskId) + '/start-now');
+		},
 		// audit({limit, before, modelId}): a page of the audit trail,
 		// newest first: {events, next_before}.
 		audit({limit, before, modelId} = {}) {

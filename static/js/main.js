@@ -20,6 +20,7 @@ import {renderAuthPanel} from './signin.js';
 import {createActivity} from './activity.js';
 import {createUpdater, updateEndToast, wireChecker, listedOp,
     isFetchOp} from './revisions.js';
+import {createPolicy} from './policy.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -42,6 +43,7 @@ const state = {
 	busy: new Set(),	// models with a start request in flight
 	auth: null,		// null or {kind, error, token}
 	focusNext: null,	// focus key to focus after the next render
+	policyAsked: false,	// the download policy was read since start
 };
 
 const api = createApi({getToken, onAuthError: authFailed});
@@ -60,6 +62,8 @@ const activity = createActivity({
 	onGo: goToCard,
 	isAuthError,
 });
+
+const policy = createPolicy({api, root: $('policy-line'), isAuthError});
 
 // ------------------------------------------------------------ the list
 
@@ -87,6 +91,11 @@ async function loadList({sort = false} = {}) {
 		state.listError = null;
 		state.staleError = null;
 		syncTasks();
+		// The policy's line: once the list shows (signed in, service up).
+		if (!state.policyAsked) {
+			state.policyAsked = true;
+			policy.load();
+		}
 	} catch (err) {
 		if (seq !== listSeq || isAuthError(err))
 			return;
@@ -612,6 +621,26 @@ const actions = {
 		}
 		activity.touched(entry.modelId);
 	},
+	// A download waiting for its window runs now (the cap still applies).
+	async startNow(entry) {
+		if (entry.starting)
+			return;
+		entry.starting = true;
+		updateDownloadView(entry);
+		try {
+			await api.startNow(entry.taskId);
+		} catch (err) {
+			if (isAuthError(err))
+				return;
+			const c = err.conflict;
+			if (!(c && c.conflict_type === 'not_waiting'))
+				toast('Start now failed: ' + explainError(err), 'error');
+		} finally {
+			entry.starting = false;
+			updateDownloadView(entry);
+		}
+		activity.touched(entry.modelId);
+	},
 	retry(entry, model) {
 		const key = {download: 'dl:', update: 'upd:'}[entry.op] || 'del:';
 		state.focusNext = key + model.id;
@@ -821,6 +850,7 @@ function wireControls() {
 		if (!state.loading)
 			loadList({sort: true});
 		activity.refresh();
+		policy.load();
 	});
 	wireChecker($('check-updates'), {api, toast, announce, isAuthError,
 	    refresh: scheduleRefresh});
@@ -879,6 +909,7 @@ function start() {
 	state.auth = null;
 	render();
 	tracker.stopped = false;
+	state.policyAsked = false;
 	loadList({sort: true});
 }
 

@@ -338,6 +338,10 @@ export function downloadState(entry) {
 	const percent = total > 0 ? percentOf(done, total) : null;
 	let label = percent === null ? 'Starting...' :
 	    entry.op === 'update' ? 'Updating...' : 'Downloading...';
+	// Outside its download window: what it waits for (the policy's).
+	const waiting = !!(p && p.status === 'pending' && p.waiting_reason);
+	if (waiting)
+		label = p.waiting_reason;
 	if (p && p.last_error && Number(p.attempt) > 0) {
 		label = p.last_error + ', retrying ' + p.attempt +
 		    (Number(p.attempt_max) > 0 ? '/' + p.attempt_max : '');
@@ -346,7 +350,7 @@ export function downloadState(entry) {
 		label = 'Connection lost, retrying...';
 	const fresh = !entry.lost && entry.changedAt > 0 &&
 	    Date.now() - entry.changedAt < FRESH_MS;
-	return {percent, done, total, label, fresh};
+	return {percent, done, total, label, fresh, waiting};
 }
 
 // runningText(entry): the short state of a task, for the card's badge and
@@ -354,8 +358,10 @@ export function downloadState(entry) {
 export function runningText(entry) {
 	if (!isFetchOp(entry.op))
 		return 'Deleting';
+	const {percent, waiting} = downloadState(entry);
+	if (waiting)
+		return 'Waiting';
 	const verb = entry.op === 'update' ? 'Updating' : 'Downloading';
-	const {percent} = downloadState(entry);
 	return percent === null ? verb : verb + ' ' + percent + '%';
 }
 
@@ -373,6 +379,11 @@ function buildDownloadView(entry, model, actions) {
 	const speed = h('span', {class: 'progress-speed'});
 	const eta = h('span', {class: 'progress-eta'});
 	const files = h('span', {class: 'progress-files'});
+	const startNow = h('button', {class: 'btn btn-small', hidden: true,
+	    attrs: {type: 'button'}, dataset: {focusKey: 'start-now:' + model.id},
+	    on: {click: () => actions.startNow(entry)}},
+	    icon('download'), h('span', {text: 'Start now'}),
+	    h('span', {class: 'sr-only', text: ' download of ' + displayName(model)}));
 	const cancelLabel = h('span', {class: 'cancel-label', text: 'Cancel'});
 	const cancel = h('button', {class: 'btn btn-small',
 	    attrs: {type: 'button'}, dataset: {focusKey: 'cancel:' + model.id},
@@ -386,9 +397,10 @@ function buildDownloadView(entry, model, actions) {
 	    h('span', {class: 'progress-meta'}, bytes, pct)),
 	    bar,
 	    h('div', {class: 'progress-foot'},
-	    h('span', {class: 'progress-rate'}, speed, eta, files), cancel));
+	    h('span', {class: 'progress-rate'}, speed, eta, files),
+	    h('span', {class: 'progress-actions'}, startNow, cancel)));
 	return {kind: entry.op, root, label, bytes, pct, bar, fill, speed, eta,
-	    files, cancel, cancelLabel};
+	    files, cancel, cancelLabel, startNow};
 }
 
 // updateDownloadView(entry): the progress block (and the card's badge)
@@ -402,6 +414,9 @@ export function updateDownloadView(entry) {
 	v.root.classList.toggle('is-indeterminate', st.percent === null);
 	v.root.classList.toggle('is-lost', !!entry.lost);
 	v.root.classList.toggle('is-retrying', !entry.lost && !!(p && p.last_error));
+	v.root.classList.toggle('is-waiting', st.waiting);
+	v.startNow.hidden = !st.waiting;
+	v.startNow.disabled = !!entry.starting || !!entry.cancelling;
 	v.label.textContent = st.label;
 	if (st.percent === null) {
 		v.bytes.textContent = '';

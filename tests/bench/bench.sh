@@ -24,7 +24,10 @@
 #     child of mm-jobd downloading 1 GiB and 4 GiB, and reading a hostile
 #     listing of about 60 MB (200,000 files with 220-byte paths: the most
 #     files and nearly the most bytes the default limits let through);
-#  5. cost: PostgreSQL and Redis round trips per list request.
+#  5. cost: PostgreSQL and Redis round trips per list request;
+#  6. the download policy's cap: what one download, then two on two
+#     runners, fetch over 10 s against the cap (tests/bench/capbench.sh,
+#     a stack of its own; MM_BENCH_CAP, 8000000 bytes per second).
 #
 # Everything runs on loopback in a temporary directory (a stack of its
 # own through conf/stack.sh, the release binaries) and is removed at the
@@ -33,8 +36,8 @@
 #
 # Settings: MM_BENCH_SECONDS (wrk duration, 10), MM_BENCH_CONNECTIONS
 # (8), MM_BENCH_RESPONDERS (4), MM_BENCH_ROUNDS (download rounds, 5),
-# MM_BENCH_SECTIONS (which parts run: "scan list download memory", all
-# by default), MM_BENCH_TMP (/tmp), MM_BENCH_OUT (var/bench), MM_BENCH_KEEP=1 (keep
+# MM_BENCH_SECTIONS (which parts run: "scan list download memory cap",
+# all by default), MM_BENCH_TMP (/tmp), MM_BENCH_OUT (var/bench), MM_BENCH_KEEP=1 (keep
 # the work directory), MM_BENCH_STRICT=1 (exit 1 when a target is
 # missed; by default only a measurement that could not be taken fails).
 
@@ -52,7 +55,7 @@ CONNS=${MM_BENCH_CONNECTIONS:-8}
 RESPONDERS=${MM_BENCH_RESPONDERS:-4}
 ROUNDS=${MM_BENCH_ROUNDS:-5}
 OUT=${MM_BENCH_OUT:-$ROOT/var/bench}
-SECTIONS=" ${MM_BENCH_SECTIONS:-scan list download memory} "
+SECTIONS=" ${MM_BENCH_SECTIONS:-scan list download memory cap} "
 GIB=1073741824
 MIB=1048576
 
@@ -951,6 +954,33 @@ bench_jobs()
 	    "job child at 1 GiB" "ours<=64"
 }
 
+# ============================================================ cap
+
+# The download policy's cap, measured / cap: one download, then two on two
+# runners, within +5 % / -10 % over 10 s (the issue's tolerance).
+bench_cap()
+{
+	local f=$W/cap.txt cap one two mbs
+	: >"$f"
+	say "cap: one download, then two on two runners"
+	MM_IT_BIN_API=$ROOT/fcgi/mm-api MM_IT_BIN_JOBD=$ROOT/jobs/mm-jobd \
+	    MM_IT_TMP=$W bash "$ROOT/tests/bench/capbench.sh" "$f" \
+	    >"$W/capbench.log" 2>&1 ||
+	    say "cap: a download did not complete (see $W/capbench.log)"
+	cap=$(awk '$1 == "one" { print $3 }' "$f")
+	one=$(awk '$1 == "one" { print $2 }' "$f")
+	two=$(awk '$1 == "two" { print $2 }' "$f")
+	mbs=$(awk -v c="${cap:-0}" 'BEGIN { printf "%g", c / 1e6 }')
+	row cap "cap $mbs MB/s, one download over 10 s (B/s)" "$one" "$cap" \
+	    "the cap" "ratio>=0.90"
+	row cap "cap $mbs MB/s, one download: at most +5 %" "$one" "$cap" \
+	    "the cap" "ratio<=1.05"
+	row cap "cap $mbs MB/s, two downloads on two runners (B/s)" "$two" \
+	    "$cap" "the cap" "ratio>=0.90"
+	row cap "cap $mbs MB/s, two downloads: at most +5 %" "$two" "$cap" \
+	    "the cap" "ratio<=1.05"
+}
+
 # ============================================================ output
 
 print_table()
@@ -996,7 +1026,7 @@ write_json()
 	     details: {list: $list, scan: $scan, download: $download}}' \
 	    >"$file.tmp"
 	mv "$file.tmp" "$file"
-	if [ "$SECTIONS" != " scan list download memory " ]; then
+	if [ "$SECTIONS" != " scan list download memory cap " ]; then
 		printf '%s\n' "$file"
 		return 0	# a partial run is not "the latest"
 	fi
@@ -1066,6 +1096,7 @@ main()
 	[[ $SECTIONS != *" list "* ]] || bench_list
 	[[ $SECTIONS != *" download "* ]] || bench_download
 	[[ $SECTIONS != *" memory "* ]] || bench_jobs
+	[[ $SECTIONS != *" cap "* ]] || bench_cap
 
 	file=$(write_json "$stamp")
 	echo

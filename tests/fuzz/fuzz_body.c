@@ -228,6 +228,39 @@ handle_cancel(struct req *r)
 	handled(r);
 }
 
+void
+handle_start_now(struct req *r)
+{
+
+	check_task_id(r);
+	handled(r);
+}
+
+void
+handle_policy_get(struct req *r)
+{
+
+	handled(r);
+}
+
+/* A policy validation let through: every field within its rules. */
+void
+handle_policy_put(struct req *r)
+{
+	const struct policy	*p = &r->p.policy;
+	size_t			 i;
+
+	if (p->nwindows > POLICY_WINDOWS_MAX || !policy_tz_valid(p->tz) ||
+	    (p->max_bps != 0 && (p->max_bps < POLICY_RATE_MIN ||
+	    p->max_bps > POLICY_RATE_MAX)))
+		abort();
+	for (i = 0; i < p->nwindows; i++)
+		if (p->windows[i].start >= 1440 || p->windows[i].end >= 1440 ||
+		    p->windows[i].start == p->windows[i].end)
+			abort();
+	handled(r);
+}
+
 /* The observability hooks: nothing to record here. */
 void
 obs_note(struct req *r, int status, const cJSON *body)

@@ -258,7 +258,9 @@ test_shipped(void)
 	    "log.file", "log.debug", "notify.webhooks",
 	    "notify.delivery_timeout_ms", "notify.connect_timeout_ms",
 	    "notify.delivery_attempts", "notify.backoff_base_ms",
-	    "notify.backoff_max_ms", "notify.max_in_flight" };
+	    "notify.backoff_max_ms", "notify.max_in_flight",
+	    "policy.max_bytes_per_second", "policy.windows", "policy.timezone",
+	    "policy.pause_outside_window" };
 	struct config		*cfg;
 	struct yamldoc		*doc = NULL;
 	const struct yamldoc_node *sec;
@@ -915,6 +917,13 @@ static const struct {
 	    "(2): each event may need one delivery per webhook" },
 	{ "notify:\n  retries: 3\n", ERR_INVAL,
 	    ":2: unknown key 'notify.retries'" },
+	{ "policy:\n  cap: 3\n", ERR_INVAL, ":2: unknown key 'policy.cap'" },
+	{ "policy:\n  timezone: Mars/Base\n", ERR_INVAL, ":2: policy.timezone: "
+	    "not a time zone of the system's tz database (such as "
+	    "Europe/Berlin)" },
+	{ "policy:\n  max_bytes_per_second: 0\n", ERR_INVAL,
+	    ":2: policy.max_bytes_per_second: too small (null or "
+	    "65536..1000000000000)" },
 };
 
 /* Replaces "SCRATCH" in s (size len) by the scratch directory. */
@@ -976,6 +985,48 @@ test_webhooks(void)
 	CU_ASSERT_EQUAL(cfg->notify_backoff_max_ms, 60000);
 	CU_ASSERT_EQUAL(cfg->notify_max_in_flight, 16);
 	config_free(&cfg);
+}
+
+/* The policy's seed, from its section (none: no cap, any time, UTC, no
+ * pause), and the test clock's offset from the environment. */
+static void
+test_policy_seed(void)
+{
+	static const struct envvar offset[] = {
+		{ "MM_TEST_CLOCK_OFFSET_SECONDS", "-3600" }, { NULL, NULL }
+	};
+	static const struct envvar bad[] = {
+		{ "MM_TEST_CLOCK_OFFSET_SECONDS", "1h" }, { NULL, NULL }
+	};
+	struct config	*cfg;
+	char		 err[512], *path;
+	enum err	 e;
+
+	path = unit_fixture("policy.yaml", "policy:\n"
+	    "  max_bytes_per_second: 20000000\n"
+	    "  windows: [{start: \"22:00\", end: \"06:00\"}]\n"
+	    "  timezone: Europe/Berlin\n  pause_outside_window: true\n");
+	cfg = load(path, offset, &e, err, sizeof(err));
+	CU_ASSERT_FATAL(cfg != NULL);
+	CU_ASSERT_EQUAL(cfg->policy.max_bps, 20000000);
+	CU_ASSERT_EQUAL(cfg->policy.nwindows, 1);
+	CU_ASSERT_EQUAL(cfg->policy.windows[0].start, 22 * 60);
+	CU_ASSERT_STRING_EQUAL(cfg->policy.tz, "Europe/Berlin");
+	CU_ASSERT_TRUE(cfg->policy.pause_outside);
+	CU_ASSERT_EQUAL(cfg->clock_offset, -3600);
+	config_free(&cfg);
+	free(path);
+	cfg = load("conf/mm.yaml", NULL, &e, err, sizeof(err));
+	CU_ASSERT_FATAL(cfg != NULL);
+	CU_ASSERT_EQUAL(cfg->policy.max_bps, 0);
+	CU_ASSERT_EQUAL(cfg->policy.nwindows, 0);
+	CU_ASSERT_STRING_EQUAL(cfg->policy.tz, "UTC");
+	CU_ASSERT_FALSE(cfg->policy.pause_outside);
+	CU_ASSERT_EQUAL(cfg->clock_offset, 0);
+	config_free(&cfg);
+	CU_ASSERT_PTR_NULL(load("conf/mm.yaml", bad, &e, err, sizeof(err)));
+	CU_ASSERT_STRING_EQUAL(err, "MM_TEST_CLOCK_OFFSET_SECONDS must be an "
+	    "integer number of seconds (at most ten years)");
 }
 
 static void
@@ -1085,6 +1136,7 @@ test_getenv(void)
 
 static const struct unit_test tests[] = {
 	{ "notify.webhooks", test_webhooks },
+	{ "policy: the seed and the test clock's offset", test_policy_seed },
 	{ "defaults", test_defaults },
 	{ "shipped conf/mm.yaml", test_shipped },
 	{ "environment rules", test_env },
