@@ -113,6 +113,34 @@ link_blob(const char *text, size_t depth)
 	return p;
 }
 
+/* Tells o->on_file about the file name of the revision being walked
+ * (not of staging); blob is NONE for no blob of blobs/. */
+static enum err
+tell_file(struct ctx *c, const char *name, const char *blob, int link,
+    size_t i)
+{
+	struct hfdoc_file	 f;
+	const char		*rev;
+	size_t			 saved, skip;
+	int			 rc;
+
+	if (c->o->on_file == NULL || c->currev == NONE)
+		return ERR_OK;
+	rev = c->revs[c->currev].name;
+	skip = sizeof("snapshots/") - 1 + strlen(rev) + 1;
+	if (rel_push(c, name, &saved) == -1)
+		return ERR_OK;
+	f.rev = rev;
+	f.path = c->rellen > skip ? c->rel + skip : name;
+	f.blob = blob;
+	f.link = link;
+	f.present = i != NONE;
+	f.size = i != NONE ? c->blobs.v[i].size : 0;
+	rc = c->o->on_file(c->o->arg, &f);
+	rel_pop(c, saved);
+	return rc != 0 ? ERR_NOMEM : ERR_OK;
+}
+
 /* A link that does not have the layout's form: the blob its last
  * component may name is never reclaimed (it is not followed to know). */
 static enum err
@@ -142,9 +170,13 @@ scan_link(struct ctx *c, int dfd, const char *name, size_t depth)
 	if (c->acc != NULL && fstatat(dfd, name, &st,
 	    AT_SYMLINK_NOFOLLOW) == 0)
 		hfdoc_acc_add(c->acc, &st);
-	if ((blob = link_blob(text, depth)) == NULL)
+	blob = link_blob(text, depth);
+	i = blob != NULL ? hfdoc_fent_find(&c->blobs, blob) : NONE;
+	if (tell_file(c, name, blob, 1, i) != ERR_OK)
+		return ERR_NOMEM;
+	if (blob == NULL)
 		return odd_link(c, name, text);
-	if ((i = hfdoc_fent_find(&c->blobs, blob)) != NONE)
+	if (i != NONE)
 		return note_blob(c, i);
 	return add_broken(c, name, "missing_blob");
 }
@@ -200,8 +232,11 @@ walk_tree(struct ctx *c, DIR *d, size_t depth)
 				c->acc->files++;
 			e = scan_link(c, dirfd(d), de->d_name, depth);
 			break;
+		case DT_REG:
+			e = tell_file(c, de->d_name, NULL, 0, NONE);
+			/* FALLTHROUGH */
 		default:
-			if (c->acc == NULL)
+			if (c->acc == NULL || e != ERR_OK)
 				break;
 			c->acc->files++;
 			if (fstatat(dirfd(d), de->d_name, &st,

@@ -104,9 +104,25 @@ struct hfdoc_repo {
 					   reported (references unknown) */
 };
 
+/* A file of a revision, as the scan walks it (hfdoc_opts.on_file). */
+struct hfdoc_file {
+	const char	*rev;		/* snapshots/<rev> */
+	const char	*path;		/* inside the revision */
+	const char	*blob;		/* the blob a link in the layout's form
+					   names, else NULL */
+	int		 link;		/* a symlink (else a regular file) */
+	int		 present;	/* blob is a regular file of blobs/ */
+	uint64_t	 size;		/* its size, when present */
+};
+
 struct hfdoc_opts {
 	int64_t			 now;	/* epoch seconds, for ages */
 	const struct proclocks *locks; /* may be NULL: held unknown */
+	/* Called for each link and regular file of each revision (not
+	 * staging); non-zero fails the scan with ERR_NOMEM.  May be NULL. */
+	int			(*on_file)(void *arg,
+				    const struct hfdoc_file *f);
+	void			*arg;
 };
 
 /*

@@ -324,7 +324,8 @@ run_batch(struct pruner *p)
 		return ERR_OK;
 	memset(&fresh, 0, sizeof(fresh));
 	if ((e = others_locks(p, &locks)) == ERR_OK) {
-		opts.now = (int64_t)time(NULL);
+		memset(&opts, 0, sizeof(opts));
+	opts.now = (int64_t)time(NULL);
 		opts.locks = &locks;
 		e = hfdoc_repo_scan(p->cachefd, p->folder, &opts, &fresh);
 	}
@@ -429,6 +430,7 @@ pruner_open(struct pruner *p)
 
 	if ((e = proclocks_load(p->o->locks_path, &locks)) != ERR_OK)
 		return e;
+	memset(&opts, 0, sizeof(opts));
 	opts.now = (int64_t)time(NULL);
 	opts.locks = &locks;
 	e = hfdoc_repo_scan(p->cachefd, p->folder, &opts, &p->plan);

@@ -138,6 +138,7 @@ scan(const char *cache, struct hfdoc_repo *r)
 	int			 fd = cachefd_of(cache);
 
 	CU_ASSERT_EQUAL(proclocks_load("/proc/locks", &locks), ERR_OK);
+	memset(&o, 0, sizeof(o));
 	o.now = (int64_t)time(NULL);
 	o.locks = &locks;
 	e = hfdoc_repo_scan(fd, REPO, &o, r);
