@@ -80,6 +80,7 @@ struct params {
 	const char	*before;	/* the audit's: a stream id */
 	const char	*f_model_id;	/* the audit's filters */
 	const char	*f_user;
+	unsigned	 prune_kinds;	/* a prune's "what": 1 << hfdoc_kind */
 };
 
 /*
@@ -186,6 +187,10 @@ void		 handle_audit(struct req *r);
 
 /* route.c */
 void		 route_request(struct req *r);
+cJSON		*json_last(const cJSON *obj, const char *name);
+int		 body_is_object(const struct req *r, cJSON *errs);
+void		 body_extras(const struct req *r, const char *const *names,
+		    cJSON *errs);
 
 /* scancache.c */
 struct scanview {
@@ -215,9 +220,25 @@ const struct hfrepo *scan_installed(struct req *r, const char *id,
 		    struct scanview *sv);
 void		 start_task(struct req *r, const char *model_id,
 		    enum ts_op op, cJSON *warnings);
+int		 claim_or_answer(struct req *r, const char *model_id,
+		    enum ts_op op, const char *id, cJSON **warnings);
+void		 enqueue_claimed(struct req *r, const char *model_id,
+		    enum ts_op op, const char *id, const char *params,
+		    cJSON *warnings);
 void		 handle_download(struct req *r);
 void		 handle_task(struct req *r);
 void		 handle_cancel(struct req *r);
+
+/* report.c: the cache doctor's report and prune dry run */
+void		 handle_report(struct req *r);
+void		 prune_preview(struct req *r);
+int		 doctor_repo_present(struct req *r, const char *id);
+
+/* doctor.c: the cache doctor's requests */
+void		 prune_body_check(struct req *r, cJSON *errs);
+void		 handle_prune(struct req *r);
+void		 handle_verify(struct req *r);
+void		 handle_repair(struct req *r);
 
 /* usage.c */
 void		 handle_usage(struct req *r);

@@ -134,12 +134,19 @@ obs_note(struct req *r, int status, const cJSON *body)
 static const char *
 event_name(const struct req *r)
 {
+	static const char *const names[][3] = {
+		{ "download", "download.requested", "download.refused" },
+		{ "delete", "delete.requested", "delete.refused" },
+		{ "verify", "verify.requested", "verify.refused" },
+		{ "repair", "repair.requested", "repair.refused" },
+		{ "prune", "prune.requested", "prune.refused" },
+	};
 	int	 ok = r->status == 200;
+	size_t	 i;
 
-	if (strcmp(r->operation, "download") == 0)
-		return ok ? "download.requested" : "download.refused";
-	if (strcmp(r->operation, "delete") == 0)
-		return ok ? "delete.requested" : "delete.refused";
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcmp(r->operation, names[i][0]) == 0)
+			return names[i][ok ? 1 : 2];
 	return ok ? "task.cancelled" : "task.cancel_refused";
 }
 
@@ -163,7 +170,8 @@ event_of(const struct req *r, struct audit_event *e)
 	e->outcome = outcome_label(r);
 	e->http_status = r->status;
 	e->detail = *n->detail ? n->detail : NULL;
-	e->confirm = strcmp(r->operation, "delete") == 0 ? r->p.confirm : -1;
+	e->confirm = strcmp(r->operation, "delete") == 0 ||
+	    strcmp(r->operation, "prune") == 0 ? r->p.confirm : -1;
 	e->warnings = n->warnings;
 	e->cid = r->cid;
 	e->duration = -1;

@@ -54,6 +54,8 @@ static void	check_stream_id(struct req *, const struct pspec *,
 		    const char *, cJSON *);
 static void	check_filter(struct req *, const struct pspec *,
 		    const char *, cJSON *);
+static void	check_prune(struct req *, const struct pspec *,
+		    const char *, cJSON *);
 
 /* The parameters of every endpoint. */
 enum pid {
@@ -70,6 +72,7 @@ enum pid {
 	P_BEFORE,
 	P_FILTER_MODEL_ID,
 	P_FILTER_USER,
+	P_PRUNE_BODY,
 	P__MAX
 };
 
@@ -96,6 +99,7 @@ static const struct pspec pspecs[P__MAX] = {
 	[P_FILTER_MODEL_ID] = PSPEC("model_id", IN_QUERY, f_model_id,
 	    check_filter),
 	[P_FILTER_USER] = PSPEC("user", IN_QUERY, f_user, check_filter),
+	[P_PRUNE_BODY] = PSPEC("", IN_BODY, prune_kinds, check_prune),
 };
 
 #define ROUTE_PARAMS_MAX	4
@@ -135,6 +139,17 @@ static const struct route routes[] = {
 	{ .name = "audit", .method = "GET", .suffix = "/audit",
 	  .handler = handle_audit,
 	  .params = { P_LIMIT, P_BEFORE, P_FILTER_MODEL_ID, P_FILTER_USER } },
+	{ .name = "report", .method = "GET", .suffix = "/cache/report",
+	  .handler = handle_report },
+	{ .name = "prune", .operation = "prune", .method = "POST",
+	  .suffix = "/cache/prune", .body = 1, .handler = handle_prune,
+	  .params = { P_PRUNE_BODY } },
+	{ .name = "verify", .operation = "verify", .method = "POST",
+	  .suffix = "/verify", .body = 1, .handler = handle_verify,
+	  .params = { P_MODEL_ID_BODY } },
+	{ .name = "repair", .operation = "repair", .method = "POST",
+	  .suffix = "/repair", .body = 1, .handler = handle_repair,
+	  .params = { P_MODEL_ID_BODY } },
 	{ .name = "task", .method = "GET", .suffix = "", .has_arg = 1,
 	  .handler = handle_task, .params = { P_TASK_ID } },
 	{ .name = "cancel", .operation = "cancel", .method = "POST",
@@ -388,7 +403,7 @@ body_load(struct req *r)
 }
 
 /* The value of the last member called name (duplicate keys: last wins). */
-static cJSON *
+cJSON *
 json_last(const cJSON *obj, const char *name)
 {
 	cJSON	*c, *found = NULL;
@@ -523,7 +538,7 @@ check_uuid(struct req *r, const struct pspec *ps, const char *v,
 }
 
 /* 0 if the body is a JSON object, else -1 with its error added. */
-static int
+int
 body_is_object(const struct req *r, cJSON *errs)
 {
 
@@ -550,22 +565,34 @@ add_extra(cJSON *errs, const cJSON *member)
 	    "Extra inputs are not permitted", cJSON_Duplicate(member, 1));
 }
 
-/* One error per member other than name, with its last value (Python's
- * dict); out of memory, one per member, duplicates too. */
-static void
-body_extras(const struct req *r, const char *name, cJSON *errs)
+/* Whether name is one of the NULL-terminated names. */
+static int
+name_in(const char *name, const char *const *names)
+{
+
+	for (; *names != NULL; names++)
+		if (strcmp(name, *names) == 0)
+			return 1;
+	return 0;
+}
+
+/* One error per member not among names (NULL-terminated), with its last
+ * value (Python's dict); out of memory, one per member, duplicates
+ * too. */
+void
+body_extras(const struct req *r, const char *const *names, cJSON *errs)
 {
 	const cJSON	**vals, *c;
 	size_t		 i, n;
 
 	if ((vals = json_dict_values(r->json, &n)) == NULL) {
 		cJSON_ArrayForEach(c, r->json)
-			if (strcmp(c->string, name) != 0)
+			if (!name_in(c->string, names))
 				add_extra(errs, c);
 		return;
 	}
 	for (i = 0; i < n; i++)
-		if (vals[i] != NULL && strcmp(vals[i]->string, name) != 0)
+		if (vals[i] != NULL && !name_in(vals[i]->string, names))
 			add_extra(errs, vals[i]);
 	free(vals);
 }
@@ -588,7 +615,16 @@ check_body_string(struct req *r, const struct pspec *ps, const char *unused,
 		    "Input should be a valid string", cJSON_Duplicate(v, 1));
 	else
 		*(const char **)pfield(r, ps) = v->valuestring;
-	body_extras(r, ps->name, errs);
+	body_extras(r, (const char *const[]){ ps->name, NULL }, errs);
+}
+
+/* The prune's body (doctor.c checks it). */
+static void
+check_prune(struct req *r, const struct pspec *ps, const char *unused,
+    cJSON *errs)
+{
+
+	prune_body_check(r, errs);
 }
 
 /* The audit's page size: an integer in 1..AUDIT_LIMIT_MAX, default 100
@@ -725,6 +761,8 @@ route_request(struct req *r)
 			rt->handler(r);
 	}
 	list_prefetch_end(r);
-	if (rt->operation != NULL)
+	/* A handler may clear r->operation: a prune's dry run changes
+	 * nothing, so it is no audit event. */
+	if (r->operation != NULL)
 		obs_audit(r);
 }

@@ -108,17 +108,19 @@ claim_conflict(struct req *r, const char *model_id, enum ts_op op,
 }
 
 /*
- * Creates the task hash of id and queues it.  On failure, marks the task
- * failed, releases its claim, answers 503 and returns -1.
+ * Creates the task hash of id (with params, when not NULL) and queues it.
+ * On failure, marks the task failed, releases its claim, answers 503 and
+ * returns -1.
  */
 static int
 task_enqueue(struct req *r, const char *id, const char *model_id,
-    enum ts_op op)
+    enum ts_op op, const char *params)
 {
 	char	 msg[256];
 
 	if (ts_task_create(r->app->redis, id, model_id, op) == ERR_OK &&
-	    ts_enqueue(r->app->redis, id) == ERR_OK)
+	    (params == NULL || ts_task_set_params(r->app->redis, id,
+	    params) == ERR_OK) && ts_enqueue(r->app->redis, id) == ERR_OK)
 		return 0;
 	snprintf(msg, sizeof(msg), "Failed to enqueue task: %s",
 	    err_str(ERR_REDIS));
@@ -138,7 +140,7 @@ task_enqueue(struct req *r, const char *id, const char *model_id,
  * task (the same operation), consuming *warnings, and returns 0; or
  * returns 1, answering nothing, when the claim is ours.
  */
-static int
+int
 claim_or_answer(struct req *r, const char *model_id, enum ts_op op,
     const char *id, cJSON **warnings)
 {
@@ -161,14 +163,14 @@ claim_or_answer(struct req *r, const char *model_id, enum ts_op op,
 	return 0;
 }
 
-/* Steps 4-5: creates and queues task id, whose claim is ours, and
- * answers; consumes warnings. */
-static void
+/* Steps 4-5: creates and queues task id (with params, or NULL), whose
+ * claim is ours, and answers; consumes warnings. */
+void
 enqueue_claimed(struct req *r, const char *model_id, enum ts_op op,
-    const char *id, cJSON *warnings)
+    const char *id, const char *params, cJSON *warnings)
 {
 
-	if (task_enqueue(r, id, model_id, op) == -1) {
+	if (task_enqueue(r, id, model_id, op, params) == -1) {
 		cJSON_Delete(warnings);
 		return;
 	}
@@ -190,7 +192,7 @@ start_task(struct req *r, const char *model_id, enum ts_op op,
 
 	ts_new_task_id(id);
 	if (claim_or_answer(r, model_id, op, id, &warnings))
-		enqueue_claimed(r, model_id, op, id, warnings);
+		enqueue_claimed(r, model_id, op, id, NULL, warnings);
 }
 
 /*
@@ -215,7 +217,7 @@ handle_download(struct req *r)
 	if (!claim_or_answer(r, m->id, TS_OP_DOWNLOAD, id, &none))
 		return;
 	if (scan_installed(r, m->id, &sv) == NULL || sv.error != NULL) {
-		enqueue_claimed(r, m->id, TS_OP_DOWNLOAD, id, NULL);
+		enqueue_claimed(r, m->id, TS_OP_DOWNLOAD, id, NULL, NULL);
 		return;
 	}
 	if (ts_release(r->app->redis, m->id, TS_OP_DOWNLOAD, id) != ERR_OK)

@@ -763,6 +763,24 @@ hfdoc_scan(const char *dir, const struct hfdoc_opts *o,
 	return ERR_OK;
 }
 
+enum err
+hfdoc_scan_one(const char *dir, const struct hfdoc_opts *o,
+    const char *folder, struct hfdoc_report *out)
+{
+	int		 fd;
+	enum err	 e;
+
+	memset(out, 0, sizeof(*out));
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return ERR_OK;
+	if ((out->repos = calloc(1, sizeof(*out->repos))) == NULL)
+		e = ERR_NOMEM;
+	else if ((e = hfdoc_repo_scan(fd, folder, o, out->repos)) == ERR_OK)
+		out->n = 1;
+	close(fd);
+	return e == ERR_NOTFOUND || e == ERR_INVAL ? ERR_OK : e;
+}
+
 void
 hfdoc_report_free(struct hfdoc_report *rep)
 {

@@ -152,6 +152,10 @@ struct hfdoc_report {
  */
 enum err	 hfdoc_scan(const char *dir, const struct hfdoc_opts *o,
 		    struct hfdoc_report *out, char *errbuf, size_t errlen);
+/* The same for the one repo folder of dir (out->n 0 when it is not
+ * there, or is not a repo folder). */
+enum err	 hfdoc_scan_one(const char *dir, const struct hfdoc_opts *o,
+		    const char *folder, struct hfdoc_report *out);
 void		 hfdoc_report_free(struct hfdoc_report *rep);
 
 #endif

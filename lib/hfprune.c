@@ -141,8 +141,10 @@ lock_one(struct pruner *p, const char *name)
 		return HFPRUNE_UNKNOWN;
 	if (p->locksfd == LOCKS_NONE)
 		return HFPRUNE_GO;
-	if ((fd = openat(p->locksfd, name, O_RDWR | O_NOFOLLOW | O_NONBLOCK |
-	    O_NOCTTY | O_CLOEXEC)) == -1)
+	/* Read-only: flock needs no more, and a lock file another user
+	 * made without group write still locks. */
+	if ((fd = openat(p->locksfd, name, O_RDONLY | O_NOFOLLOW |
+	    O_NONBLOCK | O_NOCTTY | O_CLOEXEC)) == -1)
 		return errno == ENOENT ? HFPRUNE_GO : errno == EMFILE ||
 		    errno == ENFILE ? HFPRUNE_FAILED : HFPRUNE_UNKNOWN;
 	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode))

@@ -66,6 +66,9 @@ enum metric {
 	MET_WEBHOOK_DELIVERED,	/* counter {webhook} (configured names) */
 	MET_WEBHOOK_FAILED,	/* counter {webhook}: failed attempts */
 	MET_WEBHOOK_GIVEN_UP,	/* counter {webhook} */
+	MET_VERIFY_PROBLEMS,	/* counter {kind}: problems verify found */
+	MET_REPAIR_FILES,	/* counter: files a repair fetched again */
+	MET_PRUNE_FREED,	/* counter {kind}: bytes a prune freed */
 	MET__MAX
 };
 

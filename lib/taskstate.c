@@ -411,6 +411,18 @@ ts_task_create(struct rconn *r, const char *task_id, const char *model_id,
 	return e;
 }
 
+enum err
+ts_task_set_params(struct rconn *r, const char *task_id, const char *params)
+{
+	char		 key[TS_KEY_MAX];
+	const char	*argv[] = { "HSET", key, "params", params };
+
+	if (strlen(params) >= sizeof(((struct ts_task *)0)->params) ||
+	    ts_key(key, sizeof(key), "task", task_id) == -1)
+		return ERR_INVAL;
+	return rconn_int(r, 4, argv, NULL);
+}
+
 static unsigned long long
 field_ull(const char *v)
 {
@@ -475,6 +487,8 @@ task_field(struct ts_task *t, const char *k, const char *v)
 		t->attempt_max = field_opt(v);
 	else if (strcmp(k, "last_error") == 0)
 		snprintf(t->last_error, sizeof(t->last_error), "%s", v);
+	else if (strcmp(k, "params") == 0)
+		snprintf(t->params, sizeof(t->params), "%s", v);
 }
 
 enum err

@@ -128,6 +128,9 @@ struct ts_task {
 	long long	 attempt;		/* the retry, -1 = none */
 	long long	 attempt_max;		/* -1 = none */
 	char		 last_error[128];	/* its cause, "" = none */
+	char		 params[256];		/* what the task was asked to
+						   do beyond its operation
+						   (a prune's kinds), "" */
 };
 
 /* A new random (version 4) task id, lowercase hyphenated. */
@@ -155,6 +158,11 @@ enum err	 ts_release(struct rconn *r, const char *model_id,
 /* Creates the task hash (status pending, zeros) with its TTL. */
 enum err	 ts_task_create(struct rconn *r, const char *task_id,
 		    const char *model_id, enum ts_op op);
+/* Sets the task's "params" (at most sizeof(ts_task.params) - 1 bytes,
+ * else ERR_INVAL): what it is asked to do beyond its operation, written
+ * before it is queued. */
+enum err	 ts_task_set_params(struct rconn *r, const char *task_id,
+		    const char *params);
 /* Reads a task: ERR_OK, ERR_NOTFOUND or ERR_REDIS. */
 enum err	 ts_task_get(struct rconn *r, const char *task_id,
 		    struct ts_task *out);
