@@ -10,17 +10,24 @@
  * does not change).  The hub unreachable or the revision gone from it
  * fails the task and changes nothing.
  */
+#include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "dirat.h"
 #include "extern.h"
 #include "findings.h"
+#include "hfverify.h"
+#include "hubname.h"
 #include "log.h"
 #include "metrics.h"
 
 #define REVS_MAX	64		/* revisions repaired in one task */
+#define RECHECK_BUF	(1024 * 1024)	/* bytes read at once, re-hashing */
 
 /* What the repair did, for its result and the new findings. */
 struct rctx {
@@ -95,16 +102,65 @@ refetch_of(const cJSON *problems, const char *rev, size_t *n)
 	return v;
 }
 
-/* The problems of rev go to into (repaired, or left). */
+/* Whether blob (fetched again) now has the content its name says, hashed
+ * through buf (RECHECK_BUF bytes); a blob that cannot be read is not. */
+static int
+blob_sound(int blobsfd, const char *blob, void *buf)
+{
+	struct hfv_blob	 b;
+
+	memset(&b, 0, sizeof(b));
+	b.name = (char *)(uintptr_t)blob;
+	return buf != NULL && hfverify_blob(blobsfd, &b, buf, RECHECK_BUF,
+	    NULL, NULL) == ERR_OK && b.state == HFV_OK;
+}
+
+/* The repo's blobs/, or -1. */
+static int
+blobs_dir(const struct job *j)
+{
+	char	 folder[512];
+	int	 cfd, repofd, fd;
+
+	if (hubname_repo_folder("model", j->model_id, folder,
+	    sizeof(folder)) == -1 || (cfd = open(j->cfg->hf_hub_cache,
+	    O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return -1;
+	repofd = dirat_fd(cfd, folder);
+	fd = dirat_fd(repofd, "blobs");
+	if (repofd != -1)
+		close(repofd);
+	close(cfd);
+	return fd;
+}
+
+/*
+ * The problems of rev go to into; with recheck (the revision was fetched
+ * again), a blob found corrupt or of the wrong size is hashed once more
+ * and goes to rc->left unless it is sound now.
+ */
 static void
-move_problems(struct rctx *rc, const char *rev, cJSON *into)
+move_problems(struct rctx *rc, const char *rev, cJSON *into, int recheck)
 {
 	const cJSON	*p;
+	const char	*kind, *blob;
+	void		*buf = recheck ? malloc(RECHECK_BUF) : NULL;
+	int		 fd = recheck ? blobs_dir(rc->j) : -1;
 
-	cJSON_ArrayForEach(p, rc->problems)
-		if (str_of(p, "revision") != NULL &&
-		    strcmp(str_of(p, "revision"), rev) == 0)
-			cJSON_AddItemToArray(into, cJSON_Duplicate(p, 1));
+	cJSON_ArrayForEach(p, rc->problems) {
+		if (str_of(p, "revision") == NULL ||
+		    strcmp(str_of(p, "revision"), rev) != 0)
+			continue;
+		kind = str_of(p, "kind");
+		blob = str_of(p, "blob");
+		cJSON_AddItemToArray(recheck && blob != NULL && kind != NULL &&
+		    (strcmp(kind, "corrupt") == 0 ||
+		    strcmp(kind, "wrong_size") == 0) && !blob_sound(fd, blob,
+		    buf) ? rc->left : into, cJSON_Duplicate(p, 1));
+	}
+	free(buf);
+	if (fd != -1)
+		close(fd);
 }
 
 /* Repairs revision rev: 0, 1 stopped (*exit set), -1 failed. */
@@ -130,9 +186,9 @@ repair_rev(struct rctx *rc, const char *rev, int *exit)
 	free(refetch);
 	if (k == 0) {
 		metrics_add(MET_REPAIR_FILES, NULL, NULL, (double)n);
-		move_problems(rc, rev, rc->repaired);
+		move_problems(rc, rev, rc->repaired, 1);
 	} else if (k == -1) {
-		move_problems(rc, rev, rc->left);
+		move_problems(rc, rev, rc->left, 0);
 		if (rc->failed[0] == '\0')
 			snprintf(rc->failed, sizeof(rc->failed), "Repair of "
 			    "revision %s failed: %s", rev, msg);
@@ -227,6 +283,10 @@ repair_all(struct job *j, cJSON *findings)
 	n = revisions_of(rc.problems, revs);
 	for (i = 0; i < n && k != 1; i++)
 		k = repair_rev(&rc, revs[i], &exit);
+	if (k != 1 && rc.failed[0] == '\0' && cJSON_GetArraySize(rc.left) > 0)
+		snprintf(rc.failed, sizeof(rc.failed), "%d file(s) still do not "
+		    "match their blob after the repair",
+		    cJSON_GetArraySize(rc.left));
 	if (k != 1) {
 		store_left(&rc, findings);
 		repair_result(&rc);
