@@ -330,14 +330,14 @@ add_size(struct sbuf *b, const struct hfrepo *repo, unsigned long long unit)
 /* Appended (cache doctor): partial_size_mb and partial_size_bytes (the
  * model repo's unfinished downloads and orphan blobs, as the scan counts
  * partial_cache_size_mb; 0 without a repo), then verify_status (null, or
- * the last verify's {status, problems, checked_at}). */
+ * the last verify's or repair's {status, problems, checked_at, task_id}). */
 static void
 add_doctor(struct sbuf *b, const struct listctx *lc, size_t i)
 {
 	const struct hfrepo	*repo = lc->sv.scan == NULL ? NULL :
 	    hfcache_find(lc->sv.scan, "model", lc->reg->models[i].id);
 	struct findings_status	 fs;
-	char			 buf[96];
+	char			 buf[160];
 
 	sbuf_adds(b, ",\"partial_size_mb\":");
 	add_uint(b, repo != NULL ? repo->partial_bytes / MIB : 0);
@@ -350,8 +350,8 @@ add_doctor(struct sbuf *b, const struct listctx *lc, size_t i)
 		return;
 	}
 	snprintf(buf, sizeof(buf), "{\"status\":\"%s\",\"problems\":%llu,"
-	    "\"checked_at\":%lld}", fs.ok ? "ok" : "problems", fs.problems,
-	    fs.checked_at);
+	    "\"checked_at\":%lld,\"task_id\":\"%s\"}", fs.ok ? "ok" :
+	    "problems", fs.problems, fs.checked_at, fs.task_id);
 	sbuf_adds(b, buf);
 }
 

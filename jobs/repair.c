@@ -208,6 +208,7 @@ store_left(struct rctx *rc, const cJSON *before)
 	fs.ok = n == 0;
 	fs.problems = n;
 	fs.checked_at = (long long)time(NULL);
+	snprintf(fs.task_id, sizeof(fs.task_id), "%s", rc->j->task_id);
 	if (f == NULL)
 		return;
 	cJSON_ReplaceItemInObjectCaseSensitive(f, "status",

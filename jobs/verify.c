@@ -202,6 +202,7 @@ v_findings(struct vctx *vc, struct findings_status *fs)
 	fs->ok = n == 0;
 	fs->problems = n;
 	fs->checked_at = (long long)time(NULL);
+	snprintf(fs->task_id, sizeof(fs->task_id), "%s", vc->j->task_id);
 	cJSON_AddStringToObject(o, "model_id", vc->j->model_id);
 	cJSON_AddStringToObject(o, "status", n == 0 ? "ok" : "problems");
 	cJSON_AddNumberToObject(o, "checked_at", (double)fs->checked_at);

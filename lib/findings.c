@@ -6,14 +6,15 @@
 #include "findings.h"
 #include "num.h"
 #include "taskstate.h"
+#include "valid.h"
 
 void
 findings_status_format(const struct findings_status *s, char *buf,
     size_t len)
 {
 
-	(void)snprintf(buf, len, "%s %llu %lld", s->ok ? "ok" : "problems",
-	    s->problems, s->checked_at);
+	(void)snprintf(buf, len, "%s %llu %lld %s", s->ok ? "ok" : "problems",
+	    s->problems, s->checked_at, s->task_id);
 }
 
 int
@@ -23,7 +24,9 @@ findings_status_parse(const char *v, struct findings_status *out)
 	long long	 n, t;
 
 	memset(out, 0, sizeof(*out));
-	if (v == NULL || sscanf(v, "%15s %23s %23s", word, num, at) != 3 ||
+	if (v == NULL || sscanf(v, "%15s %23s %23s %63s", word, num, at,
+	    out->task_id) != 4 || valid_uuid(out->task_id, out->task_id, NULL,
+	    0) == -1 ||
 	    num_parse(num, 0, LLONG_MAX, &n, NULL) == -1 ||
 	    num_parse(at, 0, LLONG_MAX, &t, NULL) == -1)
 		return -1;

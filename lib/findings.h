@@ -11,24 +11,25 @@
  * expiry until the next verify or repair of that model, or its delete:
  *   model-manager:verify:{model_id}         the findings, a JSON text
  *   model-manager:verify-status:{model_id}  "<ok|problems> <count>
- *                                           <epoch seconds>", what the
- *                                           list reads of them in its
- *                                           one MGET
+ *                                           <epoch seconds> <task id>",
+ *                                           what the list reads of them
+ *                                           in its one MGET
  * Both are written together (MSET) and removed together.
  */
 
 #define FINDINGS_KIND		"verify"
 #define FINDINGS_STATUS_KIND	"verify-status"
-#define FINDINGS_STATUS_MAX	64	/* the status value, NUL included */
+#define FINDINGS_STATUS_MAX	144	/* the status value, NUL included */
 
 struct findings_status {
 	int			 ok;		/* no problem found */
 	unsigned long long	 problems;
 	long long		 checked_at;	/* epoch seconds */
+	char			 task_id[64];	/* the verify's or repair's */
 };
 
-/* Writes "<ok|problems> <count> <epoch>" into buf (FINDINGS_STATUS_MAX
- * bytes). */
+/* Writes "<ok|problems> <count> <epoch> <task id>" into buf
+ * (FINDINGS_STATUS_MAX bytes). */
 void		 findings_status_format(const struct findings_status *s,
 		    char *buf, size_t len);
 /* Parses a status value; 0, or -1 if it is not one.  Pure. */
