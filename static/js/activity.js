@@ -64,6 +64,16 @@ const REFUSED_WHAT = {
 	'download.refused': 'Download refused',
 	'delete.refused': 'Delete refused',
 	'task.cancel_refused': 'Cancel refused',
+	'verify.refused': 'Verify refused',
+	'repair.refused': 'Repair refused',
+	'prune.refused': 'Cleanup refused',
+};
+
+// The cache doctor's requests, by event.
+const DOCTOR_REQUESTED = {
+	'verify.requested': 'Verify requested',
+	'repair.requested': 'Repair requested',
+	'prune.requested': 'Cleanup requested',
 };
 
 // capital(s): s with its first letter in upper case.
@@ -132,7 +142,14 @@ export function describeEvent(ev) {
 	case 'download.refused':
 	case 'delete.refused':
 	case 'task.cancel_refused':
+	case 'verify.refused':
+	case 'repair.refused':
+	case 'prune.refused':
 		return {...refusal(ev), badge: ['Refused', 'refused']};
+	case 'verify.requested':
+	case 'repair.requested':
+	case 'prune.requested':
+		return {what: DOCTOR_REQUESTED[ev.event], extra: null, badge};
 	case 'task.cancelled':
 		return {what: ev.outcome === 'cancelled' ? 'Cancelled' :
 		    'Cancel requested', extra: null,
