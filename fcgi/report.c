@@ -90,6 +90,7 @@ doctorview_load(struct req *r, const char *id, struct doctorview *v)
 
 	memset(v, 0, sizeof(*v));
 	memset(&o, 0, sizeof(o));
+	msg[0] = '\0';
 	v->now = o.now = (int64_t)time(NULL);
 	if ((e = proclocks_load("/proc/locks", &v->locks)) == ERR_OK) {
 		o.locks = &v->locks;
@@ -207,17 +208,11 @@ ksum_add(struct ksum *k, const struct hfdoc_item *it)
 	k->disk += it->disk;
 }
 
-/* {"items", "apparent_bytes", "disk_bytes"} as name. */
 static void
 add_ksum(cJSON *o, const char *name, const struct ksum *k)
 {
-	cJSON	*s;
 
-	if ((s = cJSON_AddObjectToObject(o, name)) == NULL)
-		return;
-	json_add_int(s, "items", (long long)k->items);
-	json_add_int(s, "apparent_bytes", (long long)k->apparent);
-	json_add_int(s, "disk_bytes", (long long)k->disk);
+	prunetally_bytes_json(o, name, k->items, k->apparent, k->disk);
 }
 
 /* The items of repo rp, by kind (each list cut at REPORT_ITEMS_MAX),

@@ -169,14 +169,6 @@ int	 job_finish(struct job *j, const char *status, const char *error);
 /* job_finish for a job that may have changed the cache: first bumps the
  * cache generation, so that responders scan it again. */
 int	 job_end(struct job *j, const char *status, const char *error);
-/*
- * Writes progress fields (nfields name/value pairs) of the running task,
- * renewing its lease first.  Returns 0 to go on (a write Redis missed
- * included), 1 when the task is to stop (a cancel, or it ended from
- * outside), -1 when the lease is lost (another process runs the task: it
- * must stop without writing anything more).
- */
-int	 job_progress(struct job *j, const char *const *fields, int nfields);
 /* Why a job stopped before its end. */
 enum job_stop {
 	JOB_STOP_NONE = 0,
@@ -185,6 +177,15 @@ enum job_stop {
 	JOB_STOP_LIMIT,		/* the soft time limit */
 	JOB_STOP_LEASE		/* another process took the task over */
 };
+/*
+ * Writes progress fields (nfields name/value pairs) of the running task,
+ * renewing its lease first.  Returns 0 to go on (a write Redis missed
+ * included), or 1 when the job must stop, with *why: JOB_STOP_CANCEL (a
+ * cancel, or the task ended from outside) or JOB_STOP_LEASE (another
+ * process runs the task: nothing more may be written).
+ */
+int	 job_progress(struct job *j, const char *const *fields, int nfields,
+	    enum job_stop *why);
 /*
  * Ends a job that stopped for why: cancelled; back on the queue as
  * pending (SIGTERM); failed with limit_msg (time limit); nothing written

@@ -111,16 +111,22 @@ job_end(struct job *j, const char *status, const char *error)
 }
 
 int
-job_progress(struct job *j, const char *const *fields, int nfields)
+job_progress(struct job *j, const char *const *fields, int nfields,
+    enum job_stop *why)
 {
 	int		 cancel = 0;
 	enum err	 e;
 
-	if (job_lease_keep(j) == ERR_CONFLICT)
-		return -1;
+	if (job_lease_keep(j) == ERR_CONFLICT) {
+		*why = JOB_STOP_LEASE;
+		return 1;
+	}
 	e = ts_task_update(j->redis, j->task_id, j->model_id, j->op, fields,
 	    nfields, &cancel);
-	return e == ERR_CONFLICT || cancel ? 1 : 0;
+	if (e != ERR_CONFLICT && !cancel)
+		return 0;
+	*why = JOB_STOP_CANCEL;
+	return 1;
 }
 
 int

@@ -65,16 +65,7 @@ p_write(struct pctx *pc)
 	snprintf(v[1], sizeof(v[1]), "%" PRIu64, pc->plan_bytes);
 	snprintf(v[2], sizeof(v[2]), "%" PRIu64, pc->done_items);
 	snprintf(v[3], sizeof(v[3]), "%" PRIu64, pc->plan_items);
-	switch (job_progress(pc->j, f, 4)) {
-	case -1:
-		pc->stop = JOB_STOP_LEASE;
-		return 1;
-	case 1:
-		pc->stop = JOB_STOP_CANCEL;
-		return 1;
-	default:
-		return 0;
-	}
+	return job_progress(pc->j, f, 4, &pc->stop);
 }
 
 /* hfprune's stop: SIGTERM, the time limit, or a cancel seen when the

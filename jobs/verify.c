@@ -66,16 +66,7 @@ v_write(struct vctx *vc)
 		f[9] = "";
 	if (eta < 0)
 		f[11] = "";
-	switch (job_progress(vc->j, f, 6)) {
-	case -1:
-		vc->stop = JOB_STOP_LEASE;
-		return 1;
-	case 1:
-		vc->stop = JOB_STOP_CANCEL;
-		return 1;
-	default:
-		return 0;
-	}
+	return job_progress(vc->j, f, 6, &vc->stop);
 }
 
 /* Sleeps as long as it takes to stay at jobs.verify_max_mb_per_second. */

@@ -555,25 +555,6 @@ classify_locks(struct ctx *c)
  * The repo folder
  */
 
-/* The id of a folder name's rest: every "--" back to "/". */
-static char *
-folder_id(const char *rest)
-{
-	char	*id, *o;
-
-	if ((id = o = malloc(strlen(rest) + 1)) == NULL)
-		return NULL;
-	while (*rest != '\0') {
-		if (rest[0] == '-' && rest[1] == '-') {
-			*o++ = '/';
-			rest += 2;
-		} else
-			*o++ = *rest++;
-	}
-	*o = '\0';
-	return id;
-}
-
 /* "<type>s--<id with / as -->" into the repo's type, id and folder. */
 static enum err
 parse_folder(const char *name, struct hfdoc_repo *out)
@@ -583,7 +564,7 @@ parse_folder(const char *name, struct hfdoc_repo *out)
 	if (dash == NULL || dash == name || dash[-1] != 's' || dash[2] == '\0')
 		return ERR_INVAL;
 	if ((out->type = strndup(name, (size_t)(dash - name) - 1)) == NULL ||
-	    (out->id = folder_id(dash + 2)) == NULL ||
+	    (out->id = hfrepo_folder_id(dash + 2)) == NULL ||
 	    (out->folder = strdup(name)) == NULL)
 		return ERR_NOMEM;
 	if (strcmp(out->type, "model") != 0 &&

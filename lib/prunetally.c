@@ -47,17 +47,24 @@ bytes_add(struct bytes *b, const struct hfdoc_item *it)
 	b->disk += it->disk;
 }
 
-/* {"items", "apparent_bytes", "disk_bytes"}, added to o as name. */
-static void
-add_bytes(cJSON *o, const char *name, const struct bytes *b)
+void
+prunetally_bytes_json(cJSON *o, const char *name, uint64_t items,
+    uint64_t apparent, uint64_t disk)
 {
 	cJSON	*v;
 
 	if ((v = cJSON_AddObjectToObject(o, name)) == NULL)
 		return;
-	cJSON_AddNumberToObject(v, "items", (double)b->items);
-	cJSON_AddNumberToObject(v, "apparent_bytes", (double)b->apparent);
-	cJSON_AddNumberToObject(v, "disk_bytes", (double)b->disk);
+	cJSON_AddNumberToObject(v, "items", (double)items);
+	cJSON_AddNumberToObject(v, "apparent_bytes", (double)apparent);
+	cJSON_AddNumberToObject(v, "disk_bytes", (double)disk);
+}
+
+static void
+add_bytes(cJSON *o, const char *name, const struct bytes *b)
+{
+
+	prunetally_bytes_json(o, name, b->items, b->apparent, b->disk);
 }
 
 /* A string member, made valid UTF-8. */

@@ -44,6 +44,10 @@ void		 prunetally_freed(const struct prunetally *t,
 /* Ends the account (nothing more may be added) and gives it as a new
  * cJSON object (the caller deletes it), or NULL on out-of-memory. */
 cJSON		*prunetally_json(struct prunetally *t);
+/* Adds {"items", "apparent_bytes", "disk_bytes"} to o as name (the
+ * report's sums have this shape too).  Out of memory adds nothing. */
+void		 prunetally_bytes_json(cJSON *o, const char *name,
+		    uint64_t items, uint64_t apparent, uint64_t disk);
 /* Accepts NULL; sets *t to NULL. */
 void		 prunetally_free(struct prunetally **t);
 

@@ -107,12 +107,12 @@ export function createDoctor({api, isAuthError, onChanged, onTrack}) {
 		    h('button', {class: 'link-btn', attrs: {type: 'button'},
 		    dataset: {focusKey: 'resume:' + model.id},
 		    on: {click: () => actions.download(model)}}, 'Resume',
-		    h('span', {class: 'sr-only', text: ' the download of ' + name}))],
+		    h('span', {class: 'sr-only', text: ' ' + name}))],
 		    h('span', {class: 'sep', text: ' · ', attrs: {'aria-hidden': 'true'}}),
 		    h('button', {class: 'link-btn', attrs: {type: 'button'},
 		    dataset: {focusKey: 'discard:' + model.id},
 		    on: {click: () => openCleanup(model)}}, 'Discard',
-		    h('span', {class: 'sr-only', text: ' the partial download of ' + name})));
+		    h('span', {class: 'sr-only', text: ' the partial files of ' + name})));
 	}
 
 	// The problems shown for a model's last verify, if known.

@@ -89,13 +89,13 @@ test('a partial download: "12.3 MB partial · Resume · Discard"; Resume downloa
 		const c = card(page, discarded);
 		await c.locator('.partial-line').waitFor();
 		assert.equal(norm(await c.locator('.partial-line').textContent()),
-		    '12.3 MB partial · Resume the download of e5-small-v2 · ' +
-		    'Discard the partial download of e5-small-v2');
+		    '12.3 MB partial · Resume e5-small-v2 · ' +
+		    'Discard the partial files of e5-small-v2');
 		await noViolations(page, 'a card with a partial download');
 		await shot(page, 'doctor-partial', c);
 
 		// Discard: the dry run's exact bytes, then the prune.
-		await c.getByRole('button', {name: 'Discard the partial download of e5-small-v2'})
+		await c.getByRole('button', {name: 'Discard the partial files of e5-small-v2'})
 		    .click();
 		const dialog = page.getByRole('dialog', {name: 'Discard partial download'});
 		await dialog.locator('.dialog-freed').waitFor();
@@ -112,7 +112,7 @@ test('a partial download: "12.3 MB partial · Resume · Discard"; Resume downloa
 		// Resume: the download picks the partial file up.
 		const s = card(page, resumed);
 		await page.getByRole('tab', {name: /^SPLADE/}).click();
-		await s.getByRole('button', {name: 'Resume the download of splade-v3'}).click();
+		await s.getByRole('button', {name: 'Resume splade-v3', exact: true}).click();
 		await toastText(page, 'Model download completed: splade-v3');
 		assert.equal((await modelInfo(resumed)).partial_size_bytes, 0);
 		assertClean(b);

@@ -79,6 +79,13 @@ blob_put()
 	printf '%s' "$name"
 }
 
+# rescan: every responder scans the cache again (a cache written by hand
+# bumps no generation).
+rescan()
+{
+	api GET "/api/v2/models?force_refresh_cache=true" "$T"
+}
+
 cache_state()
 {
 	find "$HF_HUB_CACHE" -printf '%P %s %T@\n' | sort | md5sum
@@ -179,6 +186,7 @@ old "$h" "$lockdir"
 flock -x "$lockdir/$(printf e%.0s {1..64}).lock" sleep 300 &
 HOLDERS="$HOLDERS $!"
 sleep 0.3
+rescan
 task verify "{\"model_id\":\"$M\"}"
 assert_json '.result.status == "ok" and .result.files_checked == 4 and (.result.revisions | sort) == ["'"$C1"'","'"$C2"'"]' \
     "verify of a huggingface_hub layout: both revisions, sound"
@@ -238,6 +246,7 @@ M=sentence-transformers/all-MiniLM-L6-v2
 (umask 002; HF_TOKEN='' node "$IT_ROOT/tests/interop/js_snapshot.mjs" "$HUB" \
     "$M" "$HF_HUB_CACHE" >"$IT_DIR/js.json" 2>"$IT_DIR/js.err")
 assert_eq 0 "$?" "@huggingface/hub wrote its snapshot"
+rescan
 task verify "{\"model_id\":\"$M\"}"
 assert_json '.result.status == "ok" and .result.files_checked == 2' \
     "verify of a cache @huggingface/hub wrote"
@@ -292,6 +301,7 @@ z=49bc20df15e412a64472421e13fe86ff1c5165e18b2afccf160d4dc19fe68a14
     truncate -s 1G "$g/blobs/$z"
     ln -s "../../blobs/$z" "$g/snapshots/$C1/model.safetensors"
     printf '%s' "$C1" >"$g/refs/main")
+rescan
 api POST /api/v2/models/verify "$T" "{\"model_id\":\"$M\"}"
 v=$(json .task_id)
 moving()
