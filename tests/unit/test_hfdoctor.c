@@ -524,6 +524,44 @@ test_prune_symlinks(void)
 	CU_ASSERT(exists("y", REPO "/blobs/b8"));	/* a link: not a blob */
 }
 
+/* The stop callback runs before each item is planned: the first time,
+ * a revision of the ref starts using the orphan b4. */
+static int
+link_b4(void *arg)
+{
+	int	*done = arg;
+
+	if (*done == 0) {
+		*done = 1;
+		link_at("c", "../../blobs/b4", REPO "/snapshots/" C1 "/late");
+	}
+	return 0;
+}
+
+/* Each item is checked again, its locks held, right before it goes: a
+ * blob a revision started to use meanwhile stays. */
+static void
+test_prune_recheck(void)
+{
+	struct hfprune_opts	 o;
+	int			 done = 0, fd;
+
+	make_repo("c");
+	age_all("c", OLD);
+	memset(&o, 0, sizeof(o));
+	o.kinds = 1u << HFDOC_ORPHAN;
+	o.min_age = 3600;
+	o.locks_path = "/proc/locks";
+	o.stop = link_b4;
+	o.arg = &done;
+	fd = cachefd_of("c");
+	CU_ASSERT_EQUAL(hfprune_repo(fd, REPO, &o), ERR_OK);
+	close(fd);
+	CU_ASSERT_EQUAL(done, 1);
+	CU_ASSERT(exists("c", REPO "/blobs/b4"));
+	CU_ASSERT(exists("c", REPO "/snapshots/" C1 "/late"));
+}
+
 static const struct unit_test tests[] = {
 	{ "/proc/locks: parsed, looked up, forgotten", test_proclocks },
 	{ "/proc/locks: a flock shows while held", test_proclocks_live },
@@ -537,6 +575,8 @@ static const struct unit_test tests[] = {
 	{ "prune: keeps what a ref uses and what is held", test_prune },
 	{ "prune: minimum age and kinds", test_prune_recent_kinds },
 	{ "prune: symlinks are never followed", test_prune_symlinks },
+	{ "prune: each item checked again before it goes",
+	    test_prune_recheck },
 	{ NULL, NULL }
 };
 
