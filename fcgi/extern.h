@@ -234,8 +234,11 @@ void		 handle_report(struct req *r);
 void		 prune_preview(struct req *r);
 int		 doctor_repo_present(struct req *r, const char *id);
 
-/* doctor.c: the cache doctor's requests */
+/* prunebody.c: the prune's body, into r->p (model_id, prune_kinds,
+ * confirm) or errors added to errs */
 void		 prune_body_check(struct req *r, cJSON *errs);
+
+/* doctor.c: the cache doctor's requests */
 void		 handle_prune(struct req *r);
 void		 handle_verify(struct req *r);
 void		 handle_repair(struct req *r);
