@@ -240,6 +240,15 @@ assert_ok "the partial whose lock is held stays" \
     test -e "$h/blobs/$(printf e%.0s {1..64}).incomplete"
 assert_file_absent "$lockdir/$(printf c%.0s {1..40}).lock" "the stale lock removed"
 
+# A link to a blob that is not there, and a publication left in staging.
+(umask 002; ln -s ../../blobs/"$(printf 9%.0s {1..64})" "$h/snapshots/$C1/gone.bin"
+    mkdir -p "$h/.mm-staging/$C1"
+    ln -s "../../blobs/$a" "$h/.mm-staging/$C1/model.safetensors")
+api GET /api/v2/models/cache/report "$T"
+assert_json "$r | .broken_links == [{\"path\":\"models--intfloat--e5-small-v2/snapshots/$C1/gone.bin\",\"reason\":\"missing_blob\"}] and (.staging | length) == 1 and .staging[0].path == \"models--intfloat--e5-small-v2/.mm-staging\" and .summary.broken_links.items == 1" \
+    "report: a broken snapshot link and a leftover staging directory"
+rm -rf "$h/snapshots/$C1/gone.bin" "$h/.mm-staging"
+
 # --- a cache written by @huggingface/hub; partial sizes agree -----------
 
 M=sentence-transformers/all-MiniLM-L6-v2
