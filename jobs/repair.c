@@ -188,6 +188,8 @@ repair_rev(struct rctx *rc, const char *rev, int *exit)
 		metrics_add(MET_REPAIR_FILES, NULL, NULL, (double)n);
 		move_problems(rc, rev, rc->repaired, 1);
 	} else if (k == -1) {
+		log_warnx("task=%s model=%s event=repair.failed revision=%s",
+		    j->task_id, j->model_id, rev);
 		move_problems(rc, rev, rc->left, 0);
 		if (rc->failed[0] == '\0')
 			snprintf(rc->failed, sizeof(rc->failed), "Repair of "
