@@ -33,8 +33,10 @@ export function isTransfer(op) {
 }
 
 // The badge of a task without a progress bar.
+const BUSY = {delete: 'Deleting', prune: 'Cleaning up', update: 'Updating',
+    check: 'Checking'};
 function busyBadge(op) {
-	return op === 'prune' ? 'Cleaning up' : 'Deleting';
+	return BUSY[op] || 'Working';
 }
 
 export const STATUS_FILTERS = [
