@@ -112,6 +112,17 @@ v_tick(void *arg, uint64_t n)
  * The findings
  */
 
+/* A name read from the cache as a JSON value: a blob name (40 or 64
+ * lowercase hex digits) as it is, anything else null (a link's text is
+ * never quoted). */
+static cJSON *
+oid_json(const char *s)
+{
+
+	return s != NULL && hubname_is_oid(s) == 0 ? cJSON_CreateString(s) :
+	    cJSON_CreateNull();
+}
+
 /* One problem: path, revision, kind, expected, actual, blob. */
 static cJSON *
 problem_json(const struct hfv_plan *p, const struct hfv_file *f)
@@ -126,25 +137,15 @@ problem_json(const struct hfv_plan *p, const struct hfv_file *f)
 		cJSON_AddNumberToObject(o, "expected",
 		    (double)f->expected_size);
 		cJSON_AddNumberToObject(o, "actual", (double)b->size);
+	} else if (f->state == HFV_BROKEN_LINK) {
+		cJSON_AddItemToObject(o, "expected", oid_json(f->expected));
+		cJSON_AddItemToObject(o, "actual", oid_json(f->blob));
 	} else {
-		if (f->state == HFV_BROKEN_LINK ? f->expected != NULL :
-		    f->blob != NULL)
-			cJSON_AddStringToObject(o, "expected",
-			    f->state == HFV_BROKEN_LINK ? f->expected :
-			    f->blob);
-		else
-			cJSON_AddNullToObject(o, "expected");
-		if (f->state == HFV_CORRUPT && b != NULL)
-			cJSON_AddStringToObject(o, "actual", b->actual);
-		else if (f->state == HFV_BROKEN_LINK && f->blob != NULL)
-			cJSON_AddStringToObject(o, "actual", f->blob);
-		else
-			cJSON_AddNullToObject(o, "actual");
+		cJSON_AddItemToObject(o, "expected", oid_json(f->blob));
+		cJSON_AddItemToObject(o, "actual", oid_json(f->state ==
+		    HFV_CORRUPT && b != NULL ? b->actual : NULL));
 	}
-	if (f->blob != NULL)
-		cJSON_AddStringToObject(o, "blob", f->blob);
-	else
-		cJSON_AddNullToObject(o, "blob");
+	cJSON_AddItemToObject(o, "blob", oid_json(f->blob));
 	return o;
 }
 

@@ -238,7 +238,10 @@ read_files(struct ctx *c, DIR *d, struct fents *l, int partials)
 		else
 			e = fent_add(l, de->d_name, &st);
 	}
-	if (e == ERR_OK && l->n > 1)
+	if (e == ERR_TOOBIG)
+		hfdoc_warn(c, 1, "Too many files in a folder of %s: the rest "
+		    "is not looked at", c->folder);
+	if (e != ERR_NOMEM && l->n > 1)
 		qsort(l->v, l->n, sizeof(*l->v), cmp_fent);
 	return e == ERR_TOOBIG ? ERR_OK : e;
 }
