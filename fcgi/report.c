@@ -153,6 +153,18 @@ static const char *const writer_names[] = {
 	[HFDOC_W_OTHER] = "other_tool",
 };
 
+/* The first REPORT_ITEMS_MAX of n names, as JSON strings. */
+static cJSON *
+names_json(char *const *names, size_t n)
+{
+	cJSON	*a = cJSON_CreateArray();
+	size_t	 i;
+
+	for (i = 0; a != NULL && i < n && i < REPORT_ITEMS_MAX; i++)
+		cJSON_AddItemToArray(a, json_utf8(names[i]));
+	return a;
+}
+
 /* What only some kinds of items have. */
 static void
 add_kind_fields(cJSON *o, const struct hfdoc_item *it)
@@ -172,8 +184,10 @@ add_kind_fields(cJSON *o, const struct hfdoc_item *it)
 		json_add_int(o, "files", (long long)it->files);
 		json_add_int(o, "blobs_freed", (long long)it->nblobs);
 		s = cJSON_AddObjectToObject(o, "shared_with_current");
-		json_add_int(s, "blobs", (long long)it->shared);
+		json_add_int(s, "blobs", (long long)it->nshared);
 		json_add_int(s, "apparent_bytes", (long long)it->shared_bytes);
+		cJSON_AddItemToObject(s, "names", names_json(it->shared,
+		    it->nshared));
 	} else if (it->kind == HFDOC_BROKEN_LINK)
 		cJSON_AddStringToObject(o, "reason", it->reason);
 	if (it->kind != HFDOC_BROKEN_LINK && it->kind != HFDOC_STALE_LOCK)

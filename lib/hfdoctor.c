@@ -458,7 +458,9 @@ detached_blob(struct ctx *c, struct hfdoc_item *it, size_t r, size_t bi)
 	int			 h;
 
 	if (b->cur) {
-		it->shared++;
+		if ((it->shared[it->nshared] = strdup(b->name)) == NULL)
+			return ERR_NOMEM;
+		it->nshared++;
 		it->shared_bytes += b->size;
 		return ERR_OK;
 	}
@@ -487,7 +489,8 @@ add_detached(struct ctx *c, size_t r)
 
 	if ((it = hfdoc_item_add(c, HFDOC_DETACHED, "%s/snapshots/%s", c->folder,
 	    rv->name)) == NULL || (it->etag = strdup(rv->name)) == NULL ||
-	    (it->blobs = calloc(rv->nblobs + 1, sizeof(char *))) == NULL)
+	    (it->blobs = calloc(rv->nblobs + 1, sizeof(char *))) == NULL ||
+	    (it->shared = calloc(rv->nblobs + 1, sizeof(char *))) == NULL)
 		return ERR_NOMEM;
 	it->apparent = rv->acc.apparent;
 	it->disk = rv->acc.disk;
@@ -655,6 +658,9 @@ item_free(struct hfdoc_item *it)
 	for (i = 0; i < it->nblobs; i++)
 		free(it->blobs[i]);
 	free(it->blobs);
+	for (i = 0; i < it->nshared; i++)
+		free(it->shared[i]);
+	free(it->shared);
 }
 
 void

@@ -81,8 +81,9 @@ struct hfdoc_item {
 	char		**blobs;	/* detached: names of the blobs freed
 					   with it */
 	size_t		 nblobs;
-	size_t		 shared;	/* detached: blobs a ref's revision
-					   also uses (kept) */
+	char		**shared;	/* detached: names of the blobs a
+					   ref's revision also uses (kept) */
+	size_t		 nshared;
 	uint64_t	 shared_bytes;
 	const char	*reason;	/* broken link: "missing_blob",
 					   "not_a_blob_link" */

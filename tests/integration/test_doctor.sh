@@ -201,7 +201,7 @@ assert_json "$r | .partial | length == 2 and (map(.writer) | sort) == [\"other_t
     "report: two partials, ours with its lock held by a process, huggingface_hub's not"
 assert_json "$r | .orphan_blobs | length == 1 and .[0].apparent_bytes == 50000 and .[0].age_seconds >= 7000" \
     "report: the orphan blob, with its age"
-assert_json "$r | .detached_revisions | length == 1 and .[0].commit == \"$C2\" and .[0].blobs_freed == 1 and .[0].shared_with_current.blobs == 1 and .[0].files == 2" \
+assert_json "$r | .detached_revisions | length == 1 and .[0].commit == \"$C2\" and .[0].blobs_freed == 1 and .[0].shared_with_current.blobs == 1 and .[0].shared_with_current.names == [\"$(cut -d' ' -f2 "$IT_DIR/kept")\"] and .[0].files == 2" \
     "report: the detached revision, its own blob and the one it shares"
 assert_json "$r | .stale_locks | length == 1 and (.[0].path | endswith(\"cccccccccccccccccccccccccccccccccccccccc.lock\"))" \
     "report: the stale lock (the held one is not stale)"
@@ -274,6 +274,15 @@ assert_eq "$(jq -c '[.models[] | {id, partial_size_bytes}] | sort' "$IT_DIR/list
 assert_eq "$(jq '.cache_size.partial_cache_size_mb' "$IT_DIR/list.json")" \
     "$(jq '.totals.partial_size_bytes / 1048576 | floor' "$IT_DIR/report.json")" \
     "partial_cache_size_mb is the report's total"
+
+# A repair with no findings recorded verifies first.
+redis_cli DEL "model-manager:verify:$M" "model-manager:verify-status:$M" >/dev/null
+task repair "{\"model_id\":\"$M\"}"
+assert_json '.result.repaired == [] and .result.not_repaired == [] and .result.bytes_fetched == 0' \
+    "a repair without findings verifies first, and finds nothing to fetch"
+rtid=$tid
+model '.verify_status.status == "ok" and .verify_status.task_id == "'"$rtid"'"' \
+    "... its verify recorded, in the repair's name"
 
 # --- a running download keeps everything of its model -------------------
 

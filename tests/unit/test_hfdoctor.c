@@ -270,7 +270,8 @@ test_detached_broken_locks(void)
 	CU_ASSERT_EQUAL(it->files, 2);
 	CU_ASSERT_EQUAL_FATAL(it->nblobs, 1);
 	CU_ASSERT_STRING_EQUAL(it->blobs[0], "b3");
-	CU_ASSERT_EQUAL(it->shared, 1);
+	CU_ASSERT_EQUAL_FATAL(it->nshared, 1);
+	CU_ASSERT_STRING_EQUAL(it->shared[0], "b2");
 	CU_ASSERT_EQUAL(it->shared_bytes, 200);
 	/* du -b: the directory, the two links' texts and b3. */
 	CU_ASSERT(it->apparent > 300 + 28);
