@@ -327,7 +327,7 @@ run_batch(struct pruner *p)
 	memset(&fresh, 0, sizeof(fresh));
 	if ((e = others_locks(p, &locks)) == ERR_OK) {
 		memset(&opts, 0, sizeof(opts));
-	opts.now = (int64_t)time(NULL);
+		opts.now = (int64_t)time(NULL);
 		opts.locks = &locks;
 		e = hfdoc_repo_scan(p->cachefd, p->folder, &opts, &fresh);
 	}
