@@ -205,7 +205,8 @@ build/fuzz/libmm.a: $(call fuzz_obj,$(LIB_SRC))
 	@$(AR) rcs $@ $^
 # The front line (route.c) with the request and response code; the
 # harness stands in for libfcgi, authentication and the handlers.
-FUZZ_BODY_OBJ = $(call fuzz_obj,fcgi/route.c fcgi/request.c fcgi/response.c)
+FUZZ_BODY_OBJ = $(call fuzz_obj,fcgi/route.c fcgi/request.c fcgi/response.c \
+		fcgi/prunebody.c)
 build/fuzz/fuzz_body: tests/fuzz/fuzz_body.c $(FUZZ_BODY_OBJ) \
     build/fuzz/libmm.a
 	@echo "  LD      $@"

@@ -83,6 +83,7 @@ struct params {
 	const char	*f_model_id;	/* the audit's filters */
 	const char	*f_user;
 	struct policy	 policy;	/* a PUT /policy body */
+	unsigned	 prune_kinds;	/* a prune's "what": 1 << hfdoc_kind */
 };
 
 /*
@@ -191,6 +192,10 @@ void		 handle_audit(struct req *r);
 
 /* route.c */
 void		 route_request(struct req *r);
+cJSON		*json_last(const cJSON *obj, const char *name);
+int		 body_is_object(const struct req *r, cJSON *errs);
+void		 body_extras(const struct req *r, const char *const *names,
+		    cJSON *errs);
 
 /* scancache.c */
 struct scanview {
@@ -241,6 +246,19 @@ enum err	 policy_enqueue(struct req *r, const char *task_id,
 		    enum ts_op op);
 void		 policy_add_waiting(cJSON *o, const struct ts_task *t);
 void		 policy_gauges(struct req *r, struct sbuf *out);
+/* report.c: the cache doctor's report and prune dry run */
+void		 handle_report(struct req *r);
+void		 prune_preview(struct req *r);
+int		 doctor_repo_present(struct req *r, const char *id);
+
+/* prunebody.c: the prune's body, into r->p (model_id, prune_kinds,
+ * confirm) or errors added to errs */
+void		 prune_body_check(struct req *r, cJSON *errs);
+
+/* doctor.c: the cache doctor's requests */
+void		 handle_prune(struct req *r);
+void		 handle_verify(struct req *r);
+void		 handle_repair(struct req *r);
 
 /* usage.c */
 void		 handle_usage(struct req *r);

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "extern.h"
+#include "findings.h"
 #include "log.h"
 #include "redisconn.h"
 #include "revstore.h"
@@ -24,6 +25,8 @@ struct listctx {
 	const struct registry	*reg;
 	const struct listcache	*cache;
 	struct ts_claim		*claims;	/* per model, or NULL */
+	char			**vstatus;	/* per model: its verify
+						   status value, or NULL */
 	struct db_collections	 cols;
 	struct scanview		 sv;
 	int			 task_store_down; /* Redis did not answer */
@@ -326,6 +329,34 @@ add_size(struct sbuf *b, const struct hfrepo *repo, unsigned long long unit)
 		sbuf_adds(b, "null");
 }
 
+/* Appended (cache doctor): partial_size_mb and partial_size_bytes (the
+ * model repo's unfinished downloads and orphan blobs, as the scan counts
+ * partial_cache_size_mb; 0 without a repo), then verify_status (null, or
+ * the last verify's or repair's {status, problems, checked_at, task_id}). */
+static void
+add_doctor(struct sbuf *b, const struct listctx *lc, size_t i)
+{
+	const struct hfrepo	*repo = lc->sv.scan == NULL ? NULL :
+	    hfcache_find(lc->sv.scan, "model", lc->reg->models[i].id);
+	struct findings_status	 fs;
+	char			 buf[160];
+
+	sbuf_adds(b, ",\"partial_size_mb\":");
+	add_uint(b, repo != NULL ? repo->partial_bytes / MIB : 0);
+	sbuf_adds(b, ",\"partial_size_bytes\":");
+	add_uint(b, repo != NULL ? repo->partial_bytes : 0);
+	sbuf_adds(b, ",\"verify_status\":");
+	if (lc->vstatus == NULL ||
+	    findings_status_parse(lc->vstatus[i], &fs) == -1) {
+		sbuf_adds(b, "null");
+		return;
+	}
+	snprintf(buf, sizeof(buf), "{\"status\":\"%s\",\"problems\":%llu,"
+	    "\"checked_at\":%lld,\"task_id\":\"%s\"}", fs.ok ? "ok" :
+	    "problems", fs.problems, fs.checked_at, fs.task_id);
+	sbuf_adds(b, buf);
+}
+
 /* A model's object, fields in the contract's order. */
 static void
 add_model(struct sbuf *b, const struct listctx *lc, size_t i)
@@ -355,6 +386,7 @@ add_model(struct sbuf *b, const struct listctx *lc, size_t i)
 	/* Appended (revisions): sizes, revisions and updates. */
 	revs_list_fields(b, lc->facts != NULL ? &lc->facts[i] : NULL,
 	    lc->sv.scan, m->id);
+	add_doctor(b, lc, i);
 	sbuf_adds(b, "}");
 }
 
@@ -407,7 +439,7 @@ list_prefetch(struct req *r)
 {
 
 	r->claims_sent = ts_active_send(r->app->redis, r->app->list.ids,
-	    r->app->reg->n) == ERR_OK ? 1 : -1;
+	    r->app->reg->n, FINDINGS_STATUS_KIND) == ERR_OK ? 1 : -1;
 	if (r->claims_sent == 1)
 		revs_prefetch(r);
 }
@@ -423,35 +455,54 @@ list_prefetch_end(struct req *r)
 	revs_prefetch_end(r);
 }
 
-/* Reads the claims and the generation (one MGET, sent by list_prefetch
- * or now); Redis down is not an error here: the list degrades to null
- * task ids and a service warning. */
+/* Reads the claims, the verify statuses and the generation (one MGET,
+ * sent by list_prefetch or now); Redis down is not an error here: the
+ * list degrades to null task ids and a service warning. */
 static void
 load_claims(struct req *r, struct listctx *lc, int *have_gen,
     unsigned long long *gen)
 {
 	const struct registry	*reg = lc->reg;
+	size_t			 n = reg->n ? reg->n : 1;
 	enum err		 e = ERR_REDIS;
 
 	*have_gen = 0;
-	if ((lc->claims = calloc(reg->n ? reg->n : 1,
-	    sizeof(*lc->claims))) == NULL)
+	lc->claims = calloc(n, sizeof(*lc->claims));
+	lc->vstatus = calloc(n, sizeof(*lc->vstatus));
+	if (lc->claims == NULL || lc->vstatus == NULL)
 		e = ERR_NOMEM;
-	else if (r->claims_sent == 1)
-		e = ts_active_recv(r->app->redis, reg->n, lc->claims, gen);
-	else if (r->claims_sent == 0)
-		e = ts_active_many(r->app->redis, lc->cache->ids, reg->n,
-		    lc->claims, gen);
-	if (r->claims_sent == 1 && e == ERR_NOMEM)
-		list_prefetch_end(r);
-	r->claims_sent = 0;
+	else {
+		if (r->claims_sent == 0)
+			r->claims_sent = ts_active_send(r->app->redis,
+			    lc->cache->ids, reg->n, FINDINGS_STATUS_KIND) ==
+			    ERR_OK ? 1 : -1;
+		if (r->claims_sent == 1) {
+			e = ts_active_recv(r->app->redis, reg->n, lc->claims,
+			    gen, lc->vstatus);
+			r->claims_sent = 0;
+		}
+	}
+	list_prefetch_end(r);		/* a reply left unread */
 	if (e == ERR_OK) {
 		*have_gen = 1;
 		return;
 	}
 	lc->task_store_down = e == ERR_REDIS;
 	free(lc->claims);
+	free(lc->vstatus);
 	lc->claims = NULL;
+	lc->vstatus = NULL;
+}
+
+/* Frees the verify statuses of lc. */
+static void
+free_vstatus(struct listctx *lc)
+{
+	size_t	 i;
+
+	for (i = 0; lc->vstatus != NULL && i < lc->reg->n; i++)
+		free(lc->vstatus[i]);
+	free(lc->vstatus);
 }
 
 /* The collections, unless authentication fetched them already. */
@@ -571,5 +622,6 @@ handle_list(struct req *r)
 out:
 	free(lc.facts);
 	free(lc.claims);
+	free_vstatus(&lc);
 	db_collections_free(&lc.cols);
 }

@@ -134,20 +134,23 @@ obs_note(struct req *r, int status, const cJSON *body)
 static const char *
 event_name(const struct req *r)
 {
+	static const char *const names[][3] = {
+		{ "download", "download.requested", "download.refused" },
+		{ "delete", "delete.requested", "delete.refused" },
+		{ "verify", "verify.requested", "verify.refused" },
+		{ "repair", "repair.requested", "repair.refused" },
+		{ "prune", "prune.requested", "prune.refused" },
+		{ "update", "update.requested", "update.refused" },
+		{ "check", "check.requested", "check.refused" },
+		{ "policy", "policy.changed", "policy.refused" },
+		{ "start_now", "task.started_now", "task.start_now_refused" },
+	};
 	int	 ok = r->status == 200;
+	size_t	 i;
 
-	if (strcmp(r->operation, "download") == 0)
-		return ok ? "download.requested" : "download.refused";
-	if (strcmp(r->operation, "delete") == 0)
-		return ok ? "delete.requested" : "delete.refused";
-	if (strcmp(r->operation, "update") == 0)
-		return ok ? "update.requested" : "update.refused";
-	if (strcmp(r->operation, "check") == 0)
-		return ok ? "check.requested" : "check.refused";
-	if (strcmp(r->operation, "policy") == 0)
-		return ok ? "policy.changed" : "policy.refused";
-	if (strcmp(r->operation, "start_now") == 0)
-		return ok ? "task.started_now" : "task.start_now_refused";
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcmp(r->operation, names[i][0]) == 0)
+			return names[i][ok ? 1 : 2];
 	return ok ? "task.cancelled" : "task.cancel_refused";
 }
 
@@ -172,7 +175,8 @@ event_of(const struct req *r, struct audit_event *e)
 	e->http_status = r->status;
 	e->detail = *n->detail ? n->detail : NULL;
 	e->confirm = strcmp(r->operation, "delete") == 0 ||
-	    strcmp(r->operation, "update") == 0 ? r->p.confirm : -1;
+	    strcmp(r->operation, "update") == 0 ||
+	    strcmp(r->operation, "prune") == 0 ? r->p.confirm : -1;
 	e->warnings = n->warnings;
 	e->change = n->change;
 	e->cid = r->cid;

@@ -294,61 +294,14 @@ verr_add(cJSON *list, const char *type, const char *where, const char *field,
 	cJSON_AddItemToArray(list, e);
 }
 
-/* The length of the UTF-8 sequence that *p starts, by its lead byte; 0
- * for a byte no sequence starts with. */
-static size_t
-utf8_seqlen(unsigned char c)
-{
-
-	if (c < 0x80)
-		return 1;
-	if ((c & 0xe0) == 0xc0)
-		return 2;
-	if ((c & 0xf0) == 0xe0)
-		return 3;
-	if ((c & 0xf8) == 0xf0)
-		return 4;
-	return 0;
-}
-
 /*
- * A copy of s where every byte sequence that is not valid UTF-8 becomes
- * U+FFFD, as Starlette decodes a query string.  malloc'd; NULL on
- * out-of-memory.
- */
-static char *
-utf8_sanitize(const char *s)
-{
-	const unsigned char	*p = (const unsigned char *)s;
-	char			*out, *o;
-	size_t			 n;
-
-	if ((out = o = malloc(strlen(s) * 3 + 1)) == NULL)
-		return NULL;
-	while (*p != '\0') {
-		n = utf8_seqlen(*p);
-		if (n == 0 || valid_utf8((const char *)p, n) == -1) {
-			memcpy(o, "\xef\xbf\xbd", 3);
-			o += 3;
-			p++;
-			continue;
-		}
-		memcpy(o, p, n);
-		o += n;
-		p += n;
-	}
-	*o = '\0';
-	return out;
-}
-
-/*
- * A JSON string of s made valid UTF-8 (utf8_sanitize); "" when that runs
- * out of memory.  The caller owns the item; NULL on out-of-memory.
+ * A JSON string of s made valid UTF-8 (valid_utf8_clean); "" when that
+ * runs out of memory.  The caller owns the item; NULL on out-of-memory.
  */
 cJSON *
 json_utf8(const char *s)
 {
-	char	*clean = utf8_sanitize(s);
+	char	*clean = valid_utf8_clean(s);
 	cJSON	*v = cJSON_CreateString(clean != NULL ? clean : "");
 
 	free(clean);

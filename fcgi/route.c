@@ -62,6 +62,8 @@ static void	check_update_extras(struct req *, const struct pspec *,
 		    const char *, cJSON *);
 static void	check_policy(struct req *, const struct pspec *,
 		    const char *, cJSON *);
+static void	check_prune(struct req *, const struct pspec *,
+		    const char *, cJSON *);
 
 /* The parameters of every endpoint. */
 enum pid {
@@ -83,6 +85,7 @@ enum pid {
 	P_UPDATE_CONFIRM,
 	P_UPDATE_EXTRAS,
 	P_POLICY,
+	P_PRUNE_BODY,
 	P__MAX
 };
 
@@ -117,6 +120,7 @@ static const struct pspec pspecs[P__MAX] = {
 	    check_body_bool),
 	[P_UPDATE_EXTRAS] = PSPEC("", IN_BODY, model_id, check_update_extras),
 	[P_POLICY] = PSPEC("policy", IN_BODY, policy, check_policy),
+	[P_PRUNE_BODY] = PSPEC("", IN_BODY, prune_kinds, check_prune),
 };
 
 #define ROUTE_PARAMS_MAX	4
@@ -156,6 +160,17 @@ static const struct route routes[] = {
 	{ .name = "audit", .method = "GET", .suffix = "/audit",
 	  .handler = handle_audit,
 	  .params = { P_LIMIT, P_BEFORE, P_FILTER_MODEL_ID, P_FILTER_USER } },
+	{ .name = "report", .method = "GET", .suffix = "/cache/report",
+	  .handler = handle_report },
+	{ .name = "prune", .operation = "prune", .method = "POST",
+	  .suffix = "/cache/prune", .body = 1, .handler = handle_prune,
+	  .params = { P_PRUNE_BODY } },
+	{ .name = "verify", .operation = "verify", .method = "POST",
+	  .suffix = "/verify", .body = 1, .handler = handle_verify,
+	  .params = { P_MODEL_ID_BODY } },
+	{ .name = "repair", .operation = "repair", .method = "POST",
+	  .suffix = "/repair", .body = 1, .handler = handle_repair,
+	  .params = { P_MODEL_ID_BODY } },
 	{ .name = "task", .method = "GET", .suffix = "", .has_arg = 1,
 	  .handler = handle_task, .params = { P_TASK_ID } },
 	{ .name = "cancel", .operation = "cancel", .method = "POST",
@@ -423,7 +438,7 @@ body_load(struct req *r)
 }
 
 /* The value of the last member called name (duplicate keys: last wins). */
-static cJSON *
+cJSON *
 json_last(const cJSON *obj, const char *name)
 {
 	cJSON	*c, *found = NULL;
@@ -558,7 +573,7 @@ check_uuid(struct req *r, const struct pspec *ps, const char *v,
 }
 
 /* 0 if the body is a JSON object, else -1 with its error added. */
-static int
+int
 body_is_object(const struct req *r, cJSON *errs)
 {
 
@@ -598,7 +613,7 @@ name_in(const char *s, const char *const *names)
 
 /* One error per member not in names, with its last value (Python's
  * dict); out of memory, one per member, duplicates too. */
-static void
+void
 body_extras(const struct req *r, const char *const *names, cJSON *errs)
 {
 	const cJSON	**vals, *c;
@@ -693,6 +708,15 @@ check_update_extras(struct req *r, const struct pspec *ps,
 
 	if (r->json != NULL && cJSON_IsObject(r->json))
 		body_extras(r, names, errs);
+}
+
+/* The prune's body (doctor.c checks it). */
+static void
+check_prune(struct req *r, const struct pspec *ps, const char *unused,
+    cJSON *errs)
+{
+
+	prune_body_check(r, errs);
 }
 
 /* The audit's page size: an integer in 1..AUDIT_LIMIT_MAX, default 100
@@ -858,6 +882,8 @@ route_request(struct req *r)
 			rt->handler(r);
 	}
 	list_prefetch_end(r);
-	if (rt->operation != NULL)
+	/* A handler may clear r->operation: a prune's dry run changes
+	 * nothing, so it is no audit event. */
+	if (r->operation != NULL)
 		obs_audit(r);
 }

@@ -12,6 +12,7 @@
 
 #include "db.h"
 #include "extern.h"
+#include "findings.h"
 #include "hfdelete.h"
 #include "log.h"
 
@@ -97,6 +98,8 @@ delete_checked(struct job *j, struct recheck *rk)
 		    j->task_id, j->model_id, msg);
 		rc = job_end(j, TS_FAILED, msg);
 	} else {
+		/* What a verify found of it is gone with it. */
+		(void)findings_forget(j->redis, j->model_id);
 		rc = job_end(j, TS_COMPLETED, NULL);
 		log_info("task=%s model=%s event=delete.completed",
 		    j->task_id, j->model_id);

@@ -287,33 +287,14 @@ hub_opts_from(const struct config *cfg, struct hub_opts *o)
 static int
 dl_stopped(struct dlctx *dc)
 {
-	struct job	*j = dc->job;
-	const char	*pending[] = { "status", TS_PENDING,
-	    "bytes_per_second", "", "eta_seconds", "", "attempt", "",
-	    "attempt_max", "", "last_error", "" };
-	int		 cancel, rc;
+	static const enum job_stop	 why[] = {
+		[STOP_NONE] = JOB_STOP_CANCEL, [STOP_CANCEL] = JOB_STOP_CANCEL,
+		[STOP_TERM] = JOB_STOP_TERM, [STOP_SOFT_LIMIT] = JOB_STOP_LIMIT,
+		[STOP_LEASE] = JOB_STOP_LEASE, [STOP_WINDOW] = JOB_STOP_CANCEL };
 
-	switch (dc->stop) {
-	case STOP_LEASE:
-		/* Another process took the task over (our lease lapsed during
-		 * a Redis outage): it writes the status, not us. */
-		log_warnx("task=%s event=download.lease_lost", j->task_id);
-		return JOB_EXIT_DONE;
-	case STOP_TERM:
-		(void)ts_task_update(j->redis, j->task_id, j->model_id, j->op,
-		    pending, (int)(sizeof(pending) / sizeof(pending[0]) / 2),
-		    &cancel);
-		log_info("task=%s event=download.interrupted", j->task_id);
-		return JOB_EXIT_REQUEUE;
-	case STOP_SOFT_LIMIT:
-		return job_end(j, TS_FAILED, "Download timed out");
-	case STOP_WINDOW:
+	if (dc->stop == STOP_WINDOW)
 		return dlpol_park(&dc->pw);
-	default:
-		rc = job_end(j, TS_CANCELLED, NULL);
-		log_info("task=%s event=download.cancelled", j->task_id);
-		return rc;
-	}
+	return job_stopped(dc->job, why[dc->stop], "Download timed out");
 }
 
 /* Runs the transfer: ERR_OK, or why it stopped (a message in msg). */
@@ -335,8 +316,10 @@ dl_fetch(struct dlctx *dc, char *msg, size_t msglen)
 	*msg = '\0';
 	log_info("task=%s model=%s event=download.started endpoint=%s",
 	    j->task_id, j->model_id, opts.endpoint);
+	opts.refetch = j->refetch;
+	opts.nrefetch = j->nrefetch;
 	e = hub_snapshot_download(&opts, j->cfg->hf_hub_cache, j->model_id,
-	    "main", &cb, msg, msglen);
+	    j->revision != NULL ? j->revision : "main", &cb, msg, msglen);
 	(void)runq_reserve(j->redis, j->task_id, 0);
 	return e;
 }
@@ -380,24 +363,64 @@ dl_completed(struct dlctx *dc)
 	return rc;
 }
 
+/* Sets dc up for a transfer of job j. */
+static void
+dl_init(struct dlctx *dc, struct job *j)
+{
+
+	memset(dc, 0, sizeof(*dc));
+	dc->job = j;
+	dlpol_init(&dc->pw, j);
+	progress_init(&dc->meter, mono_now(), 10);
+}
+
+/* The transfer and how it ended: 0 complete, -1 failed (e, msg), 1
+ * stopped on request (the task ended: *rc is the exit status). */
+static int
+dl_transfer(struct dlctx *dc, char *msg, size_t msglen, enum err *e,
+    int *rc)
+{
+
+	*e = dl_fetch(dc, msg, msglen);
+	if (dc->lease_lost)
+		dc->stop = STOP_LEASE;
+	if ((*e == ERR_TIMEOUT && dc->stop != STOP_NONE) ||
+	    dc->stop == STOP_LEASE) {
+		*rc = dl_stopped(dc);
+		return 1;
+	}
+	return *e != ERR_OK ? -1 : 0;
+}
+
 int
 job_download(struct job *j)
 {
 	struct dlctx	 dc;
 	char		 msg[1024];
 	enum err	 e;
+	int		 rc;
 
-	memset(&dc, 0, sizeof(dc));
-	dc.job = j;
-	dlpol_init(&dc.pw, j);
-	progress_init(&dc.meter, mono_now(), 10);
-	e = dl_fetch(&dc, msg, sizeof(msg));
-	if (dc.lease_lost)
-		dc.stop = STOP_LEASE;
-	if ((e == ERR_TIMEOUT && dc.stop != STOP_NONE) ||
-	    dc.stop == STOP_LEASE)
-		return dl_stopped(&dc);
-	if (e != ERR_OK)
+	dl_init(&dc, j);
+	switch (dl_transfer(&dc, msg, sizeof(msg), &e, &rc)) {
+	case 1:
+		return rc;
+	case -1:
 		return dl_failed(&dc, e, msg);
-	return dl_completed(&dc);
+	default:
+		return dl_completed(&dc);
+	}
+}
+
+int
+job_fetch(struct job *j, char *msg, size_t msglen, int *rc)
+{
+	struct dlctx	 dc;
+	enum err	 e;
+	int		 k;
+
+	dl_init(&dc, j);
+	if ((k = dl_transfer(&dc, msg, msglen, &e, rc)) == -1 &&
+	    *msg == '\0')
+		snprintf(msg, msglen, "%s", err_str(e));
+	return k;
 }

@@ -10,8 +10,12 @@
  *   job.c       one job, in a child: lease, status "running", dispatch
  *   gate.c      the parent: the download policy (waiting set, gate,
  *               capped downloads' hard limits)
- *   download.c  the download job
+ *   repair.c    the repair job (a verify first when none is recorded,
+ *               then a download of each revision with problems)
+ *   download.c  the download job (and the transfer repair uses)
  *   dlpolicy.c  the download job's cap, window and time limits
+ *   verify.c    the verify job
+ *   prune.c     the prune job
  *   delete.c    the delete job
  *   update.c    the update job: a download of main, then the old
  *               revision's removal
@@ -24,6 +28,8 @@
 #include <sys/types.h>
 
 #include <signal.h>
+
+#include <cjson/cJSON.h>
 
 #include "audit.h"
 #include "bwcap.h"
@@ -98,6 +104,12 @@ struct job {
 	void			(*published)(struct job *,
 				    const struct hub_progress *);
 	void			*opdata;	/* the operation's own state */
+	char			 params[256];	/* the task's params */
+	/* The transfer's revision (NULL: main) and the blobs it fetches
+	 * again (repair; sorted etags). */
+	const char		*revision;
+	const char *const	*refetch;
+	size_t			 nrefetch;
 	struct audit_sink	 audit;		/* the child's own */
 };
 
@@ -120,12 +132,31 @@ void	 endings_free(struct endings *l);
  * returns the child's exit status (JOB_EXIT_*).  Logs why it failed. */
 int	 job_main(const struct config *cfg, const struct ts_task *t);
 
-/* download.c, delete.c, update.c, check.c: run the operation; return the
- * exit status. */
+/* download.c, delete.c, update.c, check.c, verify.c, repair.c, prune.c:
+ * run the operation; return the exit status. */
 int	 job_download(struct job *j);
 int	 job_delete(struct job *j);
 int	 job_update(struct job *j);
 int	 job_check(struct job *j);
+int	 job_verify(struct job *j);
+int	 job_repair(struct job *j);
+int	 job_prune(struct job *j);
+/*
+ * download.c: the transfer of j->revision (main when NULL; j->refetch
+ * fetched again) with a download's progress, cancel, limits and disk
+ * admission.  Returns 0 when every file is in place, -1 with a message in
+ * msg when it failed (the task still running), or 1 when it stopped on
+ * request: the task then ended or went back to the queue, and *rc is the
+ * exit status.
+ */
+int	 job_fetch(struct job *j, char *msg, size_t msglen, int *rc);
+/*
+ * verify.c: verifies the model's revisions with progress; stores the
+ * findings (findings.h) and gives them in *findings (the caller deletes
+ * them).  Returns 0, -1 with msg, or 1 when stopped (*rc as job_fetch).
+ */
+int	 job_verify_run(struct job *j, cJSON **findings, char *msg,
+	    size_t msglen, int *rc);
 
 /* check.c, in the parent: queues a deployment-wide check task when a
  * curated model is due (nothing when hub.check_interval_seconds is 0 or
@@ -220,6 +251,29 @@ int	 job_finish(struct job *j, const char *status, const char *error);
 /* job_finish for a job that may have changed the cache: first bumps the
  * cache generation, so that responders scan it again. */
 int	 job_end(struct job *j, const char *status, const char *error);
+/* Why a job stopped before its end. */
+enum job_stop {
+	JOB_STOP_NONE = 0,
+	JOB_STOP_CANCEL,	/* the task's cancel flag */
+	JOB_STOP_TERM,		/* SIGTERM: the runner stops */
+	JOB_STOP_LIMIT,		/* the soft time limit */
+	JOB_STOP_LEASE		/* another process took the task over */
+};
+/*
+ * Writes progress fields (nfields name/value pairs) of the running task,
+ * renewing its lease first.  Returns 0 to go on (a write Redis missed
+ * included), or 1 when the job must stop, with *why: JOB_STOP_CANCEL (a
+ * cancel, or the task ended from outside) or JOB_STOP_LEASE (another
+ * process runs the task: nothing more may be written).
+ */
+int	 job_progress(struct job *j, const char *const *fields, int nfields,
+	    enum job_stop *why);
+/*
+ * Ends a job that stopped for why: cancelled; back on the queue as
+ * pending (SIGTERM); failed with limit_msg (time limit); nothing written
+ * (lease lost).  Returns the exit status.
+ */
+int	 job_stopped(struct job *j, enum job_stop why, const char *limit_msg);
 /*
  * A task was just made terminal (status, error) by this process: counts
  * it (tasks ended and their duration, or -1 when it never ran; a

@@ -67,6 +67,9 @@ static int (*const job_ops[TS_OP_COUNT])(struct job *) = {
 	[TS_OP_DELETE] = job_delete,
 	[TS_OP_UPDATE] = job_update,
 	[TS_OP_CHECK] = job_check,
+	[TS_OP_VERIFY] = job_verify,
+	[TS_OP_REPAIR] = job_repair,
+	[TS_OP_PRUNE] = job_prune,
 };
 
 /* Runs the operation of the running task j; the exit status. */
@@ -140,6 +143,7 @@ job_main(const struct config *cfg, const struct ts_task *t)
 	j.started = mono_now();
 	snprintf(j.task_id, sizeof(j.task_id), "%s", t->task_id);
 	snprintf(j.model_id, sizeof(j.model_id), "%s", t->model_id);
+	snprintf(j.params, sizeof(j.params), "%s", t->params);
 	snprintf(j.holder, sizeof(j.holder), "%s:%ld", cfg->runner_id,
 	    (long)getpid());
 	if ((j.redis = rconn_open(cfg->redis_url, cfg->redis_timeout_ms, err,

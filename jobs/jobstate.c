@@ -110,6 +110,57 @@ job_end(struct job *j, const char *status, const char *error)
 	return job_finish(j, status, error);
 }
 
+int
+job_progress(struct job *j, const char *const *fields, int nfields,
+    enum job_stop *why)
+{
+	int		 cancel = 0;
+	enum err	 e;
+
+	if (job_lease_keep(j) == ERR_CONFLICT) {
+		*why = JOB_STOP_LEASE;
+		return 1;
+	}
+	e = ts_task_update(j->redis, j->task_id, j->model_id, j->op, fields,
+	    nfields, &cancel);
+	if (e != ERR_CONFLICT && !cancel)
+		return 0;
+	*why = JOB_STOP_CANCEL;
+	return 1;
+}
+
+int
+job_stopped(struct job *j, enum job_stop why, const char *limit_msg)
+{
+	const char	*pending[] = { "status", TS_PENDING,
+	    "bytes_per_second", "", "eta_seconds", "", "attempt", "",
+	    "attempt_max", "", "last_error", "" };
+	int		 cancel, rc;
+
+	switch (why) {
+	case JOB_STOP_LEASE:
+		/* Another process took the task over (our lease lapsed during
+		 * a Redis outage): it writes the status, not us. */
+		log_warnx("task=%s event=%s.lease_lost", j->task_id,
+		    ts_op_str(j->op));
+		return JOB_EXIT_DONE;
+	case JOB_STOP_TERM:
+		(void)ts_task_update(j->redis, j->task_id, j->model_id, j->op,
+		    pending, (int)(sizeof(pending) / sizeof(pending[0]) / 2),
+		    &cancel);
+		log_info("task=%s event=%s.interrupted", j->task_id,
+		    ts_op_str(j->op));
+		return JOB_EXIT_REQUEUE;
+	case JOB_STOP_LIMIT:
+		return job_end(j, TS_FAILED, limit_msg);
+	default:
+		rc = job_end(j, TS_CANCELLED, NULL);
+		log_info("task=%s event=%s.cancelled", j->task_id,
+		    ts_op_str(j->op));
+		return rc;
+	}
+}
+
 /* A download's end by outcome: completed (with its throughput), or
  * failed by reason (a cancel is a reason too). */
 static void

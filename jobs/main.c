@@ -119,7 +119,7 @@ task_target_ok(const struct runner *rn, const struct ts_task *t)
 	if (t->model_id[0] == '\0')
 		return t->op == TS_OP_PRUNE || t->op == TS_OP_CHECK;
 	if (t->op == TS_OP_PRUNE)
-		return valid_repo_id(t->model_id);
+		return valid_repo_id(t->model_id) == 0;
 	return registry_find_id(rn->reg, t->model_id) != NULL;
 }
 

@@ -25,6 +25,7 @@
 /* The numeric defaults; strings are filled in by config_load(). */
 static const struct config CONFIG_DEFAULT = {
 	.scan_ttl = 15,
+	.prune_min_age = 3600,
 	.vecpipe_timeout_ms = 2000,
 	.token_ttl = 86400,
 	.db_connect_timeout = 2,
@@ -93,6 +94,7 @@ static const struct ckey models_keys[] = {
 };
 static const struct ckey cache_keys[] = {
 	U("scan_ttl_seconds", scan_ttl, 0, 86400),
+	U("prune_min_age_seconds", prune_min_age, 0, 31536000),
 };
 static const struct ckey api_keys[] = {
 	U("vecpipe_timeout_ms", vecpipe_timeout_ms, 1, 60000),
@@ -122,6 +124,7 @@ static const struct ckey jobs_keys[] = {
 	U("stall_seconds", stall_seconds, 1, 3600),
 	U("progress_interval_ms", progress_interval_ms, 10, 60000),
 	U("connect_timeout_seconds", connect_timeout, 1, 300),
+	U("verify_max_mb_per_second", verify_max_mb_per_second, 0, 1000000),
 	K("runner_id", CK_RUNNER, runner_id, 0, 0),
 };
 static const struct ckey hub_keys[] = {

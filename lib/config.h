@@ -63,6 +63,8 @@ struct config {
 
 	/* cache: */
 	unsigned scan_ttl;		/* seconds; default 15 */
+	unsigned prune_min_age;		/* seconds a prune leaves anything
+					   modified alone; default 3600 */
 
 	/* api: */
 	unsigned vecpipe_timeout_ms;	/* default 2000 */
@@ -93,6 +95,8 @@ struct config {
 	unsigned stall_seconds;		/* default 30 */
 	unsigned progress_interval_ms;	/* default 250 */
 	unsigned connect_timeout;	/* seconds, hub connections; default 10 */
+	unsigned verify_max_mb_per_second; /* a verify's reading pace; 0 =
+					   as fast as it can (default) */
 
 	/* hub: (limits on the hub's tree listing) */
 	unsigned hub_max_path_depth;	/* segments of a path; default 32 */

@@ -684,9 +684,8 @@ check_refs(struct repoctx *c)
  * The repo folder
  */
 
-/* id = rest with every "--" replaced by "/" (str.replace). */
-static char *
-folder_id(const char *rest)
+char *
+hfrepo_folder_id(const char *rest)
 {
 	char	*id, *o;
 
@@ -719,7 +718,7 @@ parse_folder(struct repoctx *c, const char *name, int dtype,
 	/* repo_type = prefix[:-1], repo_id = rest.replace("--", "/") */
 	repo->type = strndup(name, dash > name ? (size_t)(dash - name) - 1 :
 	    0);
-	repo->id = folder_id(dash + 2);
+	repo->id = hfrepo_folder_id(dash + 2);
 	repo->folder = strdup(name);
 	if (repo->type == NULL || repo->id == NULL || repo->folder == NULL)
 		return ERR_NOMEM;

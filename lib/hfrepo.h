@@ -19,6 +19,11 @@
  */
 bool		 hfrepo_skipped(const char *name);
 
+/* The repo id of a folder name's part after "<type>s--": rest with every
+ * "--" replaced by "/" (Python's str.replace).  malloc'd; NULL on
+ * out-of-memory. */
+char		*hfrepo_folder_id(const char *rest);
+
 /*
  * Scans the entry de of the cache directory cachefd, whose path (for the
  * warnings; "" for "/") is cache.  Returns:

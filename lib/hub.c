@@ -38,12 +38,21 @@
  * The cache: what is already there, admission, directories.
  */
 
-/* Credits complete blobs and partial files already in blobs/. */
+static int
+cmp_etag(const void *a, const void *b)
+{
+
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Credits complete blobs and partial files already in blobs/; a blob to
+ * fetch again (o.refetch: repair) is not complete. */
 static void
 dl_survey(struct hubdl *d)
 {
 	struct stat	 st;
 	char		 name[96];
+	const char	*key;
 	size_t		 i;
 	int		 repofd, blobsfd;
 
@@ -52,8 +61,11 @@ dl_survey(struct hubdl *d)
 	for (i = 0; blobsfd != -1 && i < d->nblobs; i++) {
 		struct hblob	*b = &d->blobs[i];
 
-		if (fstatat(blobsfd, b->etag, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-		    S_ISREG(st.st_mode)) {
+		key = b->etag;
+		b->refetch = d->o.nrefetch > 0 && bsearch(&key, d->o.refetch,
+		    d->o.nrefetch, sizeof(*d->o.refetch), cmp_etag) != NULL;
+		if (!b->refetch && fstatat(blobsfd, b->etag, &st,
+		    AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode)) {
 			hubdl_blob_done(d, b);
 			continue;
 		}

@@ -32,6 +32,11 @@ struct hub_opts {
 	unsigned	 max_path_depth; /* segments of a listed path */
 	unsigned	 max_dirs;	/* directories the file paths imply */
 	uint64_t	 max_listing_bytes; /* every listing page together */
+	/* Repair: blobs fetched again even though blobs/ has them (their
+	 * etags, sorted by strcmp), each renamed over the old one once its
+	 * new copy is verified.  NULL: none. */
+	const char *const *refetch;
+	size_t		 nrefetch;
 };
 /*
  * Zero fields get defaults: endpoint https://huggingface.co, connect 10 s,

@@ -69,6 +69,7 @@ struct hblob {
 	uint64_t	 credited;	/* counted in bytes_done */
 	uint64_t	 retry_at;	/* lock busy: next try, ms */
 	int		 mismatches;
+	int		 refetch;	/* in place, fetched again (repair) */
 };
 
 struct hubdl {

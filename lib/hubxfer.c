@@ -570,13 +570,14 @@ xfer_open(struct xfer *x)
 	return ERR_OK;
 }
 
-/* 1 if blob b is already in place (hubdl_blob_done called). */
+/* 1 if blob b is already in place (hubdl_blob_done called); never for
+ * a blob to fetch again. */
 static int
 blob_present(struct hubdl *d, struct hblob *b)
 {
 	struct stat	 st;
 
-	if (fstatat(d->blobsfd, b->etag, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	if (!b->refetch && fstatat(d->blobsfd, b->etag, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
 	    S_ISREG(st.st_mode)) {
 		hubdl_blob_done(d, b);
 		return 1;

@@ -45,8 +45,8 @@ static const struct family families[MET__MAX] = {
 	    "to answer an API request in the responder",
 	    MK_HISTOGRAM, "endpoint", "status", B(http_buckets) },
 	[MET_OPERATIONS] = { "mm_operations_total", "State-changing requests "
-	    "(download, delete, cancel) by outcome", MK_COUNTER, "operation",
-	    "outcome", NULL, 0 },
+	    "(download, delete, cancel, verify, repair, prune) by outcome",
+	    MK_COUNTER, "operation", "outcome", NULL, 0 },
 	[MET_DOWNLOADS_STARTED] = { "mm_downloads_started_total", "Download "
 	    "jobs started (each run of a job counts)", MK_COUNTER, NULL, NULL,
 	    NULL, 0 },
@@ -99,6 +99,14 @@ static const struct family families[MET__MAX] = {
 	[MET_UPDATE_FREED_BYTES] = { "mm_update_freed_bytes_total", "Bytes of "
 	    "the blobs only an old revision used, removed by update jobs",
 	    MK_COUNTER, NULL, NULL, NULL, 0 },
+	[MET_VERIFY_PROBLEMS] = { "mm_verify_problems_total", "Problems "
+	    "verify tasks found in the files of installed models, by kind",
+	    MK_COUNTER, "kind", NULL, NULL, 0 },
+	[MET_REPAIR_FILES] = { "mm_repair_files_total", "Files repair tasks "
+	    "fetched again and put in place", MK_COUNTER, NULL, NULL, NULL, 0 },
+	[MET_PRUNE_FREED] = { "mm_prune_freed_bytes_total", "Bytes (apparent "
+	    "size) prune tasks removed from the cache, by kind", MK_COUNTER,
+	    "kind", NULL, NULL, 0 },
 };
 
 #undef B

@@ -72,6 +72,9 @@ enum metric {
 	MET_UPDATE_BYTES,	/* counter: bytes fetched by update jobs */
 	MET_UPDATE_FREED_BYTES,	/* counter: bytes of old revisions' blobs
 				   removed by update jobs */
+	MET_VERIFY_PROBLEMS,	/* counter {kind}: problems verify found */
+	MET_REPAIR_FILES,	/* counter: files a repair fetched again */
+	MET_PRUNE_FREED,	/* counter {kind}: bytes a prune freed */
 	MET__MAX
 };
 

@@ -130,26 +130,28 @@ parse_generation(const redisReply *rep, unsigned long long *out)
 }
 
 enum err
-ts_active_send(struct rconn *r, const char *const *models, size_t n)
+ts_active_send(struct rconn *r, const char *const *models, size_t n,
+    const char *extra)
 {
 	const char	**argv;
 	char		*keys;
-	size_t		 i;
+	size_t		 i, nk = extra != NULL ? 2 * n : n;
 	enum err	 e = ERR_NOMEM;
 
-	argv = calloc(n + 2, sizeof(*argv));
-	keys = malloc(n * TS_KEY_MAX + 1);
+	argv = calloc(nk + 2, sizeof(*argv));
+	keys = malloc(nk * TS_KEY_MAX + 1);
 	if (argv == NULL || keys == NULL)
 		goto out;
 	argv[0] = "MGET";
-	for (i = 0; i < n; i++) {
-		if (ts_active_key(keys + i * TS_KEY_MAX, TS_KEY_MAX,
-		    models[i]) == -1)
+	for (i = 0; i < nk; i++) {
+		if ((i < n ? ts_active_key(keys + i * TS_KEY_MAX, TS_KEY_MAX,
+		    models[i]) : ts_key(keys + i * TS_KEY_MAX, TS_KEY_MAX,
+		    extra, models[i - n])) == -1)
 			goto out;
-		argv[1 + i] = keys + i * TS_KEY_MAX;
+		argv[1 + i + (i >= n)] = keys + i * TS_KEY_MAX;
 	}
 	argv[1 + n] = TS_GENERATION_KEY;
-	if ((e = rconn_append(r, (int)n + 2, argv, NULL)) == ERR_OK)
+	if ((e = rconn_append(r, (int)nk + 2, argv, NULL)) == ERR_OK)
 		e = rconn_flush(r);
 out:
 	free(keys);
@@ -157,9 +159,28 @@ out:
 	return e;
 }
 
+/* The extra values of an MGET reply (elements n + 1 ..) into values. */
+static enum err
+active_values(const redisReply *rep, size_t n, char **values)
+{
+	const redisReply	*el;
+	size_t			 i;
+
+	for (i = 0; i < n; i++) {
+		el = rep->element[n + 1 + i];
+		if (el->type == REDIS_REPLY_STRING &&
+		    (values[i] = strdup(el->str)) == NULL) {
+			while (i > 0)
+				free(values[--i]);
+			return ERR_NOMEM;
+		}
+	}
+	return ERR_OK;
+}
+
 enum err
 ts_active_recv(struct rconn *r, size_t n, struct ts_claim *claims,
-    unsigned long long *generation)
+    unsigned long long *generation, char **values)
 {
 	redisReply	*rep;
 	enum err	 e;
@@ -167,9 +188,12 @@ ts_active_recv(struct rconn *r, size_t n, struct ts_claim *claims,
 
 	*generation = 0;
 	memset(claims, 0, n * sizeof(*claims));
+	if (values != NULL)
+		memset(values, 0, n * sizeof(*values));
 	if ((e = rconn_reply(r, &rep)) != ERR_OK)
 		return e;
-	if (rep->type != REDIS_REPLY_ARRAY || rep->elements != n + 1) {
+	if (rep->type != REDIS_REPLY_ARRAY ||
+	    rep->elements != n + 1 + (values != NULL ? n : 0)) {
 		log_warnx("redis: MGET: unexpected reply");
 		freeReplyObject(rep);
 		return ERR_REDIS;
@@ -178,8 +202,9 @@ ts_active_recv(struct rconn *r, size_t n, struct ts_claim *claims,
 		if (rep->element[i]->type == REDIS_REPLY_STRING)
 			(void)ts_claim_parse(rep->element[i]->str, &claims[i]);
 	(void)parse_generation(rep->element[n], generation);
+	e = values != NULL ? active_values(rep, n, values) : ERR_OK;
 	freeReplyObject(rep);
-	return ERR_OK;
+	return e;
 }
 
 void
@@ -220,9 +245,9 @@ ts_active_many(struct rconn *r, const char *const *models, size_t n,
 
 	*generation = 0;
 	memset(claims, 0, n * sizeof(*claims));
-	if ((e = ts_active_send(r, models, n)) != ERR_OK)
+	if ((e = ts_active_send(r, models, n, NULL)) != ERR_OK)
 		return e;
-	return ts_active_recv(r, n, claims, generation);
+	return ts_active_recv(r, n, claims, generation, NULL);
 }
 
 /* The terminal statuses (and TERMINAL_LUA below, for the scripts). */
@@ -456,6 +481,8 @@ task_field(struct ts_task *t, const char *k, const char *v)
 		t->ignore_window = strcmp(v, "1") == 0;
 	else if (strcmp(k, "time_limit") == 0)
 		snprintf(t->time_limit, sizeof(t->time_limit), "%s", v);
+	else if (strcmp(k, "params") == 0)
+		snprintf(t->params, sizeof(t->params), "%s", v);
 }
 
 enum err

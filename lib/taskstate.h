@@ -66,11 +66,15 @@ enum err	 ts_active_many(struct rconn *r, const char *const *models,
 /* The same in two halves, so that the caller can do something else while
  * Redis answers: ts_active_send queues and sends the MGET, and
  * ts_active_recv (which must follow before any other command on r) reads
- * its reply. */
+ * its reply.  With extra (a key kind, e.g. "verify-status") the same MGET
+ * also reads model-manager:<extra>:<model> of each model, given back in
+ * values[0..n) (malloc'd strings or NULL; the caller frees them): pass
+ * values to ts_active_recv exactly when extra was given. */
 enum err	 ts_active_send(struct rconn *r, const char *const *models,
-		    size_t n);
+		    size_t n, const char *extra);
 enum err	 ts_active_recv(struct rconn *r, size_t n,
-		    struct ts_claim *claims, unsigned long long *generation);
+		    struct ts_claim *claims, unsigned long long *generation,
+		    char **values);
 /* Reads and drops the reply of a ts_active_send that is not wanted. */
 void		 ts_active_drop(struct rconn *r);
 
@@ -133,6 +137,9 @@ struct ts_task {
 	/* "<pid>:<seconds>": the hard time limit the job of that pid set
 	 * itself (a capped download), "" = none. */
 	char		 time_limit[48];
+	char		 params[256];		/* what the task was asked to
+						   do beyond its operation
+						   (a prune's kinds), "" */
 };
 
 /* A new random (version 4) task id, lowercase hyphenated. */

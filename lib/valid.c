@@ -481,3 +481,27 @@ query_free(struct query *q)
 	q->params = NULL;
 	q->n = 0;
 }
+
+char *
+valid_utf8_clean(const char *s)
+{
+	const unsigned char	*p = (const unsigned char *)s;
+	size_t			 len = strlen(s), i = 0, n;
+	char			*out, *o;
+
+	if ((out = o = malloc(len * 3 + 1)) == NULL)
+		return NULL;
+	while (i < len) {
+		if ((n = utf8_seqlen(p + i, len - i)) == 0) {
+			memcpy(o, "\xef\xbf\xbd", 3);
+			o += 3;
+			i++;
+			continue;
+		}
+		memcpy(o, p + i, n);
+		o += n;
+		i += n;
+	}
+	*o = '\0';
+	return out;
+}

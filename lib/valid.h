@@ -33,6 +33,13 @@ int	 valid_repo_id(const char *s);
 int	 valid_utf8(const char *s, size_t len);
 
 /*
+ * A copy of s where every byte sequence that is not valid UTF-8 becomes
+ * U+FFFD, as Starlette decodes a query string.  malloc'd; NULL on
+ * out-of-memory.
+ */
+char	*valid_utf8_clean(const char *s);
+
+/*
  * A parsed query string.  Pairs keep their order; names and values are
  * percent-decoded ('+' is a space) and NUL-terminated; a value may still
  * hold bytes that are not UTF-8 (callers check what they use).

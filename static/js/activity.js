@@ -70,6 +70,16 @@ const REFUSED_WHAT = {
 	'check.refused': 'Update check refused',
 	'policy.refused': 'Download policy change refused',
 	'task.start_now_refused': 'Start now refused',
+	'verify.refused': 'Verify refused',
+	'repair.refused': 'Repair refused',
+	'prune.refused': 'Cleanup refused',
+};
+
+// The cache doctor's requests, by event.
+const DOCTOR_REQUESTED = {
+	'verify.requested': 'Verify requested',
+	'repair.requested': 'Repair requested',
+	'prune.requested': 'Cleanup requested',
 };
 
 // capital(s): s with its first letter in upper case.
@@ -146,12 +156,19 @@ export function describeEvent(ev) {
 	case 'check.refused':
 	case 'policy.refused':
 	case 'task.start_now_refused':
+	case 'verify.refused':
+	case 'repair.refused':
+	case 'prune.refused':
 		return {...refusal(ev), badge: ['Refused', 'refused']};
 	case 'policy.changed':
 		return {what: 'Download policy changed', extra: null, badge};
 	case 'task.started_now':
 		return {what: 'Started now, outside its download window',
 		    extra: null, badge};
+	case 'verify.requested':
+	case 'repair.requested':
+	case 'prune.requested':
+		return {what: DOCTOR_REQUESTED[ev.event], extra: null, badge};
 	case 'task.cancelled':
 		return {what: ev.outcome === 'cancelled' ? 'Cancelled' :
 		    'Cancel requested', extra: null,

@@ -133,6 +133,20 @@ export function createApi({getToken, onAuthError}) {
 			return request('POST', '/tasks/' +
 			    encodeURIComponent(taskId) + '/start-now');
 		},
+		// The cache doctor: the report, a prune (a dry run without
+		// confirm), a verify and a repair of a model.
+		report() {
+			return request('GET', '/cache/report');
+		},
+		prune(body) {
+			return request('POST', '/cache/prune', {body});
+		},
+		verify(modelId) {
+			return request('POST', '/verify', {body: {model_id: modelId}});
+		},
+		repair(modelId) {
+			return request('POST', '/repair', {body: {model_id: modelId}});
+		},
 		// audit({limit, before, modelId}): a page of the audit trail,
 		// newest first: {events, next_before}.
 		audit({limit, before, modelId} = {}) {

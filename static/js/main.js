@@ -15,12 +15,13 @@ import {formatSizeOf, formatAge} from './format.js';
 import {TYPES, TYPE_LABEL, STATUS_FILTERS, countByType, filterModels,
     keepOrder, emptyText, displayName, renderTabs, renderBanner,
     renderServiceBanner, renderStale, renderStrip, renderCacheBar, buildCard,
-    skeleton, updateDownloadView, downloadState, runningText} from './view.js';
+    skeleton, updateDownloadView, downloadState, runningText,
+    isTransfer} from './view.js';
 import {renderAuthPanel} from './signin.js';
 import {createActivity} from './activity.js';
-import {createUpdater, updateEndToast, wireChecker, listedOp,
-    isFetchOp} from './revisions.js';
+import {createUpdater, updateEndToast, wireChecker} from './revisions.js';
 import {createPolicy} from './policy.js';
+import {createDoctor} from './doctor.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -52,6 +53,18 @@ const tracker = new TaskTracker({
 	api,
 	onChange: taskChanged,
 	onTerminal: taskEnded,
+});
+
+const doctor = createDoctor({
+	api,
+	isAuthError,
+	// After a cleanup: the report and the list again.
+	onChanged: (again) => again ? loadReport() : renderList(),
+	onTrack: (model, taskId, op) => {
+		state.focusNext = 'exp:' + model.id;
+		tracker.track(model.id, taskId, op);
+		activity.touched(model.id);
+	},
 });
 
 const activity = createActivity({
@@ -112,6 +125,17 @@ async function loadList({sort = false} = {}) {
 	}
 }
 
+// loadReport(): the cache doctor's report (the reclaimable space of the
+// cache bar), then the list.  Only on "Show cache usage" and after a
+// cleanup: a Refresh reads the list alone.
+function loadReport() {
+	doctor.loadReport().then(() => {
+		if (state.data && !state.auth)
+			render();
+	});
+	loadList();
+}
+
 // noteChanges(before, after): remembers which models got installed or
 // removed since the last sort, to highlight their cards.
 function noteChanges(before, after) {
@@ -161,13 +185,16 @@ function planRecheck() {
 	}, state.staleError && !outage ? 5000 : OUTAGE_RECHECK_MS);
 }
 
-// Follows the tasks the list names (so progress survives a reload).
+// Follows the tasks the list names (so progress survives a reload), as
+// the operation the list names (a repair shows in the download slot).
 function syncTasks() {
 	for (const m of state.data.models || []) {
 		if (m.active_download_task_id)
-			tracker.track(m.id, m.active_download_task_id, listedOp(m));
+			tracker.track(m.id, m.active_download_task_id,
+			    m.active_operation || 'download');
 		else if (m.active_delete_task_id)
-			tracker.track(m.id, m.active_delete_task_id, 'delete');
+			tracker.track(m.id, m.active_delete_task_id,
+			    m.active_operation || 'delete');
 	}
 }
 
@@ -207,10 +234,11 @@ function render() {
 		shown: state.showCache,
 		loading: state.loading,
 		cacheSize: state.data ? state.data.cache_size : null,
+		extra: state.showCache && state.data ? doctor.cacheNode() : null,
 		onShow: () => {
 			state.showCache = true;
 			state.focusNext = 'cache-bar';
-			loadList();
+			loadReport();
 		},
 	});
 	renderTabs($('tabs'), countByType(models(), isRunning), state.type, selectType);
@@ -263,8 +291,8 @@ function renderStripNow() {
 			items.push({model: m, text: runningText(e)});
 		else if (!e && (m.active_download_task_id || m.active_delete_task_id))
 			items.push({model: m, text: m.active_download_task_id ?
-			    (listedOp(m) === 'update' ? 'Updating' : 'Downloading') :
-			    'Deleting'});
+			    (m.active_operation === 'update' ? 'Updating' :
+			    'Downloading') : 'Deleting'});
 	}
 	const strip = $('strip');
 	const key = focusKeyOfActive();
@@ -339,6 +367,9 @@ function renderList() {
 			changed: state.changed.get(m.id),
 			actions,
 			recent: activity.recentNode(m),
+			partial: doctor.partialLine(m, actions, isRunning(m) ||
+			    state.busy.has(m.id)),
+			fileCheck: doctor.fileCheck(m, actions, isRunning(m)),
 		}));
 	}
 	focusBack(focusKey);
@@ -497,8 +528,7 @@ function nameOf(modelId) {
 function taskChanged(entry, what) {
 	const name = nameOf(entry.modelId);
 	if (what === 'start') {
-		announce(entry.op.charAt(0).toUpperCase() + entry.op.slice(1) +
-		    ' of ' + name + ' started');
+		announce(OP_WORD[entry.op] + ' of ' + name + ' started');
 	} else if (what === 'lost') {
 		announce('Connection lost while following ' + name + '; retrying', true);
 		scheduleRefresh();
@@ -517,10 +547,14 @@ function taskChanged(entry, what) {
 		scheduleRefresh();
 }
 
-// announceMilestone(entry, name): says every quarter of a download, and a
-// retry of the hub, once.
+// An operation in the words of a sentence's start.
+const OP_WORD = {download: 'Download', delete: 'Delete', verify: 'Verify',
+    repair: 'Repair', prune: 'Cleanup', update: 'Update'};
+
+// announceMilestone(entry, name): says every quarter of a download (or a
+// verify, a repair), and a retry of the hub, once.
 function announceMilestone(entry, name) {
-	if (!isFetchOp(entry.op) || entry.lost)
+	if (!isTransfer(entry.op) || entry.lost)
 		return;
 	const st = downloadState(entry);
 	const p = entry.progress || {};
@@ -530,7 +564,8 @@ function announceMilestone(entry, name) {
 	}
 	const quarter = st.percent === null ? 0 : Math.floor(st.percent / 25);
 	if (quarter > (entry.saidQuarter || 0) && quarter < 4)
-		announce(name + ': ' + quarter * 25 + '% downloaded');
+		announce(name + ': ' + quarter * 25 + '% ' + (entry.op === 'verify' ?
+		    'checked' : 'downloaded'));
 	entry.saidQuarter = Math.max(quarter, entry.saidQuarter || 0);
 }
 
@@ -542,6 +577,8 @@ function taskEnded(entry, p) {
 	const updated = entry.op === 'update' ? updateEndToast(p, name) : null;
 	if (updated) {
 		toast(...updated);
+	} else if (doctor.taskEnded(entry, p, name)) {
+		// Its result is on the card.
 	} else if (entry.op === 'download') {
 		if (status === 'completed')
 			toast('Model download completed: ' + name, 'success');
@@ -649,9 +686,15 @@ const actions = {
 			startDownload(model);
 		else if (entry.op === 'update')
 			update(model);
+		else if (entry.op === 'verify' || entry.op === 'repair')
+			doctor.start(model, entry.op);
+		else if (entry.op === 'prune')
+			doctor.openCleanup(model);
 		else
 			askDelete(model);
 	},
+	verify: (model) => doctor.start(model, 'verify'),
+	repair: (model) => doctor.start(model, 'repair'),
 	dismiss(entry) {
 		state.focusNext = 'exp:' + entry.modelId;
 		tracker.dismiss(entry.modelId);
@@ -660,6 +703,7 @@ const actions = {
 		if (open) {
 			state.expanded.add(model.id);
 			activity.loadRecent(model.id);
+			doctor.detailsOpened(model);
 		} else {
 			state.expanded.delete(model.id);
 		}

@@ -14,16 +14,6 @@ import {TERMINAL} from './tasks.js';
 // A check is followed this often, as the other tasks.
 const POLL_MS = 2000;
 
-// isFetchOp(op): the operations the download progress block shows.
-export function isFetchOp(op) {
-	return op === 'download' || op === 'update';
-}
-
-// listedOp(model): the operation of the task in active_download_task_id.
-export function listedOp(model) {
-	return model.active_operation === 'update' ? 'update' : 'download';
-}
-
 // sizeNote(mb): " · 1.2 GB", or '' when the size is unknown.
 function sizeNote(mb) {
 	return Number.isFinite(mb) ? ' · ' + formatSize(mb) : '';

@@ -5,8 +5,8 @@
 import {h, icon, clear, append} from './dom.js';
 import {formatSize, formatSizeOf, formatBytes, formatSpeed, formatEta,
     percentOf, plural} from './format.js';
-import {downloadLabel, updateBadge, updateButton, hasUpdate, isFetchOp,
-    listedOp} from './revisions.js';
+import {downloadLabel, updateBadge, updateButton, hasUpdate} from
+    './revisions.js';
 
 // Speed and ETA older than this are not shown (the download stalled, or
 // the polls fail).
@@ -20,6 +20,26 @@ export const TYPES = [
 ];
 
 export const TYPE_LABEL = Object.fromEntries(TYPES);
+
+// The operations that show a progress bar (the others a busy line), in
+// the words of the card's badge, the bar's label and the Cancel button.
+const RUNNING = {
+	download: {badge: 'Downloading', label: 'Downloading...', noun: 'download'},
+	update: {badge: 'Updating', label: 'Updating...', noun: 'update'},
+	verify: {badge: 'Verifying', label: 'Verifying files...', noun: 'verify'},
+	repair: {badge: 'Repairing', label: 'Repairing...', noun: 'repair'},
+};
+
+// isTransfer(op): whether a task of op shows a progress bar.
+export function isTransfer(op) {
+	return Object.hasOwn(RUNNING, op);
+}
+
+// The badge of a task without a progress bar.
+const BUSY = {delete: 'Deleting', prune: 'Cleaning up', check: 'Checking'};
+function busyBadge(op) {
+	return BUSY[op] || 'Working';
+}
 
 export const STATUS_FILTERS = [
 	['all', 'All'],
@@ -229,8 +249,9 @@ export function renderStrip(el, items, onGo) {
 	]);
 }
 
-// renderCacheBar(el, {shown, loading, cacheSize, onShow}).
-export function renderCacheBar(el, {shown, loading, cacheSize, onShow}) {
+// renderCacheBar(el, {shown, loading, cacheSize, onShow, extra}): extra
+// (the reclaimable space, doctor.js) goes below the sizes.
+export function renderCacheBar(el, {shown, loading, cacheSize, onShow, extra}) {
 	clear(el);
 	el.appendChild(h('h2', {class: 'cache-title', attrs: {id: 'cache-title'}}, icon('disk'),
 	    h('span', {text: 'Cache Usage'})));
@@ -265,6 +286,8 @@ export function renderCacheBar(el, {shown, loading, cacheSize, onShow}) {
 		    text: formatSize(cacheSize.partial_cache_size_mb) +
 		    ' in unfinished downloads'})]);
 	}
+	if (extra)
+		el.appendChild(extra);
 }
 
 // ---------------------------------------------------------------- cards
@@ -288,8 +311,9 @@ function named(label, model, what) {
 	    h('span', {class: 'sr-only', text: ' ' + (what || '') + displayName(model)})];
 }
 
-// buildDetails(model): the expanded part of a card.
-function buildDetails(model) {
+// buildDetails(model, fileCheck): the expanded part of a card; fileCheck
+// (a field of the list, or null) goes after the collections.
+function buildDetails(model, fileCheck) {
 	const dl = h('dl', {class: 'details-list'});
 	dl.appendChild(field('Model ID', h('code', {class: 'mono', text: model.id}),
 	    'wide'));
@@ -300,20 +324,19 @@ function buildDetails(model) {
 		    h('span', {class: 'chip', text: q + ': ' + formatSize(mb)}))),
 		    'wide'));
 	}
+	// The short fields share the rows of the list (a <div> around them
+	// would be a second level of <div> in the <dl>, which it may not have).
 	const e = model.embedding_details;
 	if (e) {
-		const grid = h('div', {class: 'field-grid'});
 		if (e.dimension !== null && e.dimension !== undefined)
-			grid.appendChild(field('Dimension', String(e.dimension)));
+			dl.appendChild(field('Dimension', String(e.dimension)));
 		if (e.max_sequence_length !== null && e.max_sequence_length !== undefined)
-			grid.appendChild(field('Max Sequence',
+			dl.appendChild(field('Max Sequence',
 			    Number(e.max_sequence_length).toLocaleString()));
 		if (e.pooling_method)
-			grid.appendChild(field('Pooling', e.pooling_method));
+			dl.appendChild(field('Pooling', e.pooling_method));
 		if (e.is_asymmetric)
-			grid.appendChild(field('Asymmetric', 'Yes'));
-		if (grid.firstChild)
-			dl.appendChild(grid);
+			dl.appendChild(field('Asymmetric', 'Yes'));
 	}
 	const l = model.llm_details;
 	if (l && l.context_window !== null && l.context_window !== undefined) {
@@ -326,6 +349,8 @@ function buildDetails(model) {
 		    h('span', {class: 'chips'}, used.map((name) =>
 		    h('span', {class: 'chip chip-collection', text: name}))), 'wide'));
 	}
+	if (fileCheck)
+		dl.appendChild(fileCheck);
 	return dl;
 }
 
@@ -336,8 +361,8 @@ export function downloadState(entry) {
 	const total = p ? Number(p.bytes_total) || 0 : 0;
 	const done = p ? Number(p.bytes_downloaded) || 0 : 0;
 	const percent = total > 0 ? percentOf(done, total) : null;
-	let label = percent === null ? 'Starting...' :
-	    entry.op === 'update' ? 'Updating...' : 'Downloading...';
+	const words = RUNNING[entry.op] || RUNNING.download;
+	let label = percent === null ? 'Starting...' : words.label;
 	// Outside its download window: what it waits for (the policy's).
 	const waiting = !!(p && p.status === 'pending' && p.waiting_reason);
 	if (waiting)
@@ -356,13 +381,13 @@ export function downloadState(entry) {
 // runningText(entry): the short state of a task, for the card's badge and
 // the "In progress" strip ("Downloading 41%", "Deleting").
 export function runningText(entry) {
-	if (!isFetchOp(entry.op))
-		return 'Deleting';
+	if (!isTransfer(entry.op))
+		return busyBadge(entry.op);
 	const {percent, waiting} = downloadState(entry);
 	if (waiting)
 		return 'Waiting';
-	const verb = entry.op === 'update' ? 'Updating' : 'Downloading';
-	return percent === null ? verb : verb + ' ' + percent + '%';
+	const badge = RUNNING[entry.op].badge;
+	return percent === null ? badge : badge + ' ' + percent + '%';
 }
 
 // The download progress block of a tracked task: built once, then updated
@@ -372,9 +397,10 @@ function buildDownloadView(entry, model, actions) {
 	const bytes = h('span', {class: 'progress-bytes'});
 	const pct = h('span', {class: 'progress-pct'});
 	const fill = h('div', {class: 'bar-fill'});
+	const noun = RUNNING[entry.op].noun;
 	const bar = h('div', {class: 'bar', attrs: {role: 'progressbar',
-	    'aria-label': (entry.op === 'update' ? 'Update' : 'Download') +
-	    ' progress of ' + displayName(model),
+	    'aria-label': noun[0].toUpperCase() + noun.slice(1) + ' progress of ' +
+	    displayName(model),
 	    'aria-valuemin': '0', 'aria-valuemax': '100'}}, fill);
 	const speed = h('span', {class: 'progress-speed'});
 	const eta = h('span', {class: 'progress-eta'});
@@ -389,8 +415,7 @@ function buildDownloadView(entry, model, actions) {
 	    attrs: {type: 'button'}, dataset: {focusKey: 'cancel:' + model.id},
 	    on: {click: () => actions.cancel(entry)}},
 	    icon('stop'), cancelLabel,
-	    h('span', {class: 'sr-only', text: ' ' + entry.op + ' of ' +
-	    displayName(model)}));
+	    h('span', {class: 'sr-only', text: ' ' + noun + ' of ' + displayName(model)}));
 	const root = h('div', {class: 'progress-block', dataset: {kind: 'download'}},
 	    h('div', {class: 'progress-head'},
 	    h('span', {class: 'progress-label'}, icon('spinner', 'spin'), label),
@@ -399,7 +424,7 @@ function buildDownloadView(entry, model, actions) {
 	    h('div', {class: 'progress-foot'},
 	    h('span', {class: 'progress-rate'}, speed, eta, files),
 	    h('span', {class: 'progress-actions'}, startNow, cancel)));
-	return {kind: entry.op, root, label, bytes, pct, bar, fill, speed, eta,
+	return {kind: 'download', root, label, bytes, pct, bar, fill, speed, eta,
 	    files, cancel, cancelLabel, startNow};
 }
 
@@ -407,7 +432,7 @@ function buildDownloadView(entry, model, actions) {
 // from the entry's last poll.
 export function updateDownloadView(entry) {
 	const v = entry.view;
-	if (!v || !isFetchOp(v.kind))
+	if (!v || v.kind !== 'download')
 		return;
 	const p = entry.progress;
 	const st = downloadState(entry);
@@ -448,11 +473,12 @@ export function updateDownloadView(entry) {
 // buildFailedView(entry, model, actions): a failed task's error, Retry and
 // dismiss.
 function buildFailedView(entry, model, actions) {
+	const noun = isTransfer(entry.op) ? RUNNING[entry.op].noun :
+	    entry.op === 'prune' ? 'cleanup' : 'delete';
 	const p = entry.progress;
-	const message = p && p.error ? p.error : entry.op === 'update' ?
-	    'Update failed' : entry.op === 'download' ? 'Download failed' :
-	    'Delete failed';
-	const what = entry.op + ' of ';
+	const message = p && p.error ? p.error :
+	    noun[0].toUpperCase() + noun.slice(1) + ' failed';
+	const what = noun + ' of ';
 	const root = h('div', {class: 'error-block', dataset: {kind: 'failed'}},
 	    icon('alert', 'error-icon'),
 	    h('p', {class: 'error-text', text: message}),
@@ -520,18 +546,24 @@ function buildStats(model) {
 	return stats;
 }
 
-// buildCard(model, {entry, busy, expanded, changed, actions, recent}): one
-// model's card; changed ('installed' | 'removed' | undefined) marks what
-// changed since the admin last sorted the list; recent is the node of its
-// "Recent activity", shown in the details.
-export function buildCard(model, {entry, busy, expanded, changed, actions, recent}) {
+// buildCard(model, {entry, busy, expanded, changed, actions, recent,
+// partial, fileCheck}): one model's card; changed ('installed' | 'removed'
+// | undefined) marks what changed since the admin last sorted the list;
+// recent is the node of its "Recent activity", shown in the details;
+// partial its unfinished download's line and fileCheck its details' file
+// check (doctor.js), or null.
+export function buildCard(model, {entry, busy, expanded, changed, actions, recent,
+    partial, fileCheck}) {
 	const used = model.used_by_collections || [];
-	const dlActive = !!entry && isFetchOp(entry.op) && !entry.failed;
-	const dlFailed = !!entry && isFetchOp(entry.op) && entry.failed;
-	const delActive = !!entry && entry.op === 'delete' && !entry.failed;
-	const delFailed = !!entry && entry.op === 'delete' && entry.failed;
-	const claimedDelete = !entry && !!model.active_delete_task_id;
-	const claimedDownload = !entry && !!model.active_download_task_id;
+	const dlActive = !!entry && isTransfer(entry.op) && !entry.failed;
+	const dlFailed = !!entry && isTransfer(entry.op) && entry.failed;
+	const delActive = !!entry && !isTransfer(entry.op) && !entry.failed;
+	const delFailed = !!entry && !isTransfer(entry.op) && entry.failed;
+	const claimedOp = entry ? null : model.active_operation ||
+	    (model.active_download_task_id ? 'download' :
+	    model.active_delete_task_id ? 'delete' : null);
+	const claimedDelete = !!claimedOp && !isTransfer(claimedOp);
+	const claimedDownload = !!claimedOp && isTransfer(claimedOp);
 	const hasDelete = delActive || delFailed || claimedDelete;
 	const downloading = dlActive || dlFailed || claimedDownload;
 	const detailsId = domId('details', model.id);
@@ -561,7 +593,8 @@ export function buildCard(model, {entry, busy, expanded, changed, actions, recen
 	let blockedHint = null;
 	if (model.is_installed) {
 		const why = hasDelete ? 'Delete in progress' :
-		    downloading ? 'Download in progress' :
+		    downloading ? RUNNING[entry ? entry.op : claimedOp].badge.replace(/ing$/,
+		    '') + ' in progress' :
 		    used.length > 0 ? 'Model is in use by collections' : 'Delete model';
 		const disabled = hasDelete || downloading || used.length > 0;
 		if (used.length > 0 && !hasDelete && !downloading) {
@@ -592,7 +625,8 @@ export function buildCard(model, {entry, busy, expanded, changed, actions, recen
 	actionsEl.appendChild(chevron);
 
 	const details = h('div', {class: 'card-details',
-	    attrs: {id: detailsId}, hidden: !expanded}, buildDetails(model), recent);
+	    attrs: {id: detailsId}, hidden: !expanded}, buildDetails(model, fileCheck),
+	    recent);
 	chevron.addEventListener('click', () => {
 		const open = details.hidden;
 		details.hidden = !open;
@@ -607,24 +641,25 @@ export function buildCard(model, {entry, busy, expanded, changed, actions, recen
 
 	const slot = h('div', {class: 'card-progress'});
 	if (entry) {
-		const kind = entry.failed ? 'failed' : entry.op;
+		const kind = entry.failed ? 'failed' :
+		    isTransfer(entry.op) ? 'download' : 'delete';
 		if (!entry.view || entry.view.kind !== kind) {
-			entry.view = isFetchOp(kind) ?
+			entry.view = kind === 'download' ?
 			    buildDownloadView(entry, model, actions) :
 			    kind === 'failed' ? buildFailedView(entry, model, actions) :
-			    {kind: 'delete', root: buildBusyLine('Deleting model files...')};
+			    {kind: 'delete', root: buildBusyLine(entry.op === 'prune' ?
+			    'Cleaning up...' : 'Deleting model files...')};
 		}
 		slot.appendChild(entry.view.root);
-	} else if (claimedDelete) {
-		slot.appendChild(buildBusyLine('Deletion in progress...'));
-	} else if (claimedDownload) {
-		slot.appendChild(buildBusyLine(listedOp(model) === 'update' ?
-		    'Update in progress...' : 'Download in progress...'));
+	} else if (claimedOp) {
+		slot.appendChild(buildBusyLine(claimedOp === 'download' ?
+		    'Download in progress...' : claimedOp === 'delete' ?
+		    'Deletion in progress...' : (isTransfer(claimedOp) ?
+		    RUNNING[claimedOp].badge : busyBadge(claimedOp)) + '...'));
 	}
 
-	const badge = statusBadge(model, entry, claimedDelete ? 'Deleting' :
-	    claimedDownload ? (listedOp(model) === 'update' ? 'Updating' :
-	    'Downloading') : null);
+	const badge = statusBadge(model, entry, claimedOp ? isTransfer(claimedOp) ?
+	    RUNNING[claimedOp].badge : busyBadge(claimedOp) : null);
 	const card = h('article', {class: 'card' +
 	    (model.is_installed ? ' is-installed' : '') + (changed ? ' is-changed' : ''),
 	    attrs: {'aria-label': name, id: domId('card', model.id), tabindex: '-1'},
@@ -633,7 +668,7 @@ export function buildCard(model, {entry, busy, expanded, changed, actions, recen
 	    h('div', {class: 'card-info'}, buildTitle(model, badge, changed,
 	    entry || claimedDownload || claimedDelete ? null : updateBadge(model)),
 	    h('p', {class: 'card-desc', text: model.description || ''}),
-	    buildStats(model)),
+	    buildStats(model), partial),
 	    actionsEl),
 	    blockedHint, slot, details);
 	if (entry)

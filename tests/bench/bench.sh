@@ -28,6 +28,11 @@
 #  6. the download policy's cap: what one download, then two on two
 #     runners, fetch over 10 s against the cap (tests/bench/capbench.sh,
 #     a stack of its own; MM_BENCH_CAP, 8000000 bytes per second).
+#  7. cache doctor: the report's walk (hfdoc_scan) beside the list's scan
+#     (hfcache_scan) on the same cache of 1,000 repos, and a verify of
+#     1.25 GiB (the job's code path: the plan, then every blob hashed
+#     through its 1 MiB buffer) beside sha256sum on the same files, both
+#     on a warm page cache.
 #
 # Everything runs on loopback in a temporary directory (a stack of its
 # own through conf/stack.sh, the release binaries) and is removed at the
@@ -36,8 +41,8 @@
 #
 # Settings: MM_BENCH_SECONDS (wrk duration, 10), MM_BENCH_CONNECTIONS
 # (8), MM_BENCH_RESPONDERS (4), MM_BENCH_ROUNDS (download rounds, 5),
-# MM_BENCH_SECTIONS (which parts run: "scan list download memory cap",
-# all by default), MM_BENCH_TMP (/tmp), MM_BENCH_OUT (var/bench), MM_BENCH_KEEP=1 (keep
+# MM_BENCH_SECTIONS (which parts run: "scan list download memory cap
+# doctor", all by default), MM_BENCH_TMP (/tmp), MM_BENCH_OUT (var/bench), MM_BENCH_KEEP=1 (keep
 # the work directory), MM_BENCH_STRICT=1 (exit 1 when a target is
 # missed; by default only a measurement that could not be taken fails).
 
@@ -55,7 +60,7 @@ CONNS=${MM_BENCH_CONNECTIONS:-8}
 RESPONDERS=${MM_BENCH_RESPONDERS:-4}
 ROUNDS=${MM_BENCH_ROUNDS:-5}
 OUT=${MM_BENCH_OUT:-$ROOT/var/bench}
-SECTIONS=" ${MM_BENCH_SECTIONS:-scan list download memory cap} "
+SECTIONS=" ${MM_BENCH_SECTIONS:-scan list download memory cap doctor} "
 GIB=1073741824
 MIB=1048576
 
@@ -244,6 +249,7 @@ check_inputs()
 	local t
 	for t in "$ROOT/fcgi/mm-api" "$ROOT/jobs/mm-jobd" "$HUBGET" \
 	    "$BENCHBIN/mkcache" "$BENCHBIN/scanbench" "$BENCHBIN/benchtool" \
+	    "$BENCHBIN/doctorbench" \
 	    "$BENCHBIN/barefcgi"; do
 		[ -x "$t" ] || die "$t is missing: run make bench"
 	done
@@ -326,6 +332,61 @@ bench_scan()
 	row scan "scan time per file, 1,000 vs 100 repos (us/file, warm)" \
 	    "${SCAN_PER_WARM[1000]}" "${SCAN_PER_WARM[100]}" \
 	    "ours at 100 repos" "ratio<=1.5"
+}
+
+# =================================================== 6. cache doctor
+
+# doctor_verify_repo DIR: a repo of DIR (the cache) as huggingface_hub
+# writes it: a 1 GiB file and 32 of 8 MiB, named by their sha256.
+doctor_verify_repo()
+{
+	local repo=$1/models--bench--verify commit i out
+	commit=$(printf 'bench verify' | sha1sum | cut -c1-40)
+	mkdir -p "$repo/blobs" "$repo/refs" "$repo/snapshots/$commit"
+	printf '%s' "$commit" >"$repo/refs/main"
+	for i in $(seq 0 32); do
+		out=$("$BENCHBIN/benchtool" mkfile "$repo/blobs/t" \
+		    $((i == 0 ? GIB : 8 * MIB)) $((500 + i)))
+		mv "$repo/blobs/t" "$repo/blobs/${out% *}"
+		ln -s "../../blobs/${out% *}" \
+		    "$repo/snapshots/$commit/$(printf 'model-%02d.safetensors' "$i")"
+	done
+}
+
+bench_doctor()
+{
+	local dir=$W/doctor rep ver i ours base
+	mkdir -p "$dir"
+	say "doctor: a cache of 1,000 repos: the report's walk, the list's scan"
+	"$BENCHBIN/mkcache" "$dir/c" 1000 >/dev/null
+	sync
+	rep=$("$BENCHBIN/doctorbench" report "$dir/c" 5)
+	row doctor "report 1000 repos, first walk (ms) vs the list's scan" \
+	    "$(jq -r .report_first_ms <<<"$rep")" \
+	    "$(jq -r .scan_first_ms <<<"$rep")" "hfcache_scan, first" "ratio<=1.5"
+	row doctor "report 1000 repos, warm walk (ms) vs the list's scan" \
+	    "$(jq -r .report_warm_ms <<<"$rep")" \
+	    "$(jq -r .scan_warm_ms <<<"$rep")" "hfcache_scan, warm" "ratio<=1.5"
+	rm -rf "$dir/c"
+	say "doctor: verify of 1.25 GiB beside sha256sum (warm page cache)"
+	doctor_verify_repo "$dir/v"
+	cat "$dir"/v/models--bench--verify/blobs/* >/dev/null
+	ver=$("$BENCHBIN/doctorbench" verify "$dir/v" models--bench--verify 3)
+	[ "$(jq -r .problems <<<"$ver")" = 0 ] || die "verify found problems"
+	for i in 1 2 3; do
+		"$BENCHBIN/benchtool" run "$W/sha.stats" sha256sum \
+		    "$dir"/v/models--bench--verify/blobs/* >/dev/null
+		awk '{ print $1 }' "$W/sha.stats"
+	done >"$W/sha256sum.txt"
+	ours=$(jq -r .mb_per_s <<<"$ver")
+	base=$(calc "$(jq -r .bytes <<<"$ver") / 1048576 / \
+	    $(sort -g "$W/sha256sum.txt" | head -n 1)")
+	row doctor "verify 1.25 GiB (MiB/s) vs sha256sum, warm page cache" \
+	    "$ours" "$base" "sha256sum, the same files" "ratio>=0.8"
+	DETAILS_DOCTOR=$(jq -n --argjson report "$rep" --argjson verify "$ver" \
+	    --argjson sha256sum_s "$(jq -s . "$W/sha256sum.txt")" \
+	    '{report: $report, verify: $verify, sha256sum_s: $sha256sum_s}')
+	rm -rf "$dir"
 }
 
 # ====================================================== the fast hub
@@ -1015,6 +1076,7 @@ write_json()
 	    --argjson list "${DETAILS_LIST:-null}" \
 	    --argjson scan "${DETAILS_SCAN:-null}" \
 	    --argjson download "${DETAILS_DL:-null}" \
+	    --argjson doctor "${DETAILS_DOCTOR:-null}" \
 	    --arg settings "wrk -t2 -c$CONNS -d${SECONDS_WRK}s; $RESPONDERS responders; $ROUNDS download rounds (best)" \
 	    'def num: if . == "" then null else tonumber end;
 	    {time: $stamp, seconds: $seconds, machine: $machine,
@@ -1023,10 +1085,11 @@ write_json()
 	       {section: .[0], name: .[1], ours: (.[2] | num),
 	        baseline: (.[3] | num), baseline_name: .[4],
 	        ratio: (.[5] | num), target: .[6], result: .[7]}],
-	     details: {list: $list, scan: $scan, download: $download}}' \
+	     details: {list: $list, scan: $scan, download: $download,
+	       doctor: $doctor}}' \
 	    >"$file.tmp"
 	mv "$file.tmp" "$file"
-	if [ "$SECTIONS" != " scan list download memory cap " ]; then
+	if [ "$SECTIONS" != " scan list download memory cap doctor " ]; then
 		printf '%s\n' "$file"
 		return 0	# a partial run is not "the latest"
 	fi
@@ -1044,27 +1107,11 @@ write_json()
 
 # ============================================================== main
 
-main()
+# stack_and_hub: the stack, a synthetic cache of 100 repos in it, and
+# the fast hub with the download benchmark's repos.
+stack_and_hub()
 {
-	local stamp ids file missed
-	check_inputs
-	stamp=$(date -u +%Y%m%dT%H%M%SZ)
-	mkdir -p "$OUT"
-	W=$(mktemp -d "${MM_BENCH_TMP:-/tmp}/mm-bench.XXXXXX")
-	chmod 0755 "$W"
-	MACHINE=$(machine_json)
-	BUSY=$(busy_cpus)
-	MACHINE=$(jq --argjson b "$BUSY" '. + {busy_cpus_before: $b}' \
-	    <<<"$MACHINE")
-	say "bench: $(jq -r '"\(.nproc) cores, \(.cpu), \(.kernel)"' \
-	    <<<"$MACHINE"); work dir $W"
-	if awk -v b="$BUSY" 'BEGIN { exit !(b > 0.25) }'; then
-		say "bench: WARNING: $BUSY CPUs were busy with other work" \
-		    "before the start: the figures will be unreliable"
-	fi
-
-	[[ $SECTIONS != *" scan "* ]] || bench_scan
-
+	local specs=() i ids
 	declare -gA HUB_URLS
 	HUB_PORT=$(free_port) || die "no free port"
 	CDN_HOST=127.0.0.2
@@ -1084,7 +1131,6 @@ main()
 	say "hub: writing 1 GiB, 32 x 32 MiB and a sparse 4 GiB file"
 	hub_repo "$REPO_1G" "model.safetensors=$GIB=1"
 	hub_repo "$REPO_4G" "model.safetensors=$((4 * GIB))=sparse"
-	local specs=() i
 	for i in $(seq 1 32); do
 		specs+=("$(printf 'model-%05d-of-00032.safetensors' "$i")=$((32 * MIB))=$((100 + i))")
 	done
@@ -1092,7 +1138,36 @@ main()
 	hub_hostile "$REPO_HOSTILE" 200000 220
 	sync
 	hub_start
+}
 
+
+main()
+{
+	local stamp file missed
+	check_inputs
+	stamp=$(date -u +%Y%m%dT%H%M%SZ)
+	mkdir -p "$OUT"
+	W=$(mktemp -d "${MM_BENCH_TMP:-/tmp}/mm-bench.XXXXXX")
+	chmod 0755 "$W"
+	MACHINE=$(machine_json)
+	BUSY=$(busy_cpus)
+	MACHINE=$(jq --argjson b "$BUSY" '. + {busy_cpus_before: $b}' \
+	    <<<"$MACHINE")
+	say "bench: $(jq -r '"\(.nproc) cores, \(.cpu), \(.kernel)"' \
+	    <<<"$MACHINE"); work dir $W"
+	if awk -v b="$BUSY" 'BEGIN { exit !(b > 0.25) }'; then
+		say "bench: WARNING: $BUSY CPUs were busy with other work" \
+		    "before the start: the figures will be unreliable"
+	fi
+
+	[[ $SECTIONS != *" scan "* ]] || bench_scan
+	[[ $SECTIONS != *" doctor "* ]] || bench_doctor
+
+	# The stack and the hub serve the list, download and memory parts.
+	if [[ $SECTIONS == *" list "* || $SECTIONS == *" download "* ||
+	    $SECTIONS == *" memory "* ]]; then
+		stack_and_hub
+	fi
 	[[ $SECTIONS != *" list "* ]] || bench_list
 	[[ $SECTIONS != *" download "* ]] || bench_download
 	[[ $SECTIONS != *" memory "* ]] || bench_jobs

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "extern.h"
+#include "hfprune.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -236,6 +237,17 @@ handle_start_now(struct req *r)
 	handled(r);
 }
 
+/* The cache doctor's: verify and repair take a model id, the prune's
+ * body is typed (a model id or none, at least one kind it removes, a
+ * boolean confirm). */
+void
+handle_verify(struct req *r)
+{
+
+	check_model_id(r);
+	handled(r);
+}
+
 void
 handle_policy_get(struct req *r)
 {
@@ -258,6 +270,33 @@ handle_policy_put(struct req *r)
 		if (p->windows[i].start >= 1440 || p->windows[i].end >= 1440 ||
 		    p->windows[i].start == p->windows[i].end)
 			abort();
+	handled(r);
+}
+
+void
+handle_repair(struct req *r)
+{
+
+	check_model_id(r);
+	handled(r);
+}
+
+void
+handle_prune(struct req *r)
+{
+
+	if (r->p.model_id != NULL)
+		check_model_id(r);
+	if (r->p.prune_kinds == 0 || (r->p.prune_kinds & ~HFPRUNE_KINDS) ||
+	    (r->p.confirm != 0 && r->p.confirm != 1))
+		abort();
+	handled(r);
+}
+
+void
+handle_report(struct req *r)
+{
+
 	handled(r);
 }
 

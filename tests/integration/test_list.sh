@@ -24,7 +24,7 @@ assert_json '[.models[].model_type] | group_by(.) | map(length) == [23,4,3,2]' \
     "23 embedding, 4 llm, 3 reranker, 2 splade"
 assert_json '[.models[] | [.model_type, .name]] as $k | $k == ($k | sort)' \
     "ordered by (model_type, name)"
-assert_json '[.models[0] | keys_unsorted[]] == ["id","name","description","model_type","memory_mb","is_installed","size_on_disk_mb","used_by_collections","active_download_task_id","active_delete_task_id","embedding_details","llm_details","is_default_embedding_model","size_on_disk_bytes","active_operation","download_size_mb","installed_revision","latest_revision","update_available","update_size_mb","revisions"]' \
+assert_json '[.models[0] | keys_unsorted[]] == ["id","name","description","model_type","memory_mb","is_installed","size_on_disk_mb","used_by_collections","active_download_task_id","active_delete_task_id","embedding_details","llm_details","is_default_embedding_model","size_on_disk_bytes","active_operation","download_size_mb","installed_revision","latest_revision","update_available","update_size_mb","revisions","partial_size_mb","partial_size_bytes","verify_status"]' \
     "model fields in the contract's order, the page's appended"
 assert_json '[keys_unsorted[]] == ["models","cache_size","hf_cache_scan_error","service_warnings"]' \
     "top-level fields"

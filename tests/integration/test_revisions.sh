@@ -77,8 +77,8 @@ check_now()	# a check of every model, waited for
 # --- before any check: the new fields, null ---------------------------------
 
 model BAAI/bge-m3
-assert_json '[keys_unsorted[-6:][]] == ["download_size_mb","installed_revision","latest_revision","update_available","update_size_mb","revisions"]' \
-    "the six fields are appended last"
+assert_json '[keys_unsorted[-9:-3][]] == ["download_size_mb","installed_revision","latest_revision","update_available","update_size_mb","revisions"]' \
+    "the six fields follow active_operation (the cache doctor's come after them)"
 assert_json '.download_size_mb == null and .installed_revision == null and .latest_revision == null and .update_available == null and .update_size_mb == null and .revisions == 0' \
     "never checked, not installed: null, 0 revisions"
 

@@ -113,6 +113,8 @@ static const struct {
 	unsigned	 other;		/* a valid non-default value */
 } uints[] = {
 	{ "cache.scan_ttl_seconds", offsetof(struct config, scan_ttl), 15, 0 },
+	{ "cache.prune_min_age_seconds", offsetof(struct config,
+	    prune_min_age), 3600, 0 },
 	{ "api.vecpipe_timeout_ms", offsetof(struct config,
 	    vecpipe_timeout_ms), 2000, 1 },
 	{ "api.token_ttl_seconds", offsetof(struct config, token_ttl), 86400,
@@ -151,6 +153,8 @@ static const struct {
 	    progress_interval_ms), 250, 10 },
 	{ "jobs.connect_timeout_seconds", offsetof(struct config,
 	    connect_timeout), 10, 1 },
+	{ "jobs.verify_max_mb_per_second", offsetof(struct config,
+	    verify_max_mb_per_second), 0, 200 },
 	{ "hub.max_path_depth", offsetof(struct config, hub_max_path_depth),
 	    32, 1 },
 	{ "hub.max_dirs", offsetof(struct config, hub_max_dirs), 10000,
@@ -667,7 +671,7 @@ test_yaml_overrides(void)
 	};
 
 	path = unit_fixture("override.yaml",
-	    "cache: {scan_ttl_seconds: 0}\n"
+	    "cache: {scan_ttl_seconds: 0, prune_min_age_seconds: 0}\n"
 	    "api: {vecpipe_timeout_ms: 1, token_ttl_seconds: 60}\n"
 	    "database: {connect_timeout_seconds: 300,"
 	    " statement_timeout_ms: 3600000}\n"
@@ -689,6 +693,7 @@ test_yaml_overrides(void)
 	    "  stall_seconds: 3600\n"
 	    "  progress_interval_ms: 10\n"
 	    "  connect_timeout_seconds: 1\n"
+	    "  verify_max_mb_per_second: 200\n"
 	    "  runner_id: yaml.r-1\n"
 	    "hub: {max_path_depth: 1, max_dirs: 1000000,"
 	    " max_listing_bytes: 1024}\n"
