@@ -54,7 +54,7 @@ bwcap_set_rate(struct bwcap *b, long long rate)
 uint64_t
 bwcap_slice(long long rate)
 {
-	uint64_t	 s = (uint64_t)(rate > 0 ? rate : 0) / 10;
+	uint64_t	 s = (uint64_t)(rate > 0 ? rate : 0) / 20;
 
 	return s > BWCAP_CHUNK ? s : BWCAP_CHUNK;
 }
@@ -62,7 +62,7 @@ bwcap_slice(long long rate)
 uint64_t
 bwcap_burst(long long rate)
 {
-	uint64_t	 s = (uint64_t)(rate > 0 ? rate : 0) / 4;
+	uint64_t	 s = (uint64_t)(rate > 0 ? rate : 0) / 10;
 
 	return s > 2 * BWCAP_CHUNK ? s : 2 * BWCAP_CHUNK;
 }
@@ -102,7 +102,9 @@ ask(struct bwcap *b, size_t len, uint64_t now)
 		/* Redis away: pace this job alone at the cap. */
 		grant = want;
 		wait = 0;
-		b->next_ask = now + grant * 1000 / (uint64_t)b->rate;
+		/* Rounded up: never faster than the cap. */
+		b->next_ask = now + (grant * 1000 + (uint64_t)b->rate - 1) /
+		    (uint64_t)b->rate;
 	} else
 		b->next_ask = now + (wait > WAIT_MAX_MS ? WAIT_MAX_MS : wait);
 	b->have += grant;

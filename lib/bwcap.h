@@ -11,14 +11,14 @@
  * The bandwidth cap of the deployment: one token bucket in Redis
  * (BWCAP_KEY, a hash {tokens, ts}), refilled at the cap from Redis's own
  * clock (TIME) by one Lua script, and drawn on by every download job of
- * every runner.  A job takes a slice of the bucket (a tenth of a second
- * at the cap, at least BWCAP_CHUNK bytes) and spends it locally on the
+ * every runner.  A job takes a slice of the bucket (a twentieth of a
+ * second at the cap, at least BWCAP_CHUNK bytes) and spends it locally on the
  * bytes its transfers receive; when the bucket cannot give what the next
  * piece needs, the script says how long until it can, and the job's
  * transfers pause until then.  A lone download gets every token, two get
- * what they ask for in turn; the bucket holds at most a quarter of a
- * second at the cap (at least 2 x BWCAP_CHUNK), so any 10-second average
- * stays within +2.5 % of the cap once the first burst is spent.
+ * what they ask for in turn; the bucket holds at most a tenth of a
+ * second at the cap (at least 2 x BWCAP_CHUNK), so a 10-second average
+ * exceeds the cap by at most that burst plus a slice per job.
  *
  * Redis away: the job paces itself alone at the cap (a deployment of N
  * runners may then reach N times the cap until Redis is back).
@@ -52,9 +52,9 @@ struct bwcap {
 void		 bwcap_init(struct bwcap *b, struct rconn *r);
 /* Sets the rate (0: no cap); what was granted stays granted. */
 void		 bwcap_set_rate(struct bwcap *b, long long rate);
-/* A tenth of a second at rate, at least BWCAP_CHUNK.  Pure. */
+/* A twentieth of a second at rate, at least BWCAP_CHUNK.  Pure. */
 uint64_t	 bwcap_slice(long long rate);
-/* A quarter of a second at rate, at least 2 x BWCAP_CHUNK.  Pure. */
+/* A tenth of a second at rate, at least 2 x BWCAP_CHUNK.  Pure. */
 uint64_t	 bwcap_burst(long long rate);
 /*
  * 1 if len bytes may be written now (they are counted), 0 if they must

@@ -68,7 +68,10 @@ t2=$tid
 download "$M3"
 t3=$tid
 assert_ok "two downloads flow" wait_for 30 flowing "$t2" "$t3"
-read -r r a b < <(cap_rate 10 "$t2" "$t3")
+cap_rate 10 "$t2" "$t3" >"$IT_DIR/shares" &
+r=$(disk_rate 10)
+wait $!
+read -r _ a b <"$IT_DIR/shares"
 echo "two $r $CAP $a $b" >>"$OUT"
 for t in "$t2" "$t3"; do
 	assert_ok "download $t completed" wait_task "$t" completed 60

@@ -66,3 +66,28 @@ cap_rate()
 	    END { printf "%.0f", sum; for (i = 1; i <= NR; i++)
 	    printf " %.0f", r[i]; printf "\n" }'
 }
+
+# _disk_bytes: the bytes the cache's files take on disk now (the partial
+# files grow by exactly what the transfers were let write).
+_disk_bytes()
+{
+	du -sB1 "$HF_HUB_CACHE" | cut -f1
+}
+
+# disk_rate SECONDS: the bytes per second the cache grew by over SECONDS,
+# measured at the same two instants for every download (integer).  Each
+# task's own rate (cap_rate) is taken between its own progress writes, at
+# instants that differ from task to task by up to a progress interval:
+# summing those rates over-counts when the shares swing, so the total of
+# several downloads is measured here.
+disk_rate()
+{
+	local b0 b1 t0 t1
+	t0=$(date +%s.%N)
+	b0=$(_disk_bytes)
+	sleep "$1"
+	t1=$(date +%s.%N)
+	b1=$(_disk_bytes)
+	awk -v b0="$b0" -v b1="$b1" -v t0="$t0" -v t1="$t1" \
+	    'BEGIN { printf "%.0f\n", (b1 - b0) / (t1 - t0) }'
+}
