@@ -277,6 +277,9 @@ task_json(const struct ts_task *t)
 	cJSON_AddNumberToObject(o, "files_done", (double)t->files_done);
 	cJSON_AddNumberToObject(o, "files_total", (double)t->files_total);
 	add_retry(o, t);
+	/* The transfers of a running download at once. */
+	add_known(o, "connections", strcmp(t->status, TS_RUNNING) == 0 &&
+	    t->op == TS_OP_DOWNLOAD ? (double)t->connections : -1);
 	return o;
 }
 

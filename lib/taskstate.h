@@ -106,6 +106,8 @@ struct ts_task {
 	long long	 attempt;		/* the retry, -1 = none */
 	long long	 attempt_max;		/* -1 = none */
 	char		 last_error[128];	/* its cause, "" = none */
+	long long	 connections;		/* of a running download, -1 =
+						   none */
 };
 
 /* A new random (version 4) task id, lowercase hyphenated. */
