@@ -13,8 +13,8 @@
 # client that resumes <etag>.incomplete by its size (js_resume.mjs, as
 # huggingface_hub <= 1.17 did) nor downloadFileToCacheDir picks up, and,
 # fetching as one stream, a contiguous <etag>.incomplete that the resuming
-# client takes up.  Needs `npm ci` run in tests/ first. Prints "N passed, N failed"; the exit
-# status is the verdict.
+# client takes up.  Needs `npm ci` run in tests/ first. Prints "N passed,
+# N failed"; the exit status is the verdict.
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 TESTS=$(dirname "$HERE")
