@@ -579,6 +579,17 @@ engine_work(struct engine *g, struct xconn *c)
 	return 0;
 }
 
+/* Gives idle connections work while fewer than target are busy. */
+static void
+engine_fill_to(struct engine *g, unsigned target)
+{
+	size_t	 i;
+
+	for (i = 0; i < g->nc && g->busy < target; i++)
+		if (g->c[i].xb == NULL && !engine_work(g, &g->c[i]))
+			break;
+}
+
 /*
  * Restarts connections whose backoff ended, then gives idle ones work
  * while fewer are busy than the adapted count allows.
@@ -598,10 +609,11 @@ engine_fill(struct engine *g)
 		    c->wake_at <= now)
 			(void)conn_start(c);
 	}
+	engine_fill_to(g, g->adapt.target);
+	/* Judged on the connections that have work now: one between two
+	 * parts is not a lack of work. */
 	target = hubadapt_tick(&g->adapt, now, g->fetched, g->busy);
-	for (i = 0; i < g->nc && g->busy < target; i++)
-		if (g->c[i].xb == NULL && !engine_work(g, &g->c[i]))
-			break;
+	engine_fill_to(g, target);
 }
 
 /* Sets connection c up: its easy handle. */
