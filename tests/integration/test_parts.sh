@@ -27,6 +27,9 @@ for m in intfloat/e5-small-v2 intfloat/e5-base-v2 intfloat/e5-large-v2 \
 	    --seed "$m" --file config.json=700 \
 	    --file model.safetensors=16M >/dev/null
 done
+node "$IT_ROOT/tests/fakehub/mkrepo.js" --root "$HUBROOT" \
+    --repo BAAI/bge-small-en-v1.5 --file model.safetensors=6M \
+    --file onnx/model.onnx=6M >/dev/null
 TOTAL=$((700 + SIZE))
 start_fake hub node "$IT_ROOT/tests/fakehub/fakehub.js" --root "$HUBROOT" \
     --port 0 --token hf_goodtoken
@@ -162,6 +165,8 @@ hub_reset
 hub_fault '{"type":"wrong_bytes","offset":5000000,"covers":5000000,"times":1,"role":"cdn","repo":"'"$M"'","path":"model.safetensors"}'
 start $M
 completed_ok $M "a corrupted part"
+assert_eq true "$(cdn_log $M | jq '[.[] | select(.faults | index("wrong_bytes"))] | length == 1 and (.[0] | .status == 206 and (.range | test("^bytes=[1-9][0-9]*-[0-9]+$")))')" \
+	"the bytes were corrupted in one part (a ranged answer)"
 assert_eq $((2 * SIZE)) "$(fetched "$(cdn_log $M)")" \
 	"the hash caught it: the whole file fetched again"
 assert_ok "... the job said why" \
@@ -218,3 +223,50 @@ assert_eq "$SIZE" "$(fetched "$log")" \
 	"each part went on where it stood: no byte fetched twice"
 assert_eq 1 "$(jq '[.[] | select(.status == 206 and (.faults | index("reset_mid_body")))] | length' <<<"$log")" \
 	"a part was cut mid-way, and went on"
+
+# --- part maps that are not to be trusted ------------------------------------
+
+# map FILE SIZE ETAG: a well-formed part map saying all SIZE bytes are on
+# disk (hubparts.h: header, one range, FNV-1a 64).
+map()
+{
+	node -e '
+	const [file, size, etag] = process.argv.slice(1);
+	const b = Buffer.alloc(112);
+	b.write("MMPARTS\0", 0, "latin1");
+	b.writeUInt32LE(1, 8); b.writeUInt32LE(1, 12);
+	b.writeBigUInt64LE(BigInt(size), 16); b.write(etag, 24, "latin1");
+	b.writeBigUInt64LE(0n, 88); b.writeBigUInt64LE(BigInt(size), 96);
+	let h = 0xcbf29ce484222325n;
+	for (const c of b.subarray(0, 104))
+		h = ((h ^ BigInt(c)) * 0x100000001b3n) & 0xffffffffffffffffn;
+	b.writeBigUInt64LE(h, 104);
+	require("fs").writeFileSync(file, b);' "$@"
+}
+
+# A map that vouches for bytes that are not there (zeros), and one that is
+# a symlink to a map outside the cache: neither gets into a blob.
+M=BAAI/bge-small-en-v1.5
+R=$(repo_dir $M)
+L=$HF_HUB_CACHE/.locks/models--${M//\//--}
+S1=$(sha_of $M)
+S2=$(sha256sum <"$HUBROOT/$M/onnx/model.onnx" | cut -c1-64)
+mkdir -p "$R/blobs" "$L"
+truncate -s $((6 * MIB)) "$R/blobs/$S1.mm.incomplete" "$R/blobs/$S2.mm.incomplete"
+map "$L/$S1.mm.parts" $((6 * MIB)) "$S1"
+map "$IT_DIR/outside.map" $((6 * MIB)) "$S2"
+ln -s "$IT_DIR/outside.map" "$L/$S2.mm.parts"
+chmod -R g+w "$R" "$L"
+hub_reset
+start $M
+wait_task "$tid" completed 60
+c=$(cat "$R/refs/main" 2>/dev/null)
+assert_ok "a map vouching for zeros: the hash caught it, the blob is right" \
+    cmp "$R/snapshots/$c/model.safetensors" "$HUBROOT/$M/model.safetensors"
+assert_ok "... the job said so" grep -q \
+    "partial model.safetensors does not match, restarting" "$MM_VAR/log/mm-jobd.log"
+assert_ok "a map that is a symlink is not read: the blob is right" \
+    cmp "$R/snapshots/$c/onnx/model.onnx" "$HUBROOT/$M/onnx/model.onnx"
+assert_ok "... the job discarded that partial file" grep -q \
+    "discarding the partial file of onnx/model.onnx" "$MM_VAR/log/mm-jobd.log"
+assert_eq 112 "$(stat -c %s "$IT_DIR/outside.map")" "... the file outside untouched"
