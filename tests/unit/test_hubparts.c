@@ -352,21 +352,33 @@ test_adapt(void)
 	CU_ASSERT_EQUAL(hubadapt_tick(&a, 10000, 0, 1), 1);
 }
 
-/* Exactly 10% more is a step kept; a little less is undone. */
+/* Exactly 10% more in both halves of the window is a step kept; a
+ * little less in one half is undone, however much the other grew. */
 static void
 test_adapt_threshold(void)
 {
 	struct hubadapt	 a;
 
 	hubadapt_init(&a, 4, 16, 0);
-	hubadapt_tick(&a, 250, 0, 4);
-	CU_ASSERT_EQUAL(hubadapt_tick(&a, 750, 1000000, 4), 8);	/* 2 MB/s */
-	hubadapt_tick(&a, 1000, 1000000, 8);
-	CU_ASSERT_EQUAL(hubadapt_tick(&a, 1500, 2100000, 8), 16); /* 2.2 */
-	hubadapt_tick(&a, 1750, 2100000, 16);
-	CU_ASSERT_EQUAL(hubadapt_tick(&a, 2250, 3299999, 16), 8); /* 2.4- */
+	hubadapt_tick(&a, 100, 0, 4);
+	hubadapt_tick(&a, 250, 300000, 4);
+	CU_ASSERT_EQUAL(hubadapt_tick(&a, 400, 600000, 4), 8);	/* 2 MB/s */
+	hubadapt_tick(&a, 500, 600000, 8);
+	hubadapt_tick(&a, 650, 930000, 8);
+	CU_ASSERT_EQUAL(hubadapt_tick(&a, 800, 1260000, 8), 16); /* 2.2 */
+	hubadapt_tick(&a, 900, 1260000, 16);
+	hubadapt_tick(&a, 1050, 1623000, 16);			/* 2.42 */
+	CU_ASSERT_EQUAL(hubadapt_tick(&a, 1200, 1985999, 16), 8); /* 2.42- */
 	CU_ASSERT_EQUAL(a.state, HUBADAPT_DONE);
 	CU_ASSERT_EQUAL(hubadapt_tick(&a, 9000, 9000000000ULL, 16), 8);
+
+	hubadapt_init(&a, 4, 16, 0);
+	hubadapt_tick(&a, 100, 0, 4);
+	hubadapt_tick(&a, 250, 300000, 4);
+	CU_ASSERT_EQUAL(hubadapt_tick(&a, 400, 600000, 4), 8);
+	hubadapt_tick(&a, 500, 600000, 8);
+	hubadapt_tick(&a, 650, 1500000, 8);			/* 6 MB/s */
+	CU_ASSERT_EQUAL(hubadapt_tick(&a, 800, 1800000, 8), 4); /* 2 */
 }
 
 static const struct unit_test tests[] = {
