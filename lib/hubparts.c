@@ -259,10 +259,13 @@ hubparts_wrote(struct hubparts *p, int i, uint64_t len)
 int
 hubparts_drop(struct hubparts *p, int i)
 {
-	struct hubpiece	*q = &p->piece[i];
-	uint64_t	 start = q->start, pos = q->pos;
+	uint64_t	 start, pos;
 
-	q->used = 0;
+	if (i < 0 || i >= HUBPARTS_PIECES || !p->piece[i].used)
+		return 0;
+	start = p->piece[i].start;
+	pos = p->piece[i].pos;
+	p->piece[i].used = 0;
 	p->npieces--;
 	if (pos <= start) {
 		recount(p);

@@ -86,7 +86,8 @@ void	 hubparts_wrote(struct hubparts *p, int i, uint64_t len);
 
 /*
  * Ends part i: what it wrote is recorded (hubparts_add), the rest of its
- * range is free to take again.  Returns hubparts_add's result.
+ * range is free to take again.  Returns hubparts_add's result (0 when i
+ * is not a part in flight: nothing changes).
  */
 int	 hubparts_drop(struct hubparts *p, int i);
 

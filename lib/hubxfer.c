@@ -43,8 +43,13 @@
 #define PART_MAX		(64ULL << 20)
 #define PART_FLOOR		(64ULL << 10)
 
-/* Why a write callback aborted its transfer. */
-enum xfail { XF_NONE, XF_WRITE, XF_TOOLONG, XF_RANGE, XF_ETAG, XF_CANCEL };
+/*
+ * Why a write callback aborted its transfer: XF_ENOUGH when the part is
+ * complete but the server sent on past its end, XF_CANCEL when another
+ * connection took the blob over as one stream.
+ */
+enum xfail { XF_NONE, XF_WRITE, XF_TOOLONG, XF_RANGE, XF_ETAG, XF_CANCEL,
+	XF_ENOUGH };
 
 struct engine;
 
@@ -114,7 +119,8 @@ conn_leave(struct xconn *c)
 	c->fail = XF_NONE;
 	if (xb == NULL)
 		return;
-	(void)hubparts_drop(&xb->parts, c->piece);
+	if (c->piece >= 0)
+		(void)hubparts_drop(&xb->parts, c->piece);
 	xb->nconn--;
 	c->g->busy--;
 	c->xb = NULL;
@@ -228,6 +234,9 @@ conn_stream(struct xconn *c)
 	for (i = 0; i < g->nc; i++) {
 		if (g->c[i].xb != xb || &g->c[i] == c)
 			continue;
+		/* Its written bytes stay recorded; its part is no more. */
+		(void)hubparts_drop(&xb->parts, g->c[i].piece);
+		g->c[i].piece = -1;
 		if (g->c[i].active)
 			g->c[i].fail = XF_CANCEL;
 		else
@@ -301,6 +310,26 @@ conn_put(struct xconn *c, const char *data, size_t len)
 	return 0;
 }
 
+/*
+ * Bytes past the end of the part: past the file's for one stream (a
+ * failure), else the rest of a range the server sent on after it (the
+ * part is complete once what it asked for is written).
+ */
+static size_t
+conn_past_end(struct xconn *c, const char *data, size_t len)
+{
+	struct hubpiece	*q = conn_piece(c);
+
+	if (!c->xb->multi || c->xb->stream) {
+		c->fail = XF_TOOLONG;
+		return 0;
+	}
+	c->fail = XF_ENOUGH;
+	if (conn_put(c, data, (size_t)(q->end - q->pos)) == -1)
+		c->fail = XF_WRITE;
+	return 0;
+}
+
 static size_t
 conn_write(char *data, size_t size, size_t n, void *arg)
 {
@@ -315,10 +344,8 @@ conn_write(char *data, size_t size, size_t n, void *arg)
 		if (conn_body_start(c) == -1)
 			return 0;
 	}
-	if (conn_piece(c)->pos + len > conn_piece(c)->end) {
-		c->fail = XF_TOOLONG;
-		return 0;
-	}
+	if (conn_piece(c)->pos + len > conn_piece(c)->end)
+		return conn_past_end(c, data, len);
 	if (conn_put(c, data, len) == -1) {
 		c->fail = XF_WRITE;
 		return 0;
@@ -417,9 +444,9 @@ conn_failed_write(struct xconn *c)
 	case XF_CANCEL:
 		conn_leave(c);
 		return hubpartial_settle(xb);
+	case XF_ENOUGH:
+		return conn_part_done(c);
 	case XF_TOOLONG:
-		if (xb->multi && !xb->stream)	/* more than the range */
-			return conn_again(c, CURLE_OK);
 		/* The second time fails the download: say why. */
 		if (xb->b->mismatches > 0)
 			hubdl_fail(c->g->d, ERR_INVAL, "The hub or CDN sent "

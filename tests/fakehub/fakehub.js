@@ -455,6 +455,7 @@ const FAULT_TYPES = {
 	stall: { kinds: 'body' },
 	wrong_bytes: { kinds: 'body' },
 	ignore_range: { kinds: 'body' },
+	range_past_end: { kinds: 'body' },
 	endless_body: { kinds: 'body' },
 	body_larger: { kinds: 'body' },
 	gated: { kinds: 'gate' },
@@ -1189,7 +1190,7 @@ class FakeHub {
 	async serveBytes(req, res, ctx, src, headers) {
 		const size = src.size;
 		const isGet = req.method === 'GET';
-		const bodyFaults = isGet ? this.faults.take(ctx, ['ignore_range', 'reset_mid_body', 'slow_body',
+		const bodyFaults = isGet ? this.faults.take(ctx, ['ignore_range', 'range_past_end', 'reset_mid_body', 'slow_body',
 		    'stall', 'wrong_bytes', 'endless_body', 'body_larger']) : [];
 		const has = (t) => bodyFaults.find((f) => f.type === t);
 		const range = has('ignore_range') ? null : parseRange(req.headers.range, size);
@@ -1206,7 +1207,7 @@ class FakeHub {
 		let status = 200;
 		if (range) {
 			start = range.start;
-			end = range.end;
+			end = has('range_past_end') ? size - 1 : range.end;
 			status = 206;
 			h['Content-Range'] = `bytes ${start}-${end}/${size}`;
 		}

@@ -201,6 +201,10 @@ assert_eq 400 "$(curl -s -o /dev/null -w '%{http_code}' -X POST -d '{"type":"nop
 fault '{"type":"ignore_range","times":1}'
 curl -s -D "$T/h" -o "$T/got" -H 'Range: bytes=2-9' "$R/config.json"
 assert_eq "200 300" "$(status_of "$T/h") $(stat -c %s "$T/got")" "ignore_range: 200 full body"
+fault '{"type":"range_past_end","times":1}'
+curl -s -D "$T/h" -o "$T/got" -H 'Range: bytes=2-9' "$R/config.json"
+assert_eq "206 bytes 2-299/300 298" "$(status_of "$T/h") $(hdr "$T/h" Content-Range) $(stat -c %s "$T/got")" \
+	"range_past_end: 206 to the end of the file"
 
 fault '{"type":"reset_mid_body","bytes":100000,"times":1,"role":"cdn"}'
 curl -s -o "$T/got" "$LOC"

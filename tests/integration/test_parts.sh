@@ -7,7 +7,8 @@
 # blobs/<etag>.mm.incomplete (never a plain .incomplete) while it runs,
 # verified; a hub that ignores Range still gives the file, as one stream;
 # a part that fails twice is retried alone; a corrupted part is caught by
-# the hash and the file fetched again; kill -9 of the job child, then a new
+# the hash and the file fetched again; a server that sends on past each
+# range's end; kill -9 of the job child, then a new
 # download fetches only the missing ranges (the hub's log proves it); a
 # signed CDN URL that expires mid-part is resolved again and the part goes
 # on.  The content is compared byte for byte every time.
@@ -22,7 +23,7 @@ HUBROOT=$(mktemp -d "${MM_IT_TMP:-/tmp}/mm-hub.XXXXXX")
 at_exit "rm -rf '$HUBROOT'"
 for m in intfloat/e5-small-v2 intfloat/e5-base-v2 intfloat/e5-large-v2 \
     intfloat/multilingual-e5-base intfloat/multilingual-e5-large \
-    BAAI/bge-base-en-v1.5; do
+    BAAI/bge-base-en-v1.5 BAAI/bge-m3; do
 	node "$IT_ROOT/tests/fakehub/mkrepo.js" --root "$HUBROOT" --repo "$m" \
 	    --seed "$m" --file config.json=700 \
 	    --file model.safetensors=16M >/dev/null
@@ -143,6 +144,16 @@ assert_ok "... and the job said so" \
     grep -q "the server ignores Range requests for model.safetensors" \
     "$MM_VAR/log/mm-jobd.log"
 
+# --- a server that sends on past the end of each range ---------------------
+
+M=BAAI/bge-m3
+hub_reset
+hub_fault '{"type":"range_past_end","repo":"'"$M"'","path":"model.safetensors"}'
+start $M
+completed_ok $M "ranges answered past their end"
+assert_eq true "$(tiles "$(cdn_log $M)")" \
+	"... each part took what it asked for, and asked for each byte once"
+
 # --- a part that fails twice is retried alone ------------------------------
 
 M=intfloat/e5-large-v2
@@ -188,6 +199,9 @@ assert_ok "killed: the .mm.incomplete is kept" test -f "$BLOBS/$SHA.mm.incomplet
 assert_ok "... with its part map" \
     test -f "$HF_HUB_CACHE/.locks/models--${M//\//--}/$SHA.mm.parts"
 assert_file_absent "$BLOBS/$SHA.incomplete" "... and no <etag>.incomplete"
+api GET "/api/v2/models?include_cache_size=true&force_refresh_cache=true" "$T"
+assert_json ".cache_size.partial_cache_size_mb >= $(($(stat -c %s "$BLOBS/$SHA.mm.incomplete") / MIB))" \
+	"... counted in partial_cache_size_mb (apparent size)"
 sleep 0.5	# the hub logs the requests the kill cut
 s1=$(fetched "$(cdn_log $M)")
 hub_reset

@@ -98,6 +98,10 @@ test_drop(void)
 	CU_ASSERT_EQUAL(p.piece[b].start, 50);
 	CU_ASSERT_EQUAL(p.filled, 20);
 	CU_ASSERT_EQUAL(p.prefix, 20);
+	/* A part no longer in flight: nothing changes. */
+	CU_ASSERT_EQUAL(hubparts_drop(&p, -1), 0);
+	CU_ASSERT_EQUAL(hubparts_drop(&p, HUBPARTS_PIECES - 1), 0);
+	CU_ASSERT_EQUAL(p.npieces, 2);
 }
 
 /* One stream over recorded ranges (a server that ignored a Range): each
