@@ -125,14 +125,15 @@ conn_leave(struct xconn *c)
 	c->g->busy--;
 	c->xb = NULL;
 }
+
 /* Sends the request of c for the rest of its part, on c->r.url. */
 static enum err
 conn_send(struct xconn *c)
 {
-	struct hubdl	*d = c->g->d;
+	struct hubdl		*d = c->g->d;
 	struct hubpartial	*xb = c->xb;
-	struct hubpiece	*q = conn_piece(c);
-	uint64_t	 to;
+	struct hubpiece		*q = conn_piece(c);
+	uint64_t		 to;
 
 	hubhttp_hdrs_reset(&c->hdrs);
 	c->started = 0;
@@ -157,9 +158,9 @@ conn_send(struct xconn *c)
 static enum err
 conn_start(struct xconn *c)
 {
-	struct hubdl	*d = c->g->d;
+	struct hubdl		*d = c->g->d;
 	struct hubpartial	*xb = c->xb;
-	char		 q[3 * HUBNAME_PATH_MAX + 1], *url;
+	char			 q[3 * HUBNAME_PATH_MAX + 1], *url;
 
 	c->wake_at = 0;
 	c->cached = xb->cdn != NULL;
@@ -225,7 +226,7 @@ conn_stream(struct xconn *c)
 {
 	struct hubpartial	*xb = c->xb;
 	struct engine		*g = c->g;
-	size_t		 i;
+	size_t			 i;
 
 	if (!xb->stream)
 		log_info("%s: the server ignores Range requests for %s: "
@@ -254,7 +255,7 @@ static int
 conn_whole(struct xconn *c)
 {
 	struct hubpartial	*xb = c->xb;
-	struct hubpiece	*q = conn_piece(c);
+	struct hubpiece		*q = conn_piece(c);
 
 	if (q->start == 0 && q->pos == 0 && (!xb->multi || xb->stream))
 		return 0;
@@ -470,12 +471,8 @@ conn_failed_write(struct xconn *c)
 static enum err
 conn_resolve_again(struct xconn *c)
 {
-	struct hubpartial	*xb = c->xb;
 
-	if (xb->cdn != NULL && strcmp(xb->cdn, c->r.url) == 0) {
-		free(xb->cdn);
-		xb->cdn = NULL;
-	}
+	hubpartial_cdn_forget(c->xb, c->r.url);
 	return conn_start(c);
 }
 
@@ -533,8 +530,8 @@ static struct hubpartial *
 engine_open_blob(struct engine *g)
 {
 	struct hubpartial	*xb, *best = NULL;
-	unsigned	 room;
-	size_t		 i;
+	unsigned		 room;
+	size_t			 i;
 
 	for (i = 0; i < g->nxb; i++) {
 		xb = &g->xb[i];
@@ -591,9 +588,9 @@ engine_claim(struct engine *g, struct hubpartial *xb, struct hblob *b)
 static int
 engine_work(struct engine *g, struct xconn *c)
 {
-	struct hubdl	*d = g->d;
+	struct hubdl		*d = g->d;
 	struct hubpartial	*xb;
-	struct hblob	*b;
+	struct hblob		*b;
 
 	while (d->err == ERR_OK && !d->stopped) {
 		if ((xb = engine_open_blob(g)) != NULL)
