@@ -995,8 +995,8 @@ bench_jobs()
 	row memory "job child peak RSS, hostile 60 MB listing (MiB) vs 1 GiB download" \
 	    "$(calc "$ph / 1024")" "$(calc "$p1 / 1024")" \
 	    "job child at 1 GiB" "ours<=64"
-	say "memory: job child downloading 16 x 64 MiB from the CDN capping"\
-	    "each connection ()"
+	say "memory: job child downloading 16 x 64 MiB from the CDN capping" \
+	    "each connection ($REPO_CAP16)"
 	p16=$(job_peak "$REPO_CAP16")
 	row memory "job child peak RSS, 16 x 64 MiB at up to 16 connections (MiB) vs 1 GiB download" \
 	    "$(calc "$p16 / 1024")" "$(calc "$p1 / 1024")" \
