@@ -310,6 +310,10 @@ task_json(struct req *r, const struct ts_task *t)
 	add_retry(o, t);
 	add_result(r, o, t);
 	policy_add_waiting(o, t);
+	/* The transfers of a running download, update or repair at once. */
+	add_known(o, "connections", strcmp(t->status, TS_RUNNING) == 0 &&
+	    (t->op == TS_OP_DOWNLOAD || t->op == TS_OP_UPDATE ||
+	    t->op == TS_OP_REPAIR) ? (double)t->connections : -1);
 	return o;
 }
 

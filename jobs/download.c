@@ -59,7 +59,8 @@ dl_remaining(const struct hub_progress *p)
  * "" is none. */
 #define DF_LEN	32
 enum dl_field { DF_BYTES, DF_TOTAL, DF_FILES_DONE, DF_FILES_TOTAL, DF_SPEED,
-	DF_ETA, DF_ATTEMPT, DF_ATTEMPT_MAX, DF_LAST_ERROR, DF__MAX };
+	DF_ETA, DF_ATTEMPT, DF_ATTEMPT_MAX, DF_LAST_ERROR, DF_CONNECTIONS,
+	DF__MAX };
 struct dl_fields {
 	char		 v[DF__MAX][DF_LEN];
 	const char	*f[2 * DF__MAX + 2];	/* + the policy's */
@@ -67,7 +68,7 @@ struct dl_fields {
 
 static const char *const dl_names[DF__MAX] = { "bytes_downloaded",
 	"bytes_total", "files_done", "files_total", "bytes_per_second",
-	"eta_seconds", "attempt", "attempt_max", "last_error" };
+	"eta_seconds", "attempt", "attempt_max", "last_error", "connections" };
 
 /* Formats p and the meter's speed and ETA ("" when unknown) into df. */
 static void
@@ -88,6 +89,7 @@ dl_fields(struct dl_fields *df, const struct progress_meter *m,
 	snprintf(df->v[DF_ETA], DF_LEN, "%lld", eta);
 	snprintf(df->v[DF_ATTEMPT], DF_LEN, "%u", p->attempt);
 	snprintf(df->v[DF_ATTEMPT_MAX], DF_LEN, "%u", p->attempt_max);
+	snprintf(df->v[DF_CONNECTIONS], DF_LEN, "%u", p->connections);
 	for (i = 0; i < DF__MAX; i++) {
 		df->f[2 * i] = dl_names[i];
 		df->f[2 * i + 1] = df->v[i];
@@ -273,7 +275,10 @@ hub_opts_from(const struct config *cfg, struct hub_opts *o)
 	o->disable_symlinks = cfg->hf_disable_symlinks;
 	o->connect_timeout = cfg->connect_timeout;
 	o->stall_seconds = cfg->stall_seconds;
-	o->parallel_files = cfg->parallel_files;
+	o->max_connections = cfg->max_connections;
+	o->parts_per_file = cfg->parts_per_file;
+	o->part_min_bytes = cfg->part_min_bytes;
+	o->checkpoint_bytes = cfg->checkpoint_bytes;
 	o->retry_max = cfg->retry_max;
 	o->retry_base_ms = cfg->retry_base_ms;
 	o->retry_max_ms = cfg->retry_max_ms;

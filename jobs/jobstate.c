@@ -134,7 +134,7 @@ job_stopped(struct job *j, enum job_stop why, const char *limit_msg)
 {
 	const char	*pending[] = { "status", TS_PENDING,
 	    "bytes_per_second", "", "eta_seconds", "", "attempt", "",
-	    "attempt_max", "", "last_error", "" };
+	    "attempt_max", "", "last_error", "", "connections", "" };
 	int		 cancel, rc;
 
 	switch (why) {

@@ -22,6 +22,8 @@
 #include "yamldoc.h"
 
 
+#define DEFAULT_MAX_CONNECTIONS	16
+
 /* The numeric defaults; strings are filled in by config_load(). */
 static const struct config CONFIG_DEFAULT = {
 	.scan_ttl = 15,
@@ -39,7 +41,10 @@ static const struct config CONFIG_DEFAULT = {
 	.delete_soft_limit = 600,
 	.delete_hard_limit = 900,
 	.max_attempts = 3,
-	.parallel_files = 4,
+	.max_connections = 0,		/* not given: see downloads_resolve */
+	.parts_per_file = 8,
+	.part_min_bytes = 64ULL * 1024 * 1024,
+	.checkpoint_bytes = 8ULL * 1024 * 1024,
 	.disk_reserve_mb = 1024,
 	.retry_max = 5,
 	.retry_base_ms = 1000,
@@ -127,6 +132,12 @@ static const struct ckey jobs_keys[] = {
 	U("verify_max_mb_per_second", verify_max_mb_per_second, 0, 1000000),
 	K("runner_id", CK_RUNNER, runner_id, 0, 0),
 };
+static const struct ckey downloads_keys[] = {
+	U("max_connections", max_connections, 1, 64),
+	U("parts_per_file", parts_per_file, 1, 32),
+	ULL("part_min_bytes", part_min_bytes, 65536, 1ULL << 40),
+	ULL("checkpoint_bytes", checkpoint_bytes, 65536, 1ULL << 30),
+};
 static const struct ckey hub_keys[] = {
 	U("max_path_depth", hub_max_path_depth, 1, CONFIG_HUB_DEPTH_MAX),
 	U("max_dirs", hub_max_dirs, 1, 1000000),
@@ -169,8 +180,8 @@ static const struct csection {
 	size_t			 nkeys;
 } csections[] = {
 #define S(s)	{ #s, s##_keys, sizeof(s##_keys) / sizeof(s##_keys[0]) }
-	S(models), S(cache), S(api), S(database), S(redis), S(jobs), S(hub),
-	S(audit), S(notify), S(policy), S(log),
+	S(models), S(cache), S(api), S(database), S(redis), S(jobs),
+	S(downloads), S(hub), S(audit), S(notify), S(policy), S(log),
 #undef S
 };
 
@@ -738,6 +749,29 @@ sanity(struct cctx *c, const struct config *cfg)
 	return ERR_OK;
 }
 
+/*
+ * downloads.max_connections, from the deprecated jobs.parallel_files
+ * when only that is given (with a warning), else 16.
+ */
+static enum err
+downloads_resolve(struct cctx *c, struct config *cfg)
+{
+
+	if (cfg->parallel_files != 0 && cfg->max_connections != 0)
+		return yamldoc_fail(&c->msg, ERR_INVAL, 0, "jobs.parallel_files "
+		    "is deprecated and replaced by downloads.max_connections: "
+		    "remove it");
+	if (cfg->parallel_files != 0) {
+		log_warnx("%s: jobs.parallel_files is deprecated: read as "
+		    "downloads.max_connections (%u); rename it", c->msg.name,
+		    cfg->parallel_files);
+		cfg->max_connections = cfg->parallel_files;
+	}
+	if (cfg->max_connections == 0)
+		cfg->max_connections = DEFAULT_MAX_CONNECTIONS;
+	return ERR_OK;
+}
+
 /* Loads the registry once: validates the sources, learns the default
  * embedding model (DEFAULT_EMBEDDING_MODEL wins). */
 static enum err
@@ -794,6 +828,7 @@ config_load(const char *path, const char *(*getenv_fn)(const char *),
 	    (e = confenv_override(getenv_fn, cfg, errbuf, errlen)) !=
 	    ERR_OK ||
 	    (e = default_paths(&c, cfg)) != ERR_OK ||
+	    (e = downloads_resolve(&c, cfg)) != ERR_OK ||
 	    (e = sanity(&c, cfg)) != ERR_OK ||
 	    (e = registry_default(&c, cfg)) != ERR_OK)
 		goto out;

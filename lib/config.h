@@ -87,7 +87,9 @@ struct config {
 	unsigned delete_soft_limit;	/* seconds; default 600 */
 	unsigned delete_hard_limit;	/* seconds; default 900 */
 	unsigned max_attempts;		/* default 3 */
-	unsigned parallel_files;	/* default 4 */
+	unsigned parallel_files;	/* deprecated: read as
+					   downloads.max_connections; 0 = not
+					   given */
 	unsigned long long disk_reserve_mb; /* default 1024 */
 	unsigned retry_max;		/* default 5 */
 	unsigned retry_base_ms;		/* default 1000 */
@@ -97,6 +99,16 @@ struct config {
 	unsigned connect_timeout;	/* seconds, hub connections; default 10 */
 	unsigned verify_max_mb_per_second; /* a verify's reading pace; 0 =
 					   as fast as it can (default) */
+
+	/* downloads: (the transfers of one download job) */
+	unsigned max_connections;	/* parts and whole files at once;
+					   default 16 */
+	unsigned parts_per_file;	/* ranged parts of one file at once;
+					   default 8 */
+	unsigned long long part_min_bytes; /* files this big go in parts;
+					   default 64 MiB */
+	unsigned long long checkpoint_bytes; /* part map written this often
+					   per part; default 8 MiB */
 
 	/* hub: (limits on the hub's tree listing) */
 	unsigned hub_max_path_depth;	/* segments of a path; default 32 */

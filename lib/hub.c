@@ -27,12 +27,16 @@
 #include "hubhttp.h"
 #include "hubmeta.h"
 #include "hubname.h"
+#include "hubpartial.h"
 #include "hubsnap.h"
 #include "hubxfer.h"
 #include "log.h"
 #include "valid.h"
 
 #define DEFAULT_ENDPOINT	"https://huggingface.co"
+#define DEFAULT_PARTS		8
+#define DEFAULT_PART_MIN	(64ULL << 20)
+#define DEFAULT_CHECKPOINT	(8ULL << 20)
 
 /*
  * The cache: what is already there, admission, directories.
@@ -45,19 +49,28 @@ cmp_etag(const void *a, const void *b)
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
+static void
+close_if(int fd)
+{
+
+	if (fd != -1)
+		close(fd);
+}
+
 /* Credits complete blobs and partial files already in blobs/; a blob to
  * fetch again (o.refetch: repair) is not complete. */
 static void
 dl_survey(struct hubdl *d)
 {
 	struct stat	 st;
-	char		 name[96];
 	const char	*key;
 	size_t		 i;
-	int		 repofd, blobsfd;
+	int		 repofd, blobsfd, locks, locksfd;
 
 	repofd = dirat_fd(d->cachefd, d->folder);
 	blobsfd = dirat_fd(repofd, "blobs");
+	locks = dirat_fd(d->cachefd, ".locks");
+	locksfd = dirat_fd(locks, d->folder);
 	for (i = 0; blobsfd != -1 && i < d->nblobs; i++) {
 		struct hblob	*b = &d->blobs[i];
 
@@ -65,20 +78,16 @@ dl_survey(struct hubdl *d)
 		b->refetch = d->o.nrefetch > 0 && bsearch(&key, d->o.refetch,
 		    d->o.nrefetch, sizeof(*d->o.refetch), cmp_etag) != NULL;
 		if (!b->refetch && fstatat(blobsfd, b->etag, &st,
-		    AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode)) {
+		    AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode))
 			hubdl_blob_done(d, b);
-			continue;
-		}
-		snprintf(name, sizeof(name), "%s.incomplete", b->etag);
-		if (fstatat(blobsfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-		    S_ISREG(st.st_mode) && (uint64_t)st.st_size <= b->size)
-			hubdl_credit(d, b, (uint64_t)st.st_size);
+		else
+			hubdl_credit(d, b, hubpartial_have(blobsfd, locksfd, b));
 	}
 	d->prog.bytes_resumed = d->prog.bytes_done;
-	if (blobsfd != -1)
-		close(blobsfd);
-	if (repofd != -1)
-		close(repofd);
+	close_if(locksfd);
+	close_if(locks);
+	close_if(blobsfd);
+	close_if(repofd);
 }
 
 static enum err
@@ -280,6 +289,23 @@ dl_endpoint(struct hubdl *d, const char *endpoint)
 	return ERR_OK;
 }
 
+/* The transfer settings with their defaults (hub.h). */
+static void
+dl_transfer_options(struct hub_opts *o)
+{
+
+	if (o->max_connections == 0)
+		o->max_connections = 1;
+	if (o->parts_per_file == 0)
+		o->parts_per_file = DEFAULT_PARTS;
+	if (o->parts_per_file > HUBPARTS_PIECES)
+		o->parts_per_file = HUBPARTS_PIECES;
+	if (o->part_min_bytes == 0)
+		o->part_min_bytes = DEFAULT_PART_MIN;
+	if (o->checkpoint_bytes == 0)
+		o->checkpoint_bytes = DEFAULT_CHECKPOINT;
+}
+
 /* The options with their defaults, as the requests and messages see them. */
 static enum err
 dl_options(struct hubdl *d, const struct hub_opts *opts)
@@ -289,8 +315,7 @@ dl_options(struct hubdl *d, const struct hub_opts *opts)
 	if (dl_endpoint(d, opts->endpoint) != ERR_OK)
 		return d->err;
 	d->o.endpoint = d->endpoint;
-	if (d->o.parallel_files == 0)
-		d->o.parallel_files = 1;
+	dl_transfer_options(&d->o);
 	if (hubname_repo_folder("model", d->repo_id, d->folder,
 	    sizeof(d->folder)) == -1)
 		return hubdl_fail(d, ERR_INVAL, "Invalid repository id");

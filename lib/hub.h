@@ -10,10 +10,11 @@
  * The HuggingFace Hub snapshot download, written into the shared cache in
  * exactly the layout huggingface_hub writes (HF-HUB.md): resolve the
  * revision to a commit, list every file with its size (tree listing),
- * fetch each file into blobs/<etag>.incomplete under the flock of
- * .locks/<repo>/<etag>.lock, verify it, rename it onto blobs/<etag>, and
- * only when every blob is in place write the relative snapshot links,
- * refs/<revision> (no newline) and trees/<commit>.json.
+ * fetch each file into blobs/<etag>.incomplete (or, fetched as several
+ * ranged parts at once, blobs/<etag>.mm.incomplete with its part map)
+ * under the flock of .locks/<repo>/<etag>.lock, verify it, rename it onto
+ * blobs/<etag>, and only when every blob is in place write the relative
+ * snapshot links, refs/<revision> (no newline) and trees/<commit>.json.
  */
 
 struct hub_opts {
@@ -23,7 +24,13 @@ struct hub_opts {
 	int		 disable_symlinks; /* refuse, with a clear message */
 	unsigned	 connect_timeout; /* seconds */
 	unsigned	 stall_seconds;	/* no byte for this long = stalled */
-	unsigned	 parallel_files; /* transfers at once (>= 1) */
+	unsigned	 max_connections; /* transfers at once, parts and whole
+					    files together (>= 1) */
+	unsigned	 start_connections; /* at first, then adapted (0 = 4) */
+	unsigned	 parts_per_file; /* ranged parts of one file at once */
+	uint64_t	 part_min_bytes; /* a file this big is fetched in parts */
+	uint64_t	 checkpoint_bytes; /* a part map is written this often,
+					     per part */
 	unsigned	 retry_max;	/* transient failures, per request */
 	unsigned	 retry_base_ms;
 	unsigned	 retry_max_ms;
@@ -40,10 +47,11 @@ struct hub_opts {
 };
 /*
  * Zero fields get defaults: endpoint https://huggingface.co, connect 10 s,
- * stall 60 s, 1 transfer at once, backoff 1000 ms doubling to 8000 ms,
- * user agent "modelmgr/1.0; hf_hub-compatible", path depth 32 (at most
- * 32), 10,000 directories, 64 MiB of listing.  retry_max 0 means no
- * retry.
+ * stall 60 s, 1 transfer at once (then no parts), 8 parts per file, parts
+ * from 64 MiB, a checkpoint every 8 MiB, 4 connections at first, backoff
+ * 1000 ms doubling to 8000 ms, user agent "modelmgr/1.0;
+ * hf_hub-compatible", path depth 32 (at most 32), 10,000 directories,
+ * 64 MiB of listing.  retry_max 0 means no retry.
  */
 
 struct hub_progress {
@@ -59,6 +67,8 @@ struct hub_progress {
 	unsigned	 attempt;	/* the retry, 1-based; 0 = none */
 	unsigned	 attempt_max;	/* retry_max */
 	char		 last_error[64]; /* hubretry_cause's words, or "" */
+	unsigned	 connections;	/* transfers under way (or waiting to
+					   retry) now */
 };
 
 struct hub_callbacks {
@@ -110,7 +120,8 @@ struct hub_callbacks {
  * A refusal by cb->admit returns ERR_IO with the callback's message.
  * revision NULL means "main".  Before the listing is complete, progress
  * calls (used to poll for a stop) carry bytes_total 0.
- * Partial files are kept as blobs/<etag>.incomplete for a later resume.
+ * Partial files are kept (blobs/<etag>.incomplete, or .mm.incomplete and
+ * its part map) for a later resume.
  */
 enum err	 hub_snapshot_download(const struct hub_opts *opts,
 		    const char *cache_dir, const char *repo_id,

@@ -14,8 +14,8 @@
 
 /*
  * The state of one snapshot download, private to its modules: hub.c (the
- * orchestration), hubmeta.c (revision and listing) and hubxfer.c (the
- * transfers).  The first failure is recorded with its message
+ * orchestration), hubmeta.c (revision and listing), hubxfer.c (the
+ * transfers) and hubpartial.c (each blob's partial file).  The first failure is recorded with its message
  * (hubdl_fail); later ones are dropped.
  */
 

@@ -156,12 +156,12 @@ void
 hubhash_reset(struct hubhash *h, int fd, uint64_t at)
 {
 
-	if (!h->running)
-		return;
-	pthread_mutex_lock(&h->mu);
+	if (h->running)
+		pthread_mutex_lock(&h->mu);
 	h->fd = fd;
-	h->done = h->avail = at;
-	pthread_mutex_unlock(&h->mu);
+	h->done = h->avail = h->base = at;
+	if (h->running)
+		pthread_mutex_unlock(&h->mu);
 }
 
 int
@@ -169,19 +169,48 @@ hubhash_put(struct hubhash *h, const void *data, size_t len,
     uint64_t written)
 {
 
-	if (!h->running)
+	if (!h->running) {
+		h->done = h->avail = written;
 		return EVP_DigestUpdate(h->md, data, len) == 1 ? 0 : -1;
+	}
 	pthread_mutex_lock(&h->mu);
 	h->avail = written;
 	if (h->idle && h->avail - h->done >= HASH_KICK)
 		pthread_cond_broadcast(&h->cv);
 	/* Never far ahead: what is read back stays in the page cache, and a
-	 * stop waits for the hash of it all. */
-	while (h->avail - h->done > HASH_BACKLOG) {
+	 * stop waits for the hash of it all.  Bytes that a jump made
+	 * available were written a while ago: the writer never waits for
+	 * those. */
+	while (h->avail - (h->done > h->base ? h->done : h->base) >
+	    HASH_BACKLOG) {
 		h->throttled = 1;
 		pthread_cond_wait(&h->cv, &h->mu);
 	}
 	h->throttled = 0;
+	pthread_mutex_unlock(&h->mu);
+	return 0;
+}
+
+int
+hubhash_advance(struct hubhash *h, uint64_t upto)
+{
+	uint64_t	 n;
+
+	if (!h->running) {
+		for (; h->done < upto; h->done += n) {
+			n = upto - h->done < HASH_READ ? upto - h->done :
+			    HASH_READ;
+			if (hash_chunk(h, h->fd, h->done, (size_t)n) == -1)
+				return -1;
+		}
+		h->avail = h->base = h->done;
+		return 0;
+	}
+	pthread_mutex_lock(&h->mu);
+	if (upto > h->avail)
+		h->avail = h->base = upto;
+	if (h->idle)
+		pthread_cond_broadcast(&h->cv);
 	pthread_mutex_unlock(&h->mu);
 	return 0;
 }

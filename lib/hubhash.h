@@ -27,6 +27,7 @@ struct hubhash {
 	unsigned char		*rbuf;		/* read-back buffer */
 	int			 fd;		/* the partial file */
 	uint64_t		 done, avail;	/* hashed, written */
+	uint64_t		 base;		/* avail at the last jump */
 	int			 idle;		/* waiting for bytes */
 	int			 throttled;	/* the writer waits for it */
 	int			 failed;	/* a read or update failed */
@@ -62,6 +63,15 @@ void	 hubhash_reset(struct hubhash *h, int fd, uint64_t at);
  */
 int	 hubhash_put(struct hubhash *h, const void *data, size_t len,
 	    uint64_t written);
+
+/*
+ * The file now holds every byte before upto, some of them written out of
+ * order (parts of a blob that finished before the bytes ahead of them):
+ * hashes them up to there, or has the thread do it (it reads them back;
+ * the writer does not wait for that).  Returns 0, or -1 if the digest
+ * failed.
+ */
+int	 hubhash_advance(struct hubhash *h, uint64_t upto);
 
 /*
  * Hashes bytes [0, have) of fd on the caller's thread (after

@@ -225,14 +225,20 @@ slist_auth(struct curl_slist **l, const char *token)
 	return 0;
 }
 
-/* Appends "Range: bytes=<from>-" to *l; 0, or -1 (*l then freed). */
+/* Appends "Range: bytes=<from>-[<to>]" to *l (no <to> when it is
+ * HUBHTTP_OPEN); 0, or -1 (*l then freed). */
 static int
-slist_range(struct curl_slist **l, uint64_t from)
+slist_range(struct curl_slist **l, uint64_t from, uint64_t to)
 {
 	struct curl_slist	*t;
 	char			 range[64];
 
-	snprintf(range, sizeof(range), "Range: bytes=%" PRIu64 "-", from);
+	if (to == HUBHTTP_OPEN)
+		snprintf(range, sizeof(range), "Range: bytes=%" PRIu64 "-",
+		    from);
+	else
+		snprintf(range, sizeof(range), "Range: bytes=%" PRIu64 "-%"
+		    PRIu64, from, to);
 	if ((t = curl_slist_append(*l, range)) == NULL) {
 		curl_slist_free_all(*l);
 		*l = NULL;
@@ -247,6 +253,16 @@ hubhttp_request(CURL *e, const struct hubhttp_opts *o, const char *url,
     uint64_t range_from, uint64_t maxsize, struct curl_slist **slist,
     int *auth)
 {
+
+	return hubhttp_request_range(e, o, url, range_from, HUBHTTP_OPEN,
+	    maxsize, slist, auth);
+}
+
+int
+hubhttp_request_range(CURL *e, const struct hubhttp_opts *o, const char *url,
+    uint64_t from, uint64_t to, uint64_t maxsize, struct curl_slist **slist,
+    int *auth)
+{
 	struct curl_slist	*l = NULL;
 	int			 sends = hubhttp_sends_auth(o, url);
 
@@ -255,7 +271,8 @@ hubhttp_request(CURL *e, const struct hubhttp_opts *o, const char *url,
 	if (auth != NULL)
 		*auth = sends;
 	if ((sends && slist_auth(&l, o->token) == -1) ||
-	    (range_from > 0 && slist_range(&l, range_from) == -1))
+	    ((from > 0 || to != HUBHTTP_OPEN) &&
+	    slist_range(&l, from, to) == -1))
 		return -1;
 	*slist = l;
 	if (curl_easy_setopt(e, CURLOPT_URL, url) != CURLE_OK)

@@ -97,6 +97,16 @@ int	 hubhttp_request(CURL *e, const struct hubhttp_opts *opts, const char *url,
 	    uint64_t range_from, uint64_t maxsize, struct curl_slist **slist,
 	    int *auth);
 
+/*
+ * As hubhttp_request for the bytes [from, to] ("Range: bytes=<from>-<to>",
+ * sent even for from 0), or from onwards when to is HUBHTTP_OPEN (no
+ * Range for from 0).
+ */
+#define HUBHTTP_OPEN	UINT64_MAX
+int	 hubhttp_request_range(CURL *e, const struct hubhttp_opts *opts,
+	    const char *url, uint64_t from, uint64_t to, uint64_t maxsize,
+	    struct curl_slist **slist, int *auth);
+
 /* 1 if opts has a token and url has the endpoint's scheme, host, port. */
 int	 hubhttp_sends_auth(const struct hubhttp_opts *opts,
 	    const char *url);

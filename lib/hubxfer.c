@@ -1,228 +1,359 @@
 /*
  * The transfers of a snapshot download (HF-HUB.md sections 2 and 3): every
- * missing blob fetched, several at once through one libcurl multi handle,
- * into blobs/<etag>.incomplete under its .locks/ flock, resumed with a
- * Range where a partial file is left, its size and hash verified as it
- * streams (hubhash.h), then renamed onto blobs/<etag>.  Redirects and
- * retries follow hubretry.h; a retried file starts over from its /resolve
- * URL (a CDN's signed URL may have expired).
+ * missing blob fetched through one libcurl multi handle by up to
+ * max_connections connections, their count adapted to what the CDN gives
+ * (hubadapt.h).  A blob of at least part_min_bytes is fetched in parts,
+ * up to parts_per_file Range requests at once, each the next range in
+ * file order (hubparts.h), so that the digest following the contiguous
+ * prefix keeps up; a smaller one as one stream, resumed with a Range
+ * where a partial file is left.  Each blob's lock, partial file, digest
+ * and part map are hubpartial.h's.  Redirects and retries follow
+ * hubretry.h; the signed URL that served a blob is reused for its next
+ * parts, and resolved again from /resolve when a request on it fails.  A
+ * server that answers a Range with the whole file gets one stream for
+ * that blob.
  */
-#include <sys/stat.h>
-
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <curl/curl.h>
-#include <openssl/evp.h>
 
-#include "hfwrite.h"
+#include "hubadapt.h"
 #include "hubdl.h"
-#include "hubhash.h"
 #include "hubhttp.h"
-#include "hubmeta.h"
 #include "hubname.h"
+#include "hubpartial.h"
+#include "hubparts.h"
 #include "hubretry.h"
 #include "hubxfer.h"
 #include "log.h"
 #include "mono.h"
 
-/*
- * The most one write(2) hands the page cache.  A larger write makes the
- * kernel allocate a large folio for it, from the high-order free blocks
- * that a VM's free page reporting has handed back to the host: touching
- * them again costs the host a fault per page, and a 1 GiB download 5 to
- * 7 times its system time (make bench; 8 KiB is what curl writes).
- */
-#define WRITE_CHUNK		(8UL * 1024)
 #define LOCK_RETRY_MS		250
 #define POLL_MS			100
 #define BODY_SLACK		(1UL << 20)	/* error bodies on size 0 */
 #define MSG_MAX			4608		/* a retry verdict's message */
+/*
+ * The longest part: the parts ahead of the prefix (parts_per_file at
+ * most) wait in the page cache for the digest to reach them.
+ */
+#define PART_MAX		(64ULL << 20)
+#define PART_FLOOR		(64ULL << 10)
 
-/* Why a write callback aborted its transfer. */
-enum xfail { XF_NONE, XF_WRITE, XF_TOOLONG, XF_RANGE, XF_ETAG };
+/*
+ * Why a write callback aborted its transfer: XF_ENOUGH when the part is
+ * complete but the server sent on past its end, XF_CANCEL when another
+ * connection took the blob over as one stream.
+ */
+enum xfail { XF_NONE, XF_WRITE, XF_TOOLONG, XF_RANGE, XF_ETAG, XF_CANCEL,
+	XF_ENOUGH };
 
 struct engine;
 
-/* A transfer slot. */
-struct xfer {
+/* A connection: one request at a time, for one part of a blob. */
+struct xconn {
 	struct engine		*g;
-	struct hubdl		*d;
-	struct hblob		*b;		/* NULL when idle */
+	struct hubpartial	*xb;		/* NULL when idle */
+	int			 piece;		/* its part in xb->parts */
 	CURL			*easy;
 	struct hubhttp_hdrs	 hdrs;
 	struct curl_slist	*sl;
-	EVP_MD_CTX		*md;
-	struct hubhash		 h;		/* hashes into md */
 	struct hubretry		 r;		/* URL, attempts, redirects */
-	struct hubhttp_errctx	 ectx;		/* names b in messages */
-	char			 path[HUBNAME_PATH_MAX + 1]; /* b's */
-	int			 lockfd, fd;
-	uint64_t		 written;	/* on disk (hashed or queued) */
-	uint64_t		 attempt_from;	/* written at request start */
-	int			 hub_origin;	/* url is on the endpoint */
+	int			 cached;	/* r.url is xb->cdn as cached */
+	uint64_t		 attempt_from;	/* the part's pos at the start */
+	int			 hub_origin;	/* r.url is on the endpoint */
 	int			 started;	/* body accepted */
 	enum xfail		 fail;
 	int			 wr_errno;
 	int			 active;	/* in the multi handle */
 	int			 paused;	/* by the bandwidth cap */
-	uint64_t		 wake_at;	/* waiting to (re)start */
+	uint64_t		 wake_at;	/* waiting to retry */
 };
 
-/* Every slot, and the blobs still to hand out. */
+/* Every connection and blob slot, and the blobs still to hand out. */
 struct engine {
 	struct hubdl		*d;
 	CURLM			*multi;
-	struct xfer		*x;
-	size_t			 nx;
+	struct xconn		*c;
+	size_t			 nc;
+	struct hubpartial	*xb;
+	size_t			 nxb;
 	size_t			*waitq;		/* blobs whose lock is busy */
 	size_t			 nwait;
 	size_t			 cursor;	/* next blob in listing order */
+	uint64_t		 seq;		/* blobs taken so far */
+	uint64_t		 fetched;	/* body bytes written */
+	unsigned		 busy;		/* connections holding a part */
+	struct hubadapt		 adapt;
+	uint64_t		 part_lo, part_hi; /* part lengths */
 	char			 msg[MSG_MAX];	/* the retry policy's */
 };
 
-static enum err	xfer_failed_write(struct xfer *);
-static enum err	xfer_again(struct xfer *, CURLcode);
+static enum err	conn_failed_write(struct xconn *);
+static enum err	conn_again(struct xconn *, CURLcode);
 
-static void
-blob_name(const struct hblob *b, const char *suffix, char *out, size_t len)
+/*
+ * Connections.
+ */
+
+static struct hubpiece *
+conn_piece(struct xconn *c)
 {
 
-	snprintf(out, len, "%s%s", b->etag, suffix);
+	return &c->xb->parts.piece[c->piece];
 }
 
-/* Where the partial file of x lives, relative to the cache, and for
- * which file, for messages. */
+/* c lets go of its part: what it wrote stays recorded. */
 static void
-xfer_what(const struct xfer *x, char *out, size_t len)
+conn_leave(struct xconn *c)
 {
+	struct hubpartial	*xb = c->xb;
 
-	snprintf(out, len, "%s/blobs/%s.incomplete (%s)", x->d->folder,
-	    x->b->etag, x->path);
+	if (c->active) {
+		curl_multi_remove_handle(c->g->multi, c->easy);
+		c->active = 0;
+	}
+	c->paused = 0;
+	c->wake_at = 0;
+	c->fail = XF_NONE;
+	if (xb == NULL)
+		return;
+	if (c->piece >= 0)
+		(void)hubparts_drop(&xb->parts, c->piece);
+	xb->nconn--;
+	c->g->busy--;
+	c->xb = NULL;
 }
 
-/* A file system failure on the partial file. */
+/* Sends the request of c for the rest of its part, on c->r.url. */
 static enum err
-xfer_ioerr(struct xfer *x, int errnum)
+conn_send(struct xconn *c)
 {
-	char	 what[HUBNAME_PATH_MAX + 512];
+	struct hubdl		*d = c->g->d;
+	struct hubpartial	*xb = c->xb;
+	struct hubpiece		*q = conn_piece(c);
+	uint64_t		 to;
 
-	xfer_what(x, what, sizeof(what));
-	return hubdl_ioerr(x->d, errnum, what);
+	hubhttp_hdrs_reset(&c->hdrs);
+	c->started = 0;
+	c->paused = 0;
+	c->fail = XF_NONE;
+	c->attempt_from = q->pos;
+	c->hub_origin = hubhttp_same_origin(c->r.url, d->endpoint) == 1;
+	to = xb->multi && !xb->stream ? q->end - 1 : HUBHTTP_OPEN;
+	if (hubhttp_request_range(c->easy, &d->http, c->r.url, q->pos, to,
+	    xb->b->size + BODY_SLACK, &c->sl, &c->r.auth) == -1)
+		return hubdl_fail(d, ERR_NOMEM, "out of memory");
+	curl_easy_setopt(c->easy, CURLOPT_PRIVATE, c);
+	if (curl_multi_add_handle(c->g->multi, c->easy) != CURLM_OK)
+		return hubdl_fail(d, ERR_NOMEM, "cannot start a transfer");
+	c->active = 1;
+	return ERR_OK;
 }
 
-/* Writes len bytes of the body to the partial file and hashes them (or
- * queues them for the hasher). */
-static int
-xfer_put(struct xfer *x, const char *data, size_t len)
+/*
+ * Starts (again) the request of c: on the signed URL that served its blob
+ * last, else from the /resolve URL of the commit.
+ */
+static enum err
+conn_start(struct xconn *c)
 {
-	size_t		 off = 0;
-	ssize_t		 n;
+	struct hubdl		*d = c->g->d;
+	struct hubpartial	*xb = c->xb;
+	char			 q[3 * HUBNAME_PATH_MAX + 1], *url;
 
-	while (off < len) {
-		n = pwrite(x->fd, data + off, len - off < WRITE_CHUNK ?
-		    len - off : WRITE_CHUNK, (off_t)(x->written + off));
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			x->wr_errno = n == 0 ? EIO : errno;
-			return -1;
-		}
-		off += (size_t)n;
-	}
-	x->written += len;
-	hubdl_retry_note(x->d, &x->r, 0, NULL);	/* data flows */
-	if (hubhash_put(&x->h, data, len, x->written) == -1) {
-		x->wr_errno = ENOMEM;
-		return -1;
-	}
-	hubdl_credit(x->d, x->b, x->written);
-	return 0;
+	c->wake_at = 0;
+	c->cached = xb->cdn != NULL;
+	if (c->cached)
+		url = strdup(xb->cdn);
+	else if (hubname_quote(xb->path, 1, q, sizeof(q)) == -1 ||
+	    asprintf(&url, "%s/%s/resolve/%s/%s", d->endpoint, d->repo_id,
+	    d->commit, q) == -1)
+		url = NULL;
+	if (url == NULL)
+		return hubdl_fail(d, ERR_NOMEM, "out of memory");
+	hubretry_restart(&c->r, url);
+	return conn_send(c);
 }
 
-/* Empties the partial file and restarts its digest. */
-static int
-xfer_truncate(struct xfer *x)
+/* Gives c the next range of xb (all that is left of one stream). */
+static enum err
+conn_take(struct xconn *c, struct hubpartial *xb)
 {
+	struct engine	*g = c->g;
+	uint64_t	 len = 0;
+	int		 i;
 
-	(void)hubhash_wait(&x->h);	/* the digest starts over */
-	x->written = 0;
-	hubhash_reset(&x->h, x->fd, 0);
-	if (ftruncate(x->fd, 0) == -1) {
-		x->wr_errno = errno;
-		return -1;
-	}
-	if (hfwrite_hash_begin(x->md, x->b->lfs, x->b->size) == -1) {
-		x->wr_errno = ENOMEM;
-		return -1;
-	}
-	return 0;
+	if (xb->multi)
+		len = hubparts_next_len(&xb->parts, g->d->o.parts_per_file,
+		    g->part_lo, g->part_hi);
+	if ((i = hubparts_take(&xb->parts, len, g->part_lo)) == -1)
+		return hubdl_fail(g->d, ERR_NOMEM, "no part to take");
+	c->xb = xb;
+	c->piece = i;
+	xb->nconn++;
+	g->busy++;
+	c->r.attempts = 0;
+	c->r.ectx = &xb->ectx;
+	return conn_start(c);
 }
 
 /* Checks the hub's ETag / X-Linked-Etag against the listing. */
 static int
-xfer_etag_ok(struct xfer *x)
+conn_etag_ok(struct xconn *c)
 {
-	const char	*raw = x->hdrs.linked_etag[0] != '\0' ?
-			    x->hdrs.linked_etag : x->hdrs.etag;
-	char		 etag[65], c[130];
+	const char	*raw = c->hdrs.linked_etag[0] != '\0' ?
+			    c->hdrs.linked_etag : c->hdrs.etag;
+	char		 etag[65], e[130];
 
-	if (!x->hub_origin || raw[0] == '\0')
+	if (!c->hub_origin || raw[0] == '\0')
 		return 1;
-	if (hubname_etag(raw, etag) == 0 && strcmp(etag, x->b->etag) == 0)
+	if (hubname_etag(raw, etag) == 0 && strcmp(etag, c->xb->b->etag) == 0)
 		return 1;
-	hubdl_fail(x->d, ERR_INVAL, "The hub's ETag for %s (%s) does not "
-	    "match its listing (%s): refusing the file", x->path,
-	    hubname_clean(c, sizeof(c), raw), x->b->etag);
+	hubdl_fail(c->g->d, ERR_INVAL, "The hub's ETag for %s (%s) does not "
+	    "match its listing (%s): refusing the file", c->xb->path,
+	    hubname_clean(e, sizeof(e), raw), c->xb->b->etag);
 	return 0;
 }
 
-/* The first body bytes of a 200/206 answer: position the file. */
+/*
+ * The server ignores Range requests for the blob of c (it answered with
+ * the whole file): c takes it as one stream from byte 0, written over
+ * what is on disk (the map keeps what it recorded); the other parts stop.
+ */
+static void
+conn_stream(struct xconn *c)
+{
+	struct hubpartial	*xb = c->xb;
+	struct engine		*g = c->g;
+	size_t			 i;
+
+	if (!xb->stream)
+		log_info("%s: the server ignores Range requests for %s: "
+		    "fetching it as one stream", g->d->repo_id, xb->path);
+	xb->stream = 1;
+	for (i = 0; i < g->nc; i++) {
+		if (g->c[i].xb != xb || &g->c[i] == c)
+			continue;
+		/* Its written bytes stay recorded; its part is no more. */
+		(void)hubparts_drop(&xb->parts, g->c[i].piece);
+		g->c[i].piece = -1;
+		if (g->c[i].active)
+			g->c[i].fail = XF_CANCEL;
+		else
+			conn_leave(&g->c[i]);
+	}
+	(void)hubparts_drop(&xb->parts, c->piece);
+	c->piece = hubparts_take_all(&xb->parts);
+}
+
+/*
+ * A 200 answer: the whole file from byte 0, whatever the Range asked.
+ * Returns 0, or -1 with c->wr_errno.
+ */
 static int
-xfer_body_start(struct xfer *x)
+conn_whole(struct xconn *c)
+{
+	struct hubpartial	*xb = c->xb;
+	struct hubpiece		*q = conn_piece(c);
+
+	if (q->start == 0 && q->pos == 0 && (!xb->multi || xb->stream))
+		return 0;
+	if (xb->multi) {
+		conn_stream(c);
+		return 0;
+	}
+	if (hubpartial_reset(xb) != ERR_OK) {	/* one stream: start it over */
+		c->wr_errno = errno;
+		return -1;
+	}
+	c->piece = hubparts_take_all(&xb->parts);
+	return 0;
+}
+
+/* The first body bytes of a 200/206 answer: check and position. */
+static int
+conn_body_start(struct xconn *c)
 {
 	uint64_t	 start;
 
-	if (!xfer_etag_ok(x)) {
-		x->fail = XF_ETAG;
+	if (!conn_etag_ok(c)) {
+		c->fail = XF_ETAG;
 		return -1;
 	}
-	if (x->hdrs.status == 206) {
-		if (hubhttp_content_range_start(x->hdrs.content_range,
-		    &start) == -1 || start != x->written) {
-			x->fail = XF_RANGE;
+	if (c->hdrs.status == 206) {
+		if (hubhttp_content_range_start(c->hdrs.content_range,
+		    &start) == -1 || start != conn_piece(c)->pos) {
+			c->fail = XF_RANGE;
 			return -1;
 		}
-	} else if (x->written > 0 && xfer_truncate(x) == -1) {
-		/* 200 to a Range request: the whole file again. */
-		x->fail = XF_WRITE;
+	} else if (conn_whole(c) == -1) {
+		c->fail = XF_WRITE;
 		return -1;
 	}
-	x->started = 1;
+	if (!c->hub_origin)
+		hubpartial_cdn_note(c->xb, c->r.url);
+	c->started = 1;
 	return 0;
 }
 
-/* --- bandwidth cap hook: begin (hub_callbacks bw_take, bw_wait) --- */
-
-/* 1 if the cap holds len body bytes of x back: x pauses. */
+/* Writes len bytes of the body at the part's position. */
 static int
-xfer_capped(struct xfer *x, size_t len)
+conn_put(struct xconn *c, const char *data, size_t len)
 {
-	const struct hub_callbacks	*cb = x->d->cb;
+
+	if (hubpartial_write(c->xb, c->piece, data, len) == -1) {
+		c->wr_errno = errno;
+		return -1;
+	}
+	c->g->fetched += len;
+	hubdl_retry_note(c->g->d, &c->r, 0, NULL);	/* data flows */
+	return 0;
+}
+
+/*
+ * Bytes past the end of the part: past the file's for one stream (a
+ * failure), else the rest of a range the server sent on after it (the
+ * part is complete once what it asked for is written).
+ */
+static size_t
+conn_past_end(struct xconn *c, const char *data, size_t len)
+{
+	struct hubpiece	*q = conn_piece(c);
+
+	if (!c->xb->multi || c->xb->stream) {
+		c->fail = XF_TOOLONG;
+		return 0;
+	}
+	c->fail = XF_ENOUGH;
+	if (conn_put(c, data, (size_t)(q->end - q->pos)) == -1)
+		c->fail = XF_WRITE;
+	return 0;
+}
+
+/*
+ * The bandwidth cap (hub_callbacks bw_take, bw_wait): every connection of
+ * the download asks before it writes body bytes; one the cap holds back
+ * pauses (libcurl hands the same bytes over again once resumed).
+ */
+
+/* 1 if the cap holds len body bytes of c back: c pauses. */
+static int
+conn_capped(struct xconn *c, size_t len)
+{
+	const struct hub_callbacks	*cb = c->g->d->cb;
 
 	if (cb == NULL || cb->bw_take == NULL || cb->bw_take(cb->arg, len))
 		return 0;
-	x->paused = 1;
+	c->paused = 1;
 	return 1;
 }
 
 /* How long the engine may wait for its sockets: POLL_MS, less when a
- * paused transfer may go on sooner. */
+ * paused connection may go on sooner. */
 static long
 engine_poll_ms(const struct engine *g)
 {
@@ -232,15 +363,15 @@ engine_poll_ms(const struct engine *g)
 
 	if (cb == NULL || cb->bw_wait == NULL)
 		return POLL_MS;
-	for (i = 0; i < g->nx; i++)
-		if (g->x[i].paused) {
+	for (i = 0; i < g->nc; i++)
+		if (g->c[i].paused) {
 			w = cb->bw_wait(cb->arg);
 			return w < POLL_MS ? (long)w : POLL_MS;
 		}
 	return POLL_MS;
 }
 
-/* Resumes the paused transfers once the cap may let bytes through. */
+/* Resumes the paused connections once the cap may let bytes through. */
 static void
 engine_resume(struct engine *g)
 {
@@ -249,389 +380,181 @@ engine_resume(struct engine *g)
 
 	if (cb == NULL || cb->bw_wait == NULL || cb->bw_wait(cb->arg) > 0)
 		return;
-	for (i = 0; i < g->nx; i++)
-		if (g->x[i].paused) {
-			g->x[i].paused = 0;
+	for (i = 0; i < g->nc; i++)
+		if (g->c[i].paused) {
+			g->c[i].paused = 0;
 			/* May hand the held bytes over at once. */
-			(void)curl_easy_pause(g->x[i].easy, CURLPAUSE_CONT);
+			(void)curl_easy_pause(g->c[i].easy, CURLPAUSE_CONT);
 		}
 }
 
-/* --- bandwidth cap hook: end --- */
-
 static size_t
-xfer_write(char *data, size_t size, size_t n, void *arg)
+conn_write(char *data, size_t size, size_t n, void *arg)
 {
-	struct xfer	*x = arg;
+	struct xconn	*c = arg;
 	size_t		 len = size * n;
 
-	if (!x->started) {
-		if (x->hdrs.status != 200 && x->hdrs.status != 206)
+	if (c->fail == XF_CANCEL)
+		return 0;
+	if (!c->started) {
+		if (c->hdrs.status != 200 && c->hdrs.status != 206)
 			return len;	/* a redirect or error body */
-		if (xfer_body_start(x) == -1)
+		if (conn_body_start(c) == -1)
 			return 0;
 	}
-	if (xfer_capped(x, len))
+	if (conn_capped(c, len))
 		return CURL_WRITEFUNC_PAUSE;
-	if (x->written + len > x->b->size) {
-		x->fail = XF_TOOLONG;
-		return 0;
-	}
-	if (xfer_put(x, data, len) == -1) {
-		x->fail = XF_WRITE;
+	if (conn_piece(c)->pos + len > conn_piece(c)->end)
+		return conn_past_end(c, data, len);
+	if (conn_put(c, data, len) == -1) {
+		c->fail = XF_WRITE;
 		return 0;
 	}
 	return len;
 }
 
-/* Sends the request for x->r.url, resuming at x->written. */
+/* The part of c is on disk: record it, verify a complete blob. */
 static enum err
-xfer_send(struct xfer *x)
+conn_part_done(struct xconn *c)
 {
-	struct hubdl	*d = x->d;
+	struct hubpartial	*xb = c->xb;
 
-	hubhttp_hdrs_reset(&x->hdrs);
-	x->started = 0;
-	x->paused = 0;
-	x->fail = XF_NONE;
-	x->attempt_from = x->written;
-	x->hub_origin = hubhttp_same_origin(x->r.url, d->endpoint) == 1;
-	if (hubhttp_request(x->easy, &d->http, x->r.url, x->written,
-	    x->b->size + BODY_SLACK, &x->sl, &x->r.auth) == -1)
-		return hubdl_fail(d, ERR_NOMEM, "out of memory");
-	curl_easy_setopt(x->easy, CURLOPT_WRITEFUNCTION, xfer_write);
-	curl_easy_setopt(x->easy, CURLOPT_WRITEDATA, x);
-	curl_easy_setopt(x->easy, CURLOPT_PRIVATE, x);
-	if (curl_multi_add_handle(x->g->multi, x->easy) != CURLM_OK)
-		return hubdl_fail(d, ERR_NOMEM, "cannot start a transfer");
-	x->active = 1;
-	return ERR_OK;
-}
-
-/* Starts (again) from the /resolve URL of the commit. */
-static enum err
-xfer_start(struct xfer *x)
-{
-	struct hubdl	*d = x->d;
-	char		 q[3 * HUBNAME_PATH_MAX + 1], *url;
-
-	x->wake_at = 0;
-	if (hubname_quote(x->path, 1, q, sizeof(q)) == -1 ||
-	    asprintf(&url, "%s/%s/resolve/%s/%s", d->endpoint, d->repo_id,
-	    d->commit, q) == -1)
-		return hubdl_fail(d, ERR_NOMEM, "out of memory");
-	hubretry_restart(&x->r, url);
-	return xfer_send(x);
-}
-
-/* Frees the slot: closes the files (once hashed), unlocks. */
-static void
-xfer_release(struct xfer *x)
-{
-
-	if (x->active) {
-		curl_multi_remove_handle(x->g->multi, x->easy);
-		x->active = 0;
-	}
-	x->paused = 0;
-	(void)hubhash_wait(&x->h);
-	if (x->fd != -1)
-		close(x->fd);
-	if (x->lockfd != -1)
-		close(x->lockfd);
-	x->fd = x->lockfd = -1;
-	if (x->b != NULL && x->b->state == BLOB_BUSY)
-		x->b->state = BLOB_TODO;
-	x->b = NULL;
-	x->wake_at = 0;
-}
-
-/* The partial file is complete and verified: rename it into place. */
-static enum err
-xfer_finish(struct xfer *x)
-{
-	struct hubdl	*d = x->d;
-	struct hblob	*b = x->b;
-	char		 from[96];
-
-	blob_name(b, ".incomplete", from, sizeof(from));
-	if ((d->o.fsync_blobs && fsync(x->fd) == -1) ||
-	    renameat(d->blobsfd, from, d->blobsfd, b->etag) == -1)
-		return xfer_ioerr(x, errno);
-	close(x->fd);
-	x->fd = -1;
-	hubdl_blob_done(d, b);
-	xfer_release(x);
-	return ERR_OK;
-}
-
-/* Content that does not match: drop it, retry the file once. */
-static enum err
-xfer_mismatch(struct xfer *x)
-{
-	struct hubdl	*d = x->d;
-	struct hblob	*b = x->b;
-	char		 name[96];
-
-	log_warnx("%s: content of %s does not match %s", d->repo_id, x->path,
-	    b->etag);
-	if (++b->mismatches > 1) {
-		blob_name(b, ".incomplete", name, sizeof(name));
-		(void)unlinkat(d->blobsfd, name, 0);
-		return hubdl_fail(d, ERR_INVAL, "The content of %s did not "
-		    "match its listed hash %s (twice): the hub or CDN served "
-		    "wrong data", x->path, b->etag);
-	}
-	if (xfer_truncate(x) == -1)
-		return xfer_ioerr(x, x->wr_errno);
-	x->r.attempts = 0;
-	return xfer_start(x);
-}
-
-/* Every byte is on disk: check the digest. */
-static enum err
-xfer_verify(struct xfer *x)
-{
-
-	if (hubhash_wait(&x->h) == -1)
-		return hubdl_fail(x->d, ERR_NOMEM, "out of memory");
-	if (hfwrite_hash_matches(x->md, x->b->etag))
-		return xfer_finish(x);
-	return xfer_mismatch(x);
+	conn_leave(c);
+	if (hubpartial_checkpoint(xb) != ERR_OK)
+		return xb->d->err;
+	return hubpartial_settle(xb);
 }
 
 /* A 3xx answer: follow it ourselves. */
 static enum err
-xfer_redirect(struct xfer *x)
+conn_redirect(struct xconn *c)
 {
 
-	if (!xfer_etag_ok(x))
-		return x->d->err;
-	if (hubretry_follow(&x->r, &x->hdrs) != ERR_OK)
-		return hubdl_fail(x->d, x->r.err, "%s", x->g->msg);
-	return xfer_send(x);
+	if (!conn_etag_ok(c))
+		return c->g->d->err;
+	if (hubretry_follow(&c->r, &c->hdrs) != ERR_OK)
+		return hubdl_fail(c->g->d, c->r.err, "%s", c->g->msg);
+	c->cached = 0;
+	return conn_send(c);
 }
 
 /* A 200/206 answer ended without a transport error. */
 static enum err
-xfer_complete(struct xfer *x)
+conn_complete(struct xconn *c)
 {
 
-	if (!x->started && xfer_body_start(x) == -1)
-		return xfer_failed_write(x);
-	if (x->written < x->b->size)
-		return xfer_again(x, CURLE_PARTIAL_FILE);
-	return xfer_verify(x);
+	if (!c->started && conn_body_start(c) == -1)
+		return conn_failed_write(c);
+	if (conn_piece(c)->pos < conn_piece(c)->end)
+		return conn_again(c, CURLE_PARTIAL_FILE);
+	return conn_part_done(c);
 }
 
 /* Acts on the retry policy's verdict on the request that ended. */
 static enum err
-xfer_verdict(struct xfer *x, enum hubretry_next next)
+conn_verdict(struct xconn *c, enum hubretry_next next)
 {
 
 	switch (next) {
 	case HUBRETRY_DONE:
-		return xfer_complete(x);
+		return conn_complete(c);
 	case HUBRETRY_FOLLOW:
-		return xfer_redirect(x);
+		return conn_redirect(c);
 	case HUBRETRY_WAIT:
-		x->wake_at = mono_ms() + (x->r.wait_ms ? x->r.wait_ms : 1);
+		c->wake_at = mono_ms() + (c->r.wait_ms ? c->r.wait_ms : 1);
 		return ERR_OK;
 	default:
-		return hubdl_fail(x->d, x->r.err, "%s", x->g->msg);
+		return hubdl_fail(c->g->d, c->r.err, "%s", c->g->msg);
 	}
 }
 
 /*
- * A transient failure: retry later from the /resolve URL with Range.  A
- * request that brought bytes does not count as an attempt.
+ * A transient failure: retry later, with a Range from where the part
+ * stands.  A request that brought bytes does not count as an attempt.
  */
 static enum err
-xfer_again(struct xfer *x, CURLcode cc)
+conn_again(struct xconn *c, CURLcode cc)
 {
 
-	return xfer_verdict(x, hubretry_again(&x->r, cc, &x->hdrs,
-	    x->written > x->attempt_from));
+	return conn_verdict(c, hubretry_again(&c->r, cc, &c->hdrs,
+	    conn_piece(c)->pos > c->attempt_from));
+}
+
+/* One stream's partial file cannot be resumed: start it over, retry. */
+static enum err
+conn_restart_one(struct xconn *c)
+{
+	struct hubpartial	*xb = c->xb;
+
+	if (hubpartial_reset(xb) != ERR_OK)
+		return c->g->d->err;
+	c->piece = hubparts_take_all(&xb->parts);
+	return conn_again(c, CURLE_OK);
 }
 
 /* What the write callback reported, once the transfer ended. */
 static enum err
-xfer_failed_write(struct xfer *x)
+conn_failed_write(struct xconn *c)
 {
-	struct hubdl	*d = x->d;
+	struct hubpartial	*xb = c->xb;
 
-	switch (x->fail) {
+	switch (c->fail) {
 	case XF_ETAG:
-		return d->err;
+		return c->g->d->err;
+	case XF_CANCEL:
+		conn_leave(c);
+		return hubpartial_settle(xb);
+	case XF_ENOUGH:
+		return conn_part_done(c);
 	case XF_TOOLONG:
 		/* The second time fails the download: say why. */
-		if (x->b->mismatches > 0)
-			hubdl_fail(d, ERR_INVAL, "The hub or CDN sent more "
-			    "than the %" PRIu64 " bytes listed for %s (twice): "
-			    "refusing the file", x->b->size, x->path);
-		return xfer_mismatch(x);
+		if (xb->b->mismatches > 0)
+			hubdl_fail(c->g->d, ERR_INVAL, "The hub or CDN sent "
+			    "more than the %" PRIu64 " bytes listed for %s "
+			    "(twice): refusing the file", xb->b->size,
+			    xb->path);
+		conn_leave(c);
+		return hubpartial_mismatch(xb);
 	case XF_RANGE:
-		if (xfer_truncate(x) == -1)
-			break;
-		return xfer_again(x, CURLE_OK);
+		return xb->multi ? conn_again(c, CURLE_OK) :
+		    conn_restart_one(c);
 	default:
-		break;
+		return hubpartial_ioerr(xb, c->wr_errno);
 	}
-	return xfer_ioerr(x, x->wr_errno);
-}
-
-static enum err
-xfer_done(struct xfer *x, CURLcode cc)
-{
-
-	curl_multi_remove_handle(x->g->multi, x->easy);
-	x->active = x->paused = 0;
-	if (x->fail != XF_NONE)
-		return xfer_failed_write(x);
-	if (cc == CURLE_OK && x->hdrs.status == 416) {
-		if (xfer_truncate(x) == -1)
-			return xfer_failed_write(x);
-		return xfer_again(x, CURLE_OK);
-	}
-	return xfer_verdict(x, hubretry_judge(&x->r, cc, &x->hdrs,
-	    x->written > x->attempt_from));
-}
-
-/* Re-hashes the bytes of a partial file already on disk. */
-static int
-xfer_rehash(struct xfer *x, uint64_t have)
-{
-	int	 r;
-
-	if ((r = hubhash_file(&x->h, x->fd, have, hubdl_stop_cb, x->d)) ==
-	    -1) {
-		x->wr_errno = errno;
-		return -1;
-	}
-	if (r == 0)
-		x->written = have;
-	return 0;	/* stopping: the caller looks */
-}
-
-/* Opens the partial file of x->b, its digest begun from nothing. */
-static enum err
-xfer_open_partial(struct xfer *x, struct stat *st)
-{
-	struct hubdl	*d = x->d;
-	char		 name[96];
-
-	blob_name(x->b, ".incomplete", name, sizeof(name));
-	x->written = 0;
-	x->fd = openat(d->blobsfd, name, O_RDWR | O_CREAT | O_NOFOLLOW |
-	    O_CLOEXEC, 0666);
-	if (x->fd == -1 || fstat(x->fd, st) == -1)
-		return xfer_ioerr(x, errno);
-	if (!S_ISREG(st->st_mode))
-		return xfer_ioerr(x, EINVAL);
-	if (st->st_nlink != 1)	/* a hard link to a file elsewhere */
-		return xfer_ioerr(x, EMLINK);
-	(void)hubhash_wait(&x->h);	/* a new digest */
-	hubhash_reset(&x->h, x->fd, 0);
-	if (hfwrite_hash_begin(x->md, x->b->lfs, x->b->size) == -1)
-		return hubdl_fail(d, ERR_NOMEM, "out of memory");
-	return ERR_OK;
 }
 
 /*
- * Opens the partial file of the locked blob and picks up what it holds.
- * Returns ERR_OK with the slot ready to send, or already released when the
- * partial file turned out complete.
+ * The signed URL that served the blob before answered an error (expired,
+ * most likely): resolve it again at once, no attempt counted.
  */
 static enum err
-xfer_open(struct xfer *x)
+conn_resolve_again(struct xconn *c)
 {
-	struct hubdl	*d = x->d;
-	struct hblob	*b = x->b;
-	struct stat	 st;
 
-	if (xfer_open_partial(x, &st) != ERR_OK)
-		return d->err;
-	if ((uint64_t)st.st_size > b->size && xfer_truncate(x) == -1)
-		return xfer_ioerr(x, x->wr_errno);
-	if ((uint64_t)st.st_size <= b->size && st.st_size > 0 &&
-	    xfer_rehash(x, (uint64_t)st.st_size) == -1)
-		return xfer_ioerr(x, x->wr_errno);
-	if (d->stopped)
-		return ERR_OK;
-	hubdl_credit(d, b, x->written);
-	if (x->written == b->size) {
-		if (hfwrite_hash_matches(x->md, b->etag))
-			return xfer_finish(x);
-		log_warnx("%s: partial %s does not match, restarting",
-		    d->repo_id, x->path);
-		if (xfer_truncate(x) == -1)
-			return xfer_ioerr(x, x->wr_errno);
-	}
-	return ERR_OK;
+	hubpartial_cdn_forget(c->xb, c->r.url);
+	return conn_start(c);
 }
 
-/* 1 if blob b is already in place (hubdl_blob_done called); never for
- * a blob to fetch again. */
-static int
-blob_present(struct hubdl *d, struct hblob *b)
-{
-	struct stat	 st;
-
-	if (!b->refetch && fstatat(d->blobsfd, b->etag, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-	    S_ISREG(st.st_mode)) {
-		hubdl_blob_done(d, b);
-		return 1;
-	}
-	return 0;
-}
-
-/* Puts b, whose lock another process holds, aside for a while. */
-static void
-engine_defer(struct engine *g, struct hblob *b)
+static enum err
+conn_done(struct xconn *c, CURLcode cc)
 {
 
-	b->retry_at = mono_ms() + LOCK_RETRY_MS;
-	g->waitq[g->nwait++] = (size_t)(b - g->d->blobs);
+	curl_multi_remove_handle(c->g->multi, c->easy);
+	c->active = c->paused = 0;
+	if (c->fail != XF_NONE)
+		return conn_failed_write(c);
+	if (cc == CURLE_OK && c->cached && c->hdrs.status >= 400)
+		return conn_resolve_again(c);
+	if (cc == CURLE_OK && c->hdrs.status == 416)
+		return c->xb->multi ? conn_again(c, CURLE_OK) :
+		    conn_restart_one(c);
+	return conn_verdict(c, hubretry_judge(&c->r, cc, &c->hdrs,
+	    conn_piece(c)->pos > c->attempt_from));
 }
 
 /*
- * Takes blob b into slot x: skips it if already in place, defers it if
- * another process holds its lock.  Returns ERR_OK (x->b set when a
- * request is to be sent) or the failure.
+ * The engine.
  */
-static enum err
-xfer_claim(struct xfer *x, struct hblob *b)
-{
-	struct hubdl	*d = x->d;
-	char		 lock[96], what[512];
-
-	if (blob_present(d, b))
-		return ERR_OK;
-	blob_name(b, ".lock", lock, sizeof(lock));
-	if ((x->lockfd = hfwrite_lock(d->locksfd, lock)) == -1) {
-		if (errno == EWOULDBLOCK) {
-			engine_defer(x->g, b);
-			return ERR_OK;
-		}
-		snprintf(what, sizeof(what), ".locks/%s/%s", d->folder, lock);
-		return hubdl_ioerr(d, errno, what);
-	}
-	x->b = b;
-	b->state = BLOB_BUSY;
-	if (blob_present(d, b)) {	/* another process finished it */
-		xfer_release(x);
-		return ERR_OK;
-	}
-	if (hubmeta_blob_path(d, b, x->path, sizeof(x->path)) == -1) {
-		xfer_release(x);
-		return hubdl_ioerr(d, errno, "(a temporary file)");
-	}
-	x->ectx.file = x->path;
-	x->r.attempts = 0;
-	if (xfer_open(x) != ERR_OK || x->b == NULL || d->stopped)
-		return d->err;
-	return xfer_start(x);
-}
 
 /*
  * The next blob to fetch, or NULL: first a deferred one whose lock is
@@ -658,90 +581,194 @@ engine_pick(struct engine *g, uint64_t now)
 	return NULL;
 }
 
-/* Fills idle slots and restarts slots whose backoff ended. */
+/*
+ * The blob taken first that has a range nobody fetches and room for one
+ * more connection, or NULL.
+ */
+static struct hubpartial *
+engine_open_blob(struct engine *g)
+{
+	struct hubpartial	*xb, *best = NULL;
+	unsigned		 room;
+	size_t			 i;
+
+	for (i = 0; i < g->nxb; i++) {
+		xb = &g->xb[i];
+		if (xb->b == NULL)
+			continue;
+		room = xb->multi && !xb->stream ? g->d->o.parts_per_file : 1;
+		if (xb->nconn < room && (best == NULL || xb->seq < best->seq) &&
+		    hubparts_has_hole(&xb->parts))
+			best = xb;
+	}
+	return best;
+}
+
+static struct hubpartial *
+engine_free_slot(struct engine *g)
+{
+	size_t	 i;
+
+	for (i = 0; i < g->nxb; i++)
+		if (g->xb[i].b == NULL)
+			return &g->xb[i];
+	return NULL;
+}
+
+/* Puts b, whose lock another process holds, aside for a while. */
+static void
+engine_defer(struct engine *g, struct hblob *b)
+{
+
+	b->retry_at = mono_ms() + LOCK_RETRY_MS;
+	g->waitq[g->nwait++] = (size_t)(b - g->d->blobs);
+}
+
+/*
+ * Takes blob b into the free slot xb (in parts when it is big enough and
+ * there are connections for parts), or defers it while its lock is busy.
+ */
+static void
+engine_claim(struct engine *g, struct hubpartial *xb, struct hblob *b)
+{
+	const struct hub_opts	*o = &g->d->o;
+	int			 busy;
+
+	xb->seq = ++g->seq;
+	if (hubpartial_claim(xb, b, g->nc >= 2 && o->parts_per_file >= 2 &&
+	    b->size >= o->part_min_bytes, &busy) == ERR_OK && busy)
+		engine_defer(g, b);
+}
+
+/*
+ * Gives the idle connection c work: the next range of a blob under way,
+ * else of the next blob.  Returns 0 when there is none.
+ */
+static int
+engine_work(struct engine *g, struct xconn *c)
+{
+	struct hubdl		*d = g->d;
+	struct hubpartial	*xb;
+	struct hblob		*b;
+
+	while (d->err == ERR_OK && !d->stopped) {
+		if ((xb = engine_open_blob(g)) != NULL)
+			return conn_take(c, xb) == ERR_OK;
+		if ((xb = engine_free_slot(g)) == NULL ||
+		    (b = engine_pick(g, mono_ms())) == NULL)
+			return 0;
+		engine_claim(g, xb, b);
+	}
+	return 0;
+}
+
+/* Gives idle connections work while fewer than target are busy. */
+static void
+engine_fill_to(struct engine *g, unsigned target)
+{
+	size_t	 i;
+
+	for (i = 0; i < g->nc && g->busy < target; i++)
+		if (g->c[i].xb == NULL && !engine_work(g, &g->c[i]))
+			break;
+}
+
+/*
+ * Restarts connections whose backoff ended, then gives idle ones work
+ * while fewer are busy than the adapted count allows.
+ */
 static void
 engine_fill(struct engine *g)
 {
 	struct hubdl	*d = g->d;
-	struct hblob	*b;
-	size_t		 i;
+	unsigned	 target;
 	uint64_t	 now = mono_ms();
+	size_t		 i;
 
-	for (i = 0; i < g->nx && d->err == ERR_OK && !d->stopped; i++) {
-		struct xfer	*x = &g->x[i];
+	for (i = 0; i < g->nc && d->err == ERR_OK; i++) {
+		struct xconn	*c = &g->c[i];
 
-		if (x->b != NULL) {
-			if (!x->active && x->wake_at != 0 && x->wake_at <= now)
-				(void)xfer_start(x);
-			continue;
-		}
-		while (x->b == NULL && d->err == ERR_OK && !d->stopped &&
-		    (b = engine_pick(g, now)) != NULL)
-			(void)xfer_claim(x, b);
+		if (c->xb != NULL && !c->active && c->wake_at != 0 &&
+		    c->wake_at <= now)
+			(void)conn_start(c);
 	}
+	engine_fill_to(g, g->adapt.target);
+	/* Judged on the connections that have work now: one between two
+	 * parts is not a lack of work. */
+	target = hubadapt_tick(&g->adapt, now, g->fetched, g->busy);
+	engine_fill_to(g, target);
 }
 
-/* Sets slot x up: its easy handle, digest and hasher. */
+/* Sets connection c up: its easy handle. */
 static enum err
-xfer_init(struct engine *g, struct xfer *x)
+conn_init(struct engine *g, struct xconn *c)
 {
 	struct hubdl	*d = g->d;
 
-	x->g = g;
-	x->d = d;
-	x->ectx = d->ectx;
-	x->r.opts = &d->http;
-	x->r.ectx = &x->ectx;
-	x->r.cdn_retry = 1;
-	x->r.msg = g->msg;
-	x->r.msglen = sizeof(g->msg);
-	if ((x->easy = hubhttp_easy(&d->http, &x->hdrs)) == NULL ||
-	    (x->md = EVP_MD_CTX_new()) == NULL ||
-	    hubhash_init(&x->h, x->md) == -1)
+	c->g = g;
+	c->r.opts = &d->http;
+	c->r.ectx = &d->ectx;
+	c->r.cdn_retry = 1;
+	c->r.msg = g->msg;
+	c->r.msglen = sizeof(g->msg);
+	if ((c->easy = hubhttp_easy(&d->http, &c->hdrs)) == NULL)
 		return hubdl_fail(d, ERR_NOMEM, "out of memory");
+	curl_easy_setopt(c->easy, CURLOPT_WRITEFUNCTION, conn_write);
+	curl_easy_setopt(c->easy, CURLOPT_WRITEDATA, c);
 	return ERR_OK;
 }
 
 static enum err
 engine_init(struct engine *g, struct hubdl *d)
 {
-	size_t	 i, n = d->o.parallel_files;
+	const struct hub_opts	*o = &d->o;
+	size_t			 i;
 
 	g->d = d;
-	if (n > d->left)
-		n = d->left;
-	if (n == 0)
-		n = 1;
+	g->nc = o->max_connections;
+	g->nxb = g->nc + 1;
 	if ((g->multi = curl_multi_init()) == NULL ||
 	    (g->waitq = calloc(d->nblobs, sizeof(*g->waitq))) == NULL ||
-	    (g->x = calloc(n, sizeof(*g->x))) == NULL)
+	    (g->c = calloc(g->nc, sizeof(*g->c))) == NULL ||
+	    (g->xb = calloc(g->nxb, sizeof(*g->xb))) == NULL)
 		return hubdl_fail(d, ERR_NOMEM, "out of memory");
-	g->nx = n;
-	for (i = 0; i < n; i++)
-		g->x[i].fd = g->x[i].lockfd = -1;
-	for (i = 0; i < n; i++)
-		if (xfer_init(g, &g->x[i]) != ERR_OK)
+	for (i = 0; i < g->nxb; i++)
+		hubpartial_init(&g->xb[i], d);
+	g->part_lo = o->part_min_bytes / (2 * (uint64_t)o->parts_per_file);
+	if (g->part_lo < PART_FLOOR)
+		g->part_lo = PART_FLOOR;
+	g->part_hi = g->part_lo > PART_MAX ? g->part_lo : PART_MAX;
+	hubadapt_init(&g->adapt, o->start_connections ? o->start_connections :
+	    HUBADAPT_START, (unsigned)g->nc, mono_ms());
+	for (i = 0; i < g->nc; i++)
+		if (conn_init(g, &g->c[i]) != ERR_OK)
 			return d->err;
 	return ERR_OK;
 }
 
+/* Lets every connection go, records the maps, frees everything. */
 static void
 engine_free(struct engine *g)
 {
 	size_t	 i;
 
-	for (i = 0; g->x != NULL && i < g->nx; i++) {
-		struct xfer	*x = &g->x[i];
+	for (i = 0; g->c != NULL && i < g->nc; i++)
+		conn_leave(&g->c[i]);
+	for (i = 0; g->xb != NULL && i < g->nxb; i++) {
+		struct hubpartial	*xb = &g->xb[i];
 
-		xfer_release(x);
-		hubhash_free(&x->h);
-		if (x->easy != NULL)
-			curl_easy_cleanup(x->easy);
-		curl_slist_free_all(x->sl);
-		EVP_MD_CTX_free(x->md);
-		hubretry_free(&x->r);
+		if (xb->b != NULL)
+			(void)hubpartial_checkpoint(xb);
+		hubpartial_free(xb);
 	}
-	free(g->x);
+	for (i = 0; g->c != NULL && i < g->nc; i++) {
+		if (g->c[i].easy != NULL)
+			curl_easy_cleanup(g->c[i].easy);
+		curl_slist_free_all(g->c[i].sl);
+		hubretry_free(&g->c[i].r);
+	}
+	free(g->c);
+	free(g->xb);
 	free(g->waitq);
 	if (g->multi != NULL)
 		curl_multi_cleanup(g->multi);
@@ -762,7 +789,7 @@ engine_drain(struct engine *g)
 		ended++;
 		if (curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE,
 		    &priv) == CURLE_OK && priv != NULL)
-			(void)xfer_done((struct xfer *)(void *)priv,
+			(void)conn_done((struct xconn *)(void *)priv,
 			    m->data.result);
 	}
 	return ended;
@@ -781,6 +808,7 @@ hubxfer_run(struct hubdl *d)
 		goto out;
 	while (d->left > 0 && d->err == ERR_OK) {
 		engine_fill(&g);
+		d->prog.connections = g.busy;
 		if (d->err != ERR_OK || hubdl_tick(d, 0) || d->left == 0)
 			break;
 		engine_resume(&g);
@@ -788,12 +816,14 @@ hubxfer_run(struct hubdl *d)
 			hubdl_fail(d, ERR_NOMEM, "libcurl multi failure");
 			break;
 		}
-		/* A transfer that ended may have freed a slot: fill it now,
-		 * not after waiting for the others (up to POLL_MS). */
+		/* A transfer that ended may have freed a connection: give it
+		 * work now, not after waiting for the others (up to
+		 * POLL_MS). */
 		if (engine_drain(&g) == 0 && d->err == ERR_OK && d->left > 0)
 			(void)curl_multi_poll(g.multi, NULL, 0,
 			    (int)engine_poll_ms(&g), NULL);
 	}
+	d->prog.connections = 0;
 	if (d->stopped)
 		hubdl_fail(d, ERR_TIMEOUT, "stopped");
 out:

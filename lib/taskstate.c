@@ -473,6 +473,8 @@ task_field(struct ts_task *t, const char *k, const char *v)
 		t->attempt = field_opt(v);
 	else if (strcmp(k, "attempt_max") == 0)
 		t->attempt_max = field_opt(v);
+	else if (strcmp(k, "connections") == 0)
+		t->connections = field_opt(v);
 	else if (strcmp(k, "last_error") == 0)
 		snprintf(t->last_error, sizeof(t->last_error), "%s", v);
 	else if (strcmp(k, "waiting_reason") == 0)
@@ -496,7 +498,7 @@ ts_task_get(struct rconn *r, const char *task_id, struct ts_task *out)
 	memset(out, 0, sizeof(*out));
 	out->bytes_per_second = -1;
 	out->eta_seconds = -1;
-	out->attempt = out->attempt_max = -1;
+	out->attempt = out->attempt_max = out->connections = -1;
 	if (ts_key(key, sizeof(key), "task", task_id) == -1)
 		return ERR_NOTFOUND;
 	if ((rep = rconn_cmdv(r, 2, argv)) == NULL)

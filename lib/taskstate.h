@@ -140,6 +140,8 @@ struct ts_task {
 	char		 params[256];		/* what the task was asked to
 						   do beyond its operation
 						   (a prune's kinds), "" */
+	long long	 connections;		/* of a running download, -1 =
+						   none */
 };
 
 /* A new random (version 4) task id, lowercase hyphenated. */

@@ -21,7 +21,8 @@
 #     and the 1 GiB file by curl -o then openssl dgst -sha256 (a script
 #     that verifies what it downloads);
 #  4. memory: peak RSS of a responder under the wrk load and of a job
-#     child of mm-jobd downloading 1 GiB and 4 GiB, and reading a hostile
+#     child of mm-jobd downloading 1 GiB and 4 GiB, 16 x 64 MiB at 16
+#     connections (the CDN below), and reading a hostile
 #     listing of about 60 MB (200,000 files with 220-byte paths: the most
 #     files and nearly the most bytes the default limits let through);
 #  5. cost: PostgreSQL and Redis round trips per list request;
@@ -33,6 +34,13 @@
 #     1.25 GiB (the job's code path: the plan, then every blob hashed
 #     through its 1 MiB buffer) beside sha256sum on the same files, both
 #     on a warm page cache.
+#  8. parts: downloads in ranged parts, each the median of interleaved
+#     rounds beside its baseline: (a) a CDN capping each connection at
+#     25 MB/s (nginx limit_rate 25m, on host 127.0.0.3), 1 x 512 MiB,
+#     beside curl -o; (b) the same CDN, 16 x 64 MiB, beside curl
+#     --parallel --parallel-max 8 (the 8 workers of huggingface_hub); (c)
+#     the uncapped CDN, 32 x 32 MiB, beside curl fetching the files one
+#     after another; and the most connections each reached.
 #
 # Everything runs on loopback in a temporary directory (a stack of its
 # own through conf/stack.sh, the release binaries) and is removed at the
@@ -41,8 +49,9 @@
 #
 # Settings: MM_BENCH_SECONDS (wrk duration, 10), MM_BENCH_CONNECTIONS
 # (8), MM_BENCH_RESPONDERS (4), MM_BENCH_ROUNDS (download rounds, 5),
+# MM_BENCH_PART_ROUNDS (rounds of section 8, 3),
 # MM_BENCH_SECTIONS (which parts run: "scan list download memory cap
-# doctor", all by default), MM_BENCH_TMP (/tmp), MM_BENCH_OUT (var/bench), MM_BENCH_KEEP=1 (keep
+# doctor parts", all by default), MM_BENCH_TMP (/tmp), MM_BENCH_OUT (var/bench), MM_BENCH_KEEP=1 (keep
 # the work directory), MM_BENCH_STRICT=1 (exit 1 when a target is
 # missed; by default only a measurement that could not be taken fails).
 
@@ -60,7 +69,8 @@ CONNS=${MM_BENCH_CONNECTIONS:-8}
 RESPONDERS=${MM_BENCH_RESPONDERS:-4}
 ROUNDS=${MM_BENCH_ROUNDS:-5}
 OUT=${MM_BENCH_OUT:-$ROOT/var/bench}
-SECTIONS=" ${MM_BENCH_SECTIONS:-scan list download memory cap doctor} "
+PART_ROUNDS=${MM_BENCH_PART_ROUNDS:-3}
+SECTIONS=" ${MM_BENCH_SECTIONS:-scan list download memory cap doctor parts} "
 GIB=1073741824
 MIB=1048576
 
@@ -425,7 +435,7 @@ hub_repo()
 			add_header X-Linked-Etag '"$sha"' always;
 			add_header X-Linked-Size $size always;
 			add_header ETag '"$oid"' always;
-			return 302 http://$CDN_HOST:$HUB_PORT/cdn/$sha;
+			return 302 http://${HUB_CDN:-$CDN_HOST}:$HUB_PORT/cdn/$sha;
 		}
 EOF
 		HUB_URLS[$id]="${HUB_URLS[$id]:-} http://127.0.0.1:$HUB_PORT/$id/resolve/$commit/$path"
@@ -461,6 +471,20 @@ hub_hostile()
 	    >"$W/hub/api/models/$id/revision/main"
 }
 
+# hub_capped: the repos behind the CDN that caps each connection: one of
+# 1 x 512 MiB, and the curated $REPO_CAP16 of 16 x 64 MiB.
+hub_capped()
+{
+	local specs=() i
+	HUB_CDN=$CAP_HOST
+	hub_repo "$REPO_CAP1" "model.safetensors=$((512 * MIB))=7"
+	for i in $(seq 1 16); do
+		specs+=("$(printf 'model-%05d-of-00016.safetensors' "$i")=$((64 * MIB))=$((300 + i))")
+	done
+	hub_repo "$REPO_CAP16" "${specs[@]}"
+	unset HUB_CDN
+}
+
 hub_start()
 {
 	local conf=$W/hubnginx/nginx.conf i
@@ -494,6 +518,15 @@ $(cat "$HUB_LOCS")
 		root $W/hub;
 		location /cdn/ {
 			default_type application/octet-stream;
+		}
+	}
+	server {
+		listen $CAP_HOST:$HUB_PORT;
+		root $W/hub;
+		location /cdn/ {
+			default_type application/octet-stream;
+			limit_rate 25m;
+			sendfile_max_chunk 128k;
 		}
 	}
 }
@@ -848,13 +881,19 @@ curl_args()
 	done
 }
 
+# ours_dl NAME ID: ours (hubget with the service's defaults: 16 connections
+# at most, 4 at first, parts from 64 MiB, 8 per file); the most connections
+# it reported at once are appended to $W/NAME.conns.
 ours_dl()
 {
 	rm -rf "$W/dl/cache"
-	HF_ENDPOINT=http://127.0.0.1:$HUB_PORT HUBGET_PARALLEL=4 \
-	    timed "$1" "$HUBGET" "$W/dl/cache" "$2"
+	HF_ENDPOINT=http://127.0.0.1:$HUB_PORT timed "$1" "$HUBGET" \
+	    "$W/dl/cache" "$2"
 	grep -q '^result: ok' "$W/$1.log" ||
 	    die "hubget $2: $(tail -n 1 "$W/$1.log")"
+	# The most connections it reported at once.
+	awk '/^progress/ && $NF > m { m = $NF } END { print m + 0 }' \
+	    "$W/$1.log" >>"$W/$1.conns"
 	rm -rf "$W/dl/cache"
 }
 
@@ -899,7 +938,8 @@ bench_download()
 	local r b1 b32 bseq bpar bname bbest
 	mkdir -p "$W/dl"
 	say "download: $ROUNDS rounds of 1 GiB and 32 x 32 MiB, ours" \
-	    "(hubget, 4 transfers, SHA-256 verified) and curl; best of each"
+	    "(hubget with the service's defaults, SHA-256 verified) and curl;" \
+	    "best of each"
 	# A first round, not counted: the first gigabytes written after
 	# a while cost the page cache more (and, in a VM, the host).
 	ours_dl dl-warmup "$REPO_1G"
@@ -955,10 +995,12 @@ bench_download()
 
 # job_peak MODEL [STATUS]: downloads MODEL through the API and the job
 # runner, which must end with STATUS (completed); prints the peak VmHWM
-# (KiB) of the job child.
+# (KiB) of the job child, and writes the most connections its task
+# reported at once to $W/jobconns.txt.
 job_peak()
 {
-	local model=$1 want=${2:-completed} jobd task status i out peak
+	local model=$1 want=${2:-completed} jobd task status i out peak t
+	local conns=0 n
 	jobd=$(cat "$MM_VAR/run/jobd.pid")
 	"$BENCHBIN/benchtool" childpeak "$jobd" 60 >"$W/childpeak.txt" &
 	local watcher=$!
@@ -971,7 +1013,10 @@ job_peak()
 	task=$(jq -r .task_id <<<"$out")
 	status=pending
 	for i in $(seq 3000); do
-		status=$(api_get "/api/v2/models/tasks/$task" | jq -r .status)
+		t=$(api_get "/api/v2/models/tasks/$task")
+		status=$(jq -r .status <<<"$t")
+		n=$(jq -r '.connections // 0' <<<"$t")
+		[ "$n" -le "$conns" ] || conns=$n
 		case $status in
 		pending|running) sleep 0.1 ;;
 		*) break ;;
@@ -982,13 +1027,14 @@ job_peak()
 	    die "the download of $model ended $status: $(api_get \
 	    "/api/v2/models/tasks/$task" | jq -r .error)"
 	peak=$(awk '{ print $2 }' "$W/childpeak.txt")
+	printf '%s\n' "$conns" >"$W/jobconns.txt"
 	rm -rf "$HF_HUB_CACHE/models--${model//\//--}"
 	printf '%s\n' "$peak"
 }
 
 bench_jobs()
 {
-	local p1 p4 c1 c4 ph
+	local p1 p4 c1 c4 ph p16
 	say "memory: job child downloading 1 GiB ($REPO_1G)"
 	p1=$(job_peak "$REPO_1G")
 	say "memory: job child downloading 4 GiB ($REPO_4G)"
@@ -1013,6 +1059,99 @@ bench_jobs()
 	row memory "job child peak RSS, hostile 60 MB listing (MiB) vs 1 GiB download" \
 	    "$(calc "$ph / 1024")" "$(calc "$p1 / 1024")" \
 	    "job child at 1 GiB" "ours<=64"
+	say "memory: job child downloading 16 x 64 MiB from the CDN capping" \
+	    "each connection ($REPO_CAP16)"
+	p16=$(job_peak "$REPO_CAP16")
+	row memory "job child peak RSS, 16 x 64 MiB at up to 16 connections (MiB) vs 1 GiB download" \
+	    "$(calc "$p16 / 1024")" "$(calc "$p1 / 1024")" \
+	    "job child at 1 GiB" "ours<=32"
+	row memory "connections the job reached for 16 x 64 MiB (capped CDN)" \
+	    "$(cat "$W/jobconns.txt")" 16 "downloads.max_connections" "ours>=16"
+}
+
+# ============================================== 6. ranged parts
+
+# The CDN that caps each connection at 25 MB/s is nginx's limit_rate 25m
+# on $CAP_HOST (the stand-in the issue names).  nginx sends the first
+# chunk of each request at once (sendfile_max_chunk, 2 MiB by default)
+# and paces the rest: 128 KiB keeps that burst to a few percent of the
+# shortest part we ask for, so neither we nor curl get an unpaced share.
+
+# med NAME: the median wall time of the runs.
+med()
+{
+	awk '{ print $1 }' "$W/$1.txt" | median
+}
+
+# rate BYTES SECONDS: MB/s (10^6 bytes).
+rate()
+{
+	calc "$1 / $2 / 1000000"
+}
+
+# parts_round R: one round of the three pairs, ours first in odd rounds.
+parts_round()
+{
+	local pair ours base id
+	for pair in "a $REPO_CAP1" "b $REPO_CAP16" "c $REPO_32"; do
+		id=${pair#* }
+		ours=dl-parts-${pair%% *}
+		base=$ours-base
+		if [ $(($1 % 2)) -eq 0 ]; then
+			parts_base "$base" "$id"
+			ours_dl "$ours" "$id"
+		else
+			ours_dl "$ours" "$id"
+			parts_base "$base" "$id"
+		fi
+	done
+}
+
+# parts_base NAME ID: the baseline of that repo.
+parts_base()
+{
+	case $2 in
+	"$REPO_CAP16") curl_dl "$1" "$2" --parallel --parallel-max 8 ;;
+	*) curl_dl "$1" "$2" ;;
+	esac
+}
+
+bench_parts()
+{
+	local r a b c
+	mkdir -p "$W/dl"
+	say "parts: $PART_ROUNDS rounds of (a) 1 x 512 MiB and (b) 16 x 64 MiB" \
+	    "from a CDN capping each connection at 25 MB/s, and (c) 32 x" \
+	    "32 MiB uncapped; ours (hubget, defaults) beside curl; medians"
+	for r in $(seq "$PART_ROUNDS"); do
+		parts_round "$r"
+	done
+	a=$(rate $((512 * MIB)) "$(med dl-parts-a)")
+	b=$(rate $((1024 * MIB)) "$(med dl-parts-b)")
+	c=$(rate $((1024 * MIB)) "$(med dl-parts-c)")
+	row parts "(a) CDN capping each connection at 25 MB/s, 1 x 512 MiB (MB/s) vs curl -o" \
+	    "$a" "$(rate $((512 * MIB)) "$(med dl-parts-a-base)")" "curl -o" \
+	    "ratio>=5"
+	row parts "(b) the same CDN, 16 x 64 MiB (MB/s) vs curl --parallel --parallel-max 8" \
+	    "$b" "$(rate $((1024 * MIB)) "$(med dl-parts-b-base)")" \
+	    "curl --parallel --parallel-max 8" "ratio>=1.5"
+	row parts "(c) the same hub uncapped, 32 x 32 MiB (MB/s) vs curl one after another" \
+	    "$c" "$(rate $((1024 * MIB)) "$(med dl-parts-c-base)")" \
+	    "curl, one file after another" "ratio>=0.9"
+	for r in a b c; do
+		row parts "($r) connections reached (most of the rounds)" \
+		    "$(sort -n "$W/dl-parts-$r.conns" | tail -n 1)" "" "" ""
+	done
+	DETAILS_PARTS=$(jq -n --arg a "$(cat "$W/dl-parts-a.txt")" \
+	    --arg ab "$(cat "$W/dl-parts-a-base.txt")" \
+	    --arg b "$(cat "$W/dl-parts-b.txt")" \
+	    --arg bb "$(cat "$W/dl-parts-b-base.txt")" \
+	    --arg c "$(cat "$W/dl-parts-c.txt")" \
+	    --arg cb "$(cat "$W/dl-parts-c-base.txt")" \
+	    --arg conns "$(cat "$W"/dl-parts-?.conns | tr '\n' ' ')" \
+	    '{runs_wall_s_maxrss_kib_user_s_sys_s: {a_ours: $a, a_curl: $ab,
+	      b_ours: $b, b_curl_parallel8: $bb, c_ours: $c, c_curl_seq: $cb},
+	      connections_a_b_c_by_round: $conns}')
 }
 
 # ============================================================ cap
@@ -1077,6 +1216,7 @@ write_json()
 	    --argjson scan "${DETAILS_SCAN:-null}" \
 	    --argjson download "${DETAILS_DL:-null}" \
 	    --argjson doctor "${DETAILS_DOCTOR:-null}" \
+	    --argjson parts "${DETAILS_PARTS:-null}" \
 	    --arg settings "wrk -t2 -c$CONNS -d${SECONDS_WRK}s; $RESPONDERS responders; $ROUNDS download rounds (best)" \
 	    'def num: if . == "" then null else tonumber end;
 	    {time: $stamp, seconds: $seconds, machine: $machine,
@@ -1086,10 +1226,10 @@ write_json()
 	        baseline: (.[3] | num), baseline_name: .[4],
 	        ratio: (.[5] | num), target: .[6], result: .[7]}],
 	     details: {list: $list, scan: $scan, download: $download,
-	       doctor: $doctor}}' \
+	       doctor: $doctor, parts: $parts}}' \
 	    >"$file.tmp"
 	mv "$file.tmp" "$file"
-	if [ "$SECTIONS" != " scan list download memory cap doctor " ]; then
+	if [ "$SECTIONS" != " scan list download memory cap doctor parts " ]; then
 		printf '%s\n' "$file"
 		return 0	# a partial run is not "the latest"
 	fi
@@ -1115,6 +1255,7 @@ stack_and_hub()
 	declare -gA HUB_URLS
 	HUB_PORT=$(free_port) || die "no free port"
 	CDN_HOST=127.0.0.2
+	CAP_HOST=127.0.0.3
 	HUB_LOCS=$W/hub-locations.conf
 	: >"$HUB_LOCS"
 	stack_start
@@ -1125,8 +1266,10 @@ stack_and_hub()
 	REPO_1G=$(sed -n 1p <<<"$ids")
 	REPO_4G=$(sed -n 2p <<<"$ids")
 	REPO_HOSTILE=$(sed -n 3p <<<"$ids")
+	REPO_CAP16=$(sed -n 4p <<<"$ids")
+	REPO_CAP1=bench/capped-1x512m
 	REPO_32=bench/shards-32x32m
-	sed 1,3d <<<"$ids" >"$W/ids.txt"
+	sed 1,4d <<<"$ids" >"$W/ids.txt"
 	"$BENCHBIN/mkcache" "$HF_HUB_CACHE" 100 "$W/ids.txt" >/dev/null
 	say "hub: writing 1 GiB, 32 x 32 MiB and a sparse 4 GiB file"
 	hub_repo "$REPO_1G" "model.safetensors=$GIB=1"
@@ -1136,6 +1279,8 @@ stack_and_hub()
 	done
 	hub_repo "$REPO_32" "${specs[@]}"
 	hub_hostile "$REPO_HOSTILE" 200000 220
+	say "hub: writing 512 MiB and 16 x 64 MiB behind the capped CDN"
+	hub_capped
 	sync
 	hub_start
 }
@@ -1172,6 +1317,7 @@ main()
 	[[ $SECTIONS != *" download "* ]] || bench_download
 	[[ $SECTIONS != *" memory "* ]] || bench_jobs
 	[[ $SECTIONS != *" cap "* ]] || bench_cap
+	[[ $SECTIONS != *" parts "* ]] || bench_parts
 
 	file=$(write_json "$stamp")
 	echo

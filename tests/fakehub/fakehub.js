@@ -455,6 +455,7 @@ const FAULT_TYPES = {
 	stall: { kinds: 'body' },
 	wrong_bytes: { kinds: 'body' },
 	ignore_range: { kinds: 'body' },
+	range_past_end: { kinds: 'body' },
 	endless_body: { kinds: 'body' },
 	body_larger: { kinds: 'body' },
 	gated: { kinds: 'gate' },
@@ -463,6 +464,7 @@ const FAULT_TYPES = {
 	redirect_loop: { kinds: ['resolve'] },
 	evil: { kinds: ['info', 'tree', 'paths-info', 'resolve', 'resolve-cache'] },
 	cdn_reject_auth: { kinds: ['cdn'] },
+	expire_url: { kinds: ['cdn'] },
 	listing: { kinds: ['tree'] },
 };
 const ALL_KINDS = ['info', 'tree', 'paths-info', 'resolve', 'raw', 'resolve-cache', 'cdn', 'whoami'];
@@ -475,7 +477,7 @@ function validateFault(f) {
 	if (!Object.prototype.hasOwnProperty.call(FAULT_TYPES, f.type))
 		return `unknown fault type ${JSON.stringify(f.type)}; known: ${Object.keys(FAULT_TYPES).join(', ')}`;
 	for (const k of ['times', 'skip', 'bytes', 'rate', 'seconds', 'code', 'retry_after', 'extra', 'at', 'offset', 'count',
-	    'files', 'depth', 'dirs', 'name_len', 'page_files']) {
+	    'files', 'depth', 'dirs', 'name_len', 'page_files', 'covers', 'after_ms']) {
 		if (f[k] !== undefined && f[k] !== null && (typeof f[k] !== 'number' || !(f[k] >= 0)))
 			return `${k} must be a non-negative number`;
 	}
@@ -554,6 +556,8 @@ class Faults {
 		if (f.repo_type !== undefined && f.repo_type !== (ctx.repo ? ctx.repo.type : ctx.repoType))
 			return false;
 		if (f.path !== undefined && !globMatch(f.path, ctx.file))
+			return false;
+		if (f.covers !== undefined && !(ctx.range.start <= f.covers && f.covers <= ctx.range.end))
 			return false;
 		return true;
 	}
@@ -637,13 +641,15 @@ class FakeHub {
 		return `http://${this.opts.cdnHost}:${this.port}`;
 	}
 
-	signature(hash) {
-		return 'fake' + sha1hex(this.secret, hash);
+	/* The signature covers the blob and the time the URL was issued. */
+	signature(hash, date) {
+		return 'fake' + sha1hex(this.secret, hash, String(date));
 	}
 
 	cdnUrl(hash) {
+		const date = Date.now();
 		return `${this.cdnBase()}/cdn/${hash}?X-Amz-Algorithm=AWS4-HMAC-SHA256` +
-		    `&X-Amz-Expires=3600&X-Amz-Signature=${this.signature(hash)}`;
+		    `&X-Amz-Date=${date}&X-Amz-Expires=3600&X-Amz-Signature=${this.signature(hash, date)}`;
 	}
 
 	/* ---- lookup ---- */
@@ -1153,8 +1159,11 @@ class FakeHub {
 		if (!b) {
 			return this.sendXmlError(res, 404, 'NoSuchKey', 'The specified key does not exist.');
 		}
-		if (url.searchParams.get('X-Amz-Signature') !== this.signature(hash))
+		const date = url.searchParams.get('X-Amz-Date') || '';
+		if (url.searchParams.get('X-Amz-Signature') !== this.signature(hash, date))
 			return this.sendXmlError(res, 403, 'SignatureDoesNotMatch', 'The request signature we calculated does not match the signature you provided.');
+		if (this.faults.take(ctx, ['expire_url'], (f) => Date.now() - Number(date) > (f.after_ms ?? 0)).length)
+			return this.sendXmlError(res, 403, 'AccessDenied', 'Request has expired');
 		if (req.headers.authorization !== undefined && this.faults.take(ctx, ['cdn_reject_auth']).length) {
 			return this.sendXmlError(res, 400, 'InvalidArgument',
 			    'Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, Signature query string parameter or the Authorization header should be specified');
@@ -1181,7 +1190,7 @@ class FakeHub {
 	async serveBytes(req, res, ctx, src, headers) {
 		const size = src.size;
 		const isGet = req.method === 'GET';
-		const bodyFaults = isGet ? this.faults.take(ctx, ['ignore_range', 'reset_mid_body', 'slow_body',
+		const bodyFaults = isGet ? this.faults.take(ctx, ['ignore_range', 'range_past_end', 'reset_mid_body', 'slow_body',
 		    'stall', 'wrong_bytes', 'endless_body', 'body_larger']) : [];
 		const has = (t) => bodyFaults.find((f) => f.type === t);
 		const range = has('ignore_range') ? null : parseRange(req.headers.range, size);
@@ -1198,7 +1207,7 @@ class FakeHub {
 		let status = 200;
 		if (range) {
 			start = range.start;
-			end = range.end;
+			end = has('range_past_end') ? size - 1 : range.end;
 			status = 206;
 			h['Content-Range'] = `bytes ${start}-${end}/${size}`;
 		}
@@ -1397,6 +1406,7 @@ class FakeHub {
 		const ctx = {
 			role, method: req.method, kind: 'other', repo: null, repoId: null, repoType: null,
 			file: null, faults: [], rawPath,
+			range: rangeBounds(req.headers.range),
 		};
 		res.setHeader('X-Request-Id', `fakehub-${seq}`);
 		const isAdmin = rawPath.startsWith('/_admin/') || rawPath === '/_admin';
@@ -1570,6 +1580,15 @@ class FakeHub {
 }
 
 /* ---------------------------------------------------------- body writer */
+
+/* The bytes a Range header asks for, as far as the file goes: [start, end]
+ * (end Infinity when open); the whole file without one (or for a suffix). */
+function rangeBounds(h) {
+	const m = h ? /^\s*bytes\s*=\s*(\d+)\s*-\s*(\d*)\s*$/i.exec(h) : null;
+	if (!m)
+		return { start: 0, end: Infinity };
+	return { start: Number(m[1]), end: m[2] === '' ? Infinity : Number(m[2]) };
+}
 
 function parseRange(h, size) {
 	if (!h || size === 0)

@@ -201,6 +201,10 @@ assert_eq 400 "$(curl -s -o /dev/null -w '%{http_code}' -X POST -d '{"type":"nop
 fault '{"type":"ignore_range","times":1}'
 curl -s -D "$T/h" -o "$T/got" -H 'Range: bytes=2-9' "$R/config.json"
 assert_eq "200 300" "$(status_of "$T/h") $(stat -c %s "$T/got")" "ignore_range: 200 full body"
+fault '{"type":"range_past_end","times":1}'
+curl -s -D "$T/h" -o "$T/got" -H 'Range: bytes=2-9' "$R/config.json"
+assert_eq "206 bytes 2-299/300 298" "$(status_of "$T/h") $(hdr "$T/h" Content-Range) $(stat -c %s "$T/got")" \
+	"range_past_end: 206 to the end of the file"
 
 fault '{"type":"reset_mid_body","bytes":100000,"times":1,"role":"cdn"}'
 curl -s -o "$T/got" "$LOC"
@@ -212,6 +216,42 @@ fault '{"type":"wrong_bytes","times":1,"at":10}'
 curl -s -o "$T/got" "$R/config.json"
 assert_eq "300 1" "$(stat -c %s "$T/got") $(cmp -l "$T/got" "$F/config.json" | wc -l)" \
 	"wrong_bytes: same size, other bytes"
+
+# covers: only the requests whose range holds that file offset
+reset
+fault '{"type":"status","code":503,"times":2,"covers":1000000,"role":"cdn"}'
+codes=$(for r in 0-99999 900000-1099999 1000000- 1000000-1000009 0- 2000-; do
+	curl -s -o /dev/null -w '%{http_code} ' -H "Range: bytes=$r" "$LOC"; done)
+assert_eq "206 503 503 206 206 206 " "$codes" \
+	"covers: the ranges holding the offset fail (twice), the others not"
+fault '{"type":"status","code":503,"times":2,"covers":5,"role":"cdn"}'
+codes=$(for r in "" "Range: bytes=6-9" "Range: bytes=0-9"; do
+	curl -s -o /dev/null -w '%{http_code} ' -H "$r" "$LOC"; done)
+assert_eq "503 206 503 " "$codes" "covers: a request without Range holds every offset"
+fault '{"type":"wrong_bytes","offset":1000000,"covers":1000000,"times":1}'
+curl -s -o "$T/got" -H 'Range: bytes=0-99' "$LOC"
+curl -s -o "$T/got" -H 'Range: bytes=999990-1000009' "$LOC"
+assert_eq 1 "$(cmp -l "$T/got" <(tail -c +999991 "$F/big.dat" | head -c 20) | wc -l)" \
+	"wrong_bytes at a file offset, in the range that holds it"
+
+# expire_url: a signed CDN URL refused once older than after_ms
+reset
+fault '{"type":"expire_url","after_ms":300}'
+curl -s -I -D "$T/h" -o /dev/null "$R/big.dat"
+L2=$(hdr "$T/h" Location)
+assert_eq 1 "$(echo "$L2" | grep -c 'X-Amz-Date=[0-9]*&')" "CDN URLs carry their issue time"
+assert_eq 206 "$(curl -s -o /dev/null -w '%{http_code}' -H 'Range: bytes=0-9' "$L2")" \
+	"expire_url: a fresh URL is served"
+sleep 0.5
+curl -s -D "$T/h" -o "$T/body" "$L2"
+assert_eq "403 1" "$(status_of "$T/h") $(grep -c '<Code>AccessDenied</Code>' "$T/body")" \
+	"expire_url: an older one is refused (AccessDenied)"
+assert_eq 403 "$(curl -s -o /dev/null -w '%{http_code}' "${L2/X-Amz-Date=/X-Amz-Date=1}")" \
+	"the issue time is signed"
+curl -s -I -D "$T/h" -o /dev/null "$R/big.dat"
+assert_eq 200 "$(curl -s -o /dev/null -w '%{http_code}' "$(hdr "$T/h" Location)")" \
+	"expire_url: resolved again, served"
+reset
 
 fault '{"type":"body_larger","extra":50,"times":1}'
 curl -s -o /dev/null "$R/config.json"

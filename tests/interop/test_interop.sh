@@ -8,8 +8,13 @@
 # used the protocol paths the fake hub is meant to exercise: the
 # revision info, the paginated tree, paths-info, the Range 0-0 probe answered
 # by 206, the LFS redirect to the CDN host, and no Authorization on the CDN.
-# Needs `npm ci` run in tests/ first. Prints "N passed, N failed"; the exit
-# status is the verdict.
+# Then partial files: our downloader (build/rel/tests/tools/hubget) stopped
+# half-way leaves a file with holes as <etag>.mm.incomplete, which neither a
+# client that resumes <etag>.incomplete by its size (js_resume.mjs, as
+# huggingface_hub <= 1.17 did) nor downloadFileToCacheDir picks up, and,
+# fetching as one stream, a contiguous <etag>.incomplete that the resuming
+# client takes up.  Needs `npm ci` run in tests/ first. Prints "N passed,
+# N failed"; the exit status is the verdict.
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 TESTS=$(dirname "$HERE")
@@ -120,3 +125,97 @@ node "$HERE/js_download.mjs" "$B" t/interop config.json "$T/cache3" "$SHA" >"$T/
 assert_eq "$T/cache3/models--t--interop/snapshots/$SHA/config.json" "$(jq -r .path "$T/d.json")" "js_download pointer path"
 node "$HERE/js_download.mjs" "$B" t/interop nope.txt "$T/cache3" "$SHA" >"$T/d.json" 2>/dev/null
 assert_eq "1" "$?" "js_download of a missing file fails"
+
+# ---- partial files: ours with holes are never resumed by another client
+# js_resume.mjs resumes blobs/<etag>.incomplete by its size, as
+# huggingface_hub <= 1.17 did.  Our downloader (hubget) is stopped half-way
+# through a slow CDN: in parts it leaves <etag>.mm.incomplete (holes) and
+# its map, which the client must not pick up; as one stream it leaves a
+# contiguous <etag>.incomplete, which the client resumes.
+HUBGET=$HUBTEST_ROOT/build/rel/tests/tools/hubget
+[ -x "$HUBGET" ] || { fail "$HUBGET is missing (make tools)"; exit 1; }
+mkrepo --root "$ROOT" --repo t/parts --seed parts --file config.json=100 \
+	--file model.safetensors=6M
+admin POST reload >/dev/null
+PSRC=$ROOT/t/parts/model.safetensors
+PSHA=$(sha256 "$PSRC")
+PCOMMIT=$(admin GET repos | jq -r '.repos[] | select(.id == "t/parts") | .sha')
+
+# hubget_stop CACHE [VAR=VALUE...]: t/parts into CACHE, stopped at 3 MiB.
+hubget_stop()
+{
+	local cache=$1
+	shift
+	admin POST reset >/dev/null
+	admin POST faults '{"type":"slow_body","rate":1000000,"role":"cdn"}' >/dev/null
+	env HF_ENDPOINT="$B" HUBGET_PART_MIN=1048576 HUBGET_CHECKPOINT=65536 \
+	    HUBGET_STOP_AT=3145728 "$@" "$HUBGET" "$cache" t/parts \
+	    >"$T/hubget.out" 2>&1
+	admin POST reset >/dev/null
+}
+
+# js_resume CACHE: the resuming client on t/parts; its output in $T/r.json.
+js_resume()
+{
+	node "$HERE/js_resume.mjs" "$B" t/parts model.safetensors "$1" "$PCOMMIT" \
+	    >"$T/r.json" 2>"$T/r.err"
+}
+
+# cdn_ranges: the Range headers of the client's CDN requests for the file.
+cdn_ranges()
+{
+	admin GET log | jq -r '[.[] | select(.role == "cdn" and .file == "model.safetensors") | .range // "none"] | join(" ")'
+}
+
+C4=$T/cache4
+PB=$C4/models--t--parts/blobs
+hubget_stop "$C4"
+assert_eq "result: timed out: stopped" "$(tail -n 1 "$T/hubget.out")" "our download in parts, stopped"
+assert_eq "mm.incomplete map" "$([ -f "$PB/$PSHA.mm.incomplete" ] && echo mm.incomplete) $([ -f "$C4/.locks/models--t--parts/$PSHA.mm.parts" ] && echo map)" \
+	"it left <etag>.mm.incomplete and its part map"
+assert_file_absent "$PB/$PSHA.incomplete" "... and no <etag>.incomplete"
+msize=$(stat -c %s "$PB/$PSHA.mm.incomplete")
+if cmp -s <(head -c "$msize" "$PSRC") "$PB/$PSHA.mm.incomplete"; then
+	fail "the .mm.incomplete has no hole ($msize bytes, a prefix of the file)"
+else
+	pass "the .mm.incomplete has holes (not a prefix of the file)"
+fi
+before=$(sha256 "$PB/$PSHA.mm.incomplete")
+js_resume "$C4"
+assert_eq "0 0" "$? $(jq -r .resumed_from "$T/r.json")" \
+	"the resuming client downloads from byte 0 beside a .mm.incomplete"
+assert_eq "none" "$(cdn_ranges | tr ' ' '\n' | grep -v '^bytes=0-0$' | sort -u | tr '\n' ' ' | sed 's/ $//')" \
+	"... no Range into the file (it resumed nothing)"
+assert_eq "$PSHA" "$(sha256 "$PB/$PSHA")" "... and its blob is right"
+assert_eq "$before" "$(sha256 "$PB/$PSHA.mm.incomplete")" "... the .mm.incomplete untouched"
+C5=$T/cache5
+hubget_stop "$C5"
+admin POST reset >/dev/null
+node "$HERE/js_download.mjs" "$B" t/parts model.safetensors "$C5" "$PCOMMIT" >"$T/d.json" 2>/dev/null
+assert_eq "$PSHA" "$(sha256 "$C5/models--t--parts/blobs/$PSHA")" \
+	"downloadFileToCacheDir beside a .mm.incomplete: the blob is right"
+
+C6=$T/cache6
+hubget_stop "$C6" HUBGET_PARTS=1
+P6=$C6/models--t--parts/blobs/$PSHA
+have=$(stat -c %s "$P6.incomplete" 2>/dev/null || echo 0)
+assert_file_absent "$P6.mm.incomplete" "one stream stopped: no .mm.incomplete"
+if [ "$have" -gt 0 ] && cmp -s <(head -c "$have" "$PSRC") "$P6.incomplete"; then
+	pass "one stream stopped: <etag>.incomplete holds the first $have bytes"
+else
+	fail "one stream stopped: no contiguous <etag>.incomplete ($have bytes)"
+fi
+js_resume "$C6"
+assert_eq "0 $have" "$? $(jq -r .resumed_from "$T/r.json")" \
+	"the resuming client picks our <etag>.incomplete up"
+assert_eq "bytes=$have-$((6 * 1048576 - 1))" "$(cdn_ranges | tr ' ' '\n' | grep -v '^bytes=0-0$')" \
+	"... asking the CDN for the rest only"
+assert_eq "$PSHA" "$(sha256 "$P6")" "... and its blob is right"
+# What the naming prevents: the same file with holes under <etag>.incomplete
+# is resumed by its size into a blob that does not match.
+mkdir -p "$T/cache7/models--t--parts/blobs"
+cp "$C5/models--t--parts/blobs/$PSHA.mm.incomplete" \
+	"$T/cache7/models--t--parts/blobs/$PSHA.incomplete"
+js_resume "$T/cache7"
+assert_eq "1 true" "$? $(jq '.error | test("does not match")' "$T/r.json")" \
+	"a file with holes named <etag>.incomplete would be resumed wrong"

@@ -5,9 +5,13 @@
  *
  * Environment: HF_ENDPOINT, HF_TOKEN, HF_HUB_OFFLINE,
  * HF_HUB_DISABLE_SYMLINKS as the service reads them, plus test knobs:
- * HUBGET_PARALLEL (transfers at once, default 4), HUBGET_RETRIES (default
- * 3), HUBGET_BASE_MS / HUBGET_MAX_MS (backoff, default 100 / 1000),
- * HUBGET_STALL (seconds, default 10), HUBGET_CONNECT (seconds, default 5),
+ * HUBGET_CONNECTIONS (transfers at once, default 16), HUBGET_START
+ * (connections at first, default 4; as many as HUBGET_CONNECTIONS to keep
+ * the count fixed), HUBGET_PARTS (parts of one file, default 8),
+ * HUBGET_PART_MIN (bytes, default 64 MiB), HUBGET_CHECKPOINT (bytes,
+ * default 8 MiB), HUBGET_RETRIES (default 3), HUBGET_BASE_MS /
+ * HUBGET_MAX_MS (backoff, default 100 / 1000), HUBGET_STALL (seconds,
+ * default 10), HUBGET_CONNECT (seconds, default 5),
  * HUBGET_STOP_AT (ask to stop once this many bytes are done),
  * HUBGET_ADMIT_MAX (refuse admission above this many missing bytes).
  *
@@ -83,8 +87,8 @@ progress(void *arg, const struct hub_progress *p)
 	const struct knobs	*k = arg;
 
 	printf("progress %" PRIu64 "/%" PRIu64 " files %zu/%zu resumed %"
-	    PRIu64 "\n", p->bytes_done, p->bytes_total, p->files_done,
-	    p->files_total, p->bytes_resumed);
+	    PRIu64 " connections %u\n", p->bytes_done, p->bytes_total,
+	    p->files_done, p->files_total, p->bytes_resumed, p->connections);
 	fflush(stdout);
 	return k->stop_at != 0 && p->bytes_done >= k->stop_at;
 }
@@ -111,7 +115,11 @@ main(int argc, char *argv[])
 		o.token = NULL;
 	o.offline = truthy("HF_HUB_OFFLINE");
 	o.disable_symlinks = truthy("HF_HUB_DISABLE_SYMLINKS");
-	o.parallel_files = (unsigned)env_u64("HUBGET_PARALLEL", 4);
+	o.max_connections = (unsigned)env_u64("HUBGET_CONNECTIONS", 16);
+	o.start_connections = (unsigned)env_u64("HUBGET_START", 0);
+	o.parts_per_file = (unsigned)env_u64("HUBGET_PARTS", 8);
+	o.part_min_bytes = env_u64("HUBGET_PART_MIN", 0);
+	o.checkpoint_bytes = env_u64("HUBGET_CHECKPOINT", 0);
 	o.retry_max = (unsigned)env_u64("HUBGET_RETRIES", 3);
 	o.retry_base_ms = (unsigned)env_u64("HUBGET_BASE_MS", 100);
 	o.retry_max_ms = (unsigned)env_u64("HUBGET_MAX_MS", 1000);

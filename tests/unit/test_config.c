@@ -140,8 +140,6 @@ static const struct {
 	    delete_hard_limit), 900, 86400 },
 	{ "jobs.max_attempts", offsetof(struct config, max_attempts), 3,
 	    100 },
-	{ "jobs.parallel_files", offsetof(struct config, parallel_files), 4,
-	    1 },
 	{ "jobs.retry_max", offsetof(struct config, retry_max), 5, 0 },
 	{ "jobs.retry_base_ms", offsetof(struct config, retry_base_ms), 1000,
 	    1 },
@@ -155,6 +153,10 @@ static const struct {
 	    connect_timeout), 10, 1 },
 	{ "jobs.verify_max_mb_per_second", offsetof(struct config,
 	    verify_max_mb_per_second), 0, 200 },
+	{ "downloads.max_connections", offsetof(struct config,
+	    max_connections), 16, 1 },
+	{ "downloads.parts_per_file", offsetof(struct config,
+	    parts_per_file), 8, 32 },
 	{ "hub.max_path_depth", offsetof(struct config, hub_max_path_depth),
 	    32, 1 },
 	{ "hub.max_dirs", offsetof(struct config, hub_max_dirs), 10000,
@@ -196,6 +198,9 @@ check_defaults(const struct config *cfg)
 	}
 	CU_ASSERT_EQUAL(cfg->disk_reserve_mb, 1024);
 	CU_ASSERT_EQUAL(cfg->hub_max_listing_bytes, 64ULL * 1024 * 1024);
+	CU_ASSERT_EQUAL(cfg->part_min_bytes, 64ULL * 1024 * 1024);
+	CU_ASSERT_EQUAL(cfg->checkpoint_bytes, 8ULL * 1024 * 1024);
+	CU_ASSERT_EQUAL(cfg->parallel_files, 0);
 	CU_ASSERT_EQUAL(cfg->debug, 0);
 	host_runner(runner, sizeof(runner));
 	if (strspn(runner, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -259,6 +264,7 @@ test_shipped(void)
 {
 	static const char *const others[] = { "models.sources",
 	    "jobs.disk_reserve_mb", "jobs.runner_id", "hub.max_listing_bytes",
+	    "downloads.part_min_bytes", "downloads.checkpoint_bytes",
 	    "log.file", "log.debug", "notify.webhooks",
 	    "notify.delivery_timeout_ms", "notify.connect_timeout_ms",
 	    "notify.delivery_attempts", "notify.backoff_base_ms",
@@ -685,7 +691,6 @@ test_yaml_overrides(void)
 	    "  delete_soft_limit_seconds: 86399\n"
 	    "  delete_hard_limit_seconds: 86400\n"
 	    "  max_attempts: 100\n"
-	    "  parallel_files: 1\n"
 	    "  disk_reserve_mb: 1073741824\n"
 	    "  retry_max: 0\n"
 	    "  retry_base_ms: 1\n"
@@ -695,6 +700,8 @@ test_yaml_overrides(void)
 	    "  connect_timeout_seconds: 1\n"
 	    "  verify_max_mb_per_second: 200\n"
 	    "  runner_id: yaml.r-1\n"
+	    "downloads: {max_connections: 1, parts_per_file: 32,"
+	    " part_min_bytes: 65536, checkpoint_bytes: 1073741824}\n"
 	    "hub: {max_path_depth: 1, max_dirs: 1000000,"
 	    " max_listing_bytes: 1024}\n"
 	    "log:\n"
@@ -715,6 +722,8 @@ test_yaml_overrides(void)
 	}
 	CU_ASSERT_EQUAL(cfg->disk_reserve_mb, 1073741824ULL);
 	CU_ASSERT_EQUAL(cfg->hub_max_listing_bytes, 1024);
+	CU_ASSERT_EQUAL(cfg->part_min_bytes, 65536);
+	CU_ASSERT_EQUAL(cfg->checkpoint_bytes, 1ULL << 30);
 	CU_ASSERT_EQUAL(cfg->debug, 1);
 	CU_ASSERT_STRING_EQUAL(cfg->runner_id, "yaml.r-1");
 	if (asprintf(&want, "%s/logs/mm.log", unit_scratch()) == -1)
@@ -834,6 +843,15 @@ static const struct {
 	{ "jobs:\n  delete_hard_limit_seconds: 500\n", ERR_INVAL,
 	    ": jobs.delete_soft_limit_seconds (600) must be less than "
 	    "jobs.delete_hard_limit_seconds (500)" },
+	{ "jobs:\n  parallel_files: 4\ndownloads:\n  max_connections: 4\n",
+	    ERR_INVAL, ": jobs.parallel_files is deprecated and replaced by "
+	    "downloads.max_connections: remove it" },
+	{ "downloads:\n  parts_per_file: 33\n", ERR_INVAL,
+	    ":2: downloads.parts_per_file: too large (1..32)" },
+	{ "downloads:\n  part_min_bytes: 65535\n", ERR_INVAL,
+	    ":2: downloads.part_min_bytes: too small (65536..1099511627776)" },
+	{ "downloads:\n  max_connections: 0\n", ERR_INVAL,
+	    ":2: downloads.max_connections: too small (1..64)" },
 	{ "jobs:\n  retry_max_ms: 999\n", ERR_INVAL,
 	    ": jobs.retry_base_ms (1000) must not exceed jobs.retry_max_ms "
 	    "(999)" },
@@ -1139,6 +1157,23 @@ test_getenv(void)
 	CU_ASSERT_PTR_NULL(config_getenv("MM_UNIT_CONFIG_VAR"));
 }
 
+/* The deprecated jobs.parallel_files is read as downloads.max_connections
+ * when that is not given. */
+static void
+test_parallel_files(void)
+{
+	struct config	*cfg;
+	char		 err[512], *path;
+	enum err	 e;
+
+	path = unit_fixture("alias.yaml", "jobs:\n  parallel_files: 5\n");
+	cfg = load(path, NULL, &e, err, sizeof(err));
+	CU_ASSERT_FATAL(cfg != NULL);
+	CU_ASSERT_EQUAL(cfg->max_connections, 5);
+	config_free(&cfg);
+	free(path);
+}
+
 static const struct unit_test tests[] = {
 	{ "notify.webhooks", test_webhooks },
 	{ "policy: the seed and the test clock's offset", test_policy_seed },
@@ -1147,6 +1182,7 @@ static const struct unit_test tests[] = {
 	{ "environment rules", test_env },
 	{ "hub token file", test_token_file },
 	{ "YAML overrides", test_yaml_overrides },
+	{ "jobs.parallel_files, deprecated", test_parallel_files },
 	{ "YAML errors name file, line and key", test_yaml_errors },
 	{ "model source paths", test_sources },
 	{ "config_getenv", test_getenv },
