@@ -11,7 +11,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import {BASE, TOKEN, env, openBrowser, assertClean, api, modelInfo, download,
-    remove, waitFor, card, axeCheck, shot} from './lib.mjs';
+    remove, waitFor, card, axeCheck, shot, redis} from './lib.mjs';
 
 const T = {timeout: 120000};
 const HUB_CACHE = env.HF_HUB_CACHE;
@@ -40,6 +40,9 @@ function plant(id, name, bytes, old = true) {
 		fs.writeFileSync(file, bytes);
 		if (old)
 			fs.utimesSync(file, OLD, OLD);
+		// As a job that changes the cache does: no responder answers
+		// from a scan made before (scan_ttl_seconds).
+		redis('INCR', 'model-manager:cache-generation');
 		return file;
 	} finally {
 		process.umask(mask);
