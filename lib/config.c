@@ -56,6 +56,7 @@ static const struct config CONFIG_DEFAULT = {
 	.hub_max_dirs = 10000,
 	.hub_max_listing_bytes = 64ULL * 1024 * 1024,
 	.hub_check_interval = 86400,
+	.hub_mirror_cooldown = HUBSRC_COOLDOWN_DEFAULT,
 	.audit_max_events = 100000,
 	.notify_timeout_ms = 10000,
 	.notify_connect_timeout_ms = 3000,

@@ -93,10 +93,10 @@ hubsrc_yaml(const struct yamldoc_msg *m, const char *name,
 	size_t		*n = origin ? &sc->norigins : &sc->nmirrors, i;
 	const char	*why;
 
+	if (yamldoc_is_null(v))
+		return ERR_OK;		/* token_origins: the default */
 	if (origin)
 		sc->origins_set = 1;
-	if (yamldoc_is_null(v))
-		return ERR_OK;
 	if (v->kind != YAMLDOC_SEQUENCE || v->n > HUBSRC_MIRRORS_MAX)
 		return yamldoc_fail(m, ERR_INVAL, v->line, "%s: expected a "
 		    "list of at most %d URLs", name, HUBSRC_MIRRORS_MAX);
