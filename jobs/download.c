@@ -68,7 +68,8 @@ struct dl_fields {
 
 static const char *const dl_names[DF__MAX] = { "bytes_downloaded",
 	"bytes_total", "files_done", "files_total", "bytes_per_second",
-	"eta_seconds", "attempt", "attempt_max", "last_error", "connections", "source" };
+	"eta_seconds", "attempt", "attempt_max", "last_error", "connections",
+	"source" };
 
 /* Formats p and the meter's speed and ETA ("" when unknown) into df. */
 static void

@@ -11,7 +11,9 @@
  * hubretry.h; the signed URL that served a blob is reused for its next
  * parts, and resolved again from /resolve when a request on it fails.  A
  * server that answers a Range with the whole file gets one stream for
- * that blob.
+ * that blob.  A source that still fails once its retries are spent cools
+ * down (hubsrc.h) and the part goes on from the next one, with a Range
+ * from where it stands.
  */
 #include <errno.h>
 #include <inttypes.h>

@@ -1211,7 +1211,8 @@ test_mirrors(void)
 	cfg = load(path, NULL, &e, err, sizeof(err));
 	CU_ASSERT_EQUAL_FATAL(e, ERR_OK);
 	CU_ASSERT_EQUAL(cfg->hub_src.nmirrors, 2);
-	CU_ASSERT_STRING_EQUAL(cfg->hub_src.mirrors[0], "https://m1.example/hf");
+	CU_ASSERT_STRING_EQUAL(cfg->hub_src.mirrors[0],
+	    "https://m1.example/hf");
 	CU_ASSERT_STRING_EQUAL(cfg->hub_src.mirrors[1], "http://10.0.0.2:8080");
 	CU_ASSERT_EQUAL(cfg->hub_src.norigins, 1);
 	CU_ASSERT_STRING_EQUAL(cfg->hub_src.origins[0],
