@@ -260,6 +260,19 @@ add_retry(cJSON *o, const struct ts_task *t)
 		cJSON_AddNullToObject(o, "last_error");
 }
 
+/* The hub endpoint a running download, update or repair uses, else null. */
+static void
+add_source(cJSON *o, const struct ts_task *t)
+{
+
+	if (strcmp(t->status, TS_RUNNING) == 0 && t->source[0] != '\0' &&
+	    (t->op == TS_OP_DOWNLOAD || t->op == TS_OP_UPDATE ||
+	    t->op == TS_OP_REPAIR))
+		cJSON_AddItemToObject(o, "source", json_utf8(t->source));
+	else
+		cJSON_AddNullToObject(o, "source");
+}
+
 /*
  * The result of a task that ended, parsed, else null.  Only a job writes
  * it, but it is read back as any stored text is: what does not parse is
@@ -314,6 +327,7 @@ task_json(struct req *r, const struct ts_task *t)
 	add_known(o, "connections", strcmp(t->status, TS_RUNNING) == 0 &&
 	    (t->op == TS_OP_DOWNLOAD || t->op == TS_OP_UPDATE ||
 	    t->op == TS_OP_REPAIR) ? (double)t->connections : -1);
+	add_source(o, t);
 	return o;
 }
 

@@ -73,6 +73,8 @@ check_opts(const struct config *cfg, struct hub_opts *o)
 	memset(o, 0, sizeof(*o));
 	o->endpoint = cfg->hf_endpoint;
 	o->token = cfg->hf_token;
+	o->sources = &cfg->hub_src;
+	o->mirror_cooldown = cfg->hub_mirror_cooldown;
 	o->connect_timeout = cfg->connect_timeout;
 	o->stall_seconds = cfg->stall_seconds;
 	o->retry_max = cfg->retry_max;

@@ -60,7 +60,7 @@ dl_remaining(const struct hub_progress *p)
 #define DF_LEN	32
 enum dl_field { DF_BYTES, DF_TOTAL, DF_FILES_DONE, DF_FILES_TOTAL, DF_SPEED,
 	DF_ETA, DF_ATTEMPT, DF_ATTEMPT_MAX, DF_LAST_ERROR, DF_CONNECTIONS,
-	DF__MAX };
+	DF_SOURCE, DF__MAX };
 struct dl_fields {
 	char		 v[DF__MAX][DF_LEN];
 	const char	*f[2 * DF__MAX + 2];	/* + the policy's */
@@ -68,7 +68,8 @@ struct dl_fields {
 
 static const char *const dl_names[DF__MAX] = { "bytes_downloaded",
 	"bytes_total", "files_done", "files_total", "bytes_per_second",
-	"eta_seconds", "attempt", "attempt_max", "last_error", "connections" };
+	"eta_seconds", "attempt", "attempt_max", "last_error", "connections",
+	"source" };
 
 /* Formats p and the meter's speed and ETA ("" when unknown) into df. */
 static void
@@ -95,6 +96,7 @@ dl_fields(struct dl_fields *df, const struct progress_meter *m,
 		df->f[2 * i + 1] = df->v[i];
 	}
 	df->f[2 * DF_LAST_ERROR + 1] = p->last_error;
+	df->f[2 * DF_SOURCE + 1] = p->source;
 	if (speed < 0)
 		df->f[2 * DF_SPEED + 1] = "";
 	if (eta < 0)
@@ -271,6 +273,8 @@ hub_opts_from(const struct config *cfg, struct hub_opts *o)
 	memset(o, 0, sizeof(*o));
 	o->endpoint = cfg->hf_endpoint;
 	o->token = cfg->hf_token;
+	o->sources = &cfg->hub_src;
+	o->mirror_cooldown = cfg->hub_mirror_cooldown;
 	o->offline = cfg->hf_offline;
 	o->disable_symlinks = cfg->hf_disable_symlinks;
 	o->connect_timeout = cfg->connect_timeout;

@@ -56,6 +56,7 @@ static const struct config CONFIG_DEFAULT = {
 	.hub_max_dirs = 10000,
 	.hub_max_listing_bytes = 64ULL * 1024 * 1024,
 	.hub_check_interval = 86400,
+	.hub_mirror_cooldown = HUBSRC_COOLDOWN_DEFAULT,
 	.audit_max_events = 100000,
 	.notify_timeout_ms = 10000,
 	.notify_connect_timeout_ms = 3000,
@@ -79,7 +80,7 @@ static const struct {
 };
 
 enum ckind { CK_UINT, CK_ULL, CK_BOOL, CK_PATH, CK_RUNNER, CK_SOURCES,
-	CK_WEBHOOKS, CK_POLICY };
+	CK_WEBHOOKS, CK_POLICY, CK_URLS };
 
 /* A YAML key of one section: its kind, the field it sets, its bounds. */
 struct ckey {
@@ -143,6 +144,9 @@ static const struct ckey hub_keys[] = {
 	U("max_dirs", hub_max_dirs, 1, 1000000),
 	ULL("max_listing_bytes", hub_max_listing_bytes, 1024, 1073741824),
 	U("check_interval_seconds", hub_check_interval, 0, 31536000),
+	K("mirrors", CK_URLS, hub_src, 0, 0),
+	K("token_origins", CK_URLS, hub_src, 0, 0),
+	U("mirror_cooldown_seconds", hub_mirror_cooldown, 1, 86400),
 };
 static const struct ckey audit_keys[] = {
 	U("max_events", audit_max_events, 100, 10000000),
@@ -599,6 +603,8 @@ yaml_key(struct cctx *c, const struct csection *sec, const struct ckey *k,
 		return yaml_webhooks(c, v, cfg);
 	case CK_POLICY:
 		return policy_yaml_key(&cfg->policy, k->key, v, &c->msg);
+	case CK_URLS:
+		return hubsrc_yaml(&c->msg, name, v, f);
 	case CK_PATH:
 	case CK_RUNNER:
 		return yaml_string_key(c, k, name, v, f);
@@ -873,6 +879,7 @@ config_free(struct config **cfg)
 	free_secret(p->metrics_token);
 	sources_clear(p);
 	webhooks_clear(p);
+	hubsrc_conf_free(&p->hub_src);
 	free(p);
 	*cfg = NULL;
 }

@@ -4,6 +4,7 @@
 #include <stddef.h>
 
 #include "err.h"
+#include "hubsrc.h"
 #include "policy.h"
 #include "registry.h"
 
@@ -115,6 +116,9 @@ struct config {
 	unsigned hub_max_dirs;		/* directories implied; default 10000 */
 	unsigned long long hub_max_listing_bytes; /* every page; default
 					   64 MiB */
+	struct hubsrc_conf hub_src;	/* hub.mirrors, hub.token_origins */
+	unsigned hub_mirror_cooldown;	/* seconds a failed source is
+					   skipped; default 60 */
 	unsigned hub_check_interval;	/* seconds between two checks of a
 					   model; 0 = none scheduled; default
 					   86400 */

@@ -270,22 +270,33 @@ dl_check_input(struct hubdl *d, const struct hub_opts *opts)
 	return ERR_OK;
 }
 
-/* d->endpoint: the configured one or the default, no trailing '/'. */
+/*
+ * d->primary: the configured endpoint or the default, no trailing '/';
+ * then the sources (it, then the mirrors) and the token's origins.
+ */
 static enum err
-dl_endpoint(struct hubdl *d, const char *endpoint)
+dl_endpoint(struct hubdl *d, const struct hub_opts *opts)
 {
-	size_t	 n;
+	const struct hubsrc_conf	*sc = opts->sources;
+	size_t				 n;
 
-	if ((d->endpoint = strdup(endpoint != NULL && *endpoint != '\0' ?
-	    endpoint : DEFAULT_ENDPOINT)) == NULL)
+	if ((d->primary = strdup(opts->endpoint != NULL &&
+	    *opts->endpoint != '\0' ? opts->endpoint : DEFAULT_ENDPOINT)) ==
+	    NULL)
 		return hubdl_fail(d, ERR_NOMEM, "out of memory");
-	n = strlen(d->endpoint);
-	while (n > 0 && d->endpoint[n - 1] == '/')
-		d->endpoint[--n] = '\0';
-	if (hubhttp_same_origin(d->endpoint, d->endpoint) != 1 ||
-	    (strncmp(d->endpoint, "http://", 7) != 0 &&
-	    strncmp(d->endpoint, "https://", 8) != 0))
+	n = strlen(d->primary);
+	while (n > 0 && d->primary[n - 1] == '/')
+		d->primary[--n] = '\0';
+	if (hubhttp_same_origin(d->primary, d->primary) != 1 ||
+	    (strncmp(d->primary, "http://", 7) != 0 &&
+	    strncmp(d->primary, "https://", 8) != 0))
 		return hubdl_fail(d, ERR_INVAL, "Invalid HF_ENDPOINT");
+	hubsrc_init(&d->src, d->primary, sc, opts->mirror_cooldown);
+	d->http.token_origins = d->torig;
+	if (sc == NULL || !sc->origins_set)
+		d->torig[d->http.ntoken_origins++] = d->primary;
+	for (n = 0; sc != NULL && n < sc->norigins; n++)
+		d->torig[d->http.ntoken_origins++] = sc->origins[n];
 	return ERR_OK;
 }
 
@@ -312,14 +323,14 @@ dl_options(struct hubdl *d, const struct hub_opts *opts)
 {
 
 	d->o = *opts;
-	if (dl_endpoint(d, opts->endpoint) != ERR_OK)
+	if (dl_endpoint(d, opts) != ERR_OK)
 		return d->err;
-	d->o.endpoint = d->endpoint;
+	d->o.endpoint = d->primary;
 	dl_transfer_options(&d->o);
 	if (hubname_repo_folder("model", d->repo_id, d->folder,
 	    sizeof(d->folder)) == -1)
 		return hubdl_fail(d, ERR_INVAL, "Invalid repository id");
-	d->http.endpoint = d->endpoint;
+	hubdl_use_source(d);
 	d->http.token = opts->token;
 	d->http.connect_timeout = opts->connect_timeout;
 	d->http.stall_seconds = opts->stall_seconds;
@@ -329,7 +340,6 @@ dl_options(struct hubdl *d, const struct hub_opts *opts)
 	d->http.user_agent = opts->user_agent;
 	d->http.on_retry = hubdl_retry_note;
 	d->http.on_retry_arg = d;
-	d->ectx.endpoint = d->endpoint;
 	d->ectx.repo_id = d->repo_id;
 	d->ectx.revision = d->revision;
 	d->ectx.token_sent = opts->token != NULL && *opts->token != '\0';

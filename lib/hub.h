@@ -5,6 +5,7 @@
 #include <stdint.h>
 
 #include "err.h"
+#include "hubsrc.h"
 
 /*
  * The HuggingFace Hub snapshot download, written into the shared cache in
@@ -20,6 +21,10 @@
 struct hub_opts {
 	const char	*endpoint;	/* HF_ENDPOINT, no trailing '/' */
 	const char	*token;		/* NULL = anonymous */
+	/* hub.mirrors (tried after endpoint) and hub.token_origins; NULL:
+	 * none, and the token for the endpoint's origin only. */
+	const struct hubsrc_conf *sources;
+	unsigned	 mirror_cooldown; /* seconds, 0 = the default */
 	int		 offline;	/* HF_HUB_OFFLINE: fail before sending */
 	int		 disable_symlinks; /* refuse, with a clear message */
 	unsigned	 connect_timeout; /* seconds */
@@ -69,6 +74,7 @@ struct hub_progress {
 	char		 last_error[64]; /* hubretry_cause's words, or "" */
 	unsigned	 connections;	/* transfers under way (or waiting to
 					   retry) now */
+	char		 source[HUBSRC_URL_MAX]; /* the endpoint in use */
 };
 
 struct hub_callbacks {

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "hubdl.h"
+#include "log.h"
 #include "mono.h"
 
 #define PROGRESS_MS	250
@@ -43,7 +44,7 @@ hubdl_free(struct hubdl *d)
 	free(d->order);
 	close_fd(&d->spoolfd);
 	free(d->blobs);
-	free(d->endpoint);
+	free(d->primary);
 	close_fd(&d->locksfd);
 	close_fd(&d->blobsfd);
 	close_fd(&d->repofd);
@@ -111,6 +112,35 @@ hubdl_retry_note(void *arg, const void *req, unsigned attempt,
 	snprintf(d->prog.last_error, sizeof(d->prog.last_error), "%s",
 	    cause != NULL ? cause : "");
 	d->retry_moved = 1;
+}
+
+/* The source in use, everywhere the requests and progress look. */
+void
+hubdl_use_source(struct hubdl *d)
+{
+
+	d->endpoint = hubsrc_current(&d->src);
+	d->http.endpoint = d->endpoint;
+	d->ectx.endpoint = d->endpoint;
+	hubhttp_redact(d->endpoint, d->prog.source, sizeof(d->prog.source));
+}
+
+int
+hubdl_failover(struct hubdl *d, size_t i)
+{
+	char	 from[HUBSRC_URL_MAX];
+	size_t	 was = d->src.cur;
+
+	hubhttp_redact(d->src.url[i], from, sizeof(from));
+	if (!hubsrc_fail(&d->src, i, mono_ms()))
+		return 0;
+	if (d->src.cur == was)
+		return 1;
+	hubdl_use_source(d);
+	log_warnx("%s: %s failed: going on from %s", d->repo_id, from,
+	    d->prog.source);
+	d->retry_moved = 1;
+	return 1;
 }
 
 int

@@ -77,7 +77,10 @@ struct hubdl {
 	struct hubhttp_opts		 http;		/* from o */
 	const struct hub_callbacks	*cb;
 	const char			*cache_dir, *repo_id, *revision;
-	char				*endpoint;
+	const char			*endpoint;	/* in use */
+	char				*primary;	/* HF_ENDPOINT */
+	struct hubsrc			 src;		/* and mirrors */
+	const char			*torig[HUBSRC_MAX];
 	char				 folder[256];
 	char				 commit[41];
 	struct hfile			*files;		/* while listing */
@@ -134,6 +137,19 @@ int	 hubdl_tick(struct hubdl *d, int force);
  */
 void	 hubdl_retry_note(void *arg, const void *req, unsigned attempt,
 	    const char *cause);
+
+/*
+ * The source in use failed for a request sent to source i (a connect
+ * error, 5xx or 429 once its retries were spent): it cools down and the
+ * next one is used, told in the progress and the log.  Returns 1 if a
+ * source is usable (maybe one another request moved to already), 0 if
+ * every one is cooling down.
+ */
+int	 hubdl_failover(struct hubdl *d, size_t i);
+
+/* Points d->endpoint, the requests, messages and progress at the source
+ * in use. */
+void	 hubdl_use_source(struct hubdl *d);
 
 /* hubdl_tick(arg, 0), as a stop callback. */
 int	 hubdl_stop_cb(void *arg);

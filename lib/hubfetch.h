@@ -24,8 +24,8 @@ struct hubfetch_call {
 };
 
 /*
- * GETs url following up to HUBRETRY_HOPS_MAX redirects (auth dropped when
- * leaving the endpoint's origin), retrying transient failures with
+ * GETs url following up to HUBRETRY_HOPS_MAX redirects (auth sent only to
+ * the token's origins, hubhttp_sends_auth), retrying transient failures with
  * backoff, polling c->stop while waiting.  On ERR_OK (a 200 answer),
  * *body is a malloc'd NUL-terminated copy of the body (at most maxbytes,
  * else ERR_TOOBIG) and *final_url (if final_url is not NULL) the malloc'd

@@ -202,9 +202,17 @@ hubhttp_easy(const struct hubhttp_opts *o, struct hubhttp_hdrs *h)
 int
 hubhttp_sends_auth(const struct hubhttp_opts *o, const char *url)
 {
+	size_t	 i;
 
-	return o->token != NULL && *o->token != '\0' && o->endpoint != NULL &&
-	    hubhttp_same_origin(url, o->endpoint) == 1;
+	if (o->token == NULL || *o->token == '\0')
+		return 0;
+	if (o->token_origins == NULL)
+		return o->endpoint != NULL &&
+		    hubhttp_same_origin(url, o->endpoint) == 1;
+	for (i = 0; i < o->ntoken_origins; i++)
+		if (hubhttp_same_origin(url, o->token_origins[i]) == 1)
+			return 1;
+	return 0;
 }
 
 /* Appends "Authorization: Bearer <token>" to *l; 0, or -1. */

@@ -13,7 +13,8 @@
  * options (http/https only, no signals, connect timeout, stall limit,
  * identity encoding, user agent, no automatic redirects), the response
  * headers the protocol reads, URL resolution, the Authorization policy
- * (the token goes only to the endpoint's own scheme+host+port), and the
+ * (the token goes only to the listed origins, by default the endpoint's
+ * own scheme+host+port), and the
  * mapping of Hub errors to enum err with an actionable message.  Messages
  * never contain a token or a query string.  The retry and redirect policy
  * is in hubretry.h.
@@ -25,6 +26,10 @@
 struct hubhttp_opts {
 	const char	*endpoint;	/* no trailing '/' */
 	const char	*token;		/* NULL = anonymous */
+	/* The origins the token may go to (hub.token_origins); NULL: the
+	 * endpoint's only. */
+	const char *const *token_origins;
+	size_t		 ntoken_origins;
 	unsigned	 connect_timeout; /* seconds, 0 = 10 */
 	unsigned	 stall_seconds;	/* no byte for this long, 0 =
 					   HUBHTTP_STALL_DEFAULT */
@@ -107,7 +112,10 @@ int	 hubhttp_request_range(CURL *e, const struct hubhttp_opts *opts,
 	    const char *url, uint64_t from, uint64_t to, uint64_t maxsize,
 	    struct curl_slist **slist, int *auth);
 
-/* 1 if opts has a token and url has the endpoint's scheme, host, port. */
+/*
+ * 1 if opts has a token and url has the scheme, host and port of one of
+ * opts->token_origins (of the endpoint when that is NULL).
+ */
 int	 hubhttp_sends_auth(const struct hubhttp_opts *opts,
 	    const char *url);
 

@@ -162,6 +162,8 @@ meta_resolve(struct hubdl *d, const struct hubfetch_call *c, int rawfd,
 	size_t		 len;
 	enum err	 rc;
 
+	if (d->commit[0] != '\0')
+		return ERR_OK;		/* pinned by a source that failed */
 	if (hubname_is_commit(d->revision) == 0) {
 		memcpy(d->commit, d->revision, sizeof(d->commit));
 		return ERR_OK;
@@ -691,6 +693,46 @@ meta_limits(const struct hubdl *d, struct mlist *m)
 	    strlen(LINK_DIR);
 }
 
+/* Forgets a listing read in part from a source that failed. */
+static enum err
+meta_restart(struct hubdl *d, struct mlist *m)
+{
+
+	free(d->files);
+	d->files = NULL;
+	d->nfiles = d->capfiles = 0;
+	d->listed = 0;
+	m->woff = 0;
+	m->wlen = 0;
+	d->err = ERR_OK;
+	d->msg[0] = '\0';
+	if (ftruncate(d->spoolfd, 0) == -1)
+		return hubdl_ioerr(d, errno, "(a temporary file)");
+	return ERR_OK;
+}
+
+/*
+ * The commit and the listing, from the sources in turn: one that fails
+ * (the hub failed after its retries) cools down and the next one is
+ * asked, at the commit the first answer pinned.
+ */
+static enum err
+meta_fetch(struct hubdl *d, struct mlist *m)
+{
+	size_t	 src;
+
+	for (;;) {
+		src = d->src.cur;
+		if (meta_resolve(d, &m->c, m->rawfd, &m->t) == ERR_OK &&
+		    meta_list(m) == ERR_OK)
+			return ERR_OK;
+		if (d->err != ERR_UPSTREAM || d->stopped ||
+		    !hubdl_failover(d, src) || d->src.cur == src ||
+		    meta_restart(d, m) != ERR_OK)
+			return d->err;
+	}
+}
+
 /* Everything once the files are open. */
 static enum err
 meta_run(struct hubdl *d, struct mlist *m, struct msort *s)
@@ -698,8 +740,7 @@ meta_run(struct hubdl *d, struct mlist *m, struct msort *s)
 	unsigned	 dirs = d->o.max_dirs != 0 ? d->o.max_dirs :
 			    DEFAULT_DIRS;
 
-	if (meta_resolve(d, &m->c, m->rawfd, &m->t) != ERR_OK ||
-	    meta_list(m) != ERR_OK)
+	if (meta_fetch(d, m) != ERR_OK)
 		return d->err;
 	close(m->rawfd);
 	m->rawfd = -1;

@@ -15,8 +15,8 @@
  * (doubling backoff, Retry-After), when the attempts are spent and what
  * the final message says, and how a redirect is followed (a hop limit,
  * Location resolved against the current URL; hubhttp_request then sends
- * the token only to the endpoint's own origin).  The caller sends the
- * requests and does the waiting.
+ * the token only to the token's origins, hubhttp_sends_auth).  The caller
+ * sends the requests and does the waiting.
  */
 
 #define HUBRETRY_HOPS_MAX	10	/* redirects followed per request */

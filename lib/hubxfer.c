@@ -11,7 +11,9 @@
  * hubretry.h; the signed URL that served a blob is reused for its next
  * parts, and resolved again from /resolve when a request on it fails.  A
  * server that answers a Range with the whole file gets one stream for
- * that blob.
+ * that blob.  A source that still fails once its retries are spent cools
+ * down (hubsrc.h) and the part goes on from the next one, with a Range
+ * from where it stands.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -65,6 +67,7 @@ struct xconn {
 	int			 cached;	/* r.url is xb->cdn as cached */
 	uint64_t		 attempt_from;	/* the part's pos at the start */
 	int			 hub_origin;	/* r.url is on the endpoint */
+	size_t			 src;		/* the source it started on */
 	int			 started;	/* body accepted */
 	enum xfail		 fail;
 	int			 wr_errno;
@@ -166,6 +169,7 @@ conn_start(struct xconn *c)
 	char			 q[3 * HUBNAME_PATH_MAX + 1], *url;
 
 	c->wake_at = 0;
+	c->src = d->src.cur;
 	c->cached = xb->cdn != NULL;
 	if (c->cached)
 		url = strdup(xb->cdn);
@@ -450,6 +454,24 @@ conn_complete(struct xconn *c)
 	return conn_part_done(c);
 }
 
+/*
+ * The source c started on failed after its retries: it cools down and c
+ * goes on from the next source (or the one another connection moved to)
+ * with a Range from where its part stands.  0 if none is left.
+ */
+static int
+conn_failover(struct xconn *c)
+{
+	struct hubdl	*d = c->g->d;
+
+	if (!hubdl_failover(d, c->src) || d->src.cur == c->src)
+		return 0;
+	if (c->xb->cdn != NULL)
+		hubpartial_cdn_forget(c->xb, c->xb->cdn);
+	c->r.attempts = 0;
+	return 1;
+}
+
 /* Acts on the retry policy's verdict on the request that ended. */
 static enum err
 conn_verdict(struct xconn *c, enum hubretry_next next)
@@ -464,6 +486,8 @@ conn_verdict(struct xconn *c, enum hubretry_next next)
 		c->wake_at = mono_ms() + (c->r.wait_ms ? c->r.wait_ms : 1);
 		return ERR_OK;
 	default:
+		if (c->r.err == ERR_UPSTREAM && conn_failover(c))
+			return conn_start(c);
 		return hubdl_fail(c->g->d, c->r.err, "%s", c->g->msg);
 	}
 }

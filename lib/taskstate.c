@@ -477,6 +477,8 @@ task_field(struct ts_task *t, const char *k, const char *v)
 		t->connections = field_opt(v);
 	else if (strcmp(k, "last_error") == 0)
 		snprintf(t->last_error, sizeof(t->last_error), "%s", v);
+	else if (strcmp(k, "source") == 0)
+		snprintf(t->source, sizeof(t->source), "%s", v);
 	else if (strcmp(k, "waiting_reason") == 0)
 		snprintf(t->waiting_reason, sizeof(t->waiting_reason), "%s", v);
 	else if (strcmp(k, "ignore_window") == 0)

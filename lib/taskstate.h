@@ -131,6 +131,8 @@ struct ts_task {
 	long long	 attempt;		/* the retry, -1 = none */
 	long long	 attempt_max;		/* -1 = none */
 	char		 last_error[128];	/* its cause, "" = none */
+	char		 source[512];		/* the hub endpoint in use,
+						   "" = none */
 	/* A download outside its window (waitq.h): */
 	char		 waiting_reason[192];	/* what it waits for, "" */
 	int		 ignore_window;		/* started now: no window */

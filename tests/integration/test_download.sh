@@ -46,7 +46,7 @@ assert_json '.models[] | select(.id == "intfloat/e5-base-v2") | .active_download
 wait_task "$tid" completed 60
 assert_json '.bytes_downloaded == '"$total"' and .bytes_total == '"$total"' and .files_done == 5 and .files_total == 5 and .error == null' \
     "completed: bytes_downloaded == bytes_total == the sum of the file sizes"
-assert_json '[keys_unsorted[]] == ["task_id","model_id","operation","status","bytes_downloaded","bytes_total","error","updated_at","bytes_per_second","eta_seconds","files_done","files_total","attempt","attempt_max","last_error","result","waiting_reason","connections"]' \
+assert_json '[keys_unsorted[]] == ["task_id","model_id","operation","status","bytes_downloaded","bytes_total","error","updated_at","bytes_per_second","eta_seconds","files_done","files_total","attempt","attempt_max","last_error","result","waiting_reason","connections","source"]' \
     "progress fields"
 assert_json '.result == null' "a download ends with no result"
 assert_json '.attempt == null and .attempt_max == null and .last_error == null and .connections == null' \

@@ -161,6 +161,8 @@ static const struct {
 	    32, 1 },
 	{ "hub.max_dirs", offsetof(struct config, hub_max_dirs), 10000,
 	    1000000 },
+	{ "hub.mirror_cooldown_seconds", offsetof(struct config,
+	    hub_mirror_cooldown), 60, 1 },
 };
 
 #define NUINTS	(sizeof(uints) / sizeof(uints[0]))
@@ -264,6 +266,7 @@ test_shipped(void)
 {
 	static const char *const others[] = { "models.sources",
 	    "jobs.disk_reserve_mb", "jobs.runner_id", "hub.max_listing_bytes",
+	    "hub.mirrors", "hub.token_origins",
 	    "downloads.part_min_bytes", "downloads.checkpoint_bytes",
 	    "log.file", "log.debug", "notify.webhooks",
 	    "notify.delivery_timeout_ms", "notify.connect_timeout_ms",
@@ -703,7 +706,7 @@ test_yaml_overrides(void)
 	    "downloads: {max_connections: 1, parts_per_file: 32,"
 	    " part_min_bytes: 65536, checkpoint_bytes: 1073741824}\n"
 	    "hub: {max_path_depth: 1, max_dirs: 1000000,"
-	    " max_listing_bytes: 1024}\n"
+	    " max_listing_bytes: 1024, mirror_cooldown_seconds: 1}\n"
 	    "log:\n"
 	    "  file: logs/mm.log\n"
 	    "  debug: true\n"
@@ -812,6 +815,25 @@ static const struct {
 	    ":2: hub.max_listing_bytes: too small (1024..1073741824)" },
 	{ "hub:\n  max_listing_bytes: 1073741825\n", ERR_INVAL,
 	    ":2: hub.max_listing_bytes: too large (1024..1073741824)" },
+	{ "hub:\n  mirrors: [ftp://m.example]\n", ERR_INVAL,
+	    ":2: hub.mirrors: item 1 is not a valid mirror URL: not an http "
+	    "or https URL" },
+	{ "hub:\n  mirrors: [http://a.example, 'https://u:p@m.example/']\n",
+	    ERR_INVAL, ":2: hub.mirrors: item 2 is not a valid mirror URL: "
+	    "user info is not allowed" },
+	{ "hub:\n  mirrors: ['https://m.example/x?sig=1']\n", ERR_INVAL,
+	    ":2: hub.mirrors: item 1 is not a valid mirror URL: a query or "
+	    "fragment is not allowed" },
+	{ "hub:\n  mirrors: [http://1, http://2, http://3, http://4, "
+	    "http://5, http://6, http://7, http://8, http://9]\n", ERR_INVAL,
+	    ":2: hub.mirrors: expected a list of at most 8 URLs" },
+	{ "hub:\n  mirrors: http://m.example\n", ERR_INVAL,
+	    ":2: hub.mirrors: expected a list of at most 8 URLs" },
+	{ "hub:\n  token_origins: ['https://hf.example/api']\n", ERR_INVAL,
+	    ":2: hub.token_origins: item 1 is not a valid origin "
+	    "(scheme://host[:port]): an origin has no path" },
+	{ "hub:\n  mirror_cooldown_seconds: 0\n", ERR_INVAL,
+	    ":2: hub.mirror_cooldown_seconds: too small (1..86400)" },
 	{ "hub:\n  max_dirs: 10\n  depth: 3\n", ERR_INVAL,
 	    ":3: unknown key 'hub.depth'" },
 	{ "log:\n  debug: yes\n", ERR_INVAL,
@@ -1174,7 +1196,46 @@ test_parallel_files(void)
 	free(path);
 }
 
+/* hub.mirrors and hub.token_origins: trailing '/' removed, in order;
+ * token_origins absent, null or empty told apart. */
+static void
+test_mirrors(void)
+{
+	struct config	*cfg;
+	char		 err[512], *path;
+	enum err	 e;
+
+	path = unit_fixture("mirrors.yaml", "hub:\n  mirrors: "
+	    "['https://m1.example/hf/', 'http://10.0.0.2:8080']\n"
+	    "  token_origins: ['https://HF.example:443/']\n");
+	cfg = load(path, NULL, &e, err, sizeof(err));
+	CU_ASSERT_EQUAL_FATAL(e, ERR_OK);
+	CU_ASSERT_EQUAL(cfg->hub_src.nmirrors, 2);
+	CU_ASSERT_STRING_EQUAL(cfg->hub_src.mirrors[0],
+	    "https://m1.example/hf");
+	CU_ASSERT_STRING_EQUAL(cfg->hub_src.mirrors[1], "http://10.0.0.2:8080");
+	CU_ASSERT_EQUAL(cfg->hub_src.norigins, 1);
+	CU_ASSERT_STRING_EQUAL(cfg->hub_src.origins[0],
+	    "https://HF.example:443");
+	CU_ASSERT(cfg->hub_src.origins_set);
+	config_free(&cfg);
+	free(path);
+	path = unit_fixture("mirrors0.yaml", "hub:\n  token_origins: []\n");
+	cfg = load(path, NULL, &e, err, sizeof(err));
+	CU_ASSERT_EQUAL_FATAL(e, ERR_OK);
+	CU_ASSERT(cfg->hub_src.origins_set && cfg->hub_src.norigins == 0);
+	config_free(&cfg);
+	free(path);
+	path = unit_fixture("mirrors1.yaml", "hub:\n  token_origins: ~\n");
+	cfg = load(path, NULL, &e, err, sizeof(err));
+	CU_ASSERT_EQUAL_FATAL(e, ERR_OK);
+	CU_ASSERT(!cfg->hub_src.origins_set && cfg->hub_src.nmirrors == 0);
+	config_free(&cfg);
+	free(path);
+}
+
 static const struct unit_test tests[] = {
+	{ "hub.mirrors and hub.token_origins", test_mirrors },
 	{ "notify.webhooks", test_webhooks },
 	{ "policy: the seed and the test clock's offset", test_policy_seed },
 	{ "defaults", test_defaults },
