@@ -33,8 +33,10 @@ _hubtest_exit()
 	fi
 	rm -rf "$T"
 	[ "$rc" -eq 0 ] || fail "the test script exited with status $rc"
+	# In an EXIT trap a bare exit keeps the status from before the
+	# trap: the verdict must be given explicitly.
 	assert_verdict
-	exit
+	exit $?
 }
 trap _hubtest_exit EXIT
 

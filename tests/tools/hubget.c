@@ -128,6 +128,7 @@ main(int argc, char *argv[])
 	o.user_agent = "hubget/1.0; hf_hub-compatible";
 	k.stop_at = env_u64("HUBGET_STOP_AT", 0);
 	k.admit_max = env_u64("HUBGET_ADMIT_MAX", 0);
+	memset(&cb, 0, sizeof(cb));	/* no cap: bw_take, bw_wait NULL */
 	cb.arg = &k;
 	cb.admit = admit;
 	cb.progress = progress;
