@@ -482,7 +482,11 @@ load_claims(struct req *r, struct listctx *lc, int *have_gen,
 			r->claims_sent = 0;
 		}
 	}
-	list_prefetch_end(r);		/* a reply left unread */
+	/* The claims' reply left unread; the facts' reply behind it stays
+	 * for revs_facts (the same round trip). */
+	if (r->claims_sent == 1)
+		ts_active_drop(r->app->redis);
+	r->claims_sent = 0;
 	if (e == ERR_OK) {
 		*have_gen = 1;
 		return;
