@@ -65,27 +65,6 @@ struct check {
 	uint64_t		 update_bytes;	/* main's blobs not in it */
 };
 
-/* The hub client's settings for lookups, from the configuration. */
-static void
-check_opts(const struct config *cfg, struct hub_opts *o)
-{
-
-	memset(o, 0, sizeof(*o));
-	o->endpoint = cfg->hf_endpoint;
-	o->token = cfg->hf_token;
-	o->sources = &cfg->hub_src;
-	o->mirror_cooldown = cfg->hub_mirror_cooldown;
-	o->connect_timeout = cfg->connect_timeout;
-	o->stall_seconds = cfg->stall_seconds;
-	o->retry_max = cfg->retry_max;
-	o->retry_base_ms = cfg->retry_base_ms;
-	o->retry_max_ms = cfg->retry_max_ms;
-	o->max_path_depth = cfg->hub_max_path_depth;
-	o->max_dirs = cfg->hub_max_dirs;
-	o->max_listing_bytes = cfg->hub_max_listing_bytes;
-	o->user_agent = "model-manager/1.0; hf_hub-compatible";
-}
-
 /* The hub's polls for a stop while a lookup waits: SIGTERM. */
 static int
 check_poll(void *arg, const struct hub_progress *p)
@@ -262,7 +241,7 @@ check_lookup(struct check *c, const char *id)
 	enum err		 e;
 
 	check_installed(c, id, installed);
-	check_opts(c->j->cfg, &opts);
+	job_hub_opts(c->j->cfg, &opts);
 	e = hub_revision_info(&opts, c->j->cfg->hf_hub_cache, id, "main", &cb,
 	    check_blob, c, &ri, msg, sizeof(msg));
 	if (e == ERR_OK)

@@ -265,33 +265,6 @@ dl_progress(void *arg, const struct hub_progress *p)
 	return dc->stop != STOP_NONE;
 }
 
-/* The Hub client's settings, from the configuration. */
-static void
-hub_opts_from(const struct config *cfg, struct hub_opts *o)
-{
-
-	memset(o, 0, sizeof(*o));
-	o->endpoint = cfg->hf_endpoint;
-	o->token = cfg->hf_token;
-	o->sources = &cfg->hub_src;
-	o->mirror_cooldown = cfg->hub_mirror_cooldown;
-	o->offline = cfg->hf_offline;
-	o->disable_symlinks = cfg->hf_disable_symlinks;
-	o->connect_timeout = cfg->connect_timeout;
-	o->stall_seconds = cfg->stall_seconds;
-	o->max_connections = cfg->max_connections;
-	o->parts_per_file = cfg->parts_per_file;
-	o->part_min_bytes = cfg->part_min_bytes;
-	o->checkpoint_bytes = cfg->checkpoint_bytes;
-	o->retry_max = cfg->retry_max;
-	o->retry_base_ms = cfg->retry_base_ms;
-	o->retry_max_ms = cfg->retry_max_ms;
-	o->max_path_depth = cfg->hub_max_path_depth;
-	o->max_dirs = cfg->hub_max_dirs;
-	o->max_listing_bytes = cfg->hub_max_listing_bytes;
-	o->user_agent = "model-manager/1.0; hf_hub-compatible";
-}
-
 /* Ends the task after the transfer stopped on request. */
 static int
 dl_stopped(struct dlctx *dc)
@@ -315,7 +288,7 @@ dl_fetch(struct dlctx *dc, char *msg, size_t msglen)
 	struct hub_callbacks	 cb;
 	enum err		 e;
 
-	hub_opts_from(j->cfg, &opts);
+	job_hub_opts(j->cfg, &opts);
 	memset(&cb, 0, sizeof(cb));
 	cb.arg = dc;
 	cb.admit = dl_admit;

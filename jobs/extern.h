@@ -238,6 +238,10 @@ enum err job_lease_take(struct job *j);
  * outage).  ERR_CONFLICT when another process holds it: it runs the task
  * now, so this one must stop without writing anything. */
 enum err job_lease_keep(struct job *j);
+/* The Hub client's settings of a job (a download's transfers, a check's
+ * lookups), from the configuration. */
+struct hub_opts;
+void	 job_hub_opts(const struct config *cfg, struct hub_opts *o);
 /* Releases the lease if this job still holds it. */
 void	 job_lease_release(struct job *j);
 /*

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "extern.h"
+#include "hub.h"
 #include "log.h"
 #include "metrics.h"
 
@@ -203,4 +204,30 @@ job_task_ended(struct rconn *r, struct audit_sink *audit,
 	e.confirm = -1;
 	e.duration = te->duration;
 	(void)audit_record(r, audit, &e);
+}
+
+void
+job_hub_opts(const struct config *cfg, struct hub_opts *o)
+{
+
+	memset(o, 0, sizeof(*o));
+	o->endpoint = cfg->hf_endpoint;
+	o->token = cfg->hf_token;
+	o->sources = &cfg->hub_src;
+	o->mirror_cooldown = cfg->hub_mirror_cooldown;
+	o->offline = cfg->hf_offline;
+	o->disable_symlinks = cfg->hf_disable_symlinks;
+	o->connect_timeout = cfg->connect_timeout;
+	o->stall_seconds = cfg->stall_seconds;
+	o->max_connections = cfg->max_connections;
+	o->parts_per_file = cfg->parts_per_file;
+	o->part_min_bytes = cfg->part_min_bytes;
+	o->checkpoint_bytes = cfg->checkpoint_bytes;
+	o->retry_max = cfg->retry_max;
+	o->retry_base_ms = cfg->retry_base_ms;
+	o->retry_max_ms = cfg->retry_max_ms;
+	o->max_path_depth = cfg->hub_max_path_depth;
+	o->max_dirs = cfg->hub_max_dirs;
+	o->max_listing_bytes = cfg->hub_max_listing_bytes;
+	o->user_agent = "model-manager/1.0; hf_hub-compatible";
 }
