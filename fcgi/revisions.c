@@ -16,6 +16,7 @@
 
 #include "extern.h"
 #include "log.h"
+#include "progress.h"
 #include "revstore.h"
 #include "sbuf.h"
 
@@ -144,21 +145,6 @@ revs_list_fields(struct sbuf *b, const struct hubfacts *f,
  * Disk admission at request time.
  */
 
-/* Writes b as people read it: "512 B", "1.5 GB". */
-static void
-fmt_bytes(char *buf, size_t len, uint64_t b)
-{
-	const char	*unit[] = { "B", "KB", "MB", "GB", "TB" };
-	double		 v = (double)b;
-	int		 i = 0;
-
-	while (v >= 1024 && i < 4) {
-		v /= 1024;
-		i++;
-	}
-	snprintf(buf, len, i ? "%.1f %s" : "%.0f %s", v, unit[i]);
-}
-
 /* The free space of the file system of path (or of its nearest existing
  * parent: the cache may not exist yet) into *avail; -1 when unknown. */
 static int
@@ -191,9 +177,9 @@ resp_no_space(struct req *r, const char *model_id, enum ts_op op,
 	char	 msg[256], n[32], a[32], k[32];
 	cJSON	*c;
 
-	fmt_bytes(n, sizeof(n), need);
-	fmt_bytes(a, sizeof(a), avail);
-	fmt_bytes(k, sizeof(k), reserve);
+	progress_fmt_bytes(n, sizeof(n), need);
+	progress_fmt_bytes(a, sizeof(a), avail);
+	progress_fmt_bytes(k, sizeof(k), reserve);
 	snprintf(msg, sizeof(msg), "Not enough disk space to %s: needs %s, "
 	    "%s free (%s is kept in reserve)", ts_op_str(op), n, a, k);
 	if ((c = conflict_json("insufficient_space", msg, model_id, NULL)) !=

@@ -31,21 +31,6 @@ struct dlctx {
 	struct hub_progress	 last;
 };
 
-/* Writes b as people read it: "512 B", "1.5 GB". */
-static void
-fmt_bytes(char *buf, size_t len, uint64_t b)
-{
-	const char	*unit[] = { "B", "KB", "MB", "GB", "TB" };
-	double		 v = (double)b;
-	int		 i = 0;
-
-	while (v >= 1024 && i < 4) {
-		v /= 1024;
-		i++;
-	}
-	snprintf(buf, len, i ? "%.1f %s" : "%.0f %s", v, unit[i]);
-}
-
 /* The bytes of p still to fetch. */
 static uint64_t
 dl_remaining(const struct hub_progress *p)
@@ -147,10 +132,10 @@ admission_refused(const struct admission *a, const char *cache, char *msg,
 {
 	char	 m[32], f[32], o[32], r[32];
 
-	fmt_bytes(m, sizeof(m), a->missing);
-	fmt_bytes(f, sizeof(f), a->avail);
-	fmt_bytes(o, sizeof(o), a->others);
-	fmt_bytes(r, sizeof(r), a->reserve);
+	progress_fmt_bytes(m, sizeof(m), a->missing);
+	progress_fmt_bytes(f, sizeof(f), a->avail);
+	progress_fmt_bytes(o, sizeof(o), a->others);
+	progress_fmt_bytes(r, sizeof(r), a->reserve);
 	snprintf(msg, msglen, "Not enough disk space in %s: needs %s, %s free "
 	    "(other downloads still need %s, %s is kept in reserve)", cache,
 	    m, f, o, r);

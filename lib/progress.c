@@ -1,4 +1,5 @@
 #include <math.h>
+#include <stdio.h>
 
 #include "progress.h"
 
@@ -75,4 +76,18 @@ progress_eta(const struct progress_meter *m, uint64_t remaining)
 	if ((s = progress_speed(m)) <= 0)
 		return -1;
 	return (long long)ceil((double)remaining / s);
+}
+
+void
+progress_fmt_bytes(char *buf, size_t len, uint64_t b)
+{
+	const char	*unit[] = { "B", "KB", "MB", "GB", "TB" };
+	double		 v = (double)b;
+	int		 i = 0;
+
+	while (v >= 1024 && i < 4) {
+		v /= 1024;
+		i++;
+	}
+	snprintf(buf, len, i ? "%.1f %s" : "%.0f %s", v, unit[i]);
 }

@@ -1,6 +1,7 @@
 #ifndef MM_PROGRESS_H
 #define MM_PROGRESS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /*
@@ -29,5 +30,8 @@ double	 progress_speed(const struct progress_meter *m);
 /* Whole seconds left for remaining bytes at the current speed (rounded
  * up), 0 when nothing remains, or -1 when the speed is unknown. */
 long long progress_eta(const struct progress_meter *m, uint64_t remaining);
+/* Writes b as people read it into buf (len bytes): "512 B", "1.5 GB"
+ * (1024 steps, one decimal past bytes). */
+void	 progress_fmt_bytes(char *buf, size_t len, uint64_t b);
 
 #endif

@@ -75,7 +75,26 @@ test_many_samples(void)
 	CU_ASSERT_DOUBLE_EQUAL(progress_speed(&m), 10000, 50);
 }
 
+/* Sizes in messages: 1024 steps, whole bytes, one decimal above. */
+static void
+test_fmt_bytes(void)
+{
+	char	 buf[32];
+
+	progress_fmt_bytes(buf, sizeof(buf), 0);
+	CU_ASSERT_STRING_EQUAL(buf, "0 B");
+	progress_fmt_bytes(buf, sizeof(buf), 1023);
+	CU_ASSERT_STRING_EQUAL(buf, "1023 B");
+	progress_fmt_bytes(buf, sizeof(buf), 1536);
+	CU_ASSERT_STRING_EQUAL(buf, "1.5 KB");
+	progress_fmt_bytes(buf, sizeof(buf), 3ULL << 30);
+	CU_ASSERT_STRING_EQUAL(buf, "3.0 GB");
+	progress_fmt_bytes(buf, sizeof(buf), 5ULL << 50);
+	CU_ASSERT_STRING_EQUAL(buf, "5120.0 TB");
+}
+
 static const struct unit_test tests[] = {
+	{ "sizes as people read them", test_fmt_bytes },
 	{ "speed unknown at start", test_unknown_at_start },
 	{ "steady rate and ETA", test_steady_rate },
 	{ "window forgets old rate", test_window_forgets },
