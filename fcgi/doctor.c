@@ -35,9 +35,7 @@ start_on_installed(struct req *r, enum ts_op op)
 		enqueue_claimed(r, m->id, op, id, NULL, NULL, 0);
 		return;
 	}
-	if (ts_release(r->app->redis, m->id, op, id) != ERR_OK)
-		log_warnx("cid=%s: the claim of %s (task %s) was not given "
-		    "back", r->cid, m->id, id);
+	claim_give_back(r, m->id, op, id);
 	resp_ok(r, task_start_json(NULL, m->id, op, TS_NOT_INSTALLED, NULL));
 }
 

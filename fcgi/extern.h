@@ -228,6 +228,8 @@ const struct hfrepo *scan_installed(struct req *r, const char *id,
 		    struct scanview *sv);
 void		 start_task(struct req *r, const char *model_id,
 		    enum ts_op op, cJSON *warnings);
+void		 claim_give_back(struct req *r, const char *model_id,
+		    enum ts_op op, const char *id);
 int		 claim_or_answer(struct req *r, const char *model_id,
 		    enum ts_op op, const char *id, cJSON **warnings);
 void		 enqueue_claimed(struct req *r, const char *model_id,

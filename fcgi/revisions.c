@@ -243,9 +243,7 @@ revs_admit(struct req *r, const char *model_id, enum ts_op op,
 	avail = avail > reserve ? avail - reserve : 0;
 	if (need <= avail)
 		return 0;
-	if (ts_release(r->app->redis, model_id, op, task_id) != ERR_OK)
-		log_warnx("cid=%s: the claim of %s (task %s) was not given "
-		    "back", r->cid, model_id, task_id);
+	claim_give_back(r, model_id, op, task_id);
 	resp_no_space(r, model_id, op, need, avail, reserve);
 	return -1;
 }
@@ -350,10 +348,7 @@ update_no_task(struct req *r, const char *model_id, const char *task_id,
     const char *status)
 {
 
-	if (ts_release(r->app->redis, model_id, TS_OP_UPDATE, task_id) !=
-	    ERR_OK)
-		log_warnx("cid=%s: the claim of %s (task %s) was not given "
-		    "back", r->cid, model_id, task_id);
+	claim_give_back(r, model_id, TS_OP_UPDATE, task_id);
 	resp_ok(r, task_start_json(NULL, model_id, TS_OP_UPDATE, status,
 	    NULL));
 }
@@ -391,11 +386,11 @@ update_claimed(struct req *r, const char *model_id, const char *id)
 		return;
 	}
 	if (update_collections(r, model_id, &cols) == -1) {
-		(void)ts_release(r->app->redis, model_id, TS_OP_UPDATE, id);
+		claim_give_back(r, model_id, TS_OP_UPDATE, id);
 		return;
 	}
 	if (cols.n > 0 && !r->p.confirm) {
-		(void)ts_release(r->app->redis, model_id, TS_OP_UPDATE, id);
+		claim_give_back(r, model_id, TS_OP_UPDATE, id);
 		update_confirm(r, model_id, &cols);
 	} else if (revs_admit(r, model_id, TS_OP_UPDATE, id, &sv) == 0) {
 		w = cols.n > 0 ? update_warnings(&cols) : NULL;

@@ -198,6 +198,18 @@ start_task(struct req *r, const char *model_id, enum ts_op op,
 		enqueue_claimed(r, model_id, op, id, warnings, NULL, 0);
 }
 
+/* Gives back the claim just taken for op on model_id under task id,
+ * when no task is made after all (logged if Redis does not take it). */
+void
+claim_give_back(struct req *r, const char *model_id, enum ts_op op,
+    const char *id)
+{
+
+	if (ts_release(r->app->redis, model_id, op, id) != ERR_OK)
+		log_warnx("cid=%s: the claim of %s (task %s) was not given "
+		    "back", r->cid, model_id, id);
+}
+
 /*
  * POST /api/v2/models/download.  The claim comes before the installed
  * state: a delete that waits or runs answers 409, never
@@ -225,9 +237,7 @@ handle_download(struct req *r)
 			    NULL, 0);
 		return;
 	}
-	if (ts_release(r->app->redis, m->id, TS_OP_DOWNLOAD, id) != ERR_OK)
-		log_warnx("cid=%s: the claim of %s (task %s) was not given "
-		    "back", r->cid, m->id, id);
+	claim_give_back(r, m->id, TS_OP_DOWNLOAD, id);
 	resp_ok(r, task_start_json(NULL, m->id, TS_OP_DOWNLOAD,
 	    TS_ALREADY_INSTALLED, NULL));
 }
